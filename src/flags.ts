@@ -100,14 +100,27 @@ export const TCP_FLAG_PRESETS: Readonly<Record<string, number>> = Object.freeze(
 );
 
 const NUMBER_FORMS = /^(0x[0-9a-f]+|0b[01]+|0o[0-7]+|[0-9]+)$/i;
+const LETTERS = /^[FSRPAUECN]+$/;
+
+function lettersMask(letters: string): number {
+  let mask = 0;
+  for (const letter of letters) mask |= 1 << TCP_FLAG_LETTERS.indexOf(letter);
+  return mask;
+}
 
 /**
  * Parse flags as people type them:
  * - numbers: `0x29`, `41`, `0b101001`, `0o51`;
  * - names joined by `,`, `+`, `|` or spaces: `syn,ack`, `FIN+PSH+URG`;
- * - letters FSRPAUECN: `SA`, `FPU` (N is AE);
+ * - letters FSRPAUECN: `SA`, `FPU` (N is AE), and `.` for none, so that
+ *   every {@linkcode formatFlags} output parses back;
  * - presets: `xmas` (FIN+PSH+URG), `null`, `syn`, `synack`, `full` and the
  *   others in {@linkcode TCP_FLAG_PRESETS}.
+ *
+ * Capital letters without a repeated letter are read as letters before
+ * names, so `AE` is ACK+ECE (as scapy reads it and as `formatFlags(0x50)`
+ * writes it); write `ae` or `ns` for the AE flag alone. `ECE` repeats a
+ * letter, so it is the name.
  *
  * @param text The flags.
  * @returns The 9-bit mask.
@@ -122,6 +135,8 @@ const NUMBER_FORMS = /^(0x[0-9a-f]+|0b[01]+|0o[0-7]+|[0-9]+)$/i;
  * assert.equal(parseFlags("syn,ack"), 0x12);
  * assert.equal(parseFlags("SA"), 0x12);
  * assert.equal(parseFlags("0b101001"), 0x29);
+ * assert.equal(parseFlags("AE"), 0x50);
+ * assert.equal(parseFlags("ae"), 0x100);
  * ```
  */
 export function parseFlags(text: string): number {
@@ -154,9 +169,15 @@ export function parseFlags(text: string): number {
   if (preset !== undefined && Object.hasOwn(TCP_FLAG_PRESETS, lower)) {
     return preset;
   }
+  if (trimmed === ".") return 0;
+  if (LETTERS.test(trimmed) && new Set(trimmed).size === trimmed.length) {
+    return lettersMask(trimmed);
+  }
   const words = lower.split(/[\s,+|]+/).filter((w) => w !== "");
+  const single = words[0] === "ns" ? "ae" : words[0];
   if (
-    words.length > 1 || (words.length === 1 && Object.hasOwn(TCP_FLAGS, lower))
+    words.length > 1 ||
+    (single !== undefined && Object.hasOwn(TCP_FLAGS, single))
   ) {
     let mask = 0;
     for (const word of words) {
@@ -172,11 +193,7 @@ export function parseFlags(text: string): number {
     }
     return mask;
   }
-  if (/^[FSRPAUECN]+$/.test(trimmed)) {
-    let mask = 0;
-    for (const letter of trimmed) mask |= 1 << TCP_FLAG_LETTERS.indexOf(letter);
-    return mask;
-  }
+  if (LETTERS.test(trimmed)) return lettersMask(trimmed);
   throw new ParseError(
     "flags",
     text,
@@ -243,7 +260,10 @@ export type FlagStyle = "letters" | "names";
  * assert.equal(formatFlags(0), ".");
  * ```
  */
-export function formatFlags(mask: number, style: FlagStyle = "letters"): string {
+export function formatFlags(
+  mask: number,
+  style: FlagStyle = "letters",
+): string {
   if (style === "names") {
     const names = flagNames(mask);
     return names.length === 0 ? "none" : names.join(",");
