@@ -1,0 +1,30 @@
+/**
+ * The tcpcraft command line: `deno run cli.ts COMMAND …` or the compiled
+ * binary. See `tcpcraft --help`.
+ *
+ * @module
+ */
+
+import denoConfig from "./deno.json" with { type: "json" };
+import { createDenoHost } from "./ffi/deno_host.ts";
+import { runCli } from "./src/cli/main.ts";
+
+/**
+ * Run the CLI with the Deno host.
+ *
+ * @param args The arguments after the program name.
+ * @returns The exit code.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./cli.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(await main(["build", "--help"]), 0);
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  return await runCli(args, createDenoHost(), { version: denoConfig.version });
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

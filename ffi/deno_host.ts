@@ -1,0 +1,122 @@
+/**
+ * The Deno implementation of the CLI's host (`src/cli/host.ts`): standard
+ * streams, files, clock and environment through `Deno.*`.
+ *
+ * Permissions: reading a file needs `--allow-read`; environment variables
+ * are read only when `--allow-env` grants them (never prompting), and
+ * otherwise count as unset.
+ *
+ * @module
+ */
+
+import type { CliHost } from "../src/cli/host.ts";
+
+const encoder = new TextEncoder();
+
+function writeAll(
+  stream: typeof Deno.stdout | typeof Deno.stderr,
+  text: string,
+) {
+  const bytes = encoder.encode(text);
+  let written = 0;
+  try {
+    while (written < bytes.length) {
+      written += stream.writeSync(bytes.subarray(written));
+    }
+  } catch (error) {
+    // A reader that went away (`tcpcraft … | head -1`) is not an error.
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+  }
+}
+
+/** A file error in a few words, without the path, as `CliHost.readFile` promises. */
+function describeFileError(error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (error instanceof Deno.errors.NotCapable) {
+    return "no permission to read it (run deno with --allow-read)";
+  }
+  if (error instanceof Deno.errors.IsADirectory) return "it is a directory";
+  if (error instanceof Error) {
+    return error.message.replace(/ \(os error \d+\).*$/, "");
+  }
+  return String(error);
+}
+
+function isTerminal(stream: { isTerminal(): boolean }): boolean {
+  try {
+    return stream.isTerminal();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Create the host the CLI runs with under Deno.
+ *
+ * @returns The host.
+ *
+ * @example
+ * ```ts
+ * import { createDenoHost } from "./deno_host.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const host = createDenoHost();
+ * assert.equal(host.os, Deno.build.os);
+ * assert.ok(host.now() >= 0);
+ * ```
+ */
+export function createDenoHost(): CliHost {
+  return {
+    stdout(text) {
+      writeAll(Deno.stdout, text);
+    },
+    stderr(text) {
+      writeAll(Deno.stderr, text);
+    },
+    async readFile(path) {
+      try {
+        const info = await Deno.stat(path);
+        if (info.isDirectory) throw new Deno.errors.IsADirectory(path);
+        return await Deno.readFile(path);
+      } catch (error) {
+        throw new Error(describeFileError(error), { cause: error });
+      }
+    },
+    async readStdin() {
+      const chunks: Uint8Array[] = [];
+      let total = 0;
+      const buffer = new Uint8Array(65536);
+      while (true) {
+        const n = await Deno.stdin.read(buffer);
+        if (n === null) break;
+        chunks.push(buffer.slice(0, n));
+        total += n;
+      }
+      const all = new Uint8Array(total);
+      let at = 0;
+      for (const chunk of chunks) {
+        all.set(chunk, at);
+        at += chunk.length;
+      }
+      return all;
+    },
+    isTerminal: {
+      stdin: isTerminal(Deno.stdin),
+      stdout: isTerminal(Deno.stdout),
+      stderr: isTerminal(Deno.stderr),
+    },
+    now() {
+      return performance.now();
+    },
+    sleep(ms) {
+      return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+    },
+    env(name) {
+      const state = Deno.permissions.querySync({ name: "env", variable: name })
+        .state;
+      return state === "granted" ? Deno.env.get(name) : undefined;
+    },
+    os: Deno.build.os,
+  };
+}

@@ -1,0 +1,546 @@
+/**
+ * How commands print packets: {@linkcode formatPacket} in one of three
+ * formats, each one line with no trailing newline.
+ *
+ * - `text`: the line `tcpdump -nn -S` prints (without the timestamp):
+ *   `IP 192.0.2.42.20 > 192.0.2.1.666: Flags [FPU], seq 0, win 8192, urg 0, length 0`.
+ *   Flags are tcpdump's letters (`F S R P . U E W e`, `none`), `seq` is
+ *   shown when there is data or SYN, FIN or RST, `ack` when ACK is set,
+ *   `urg` when URG is; options as tcpdump writes them. Where tcpdump is
+ *   wrong or cannot say, tcpcraft says it right: the user timeout is decoded
+ *   with RFC 5482's G bit (`uto 0x8005 5m`), Fast Open is `tfo cookie HEX`
+ *   with one space, MPTCP is `mptcp 0xHEX` undissected, bytes a lenient
+ *   decoder could not parse are `bad opt 0xHEX`, and a data offset that
+ *   does not fit adds `[bad hdr length …]` at the end instead of cutting the
+ *   line short. Payloads are never dissected (tcpdump does for port 80).
+ * - `hex`: the whole datagram as lowercase hex.
+ * - `json`: every field of the decoded packet, bytes as lowercase hex,
+ *   flags as the mask and the names, each checksum with whether it is right.
+ *
+ * Text and JSON decode the bytes (leniently), so they show what is on the
+ * wire, not what was asked for. Nothing from a packet reaches the terminal
+ * unescaped: payloads are only ever printed as hex.
+ *
+ * @module
+ */
+
+import { DecodeError } from "../errors.ts";
+import { flagNames, TCP_FLAGS } from "../flags.ts";
+import { formatHex } from "../hex.ts";
+import {
+  type DecodedTcpPacket,
+  decodeIp,
+  decodePacket,
+  verifyPacketChecksums,
+} from "../packet.ts";
+import type { TcpOption } from "../tcp_options.ts";
+import { defineOptions } from "./args.ts";
+import { escapeControls } from "./errors.ts";
+
+/** The output formats. */
+export const PACKET_FORMATS = ["text", "hex", "json"] as const;
+
+/** One of {@linkcode PACKET_FORMATS}. */
+export type PacketFormat = typeof PACKET_FORMATS[number];
+
+/** The `--format` option, for commands that print packets. */
+export const FORMAT_OPTIONS = defineOptions({
+  format: {
+    kind: "string",
+    choices: PACKET_FORMATS,
+    valueName: "FMT",
+    help:
+      "text: one tcpdump-like line | hex: the IP datagram as hex | json: every field (default text)",
+    group: "Output",
+  },
+});
+
+/**
+ * Format a packet (an IP datagram carrying TCP) as one line.
+ *
+ * @param bytes The datagram, starting with the IP header.
+ * @param format `text`, `hex` or `json`.
+ * @returns The line, without a newline.
+ *
+ * @example The Christmas-tree packet in the three formats
+ * ```ts
+ * import { formatPacket } from "./format.ts";
+ * import { parseHex } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // IP 192.0.2.42.20 > 192.0.2.1.666: Flags [FPU], seq 0, win 8192, urg 0, length 0
+ * const bytes = parseHex(
+ *   "45000028 00010000 4006f6a3 c000022a c0000201" +
+ *     "0014029a 00000000 00000000 50292000 08e20000",
+ * );
+ * assert.equal(
+ *   formatPacket(bytes, "text"),
+ *   "IP 192.0.2.42.20 > 192.0.2.1.666: Flags [FPU], seq 0, win 8192, urg 0, length 0",
+ * );
+ * assert.equal(formatPacket(bytes, "hex").slice(0, 8), "45000028");
+ * const json = JSON.parse(formatPacket(bytes, "json"));
+ * assert.deepEqual(json.tcp.flagNames, ["fin", "psh", "urg"]);
+ * assert.equal(json.tcp.checksumValid, true);
+ * ```
+ */
+export function formatPacket(bytes: Uint8Array, format: PacketFormat): string {
+  switch (format) {
+    case "hex":
+      return formatHex(bytes);
+    case "text":
+      return formatPacketText(bytes);
+    case "json":
+      return JSON.stringify(packetJson(bytes));
+  }
+}
+
+const FLAG_LETTERS: readonly (readonly [number, string])[] = [
+  [TCP_FLAGS.fin, "F"],
+  [TCP_FLAGS.syn, "S"],
+  [TCP_FLAGS.rst, "R"],
+  [TCP_FLAGS.psh, "P"],
+  [TCP_FLAGS.ack, "."],
+  [TCP_FLAGS.urg, "U"],
+  [TCP_FLAGS.ece, "E"],
+  [TCP_FLAGS.cwr, "W"],
+  [TCP_FLAGS.ae, "e"],
+];
+
+/**
+ * Flags as tcpdump writes them between the brackets of `Flags [...]`:
+ * `S`, `S.`, `FPU`, `none`; CWR is `W`, ECE `E`, AE `e`.
+ *
+ * @param mask The 9-bit mask.
+ * @returns The letters.
+ *
+ * @example
+ * ```ts
+ * import { tcpdumpFlags } from "./format.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(tcpdumpFlags(0x12), "S.");
+ * assert.equal(tcpdumpFlags(0), "none");
+ * assert.equal(tcpdumpFlags(0x1ff), "FSRP.UEWe");
+ * ```
+ */
+export function tcpdumpFlags(mask: number): string {
+  const letters = FLAG_LETTERS.filter(([bit]) => (mask & bit) !== 0)
+    .map(([, letter]) => letter).join("");
+  return letters === "" ? "none" : letters;
+}
+
+function hex0x(bytes: Uint8Array): string {
+  return bytes.length === 0 ? "" : ` 0x${formatHex(bytes)}`;
+}
+
+const LEGACY_U32_OPTIONS: Readonly<Record<number, string>> = Object.freeze({
+  6: "echo",
+  7: "echoreply",
+  11: "cc",
+  12: "ccnew",
+  13: "ccecho",
+});
+
+/**
+ * One TCP option as tcpdump writes it inside `options [...]`.
+ *
+ * @param option The option.
+ * @returns The text: `mss 1460`, `sackOK`, `TS val 1 ecr 0`, `sack 1 {100:200}`.
+ *
+ * @example
+ * ```ts
+ * import { tcpdumpOption } from "./format.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(tcpdumpOption({ kind: "timestamp", value: 1, echo: 0 }), "TS val 1 ecr 0");
+ * assert.equal(tcpdumpOption({ kind: "sack", blocks: [[100, 200]] }), "sack 1 {100:200}");
+ * assert.equal(
+ *   tcpdumpOption({ kind: "userTimeout", granularity: "minutes", timeout: 5 }),
+ *   "uto 0x8005 5m",
+ * );
+ * ```
+ */
+export function tcpdumpOption(option: TcpOption): string {
+  switch (option.kind) {
+    case "eol":
+      return "eol";
+    case "nop":
+      return "nop";
+    case "mss":
+      return `mss ${option.value}`;
+    case "wscale":
+      return `wscale ${option.shift}`;
+    case "sackOk":
+      return "sackOK";
+    case "sack":
+      return `sack ${option.blocks.length} ${
+        option.blocks.map(([left, right]) => `{${left}:${right}}`).join("")
+      }`;
+    case "timestamp":
+      return `TS val ${option.value} ecr ${option.echo}`;
+    case "md5":
+      return `md5 ${formatHex(option.digest)}`;
+    case "userTimeout": {
+      const minutes = option.granularity === "minutes";
+      const raw = (minutes ? 0x8000 : 0) | option.timeout;
+      return `uto 0x${raw.toString(16)} ${option.timeout}${
+        minutes ? "m" : "s"
+      }`;
+    }
+    case "tcpAo":
+      return `tcp-ao keyid ${option.keyId} rnextkeyid ${option.rNextKeyId}${
+        option.mac.length === 0 ? "" : ` mac 0x${formatHex(option.mac)}`
+      }`;
+    case "mptcp":
+      return `mptcp${hex0x(option.data)}`;
+    case "fastOpen":
+      return option.cookie.length === 0
+        ? "tfo cookiereq"
+        : `tfo cookie ${formatHex(option.cookie)}`;
+    case "experimental": {
+      const exid = option.exid.toString(16).padStart(4, "0");
+      return option.type === 254
+        ? `exp-${exid}${hex0x(option.data)}`
+        : `unknown-253 0x${exid}${formatHex(option.data)}`;
+    }
+    case "unknown": {
+      const legacy = LEGACY_U32_OPTIONS[option.type];
+      if (legacy !== undefined && option.data.length === 4) {
+        const view = new DataView(
+          option.data.buffer,
+          option.data.byteOffset,
+          4,
+        );
+        return `${legacy} ${view.getUint32(0)}`;
+      }
+      if (option.type === 20 && option.data.length === 2) {
+        return `scps cap ${formatHex(option.data.subarray(0, 1))} id ${
+          option.data[1]
+        }`;
+      }
+      return `unknown-${option.type}${hex0x(option.data)}`;
+    }
+    case "raw":
+      return `bad opt${hex0x(option.bytes)}`;
+  }
+}
+
+/** Options for {@linkcode describePacket}. */
+export interface DescribePacketOptions {
+  /**
+   * The length of the TCP segment on the wire (the IP payload), to tell a
+   * data offset past its end; estimated from the decoded header when absent.
+   */
+  segmentLength?: number;
+}
+
+/**
+ * The tcpdump-like line of a decoded packet.
+ *
+ * @param packet The decoded packet.
+ * @param options The segment's length on the wire.
+ * @returns The line.
+ *
+ * @example
+ * ```ts
+ * import { describePacket } from "./format.ts";
+ * import { decodePacket, encodePacket, makeTcpPacket } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const packet = decodePacket(encodePacket(makeTcpPacket({
+ *   src: "2001:db8::1", dst: "2001:db8::2", flags: 0x12, seq: 5, ack: 7,
+ *   options: [{ kind: "mss", value: 1460 }],
+ * })));
+ * assert.equal(
+ *   describePacket(packet),
+ *   "IP6 2001:db8::1.20 > 2001:db8::2.80: Flags [S.], seq 5, ack 7, win 8192, options [mss 1460], length 0",
+ * );
+ * ```
+ */
+export function describePacket(
+  packet: DecodedTcpPacket,
+  options: DescribePacketOptions = {},
+): string {
+  const { ip, tcp } = packet;
+  const parts: string[] = [`Flags [${tcpdumpFlags(tcp.flags)}]`];
+  const length = tcp.payload.length;
+  if (
+    length > 0 ||
+    (tcp.flags & (TCP_FLAGS.syn | TCP_FLAGS.fin | TCP_FLAGS.rst)) !== 0
+  ) {
+    parts.push(
+      length > 0
+        ? `seq ${tcp.seq}:${(tcp.seq + length) % 0x1_0000_0000}`
+        : `seq ${tcp.seq}`,
+    );
+  }
+  if ((tcp.flags & TCP_FLAGS.ack) !== 0) parts.push(`ack ${tcp.ack}`);
+  parts.push(`win ${tcp.window}`);
+  if ((tcp.flags & TCP_FLAGS.urg) !== 0) parts.push(`urg ${tcp.urgentPointer}`);
+  if (tcp.options.length > 0) {
+    const shown: string[] = [];
+    let optionBytes = 0;
+    for (const option of tcp.options) {
+      shown.push(tcpdumpOption(option));
+      optionBytes += optionLength(option);
+      if (option.kind === "eol") break;
+    }
+    // The decoder hides the zero padding after the last option; its first
+    // byte is an end-of-list option, which tcpdump shows.
+    if (optionBytes % 4 !== 0 && !tcp.options.some((o) => o.kind === "eol")) {
+      shown.push("eol");
+    }
+    parts.push(`options [${shown.join(",")}]`);
+  }
+  parts.push(`length ${length}`);
+  const segmentLength = options.segmentLength ?? headerBytes(tcp) + length;
+  const wire = tcp.dataOffset * 4;
+  let note = "";
+  if (wire < 20) {
+    note = ` [bad hdr length ${wire} - too short, < 20]`;
+  } else if (wire > segmentLength) {
+    note = ` [bad hdr length ${wire} - too long, > ${segmentLength}]`;
+  }
+  const family = ip.version === 4 ? "IP" : "IP6";
+  return escapeControls(
+    `${family} ${ip.src}.${tcp.srcPort} > ${ip.dst}.${tcp.dstPort}: ${
+      parts.join(", ")
+    }${note}`,
+  );
+}
+
+/** The header length the decoder used (options, padding, rounded to 4). */
+function headerBytes(tcp: DecodedTcpPacket["tcp"]): number {
+  let optionBytes = tcp.padding?.length ?? 0;
+  for (const option of tcp.options) optionBytes += optionLength(option);
+  return 20 + Math.ceil(optionBytes / 4) * 4;
+}
+
+function optionLength(option: TcpOption): number {
+  switch (option.kind) {
+    case "eol":
+    case "nop":
+      return 1;
+    case "mss":
+    case "userTimeout":
+      return 4;
+    case "wscale":
+      return 3;
+    case "sackOk":
+      return 2;
+    case "sack":
+      return 2 + 8 * option.blocks.length;
+    case "timestamp":
+      return 10;
+    case "md5":
+      return 18;
+    case "tcpAo":
+      return 4 + option.mac.length;
+    case "mptcp":
+    case "unknown":
+      return 2 + option.data.length;
+    case "fastOpen":
+      return 2 + option.cookie.length;
+    case "experimental":
+      return 4 + option.data.length;
+    case "raw":
+      return option.bytes.length;
+  }
+}
+
+/**
+ * The `text` format of a datagram: {@linkcode describePacket} of its lenient
+ * decoding, or, for bytes that are not an IP datagram carrying TCP, the
+ * reason in brackets and the length.
+ *
+ * @param bytes The datagram.
+ * @returns The line.
+ *
+ * @example
+ * ```ts
+ * import { formatPacketText } from "./format.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   formatPacketText(new Uint8Array([0x60, 0])),
+ *   "[Cannot decode IPv6 header: buffer is 2 bytes, expected at least 40] length 2",
+ * );
+ * ```
+ */
+export function formatPacketText(bytes: Uint8Array): string {
+  let packet: DecodedTcpPacket;
+  let segmentLength: number;
+  try {
+    packet = decodePacket(bytes, { lenient: true });
+    segmentLength = decodeIp(bytes, { lenient: true }).payload.length;
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    return escapeControls(`[${error.message}] length ${bytes.length}`);
+  }
+  return describePacket(packet, { segmentLength });
+}
+
+/** A JSON value. */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+/**
+ * Convert a decoded structure to JSON values: byte arrays become lowercase
+ * hex strings, `undefined` properties are left out.
+ *
+ * @param value A plain value: numbers, strings, booleans, arrays, objects, `Uint8Array`s.
+ * @returns The JSON value.
+ *
+ * @example
+ * ```ts
+ * import { toJsonValue } from "./format.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(
+ *   toJsonValue({ kind: "md5", digest: new Uint8Array([0xab, 1]) }),
+ *   { kind: "md5", digest: "ab01" },
+ * );
+ * ```
+ */
+export function toJsonValue(value: unknown): JsonValue {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Uint8Array) return formatHex(value);
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  switch (typeof value) {
+    case "boolean":
+    case "string":
+      return value;
+    case "number":
+      return Number.isFinite(value) ? value : null;
+    case "bigint":
+      return value.toString();
+    case "object": {
+      const result: { [key: string]: JsonValue } = {};
+      for (const [key, field] of Object.entries(value)) {
+        if (field !== undefined) result[key] = toJsonValue(field);
+      }
+      return result;
+    }
+    default:
+      return null;
+  }
+}
+
+function ordered(
+  value: Record<string, JsonValue>,
+  order: readonly string[],
+): { [key: string]: JsonValue } {
+  const result: { [key: string]: JsonValue } = {};
+  for (const key of order) {
+    if (Object.hasOwn(value, key)) result[key] = value[key]!;
+  }
+  for (const [key, field] of Object.entries(value)) {
+    if (!Object.hasOwn(result, key)) result[key] = field;
+  }
+  return result;
+}
+
+const IPV4_ORDER = [
+  "version",
+  "ihl",
+  "tos",
+  "totalLength",
+  "id",
+  "reservedBit",
+  "dontFragment",
+  "moreFragments",
+  "fragmentOffset",
+  "ttl",
+  "protocol",
+  "checksum",
+  "checksumValid",
+  "src",
+  "dst",
+  "options",
+];
+const IPV6_ORDER = [
+  "version",
+  "trafficClass",
+  "flowLabel",
+  "payloadLength",
+  "nextHeader",
+  "hopLimit",
+  "src",
+  "dst",
+];
+const TCP_ORDER = [
+  "srcPort",
+  "dstPort",
+  "seq",
+  "ack",
+  "dataOffset",
+  "reserved",
+  "flags",
+  "flagNames",
+  "window",
+  "checksum",
+  "checksumValid",
+  "urgentPointer",
+  "options",
+  "padding",
+  "payload",
+  "payloadLength",
+];
+
+/**
+ * The `json` format of a datagram as a value: `{ length, ip, tcp }` (and
+ * `extensionHeaders` for IPv6) with every decoded field, `flagNames` next
+ * to `flags`, `checksumValid` next to each checksum, `payloadLength` next to
+ * the payload's hex. Bytes that do not decode give `{ length, error, hex }`.
+ *
+ * @param bytes The datagram.
+ * @returns The JSON value.
+ *
+ * @example
+ * ```ts
+ * import { packetJson } from "./format.ts";
+ * import { encodePacket, makeTcpPacket } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const json = packetJson(encodePacket(makeTcpPacket({
+ *   src: "192.0.2.42", dst: "192.0.2.1", payload: new Uint8Array([0x68, 0x69]),
+ * }))) as { tcp: Record<string, unknown> };
+ * assert.equal(json.tcp.payload, "6869");
+ * assert.equal(json.tcp.payloadLength, 2);
+ * assert.deepEqual(json.tcp.flagNames, ["syn"]);
+ * ```
+ */
+export function packetJson(bytes: Uint8Array): JsonValue {
+  let packet: DecodedTcpPacket;
+  try {
+    packet = decodePacket(bytes, { lenient: true });
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    return {
+      length: bytes.length,
+      error: error.message,
+      hex: formatHex(bytes),
+    };
+  }
+  const checks = verifyPacketChecksums(bytes);
+  const ip = toJsonValue(packet.ip) as Record<string, JsonValue>;
+  if (packet.ip.version === 4) ip.checksumValid = checks.ip;
+  const tcp = toJsonValue(packet.tcp) as Record<string, JsonValue>;
+  tcp.flagNames = flagNames(packet.tcp.flags);
+  tcp.checksumValid = checks.tcp;
+  tcp.payloadLength = packet.tcp.payload.length;
+  const result: { [key: string]: JsonValue } = {
+    length: bytes.length,
+    ip: ordered(ip, packet.ip.version === 4 ? IPV4_ORDER : IPV6_ORDER),
+  };
+  if (packet.extensionHeaders !== undefined) {
+    result.extensionHeaders = toJsonValue(packet.extensionHeaders);
+  }
+  result.tcp = ordered(tcp, TCP_ORDER);
+  return result;
+}

@@ -1,0 +1,149 @@
+/**
+ * Everything the CLI's commands need from the operating system, as one
+ * injected object. Commands in `src/cli/` touch nothing else, so they stay
+ * portable and can be run in tests with {@linkcode createMemoryHost}; the
+ * Deno implementation is `ffi/deno_host.ts`.
+ *
+ * Adding to the host: new capabilities (raw sockets, name resolution, file
+ * writers, signal handling) go in as OPTIONAL members, best grouped in a
+ * sub-object (`net?: …`), so that existing hosts and fakes keep compiling;
+ * a command that needs one checks for it and throws a `CliError` saying the
+ * host lacks it.
+ *
+ * @module
+ */
+
+/** Which standard streams are attached to a terminal. */
+export interface TerminalState {
+  /** Standard input is a terminal. */
+  stdin: boolean;
+  /** Standard output is a terminal. */
+  stdout: boolean;
+  /** Standard error is a terminal. */
+  stderr: boolean;
+}
+
+/** The operating-system services a command may use. */
+export interface CliHost {
+  /** Write text to standard output as is (add the `\n` yourself). */
+  stdout(text: string): void;
+  /** Write text to standard error as is (add the `\n` yourself). */
+  stderr(text: string): void;
+  /**
+   * Read a whole file. Rejects with an `Error` whose message says why in a
+   * few words (`no such file or directory`), without the path.
+   */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Read standard input to its end. */
+  readStdin(): Promise<Uint8Array>;
+  /** Which streams are terminals. */
+  isTerminal: TerminalState;
+  /** A monotonic clock in milliseconds, with sub-millisecond resolution. */
+  now(): number;
+  /** Wait for a number of milliseconds. */
+  sleep(ms: number): Promise<void>;
+  /** An environment variable, or undefined when unset or not readable. */
+  env(name: string): string | undefined;
+  /** The operating system: `"linux"`, `"darwin"`, `"windows"`, … */
+  os: string;
+}
+
+/** What a command needs besides the host. */
+export interface CliMeta {
+  /** The version printed by `--version`. */
+  version: string;
+}
+
+/** Initial state for {@linkcode createMemoryHost}. */
+export interface MemoryHostOptions {
+  /** Files by path. */
+  files?: Readonly<Record<string, Uint8Array | string>>;
+  /** What standard input holds. */
+  stdin?: Uint8Array | string;
+  /** Environment variables. */
+  env?: Readonly<Record<string, string>>;
+  /** Terminal state (default: nothing is a terminal). */
+  isTerminal?: Partial<TerminalState>;
+  /** The operating system (default `"linux"`). */
+  os?: string;
+}
+
+/** A host that keeps everything in memory, and what was written to it. */
+export interface MemoryHost extends CliHost {
+  /** Everything written to standard output so far. */
+  readonly out: string;
+  /** Everything written to standard error so far. */
+  readonly err: string;
+}
+
+/**
+ * Create a host for tests and for embedding the CLI: output is collected in
+ * `out` and `err`, files and standard input come from the options, the clock
+ * is virtual (starts at 0, `sleep` advances it without waiting).
+ *
+ * @param options Files, standard input, environment, terminal state.
+ * @returns The host.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryHost } from "./host.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const host = createMemoryHost({ files: { "a.txt": "hi" } });
+ * host.stdout("one\n");
+ * assert.equal(host.out, "one\n");
+ * assert.deepEqual(await host.readFile("a.txt"), new TextEncoder().encode("hi"));
+ * await host.sleep(5);
+ * assert.equal(host.now(), 5);
+ * await assert.rejects(host.readFile("missing"), /no such file/);
+ * ```
+ */
+export function createMemoryHost(options: MemoryHostOptions = {}): MemoryHost {
+  const encoder = new TextEncoder();
+  const bytes = (data: Uint8Array | string) =>
+    typeof data === "string" ? encoder.encode(data) : data.slice();
+  let out = "";
+  let err = "";
+  let clock = 0;
+  const files = options.files ?? {};
+  const env = options.env ?? {};
+  return {
+    get out() {
+      return out;
+    },
+    get err() {
+      return err;
+    },
+    stdout(text) {
+      out += text;
+    },
+    stderr(text) {
+      err += text;
+    },
+    readFile(path) {
+      const data = Object.hasOwn(files, path) ? files[path] : undefined;
+      return data === undefined
+        ? Promise.reject(new Error("no such file or directory"))
+        : Promise.resolve(bytes(data));
+    },
+    readStdin() {
+      return Promise.resolve(bytes(options.stdin ?? new Uint8Array()));
+    },
+    isTerminal: {
+      stdin: options.isTerminal?.stdin ?? false,
+      stdout: options.isTerminal?.stdout ?? false,
+      stderr: options.isTerminal?.stderr ?? false,
+    },
+    now() {
+      return clock;
+    },
+    sleep(ms) {
+      clock += Math.max(0, ms);
+      return Promise.resolve();
+    },
+    env(name) {
+      return Object.hasOwn(env, name) ? env[name] : undefined;
+    },
+    os: options.os ?? "linux",
+  };
+}

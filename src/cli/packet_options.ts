@@ -1,0 +1,841 @@
+/**
+ * The options that describe one TCP/IP packet on the command line, shared
+ * by every command that makes packets (`build`, `send`, `probe`, `scan`):
+ * the option table {@linkcode PACKET_OPTIONS}, the TARGET argument
+ * ({@linkcode parseTarget}), the `-o` option specs
+ * ({@linkcode parseTcpOptionSpec}) and {@linkcode packetFromOptions}, which
+ * turns parsed values into a packet model with every cross-check a single
+ * value cannot make (address families, one data source, option space).
+ *
+ * Decisions:
+ * - `--tos` sets the IPv4 TOS byte or the IPv6 traffic class (the same
+ *   DSCP+ECN byte); `--traffic-class` is an alias.
+ * - `--ttl`, `--id`, `--df`, `--ip-checksum` and `--ip-options` are IPv4
+ *   only; `--hop-limit` and `--flow-label` IPv6 only. The other family's
+ *   option is a usage error that names the flag.
+ * - A TARGET port (`192.0.2.1:666`) and `--dport` may both be given only
+ *   when they agree.
+ * - `--data-file PATH` reads the file (`-` for standard input); a file that
+ *   cannot be read is a usage error (exit 2) naming `--data-file`, since the
+ *   value given is what is wrong and nothing has been done yet.
+ *
+ * @module
+ */
+
+import { type AddressFamily, formatAddress, parseAddress } from "../address.ts";
+import { ParseError } from "../errors.ts";
+import { parseFlags } from "../flags.ts";
+import { parseHex } from "../hex.ts";
+import { makeTcpPacket, packetLength, type TcpPacket } from "../packet.ts";
+import {
+  type SackBlock,
+  type TcpOption,
+  tcpOptionsLength,
+} from "../tcp_options.ts";
+import {
+  defineOptions,
+  didYouMean,
+  longName,
+  type OptionTable,
+  type OptionValues,
+} from "./args.ts";
+import { quote, reasonOf, UsageError, ValueError } from "./errors.ts";
+import type { CliHost } from "./host.ts";
+import { parseInteger } from "./numbers.ts";
+
+/** An address as an option value: its family and canonical text. */
+export interface AddressValue {
+  /** 4 or 6. */
+  family: AddressFamily;
+  /** Canonical text (`2001:db8::1`). */
+  address: string;
+}
+
+/**
+ * Parse an IP address given as an option value (no names, no port).
+ *
+ * @param text The text.
+ * @returns The family and canonical text.
+ * @throws {ParseError} When the text is not an address.
+ *
+ * @example
+ * ```ts
+ * import { parseAddressValue } from "./packet_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseAddressValue("2001:DB8::0:1"), { family: 6, address: "2001:db8::1" });
+ * ```
+ */
+export function parseAddressValue(text: string): AddressValue {
+  const parsed = parseAddress(text);
+  return { family: parsed.family, address: formatAddress(parsed.bytes) };
+}
+
+const OPTION_SPEC_FORMS =
+  "mss=N, wscale=N, sackok, sack=L-R[,L-R], ts=VAL[:ECHO], nop, eol, md5=HEX, uto=SECONDS[s|m], tfo[=HEX], raw=KIND:HEX, rawbytes=HEX";
+
+const OPTION_SPEC_NAMES = [
+  "mss",
+  "wscale",
+  "sackok",
+  "sack",
+  "ts",
+  "nop",
+  "eol",
+  "md5",
+  "uto",
+  "tfo",
+  "raw",
+  "rawbytes",
+] as const;
+
+const OPTION_SPEC_ALIASES: Readonly<Record<string, string>> = Object.freeze({
+  ws: "wscale",
+  "sack-permitted": "sackok",
+  sackpermitted: "sackok",
+  timestamp: "ts",
+  "user-timeout": "uto",
+  fastopen: "tfo",
+});
+
+/**
+ * Parse one `-o` option spec into a TCP option:
+ *
+ * | spec | option |
+ * | --- | --- |
+ * | `mss=1460` | maximum segment size, 0..65535 |
+ * | `wscale=7` (`ws=7`) | window scale shift, 0..255 |
+ * | `sackok` | SACK permitted |
+ * | `sack=100-200,300-400` | SACK blocks LEFT-RIGHT, 32-bit each |
+ * | `ts=VAL:ECHO` (`ts=VAL` for echo 0) | timestamps, 32-bit each |
+ * | `nop`, `eol` | one-byte options |
+ * | `md5=HEX` | MD5 signature, 16 bytes |
+ * | `uto=SECONDS`, `uto=90s`, `uto=5m` | user timeout, 0..32767, G bit set for `m` |
+ * | `tfo`, `tfo=HEX` | Fast Open cookie request, or cookie |
+ * | `raw=KIND:HEX` | any kind, with a correct length byte |
+ * | `rawbytes=HEX` | bytes written verbatim (malformed options) |
+ *
+ * Names are case-insensitive. Numbers may be decimal, `0x`, `0b` or `0o`.
+ *
+ * @param text The spec.
+ * @returns The option.
+ * @throws {ValueError} When the spec is not one of these.
+ *
+ * @example
+ * ```ts
+ * import { parseTcpOptionSpec } from "./packet_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseTcpOptionSpec("mss=1460"), { kind: "mss", value: 1460 });
+ * assert.deepEqual(parseTcpOptionSpec("sack=100-200,300-400"), {
+ *   kind: "sack", blocks: [[100, 200], [300, 400]],
+ * });
+ * assert.deepEqual(parseTcpOptionSpec("uto=5m"), {
+ *   kind: "userTimeout", granularity: "minutes", timeout: 5,
+ * });
+ * assert.deepEqual(parseTcpOptionSpec("raw=99:7879"), {
+ *   kind: "unknown", type: 99, data: new Uint8Array([0x78, 0x79]),
+ * });
+ * assert.throws(() => parseTcpOptionSpec("mss=abc"), /mss value "abc" is not an integer/);
+ * ```
+ */
+export function parseTcpOptionSpec(text: string): TcpOption {
+  const eq = text.indexOf("=");
+  const rawName = (eq < 0 ? text : text.slice(0, eq)).trim().toLowerCase();
+  const name = OPTION_SPEC_ALIASES[rawName] ?? rawName;
+  const value = eq < 0 ? undefined : text.slice(eq + 1);
+  const fail = (reason: string): never => {
+    throw new ValueError(`${quote(text)}: ${reason}`);
+  };
+  const need = (form: string): string =>
+    value === undefined || value === ""
+      ? fail(`${name} needs a value: ${form}`)
+      : value;
+  const none = () => {
+    if (value !== undefined) fail(`${name} takes no value`);
+  };
+  const integer = (field: string, digits: string, max: number): number => {
+    try {
+      return parseInteger(digits, { max });
+    } catch (error) {
+      if (error instanceof ValueError) {
+        return fail(`${field} ${reasonOf(error)}`);
+      }
+      throw error;
+    }
+  };
+  const hex = (field: string, digits: string): Uint8Array => {
+    try {
+      return parseHex(digits);
+    } catch (error) {
+      if (error instanceof ParseError) {
+        return fail(
+          `${field} ${quote(digits)} is not hex bytes (${
+            reasonOf(error).replace(/^.*": /, "")
+          })`,
+        );
+      }
+      throw error;
+    }
+  };
+  switch (name) {
+    case "mss":
+      return {
+        kind: "mss",
+        value: integer("mss value", need("mss=N"), 0xffff),
+      };
+    case "wscale":
+      return {
+        kind: "wscale",
+        shift: integer("wscale shift", need("wscale=N"), 0xff),
+      };
+    case "sackok":
+      none();
+      return { kind: "sackOk" };
+    case "nop":
+      none();
+      return { kind: "nop" };
+    case "eol":
+      none();
+      return { kind: "eol" };
+    case "sack": {
+      const blocks: SackBlock[] = need("sack=LEFT-RIGHT[,LEFT-RIGHT]")
+        .split(",")
+        .map((block) => {
+          const edges = block.split("-");
+          if (edges.length !== 2) {
+            return fail(
+              `sack block ${
+                quote(block)
+              } is not LEFT-RIGHT (two 32-bit numbers joined by -)`,
+            );
+          }
+          return [
+            integer("sack left edge", edges[0]!, 0xffffffff),
+            integer("sack right edge", edges[1]!, 0xffffffff),
+          ] as const;
+        });
+      return { kind: "sack", blocks };
+    }
+    case "ts": {
+      const parts = need("ts=VAL:ECHO").split(":");
+      if (parts.length > 2) fail("ts is VAL:ECHO (two 32-bit numbers)");
+      return {
+        kind: "timestamp",
+        value: integer("ts value", parts[0]!, 0xffffffff),
+        echo: integer("ts echo", parts[1] ?? "0", 0xffffffff),
+      };
+    }
+    case "md5": {
+      const digest = hex("md5 digest", need("md5=HEX (16 bytes)"));
+      if (digest.length !== 16) {
+        fail(`md5 digest is ${plural(digest.length, "byte")}, expected 16`);
+      }
+      return { kind: "md5", digest };
+    }
+    case "uto": {
+      const given = need("uto=SECONDS, uto=90s or uto=5m");
+      const match = /^(.*?)([sm]?)$/.exec(given)!;
+      const minutes = match[2] === "m";
+      return {
+        kind: "userTimeout",
+        granularity: minutes ? "minutes" : "seconds",
+        timeout: integer(
+          `uto ${minutes ? "minutes" : "seconds"}`,
+          match[1]!,
+          0x7fff,
+        ),
+      };
+    }
+    case "tfo":
+      return {
+        kind: "fastOpen",
+        cookie: value === undefined
+          ? new Uint8Array()
+          : hex("tfo cookie", value),
+      };
+    case "raw": {
+      const given = need("raw=KIND:HEX");
+      const colon = given.indexOf(":");
+      if (colon < 0) fail("raw is KIND:HEX (a kind number, a colon, the data)");
+      const type = integer("raw kind", given.slice(0, colon), 0xff);
+      const data = hex("raw data", given.slice(colon + 1));
+      if (data.length > 253) {
+        fail(
+          `raw data is ${data.length} bytes, more than the 253 an option holds`,
+        );
+      }
+      return { kind: "unknown", type, data };
+    }
+    case "rawbytes":
+      return { kind: "raw", bytes: hex("rawbytes", need("rawbytes=HEX")) };
+    default:
+      return fail(
+        `unknown TCP option${
+          didYouMean(name, [...OPTION_SPEC_NAMES], "")
+        }; use ${OPTION_SPEC_FORMS}`,
+      );
+  }
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+/** The longest option area a TCP header can hold (60 - 20 bytes). */
+const MAX_OPTION_BYTES = 40;
+
+/**
+ * The packet options shared by every command that makes packets. A command
+ * takes them by spreading: `defineOptions({ ...PACKET_OPTIONS, …its own })`.
+ * Defaults (applied by `makeTcpPacket`) are scapy's: ports 20 -> 80, SYN,
+ * seq 0, window 8192, TTL 64, IPv4 id 1.
+ */
+export const PACKET_OPTIONS = defineOptions({
+  src: {
+    kind: "string",
+    valueName: "ADDR",
+    parse: parseAddressValue,
+    help:
+      "source address (IPv4 or IPv6, as TARGET); the TCP checksum covers it",
+    group: "Addresses and ports",
+  },
+  dport: {
+    kind: "number",
+    short: "p",
+    max: 0xffff,
+    noun: "a port",
+    valueName: "N",
+    help: "destination port (default 80, or the port in TARGET)",
+    group: "Addresses and ports",
+  },
+  sport: {
+    kind: "number",
+    short: "s",
+    max: 0xffff,
+    noun: "a port",
+    valueName: "N",
+    help: "source port (default 20)",
+    group: "Addresses and ports",
+  },
+  flags: {
+    kind: "string",
+    short: "f",
+    valueName: "F",
+    parse: parseFlags,
+    help:
+      "flags: syn,ack | SA (letters FSRPAUECN, N = AE) | 0x12 | xmas, null, synack, full… (default syn)",
+    group: "TCP",
+  },
+  seq: {
+    kind: "number",
+    max: 0xffffffff,
+    valueName: "N",
+    help: "sequence number (default 0)",
+    group: "TCP",
+  },
+  ack: {
+    kind: "number",
+    max: 0xffffffff,
+    valueName: "N",
+    help: "acknowledgment number (default 0)",
+    group: "TCP",
+  },
+  window: {
+    kind: "number",
+    short: "w",
+    max: 0xffff,
+    valueName: "N",
+    help: "window (default 8192)",
+    group: "TCP",
+  },
+  urgent: {
+    kind: "number",
+    max: 0xffff,
+    valueName: "N",
+    help: "urgent pointer (default 0)",
+    group: "TCP",
+  },
+  option: {
+    kind: "repeatable",
+    short: "o",
+    valueName: "SPEC",
+    parse: parseTcpOptionSpec,
+    help:
+      "add a TCP option, in order (repeatable): mss=1460, wscale=7, sackok, sack=100-200[,300-400], ts=VAL:ECHO, nop, eol, md5=HEX, uto=SECONDS|5m, tfo[=HEX], raw=KIND:HEX, rawbytes=HEX",
+    group: "TCP",
+  },
+  checksum: {
+    kind: "number",
+    max: 0xffff,
+    valueName: "N",
+    help: "write this TCP checksum instead of the computed one",
+    group: "TCP",
+  },
+  dataOffset: {
+    kind: "number",
+    max: 15,
+    valueName: "N",
+    help: "write this data offset (32-bit words) instead of the computed one",
+    group: "TCP",
+  },
+  reserved: {
+    kind: "number",
+    max: 7,
+    valueName: "N",
+    help: "the three reserved bits (default 0)",
+    group: "TCP",
+  },
+  data: {
+    kind: "string",
+    valueName: "TEXT",
+    help: "payload: this text, UTF-8",
+    group: "Payload (one of)",
+  },
+  dataHex: {
+    kind: "string",
+    valueName: "HEX",
+    parse: parseHex,
+    help: "payload: these bytes (spaces, colons and 0x allowed)",
+    group: "Payload (one of)",
+  },
+  dataFile: {
+    kind: "string",
+    valueName: "PATH",
+    help: "payload: the contents of this file (- for standard input)",
+    group: "Payload (one of)",
+  },
+  tos: {
+    kind: "number",
+    max: 0xff,
+    valueName: "N",
+    aliases: ["traffic-class"],
+    help: "IPv4 TOS / IPv6 traffic class byte (default 0)",
+    group: "IP",
+  },
+  ttl: {
+    kind: "number",
+    max: 0xff,
+    valueName: "N",
+    help: "IPv4 time to live (default 64)",
+    group: "IP",
+  },
+  id: {
+    kind: "number",
+    max: 0xffff,
+    valueName: "N",
+    help: "IPv4 identification (default 1)",
+    group: "IP",
+  },
+  df: {
+    kind: "boolean",
+    help: "IPv4: set don't fragment",
+    group: "IP",
+  },
+  ipChecksum: {
+    kind: "number",
+    max: 0xffff,
+    valueName: "N",
+    help: "IPv4: write this header checksum instead of the computed one",
+    group: "IP",
+  },
+  ipOptions: {
+    kind: "string",
+    valueName: "HEX",
+    parse: parseHex,
+    help:
+      "IPv4: these option bytes (zero-padded to a multiple of 4, at most 40)",
+    group: "IP",
+  },
+  hopLimit: {
+    kind: "number",
+    max: 0xff,
+    valueName: "N",
+    help: "IPv6 hop limit (default 64)",
+    group: "IP",
+  },
+  flowLabel: {
+    kind: "number",
+    max: 0xfffff,
+    valueName: "N",
+    help: "IPv6 flow label, 20 bits (default 0)",
+    group: "IP",
+  },
+});
+
+/** The values of {@linkcode PACKET_OPTIONS} after parsing. */
+export type PacketOptionValues = OptionValues<typeof PACKET_OPTIONS>;
+
+/** A TARGET argument: an address (or host name) and maybe a port. */
+export interface ParsedTarget {
+  /** The address in canonical text, or the host name as given. */
+  host: string;
+  /** 4 or 6 for an address; absent for a host name. */
+  family?: AddressFamily;
+  /** The port after the colon, if one was given. */
+  port?: number;
+  /** The text as given, for messages. */
+  text: string;
+}
+
+/** Options for {@linkcode parseTarget}. */
+export interface ParseTargetOptions {
+  /** Accept host names (for commands that resolve them). Default false. */
+  names?: boolean;
+  /** The argument's name in messages (default `TARGET`). */
+  argName?: string;
+}
+
+const HOST_NAME =
+  /^(?=.*[a-z])[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*\.?$/i;
+
+/**
+ * Parse a TARGET: `192.0.2.1`, `192.0.2.1:666`, `2001:db8::1`,
+ * `[2001:db8::1]`, `[2001:db8::1]:80`, and, when `names` is set,
+ * `example.com` or `example.com:443`.
+ *
+ * @param text The argument.
+ * @param options Whether names are accepted; the argument's name.
+ * @returns The host, its family and the port.
+ * @throws {UsageError} `TARGET: …` for anything else, and for a host name
+ *   when names are not accepted.
+ *
+ * @example
+ * ```ts
+ * import { parseTarget } from "./packet_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseTarget("192.0.2.1:666"), {
+ *   host: "192.0.2.1", family: 4, port: 666, text: "192.0.2.1:666",
+ * });
+ * assert.deepEqual(parseTarget("[2001:db8::1]:80"), {
+ *   host: "2001:db8::1", family: 6, port: 80, text: "[2001:db8::1]:80",
+ * });
+ * assert.equal(parseTarget("2001:db8::1").port, undefined);
+ * assert.throws(() => parseTarget("example.com"), /is a host name/);
+ * ```
+ */
+export function parseTarget(
+  text: string,
+  options: ParseTargetOptions = {},
+): ParsedTarget {
+  const argName = options.argName ?? "TARGET";
+  const fail = (reason: string): never => {
+    throw new UsageError(`${argName}: ${reason}`);
+  };
+  if (text === "") fail("empty; give an IPv4 or IPv6 address");
+  let host = text;
+  let portText: string | undefined;
+  if (text.startsWith("[")) {
+    const close = text.indexOf("]");
+    if (close < 0) fail(`${quote(text)} has "[" without "]"`);
+    host = text.slice(1, close);
+    const rest = text.slice(close + 1);
+    if (rest !== "") {
+      if (!rest.startsWith(":")) {
+        fail(`${quote(text)}: expected ":PORT" after "]"`);
+      }
+      portText = rest.slice(1);
+    }
+    if (!host.includes(":")) {
+      fail(`${quote(text)}: brackets are for IPv6 addresses`);
+    }
+  } else {
+    const colons = text.split(":").length - 1;
+    if (colons === 1) {
+      const colon = text.indexOf(":");
+      host = text.slice(0, colon);
+      portText = text.slice(colon + 1);
+    }
+  }
+  const target: ParsedTarget = { host, text };
+  if (portText !== undefined) {
+    try {
+      target.port = parseInteger(portText, { max: 0xffff, noun: "a port" });
+    } catch (error) {
+      if (error instanceof ValueError) {
+        fail(`${quote(text)}: ${reasonOf(error)}`);
+      }
+      throw error;
+    }
+  }
+  try {
+    const parsed = parseAddress(host);
+    target.host = formatAddress(parsed.bytes);
+    target.family = parsed.family;
+    return target;
+  } catch (error) {
+    if (!(error instanceof ParseError)) throw error;
+    if (HOST_NAME.test(host) && !/^[0-9.]+$/.test(host)) {
+      if (options.names === true) return target;
+      return fail(
+        `${
+          quote(host)
+        } is a host name; give an IPv4 or IPv6 address (this command resolves no names)`,
+      );
+    }
+    return fail(reasonOf(error));
+  }
+}
+
+/** A destination that is an address, with an optional port. */
+export interface PacketTarget {
+  /** The destination address, canonical text. */
+  address: string;
+  /** Its family. */
+  family: AddressFamily;
+  /** A port from TARGET, if any. */
+  port?: number;
+  /** The TARGET text, for messages. */
+  text: string;
+}
+
+/**
+ * Narrow a parsed target to an address (the one a command without name
+ * resolution has).
+ *
+ * @param target A parsed TARGET.
+ * @returns The same target, with its family.
+ * @throws {UsageError} When the target is a host name.
+ *
+ * @example
+ * ```ts
+ * import { parseTarget, targetAddress } from "./packet_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(targetAddress(parseTarget("192.0.2.1")).family, 4);
+ * ```
+ */
+export function targetAddress(target: ParsedTarget): PacketTarget {
+  if (target.family === undefined) {
+    throw new UsageError(
+      `TARGET: ${
+        quote(target.host)
+      } is a host name; give an IPv4 or IPv6 address`,
+    );
+  }
+  const result: PacketTarget = {
+    address: target.host,
+    family: target.family,
+    text: target.text,
+  };
+  if (target.port !== undefined) result.port = target.port;
+  return result;
+}
+
+/** Options for {@linkcode packetFromOptions}. */
+export interface PacketFromOptionsOptions {
+  /** Reads `--data-file`. */
+  host: CliHost;
+  /**
+   * The source address to use without `--src` (a command that sends picks
+   * one from the routing table). Without it, `--src` is required.
+   */
+  defaultSrc?: string;
+}
+
+const IPV4_ONLY = ["ttl", "id", "df", "ipChecksum", "ipOptions"] as const;
+const IPV6_ONLY = ["hopLimit", "flowLabel"] as const;
+
+function flag(key: keyof typeof PACKET_OPTIONS): string {
+  return `--${longName(key, PACKET_OPTIONS[key])}`;
+}
+
+/**
+ * Turn parsed packet options and a target into a packet model, checking
+ * what no single value can: the families of TARGET and `--src`, options of
+ * the other family, TARGET's port against `--dport`, one data source, the
+ * space options take, and the size of the datagram. `--data-file` is read
+ * through the host.
+ *
+ * @param values The parsed values (a command's values may hold more keys).
+ * @param target The destination.
+ * @param options The host, and a default source address.
+ * @returns The packet model, ready for `encodePacket`.
+ * @throws {UsageError} Naming the flag at fault.
+ *
+ * @example
+ * ```ts
+ * import { packetFromOptions, PACKET_OPTIONS, parseTarget, targetAddress } from "./packet_options.ts";
+ * import { parseArgs } from "./args.ts";
+ * import { createMemoryHost } from "./host.ts";
+ * import { encodePacket } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const { values } = parseArgs(["--src", "192.0.2.42", "-f", "xmas"], PACKET_OPTIONS);
+ * const target = targetAddress(parseTarget("192.0.2.1:666"));
+ * const packet = await packetFromOptions(values, target, { host: createMemoryHost() });
+ * assert.equal(packet.tcp.dstPort, 666);
+ * assert.equal(packet.tcp.flags, 0x29);
+ * assert.equal(encodePacket(packet).length, 40);
+ * ```
+ */
+export async function packetFromOptions(
+  values: PacketOptionValues,
+  target: PacketTarget,
+  options: PacketFromOptionsOptions,
+): Promise<TcpPacket> {
+  const family = target.family;
+  const other = family === 4 ? 6 : 4;
+  const familyError = (key: keyof typeof PACKET_OPTIONS, hint: string) =>
+    new UsageError(
+      `${
+        flag(key)
+      }: applies to IPv${other} only, and TARGET ${target.address} is IPv${family}${hint}`,
+    );
+  for (const key of family === 4 ? IPV6_ONLY : IPV4_ONLY) {
+    if (values[key] !== undefined) {
+      throw familyError(
+        key,
+        key === "ttl"
+          ? " (use --hop-limit)"
+          : key === "hopLimit"
+          ? " (use --ttl)"
+          : "",
+      );
+    }
+  }
+
+  let src: string;
+  if (values.src !== undefined) {
+    if (values.src.family !== family) {
+      throw new UsageError(
+        `${
+          flag("src")
+        }: ${values.src.address} is IPv${values.src.family} but TARGET ${target.address} is IPv${family}`,
+      );
+    }
+    src = values.src.address;
+  } else if (options.defaultSrc !== undefined) {
+    src = options.defaultSrc;
+  } else {
+    throw new UsageError(
+      `${
+        flag("src")
+      }: missing; the source address goes in the IP header and the TCP checksum (e.g. --src ${
+        family === 4 ? "192.0.2.42" : "2001:db8::42"
+      })`,
+    );
+  }
+
+  if (
+    target.port !== undefined && values.dport !== undefined &&
+    target.port !== values.dport
+  ) {
+    throw new UsageError(
+      `${
+        flag("dport")
+      }: ${values.dport} disagrees with port ${target.port} in TARGET ${target.text}; give one`,
+    );
+  }
+
+  const sources = (["data", "dataHex", "dataFile"] as const).filter((key) =>
+    values[key] !== undefined
+  );
+  if (sources.length > 1) {
+    throw new UsageError(
+      `${flag(sources[1]!)}: conflicts with ${
+        flag(sources[0]!)
+      }; give one data source`,
+    );
+  }
+  let payload: Uint8Array | undefined;
+  if (values.data !== undefined) {
+    payload = new TextEncoder().encode(values.data);
+  } else if (values.dataHex !== undefined) {
+    payload = values.dataHex;
+  } else if (values.dataFile !== undefined) {
+    const path = values.dataFile;
+    try {
+      payload = path === "-"
+        ? await options.host.readStdin()
+        : await options.host.readFile(path);
+    } catch (error) {
+      throw new UsageError(
+        `${flag("dataFile")}: cannot read ${quote(path)}: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        { cause: error },
+      );
+    }
+  }
+
+  const tcpOptions = values.option ?? [];
+  const optionBytes = tcpOptionsLength(tcpOptions);
+  if (optionBytes > MAX_OPTION_BYTES && values.dataOffset === undefined) {
+    throw new UsageError(
+      `${
+        flag("option")
+      }: the options take ${optionBytes} bytes, more than the ${MAX_OPTION_BYTES} a TCP header holds (give --data-offset to write them anyway)`,
+    );
+  }
+  if (values.ipOptions !== undefined && values.ipOptions.length > 40) {
+    throw new UsageError(
+      `${flag("ipOptions")}: ${
+        plural(values.ipOptions.length, "byte")
+      }, more than the 40 an IPv4 header holds`,
+    );
+  }
+
+  const packet = makeTcpPacket({
+    src,
+    dst: target.address,
+    srcPort: values.sport,
+    dstPort: values.dport ?? target.port,
+    seq: values.seq,
+    ack: values.ack,
+    flags: values.flags,
+    window: values.window,
+    urgentPointer: values.urgent,
+    options: tcpOptions,
+    payload,
+    ttl: values.ttl,
+    hopLimit: values.hopLimit,
+    id: values.id,
+    tos: values.tos,
+    dontFragment: values.df,
+    flowLabel: values.flowLabel,
+    ipOptions: values.ipOptions,
+    checksum: values.checksum,
+    dataOffset: values.dataOffset,
+    reserved: values.reserved,
+    ipChecksum: values.ipChecksum,
+  });
+
+  const length = packetLength(packet);
+  const limit = family === 4 ? 0xffff : 0xffff + 40;
+  if (length > limit) {
+    const source = sources[0];
+    throw new UsageError(
+      `${
+        source === undefined ? flag("option") : flag(source)
+      }: ${packet.tcp.payload.length} bytes of data make a ${
+        family === 4
+          ? `${length}-byte IPv4 datagram`
+          : `${length - 40}-byte IPv6 payload`
+      }, more than 65535`,
+    );
+  }
+  return packet;
+}
+
+/**
+ * A table made of {@linkcode PACKET_OPTIONS} and a command's own options.
+ *
+ * @param own The command's options.
+ * @returns One table.
+ *
+ * @example
+ * ```ts
+ * import { withPacketOptions } from "./packet_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const table = withPacketOptions({ count: { kind: "number", help: "how many" } });
+ * assert.ok("dport" in table && "count" in table);
+ * ```
+ */
+export function withPacketOptions<const T extends OptionTable>(
+  own: T,
+): typeof PACKET_OPTIONS & T {
+  return defineOptions({ ...PACKET_OPTIONS, ...own });
+}
