@@ -1,0 +1,70 @@
+/**
+ * tcpcraft's OS layer: raw sockets, source-address discovery and name
+ * resolution, through the C library (`Deno.dlopen`).
+ *
+ * Importing this module needs no permission and opens nothing: the C
+ * library is loaded on first use (`libc.so.6` on Linux, `libSystem.B.dylib`
+ * on macOS; Windows does not allow raw TCP). Using it needs
+ * `--allow-ffi`, and raw sockets need root or `cap_net_raw`
+ * (`sudo setcap cap_net_raw+ep ./tcpcraft`). Every failure is a typed error
+ * whose message says what to do: {@linkcode SocketError} (with the errno
+ * name in `code`), {@linkcode FfiPermissionError},
+ * {@linkcode LibcLoadError}, {@linkcode ResolveError}.
+ *
+ * - {@linkcode RawSocket}: IPv4 or IPv6, the kernel writing the IP header or
+ *   us (`headerIncluded`); `send`, `sendMany` (one `sendmmsg` per 1024
+ *   packets on Linux), `receive` (waits on a worker thread), `close`.
+ * - {@linkcode routeSource}: the source address the kernel would use.
+ * - {@linkcode resolveHost}: host names as the system resolves them,
+ *   `/etc/hosts` included.
+ * - {@linkcode sendTcp}: one call to send one packet.
+ *
+ * @example Errors tell the user what to do
+ * ```ts
+ * import { socketErrorFromErrno } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const error = socketErrorFromErrno(1, "socket", { os: "linux" });
+ * assert.equal(error.code, "EPERM");
+ * assert.match(error.message, /run as root or grant cap_net_raw/);
+ * ```
+ *
+ * @example A SYN and its answer (needs root)
+ * ```ts ignore
+ * import { makeTcpPacket } from "../mod.ts";
+ * import { RawSocket, routeSource } from "./mod.ts";
+ *
+ * const dst = "192.0.2.1";
+ * using socket = RawSocket.open({ family: 4 });
+ * socket.send(makeTcpPacket({ src: routeSource(dst), dst, srcPort: 40000, dstPort: 80 }), dst);
+ * const replies = await socket.receive({ timeoutMs: 1000 });
+ * const answer = replies.find((r) => r.source === dst && r.packet?.tcp.dstPort === 40000);
+ * ```
+ *
+ * @module
+ */
+
+export {
+  FfiPermissionError,
+  isDenoPermissionError,
+  LibcLoadError,
+  permissionHint,
+  ResolveError,
+  SocketError,
+  type SocketErrorContext,
+  socketErrorFromErrno,
+  type SocketErrorOptions,
+  type Syscall,
+  translatePermissionError,
+} from "./errors.ts";
+export {
+  epochNow,
+  type RawProtocol,
+  RawSocket,
+  type RawSocketOptions,
+  type ReceivedPacket,
+  type ReceiveOptions,
+} from "./raw_socket.ts";
+export { routeSource } from "./route.ts";
+export { resolveHost, type ResolveHostOptions } from "./resolve.ts";
+export { sendTcp, type SendTcpInit, type SendTcpResult } from "./send_tcp.ts";
