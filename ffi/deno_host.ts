@@ -9,7 +9,10 @@
  * @module
  */
 
-import type { CliHost } from "../src/cli/host.ts";
+import type { CliHost, CliNet } from "../src/cli/host.ts";
+import { epochNow, RawSocket } from "./raw_socket.ts";
+import { resolveHost } from "./resolve.ts";
+import { routeSource } from "./route.ts";
 
 const encoder = new TextEncoder();
 
@@ -50,6 +53,26 @@ function isTerminal(stream: { isTerminal(): boolean }): boolean {
     return false;
   }
 }
+
+/**
+ * Raw sockets and name resolution through the ffi layer. Nothing is loaded
+ * until a member is called; errors are the ffi layer's typed errors, whose
+ * messages say what to do (`--allow-ffi`, root or `cap_net_raw`).
+ */
+const denoNet: CliNet = {
+  openRawSocket(options) {
+    return RawSocket.open(options);
+  },
+  routeSource(dst) {
+    return routeSource(dst);
+  },
+  resolveHost(name, options) {
+    return resolveHost(name, options);
+  },
+  wallClock() {
+    return epochNow();
+  },
+};
 
 /**
  * Create the host the CLI runs with under Deno.
@@ -118,5 +141,15 @@ export function createDenoHost(): CliHost {
       return state === "granted" ? Deno.env.get(name) : undefined;
     },
     os: Deno.build.os,
+    net: denoNet,
+    onInterrupt(handler) {
+      try {
+        Deno.addSignalListener("SIGINT", handler);
+      } catch {
+        // Windows and restricted hosts: leave Ctrl-C to its default.
+        return () => {};
+      }
+      return () => Deno.removeSignalListener("SIGINT", handler);
+    },
   };
 }

@@ -23,6 +23,53 @@ export interface TerminalState {
   stderr: boolean;
 }
 
+/** A packet read from a raw socket, as {@linkcode CliRawSocket.receive} returns it. */
+export interface CliReceivedPacket {
+  /**
+   * The whole IP datagram (for IPv6, with the fixed header rebuilt from what
+   * the kernel reports), or the ICMP message's datagram on an ICMP socket.
+   */
+  bytes: Uint8Array;
+  /** The sender's address, canonical text. */
+  source: string;
+  /** When the kernel received it, epoch milliseconds (same clock as {@linkcode CliNet.wallClock}). */
+  receivedAt: number;
+}
+
+/** An open raw socket (the ffi layer's `RawSocket` satisfies this). */
+export interface CliRawSocket {
+  /** Send one packet (whole datagram in header-included mode, else the TCP segment's packet); returns bytes accepted. */
+  send(packet: Uint8Array, destination: string): number;
+  /** Send many packets in as few system calls as the OS allows; returns how many were sent. */
+  sendMany(packets: Uint8Array[], destination: string): number;
+  /** Wait up to `timeoutMs` for packets without blocking the event loop; returns what arrived (maybe nothing). */
+  receive(options: { timeoutMs: number; maxPackets?: number }): Promise<CliReceivedPacket[]>;
+  /** Close the socket (idempotent). */
+  close(): void;
+}
+
+/** Options for {@linkcode CliNet.openRawSocket}. */
+export interface CliRawSocketOptions {
+  /** Address family. */
+  family: 4 | 6;
+  /** We write the IP header (IP_HDRINCL / IPV6_HDRINCL). */
+  headerIncluded?: boolean;
+  /** 6 (TCP, default), 1 (ICMP) or 58 (ICMPv6); the ICMP ones for receiving errors. */
+  protocol?: 6 | 1 | 58;
+}
+
+/** Raw network access: what `send`, `probe`, `scan` and `trace` need. */
+export interface CliNet {
+  /** Open a raw socket; throws the ffi layer's errors (their messages say what to do). */
+  openRawSocket(options: CliRawSocketOptions): CliRawSocket;
+  /** The source address the kernel would use to reach `dst`. */
+  routeSource(dst: string): string;
+  /** Resolve a host name (or pass an address literal through), as the system does. */
+  resolveHost(name: string, options?: { family?: 4 | 6 }): Promise<string[]>;
+  /** Wall-clock time, epoch milliseconds with fractions. */
+  wallClock(): number;
+}
+
 /** The operating-system services a command may use. */
 export interface CliHost {
   /** Write text to standard output as is (add the `\n` yourself). */
@@ -46,6 +93,13 @@ export interface CliHost {
   env(name: string): string | undefined;
   /** The operating system: `"linux"`, `"darwin"`, `"windows"`, … */
   os: string;
+  /** Raw sockets and name resolution; absent where the host has none. */
+  net?: CliNet;
+  /**
+   * Call `handler` on Ctrl-C (SIGINT) instead of dying; returns a function
+   * that removes it. Absent where the host cannot catch signals.
+   */
+  onInterrupt?(handler: () => void): () => void;
 }
 
 /** What a command needs besides the host. */
