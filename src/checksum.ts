@@ -135,7 +135,11 @@ function sumAddress(address: Uint8Array, sum: number): number {
   return sum;
 }
 
-function requireLength(address: Uint8Array, length: number, what: string): void {
+function requireLength(
+  address: Uint8Array,
+  length: number,
+  what: string,
+): void {
   if (address.length !== length) {
     throw new RangeError(
       `Cannot sum ${what} pseudo-header: address is ${address.length} bytes, expected ${length}`,
@@ -178,7 +182,9 @@ export function pseudoHeaderSumV4(
       `Cannot sum IPv4 pseudo-header: length ${length} is not in 0..65535`,
     );
   }
-  return foldSum(sumAddress(dst, sumAddress(src, 0)) + (protocol & 0xff) + length);
+  return foldSum(
+    sumAddress(dst, sumAddress(src, 0)) + (protocol & 0xff) + length,
+  );
 }
 
 /**

@@ -43,7 +43,9 @@ export interface CliRawSocket {
   /** Send many packets in as few system calls as the OS allows; returns how many were sent. */
   sendMany(packets: Uint8Array[], destination: string): number;
   /** Wait up to `timeoutMs` for packets without blocking the event loop; returns what arrived (maybe nothing). */
-  receive(options: { timeoutMs: number; maxPackets?: number }): Promise<CliReceivedPacket[]>;
+  receive(
+    options: { timeoutMs: number; maxPackets?: number },
+  ): Promise<CliReceivedPacket[]>;
   /** Close the socket (idempotent). */
   close(): void;
 }
