@@ -46,11 +46,13 @@ export interface OptionSpecBase {
 
 /** A flag that is present or absent: `--df`. */
 export interface BooleanOptionSpec extends OptionSpecBase {
+  /** A flag. */
   kind: "boolean";
 }
 
 /** An integer in a range: `--dport 80`, `--seq 0xdeadbeef`. */
 export interface NumberOptionSpec extends OptionSpecBase {
+  /** An integer. */
   kind: "number";
   /** Smallest value (default 0). */
   min?: number;
@@ -62,6 +64,7 @@ export interface NumberOptionSpec extends OptionSpecBase {
 
 /** A value given once: `--format hex`, `--src 192.0.2.1`. */
 export interface StringOptionSpec extends OptionSpecBase {
+  /** A value given once. */
   kind: "string";
   /** The only values accepted. */
   choices?: readonly string[];
@@ -74,6 +77,7 @@ export interface StringOptionSpec extends OptionSpecBase {
 
 /** A value that may be given many times, kept in order: `-o mss=1460 -o nop`. */
 export interface RepeatableOptionSpec extends OptionSpecBase {
+  /** A value given any number of times. */
   kind: "repeatable";
   /** Check and convert each value, as for {@linkcode StringOptionSpec}. */
   parse?: (text: string) => unknown;

@@ -14,6 +14,7 @@
  */
 
 import {
+  didYouMean,
   longName,
   type OptionSpec,
   type OptionTable,
@@ -44,6 +45,13 @@ export interface Command {
   run(args: readonly string[], context: CommandContext): Promise<number>;
   /** The help text. */
   help(): string;
+  /**
+   * The option table, for shell completions (set by {@linkcode defineCommand};
+   * a command without one completes only `--help`).
+   */
+  readonly options?: OptionTable;
+  /** The positional arguments, for shell completions (set by {@linkcode defineCommand}). */
+  readonly args?: readonly ArgSpec[];
 }
 
 /** A positional argument. */
@@ -54,6 +62,8 @@ export interface ArgSpec {
   help: string;
   /** Whether it must be given (default true). */
   optional?: boolean;
+  /** The only values accepted (checked before `run`, offered by completions). */
+  choices?: readonly string[];
 }
 
 /** One example in help. */
@@ -136,6 +146,8 @@ export function defineCommand<const T extends OptionTable>(
     name: spec.name,
     summary: spec.summary,
     help,
+    options: spec.options,
+    args: spec.args,
     async run(args, context) {
       let parsed;
       try {
@@ -171,6 +183,19 @@ export function defineCommand<const T extends OptionTable>(
             }`,
         );
       }
+      spec.args.forEach((arg, i) => {
+        const value = positionals[i];
+        if (
+          value !== undefined && arg.choices !== undefined &&
+          !arg.choices.includes(value)
+        ) {
+          throw new UsageError(
+            `${arg.name}: ${quote(value)} is not one of ${
+              arg.choices.join(", ")
+            }${didYouMean(value, arg.choices, "")}`,
+          );
+        }
+      });
       return await spec.run({ values: parsed.values, positionals }, context);
     },
   };
