@@ -49,9 +49,13 @@ export interface Ipv4Header {
 
 /** An IPv4 header as decoded: computed fields present. */
 export interface DecodedIpv4Header extends Ipv4Header {
+  /** The reserved (evil) bit as read. */
   reservedBit: boolean;
+  /** Header length in 32-bit words, as read. */
   ihl: number;
+  /** Total length, as read. */
   totalLength: number;
+  /** Header checksum, as read. */
   checksum: number;
 }
 
@@ -97,7 +101,22 @@ export interface DecodedIpv4 {
  * assert.equal(header[8], 64);
  * ```
  */
-export const IPV4_HEADER_OFFSETS = Object.freeze(
+export const IPV4_HEADER_OFFSETS: Readonly<
+  Record<
+    | "versionIhl"
+    | "tos"
+    | "totalLength"
+    | "id"
+    | "flagsFragmentOffset"
+    | "ttl"
+    | "protocol"
+    | "checksum"
+    | "src"
+    | "dst"
+    | "options",
+    number
+  >
+> = Object.freeze(
   {
     /** Version (high nibble) and IHL (low nibble). */
     versionIhl: 0,

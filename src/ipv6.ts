@@ -32,6 +32,7 @@ export interface Ipv6Header {
 
 /** An IPv6 header as decoded. */
 export interface DecodedIpv6Header extends Ipv6Header {
+  /** Payload length, as read. */
   payloadLength: number;
 }
 
@@ -85,7 +86,17 @@ export const IPV6_HEADER_LENGTH = 40;
  * assert.equal(IPV6_HEADER_OFFSETS.hopLimit, 7);
  * ```
  */
-export const IPV6_HEADER_OFFSETS = Object.freeze(
+export const IPV6_HEADER_OFFSETS: Readonly<
+  Record<
+    | "versionClassFlow"
+    | "payloadLength"
+    | "nextHeader"
+    | "hopLimit"
+    | "src"
+    | "dst",
+    number
+  >
+> = Object.freeze(
   {
     /** Version (4 bits), traffic class (8 bits), flow label (20 bits). */
     versionClassFlow: 0,
