@@ -2,15 +2,17 @@
  * The Deno implementation of the CLI's host (`src/cli/host.ts`): standard
  * streams, files, clock and environment through `Deno.*`.
  *
- * Permissions: reading a file needs `--allow-read`; environment variables
+ * Permissions: reading a file needs `--allow-read`, writing one (`--pcap`)
+ * `--allow-write`; environment variables
  * are read only when `--allow-env` grants them (never prompting), and
  * otherwise count as unset.
  *
  * @module
  */
 
-import type { CliHost, CliNet } from "../src/cli/host.ts";
+import type { CliFiles, CliHost, CliNet } from "../src/cli/host.ts";
 import { epochNow, RawSocket } from "./raw_socket.ts";
+import { Receiver } from "./receiver.ts";
 import { resolveHost } from "./resolve.ts";
 import { routeSource } from "./route.ts";
 
@@ -33,11 +35,11 @@ function writeAll(
 }
 
 /** A file error in a few words, without the path, as `CliHost.readFile` promises. */
-function describeFileError(error: unknown): string {
+function describeFileError(error: unknown, access = "read"): string {
   if (error instanceof Deno.errors.NotFound) return "no such file or directory";
   if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
   if (error instanceof Deno.errors.NotCapable) {
-    return "no permission to read it (run deno with --allow-read)";
+    return `no permission to ${access} it (run deno with --allow-${access})`;
   }
   if (error instanceof Deno.errors.IsADirectory) return "it is a directory";
   if (error instanceof Error) {
@@ -71,6 +73,61 @@ const denoNet: CliNet = {
   },
   wallClock() {
     return epochNow();
+  },
+  openReceiver(family, options = {}) {
+    const receiver = Receiver.open({ family, ...options });
+    return {
+      send: (packet, destination) => receiver.tcp.send(packet, destination),
+      sendMany: (packets, destination) =>
+        receiver.tcp.sendMany(packets, destination),
+      poll: (timeoutMs) => receiver.poll(timeoutMs),
+      close: () => receiver.close(),
+    };
+  },
+};
+
+/** Streaming reads and writes through `Deno.open`. */
+const denoFiles: CliFiles = {
+  async openRead(path) {
+    try {
+      const info = await Deno.stat(path);
+      if (info.isDirectory) throw new Deno.errors.IsADirectory(path);
+      return (await Deno.open(path, { read: true })).readable;
+    } catch (error) {
+      throw new Error(describeFileError(error), { cause: error });
+    }
+  },
+  async openWrite(path) {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, {
+        write: true,
+        create: true,
+        truncate: true,
+      });
+    } catch (error) {
+      throw new Error(describeFileError(error, "write"), { cause: error });
+    }
+    let open = true;
+    return {
+      async write(chunk) {
+        try {
+          let written = 0;
+          while (written < chunk.length) {
+            written += await file.write(chunk.subarray(written));
+          }
+        } catch (error) {
+          throw new Error(describeFileError(error, "write"), { cause: error });
+        }
+      },
+      close() {
+        if (open) {
+          open = false;
+          file.close();
+        }
+        return Promise.resolve();
+      },
+    };
   },
 };
 
@@ -142,6 +199,7 @@ export function createDenoHost(): CliHost {
     },
     os: Deno.build.os,
     net: denoNet,
+    files: denoFiles,
     onInterrupt(handler) {
       try {
         Deno.addSignalListener("SIGINT", handler);

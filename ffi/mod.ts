@@ -14,6 +14,8 @@
  * - {@linkcode RawSocket}: IPv4 or IPv6, the kernel writing the IP header or
  *   us (`headerIncluded`); `send`, `sendMany` (one `sendmmsg` per 1024
  *   packets on Linux), `receive` (waits on a worker thread), `close`.
+ * - {@linkcode Receiver}: a TCP and an ICMP socket read together, one
+ *   worker-thread wait per batch (for matching replies to probes).
  * - {@linkcode routeSource}: the source address the kernel would use.
  * - {@linkcode resolveHost}: host names as the system resolves them,
  *   `/etc/hosts` included.
@@ -65,6 +67,12 @@ export {
   type ReceivedPacket,
   type ReceiveOptions,
 } from "./raw_socket.ts";
+export {
+  type ReceivedBatch,
+  Receiver,
+  type ReceiverOptions,
+  type ReceiverPollOptions,
+} from "./receiver.ts";
 export { routeSource } from "./route.ts";
 export { resolveHost, type ResolveHostOptions } from "./resolve.ts";
 export { sendTcp, type SendTcpInit, type SendTcpResult } from "./send_tcp.ts";

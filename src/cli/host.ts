@@ -60,6 +60,41 @@ export interface CliRawSocketOptions {
   protocol?: 6 | 1 | 58;
 }
 
+/** What one {@linkcode CliReceiver.poll} read. */
+export interface CliReceivedBatch {
+  /** From the TCP socket: whole IP datagrams. */
+  tcp: CliReceivedPacket[];
+  /** From the ICMP (IPv4) or ICMPv6 (IPv6) socket: whole IP datagrams. */
+  icmp: CliReceivedPacket[];
+}
+
+/**
+ * A raw TCP socket and a raw ICMP/ICMPv6 socket of one family, read
+ * together (the ffi layer's `Receiver`). Send probes on it: a second raw
+ * TCP socket would get a copy of every TCP packet and nobody would read it.
+ */
+export interface CliReceiver {
+  /** Send one packet on the TCP socket (a whole datagram when opened with `headerIncluded`); returns bytes accepted. */
+  send(packet: Uint8Array, destination: string): number;
+  /** Send many packets on the TCP socket in as few system calls as the OS allows; returns how many were sent. */
+  sendMany(packets: Uint8Array[], destination: string): number;
+  /**
+   * What is queued on either socket, else wait up to `timeoutMs` (one wait
+   * for both, off the event loop) and return what arrived (maybe nothing).
+   */
+  poll(timeoutMs: number): Promise<CliReceivedBatch>;
+  /** Close both sockets (idempotent). */
+  close(): void;
+}
+
+/** Options for {@linkcode CliNet.openReceiver}. */
+export interface CliReceiverOptions {
+  /** The TCP socket sends whole datagrams, IP header included (default false). */
+  headerIncluded?: boolean;
+  /** Kernel receive buffer of each socket, bytes (default: the system's). */
+  receiveBufferBytes?: number;
+}
+
 /** Raw network access: what `send`, `probe`, `scan` and `trace` need. */
 export interface CliNet {
   /** Open a raw socket; throws the ffi layer's errors (their messages say what to do). */
@@ -70,6 +105,38 @@ export interface CliNet {
   resolveHost(name: string, options?: { family?: 4 | 6 }): Promise<string[]>;
   /** Wall-clock time, epoch milliseconds with fractions. */
   wallClock(): number;
+  /**
+   * Open a receiver for replies to probes: TCP and ICMP (or ICMPv6) raw
+   * sockets of one family. Optional: a host without it cannot run
+   * `probe`, `trace` or `scan`.
+   */
+  openReceiver?(family: 4 | 6, options?: CliReceiverOptions): CliReceiver;
+}
+
+/** A file open for writing, from {@linkcode CliFiles.openWrite}. */
+export interface CliFileWriter {
+  /**
+   * Append bytes. Rejects with an `Error` whose message says why in a few
+   * words (`no space left on device`), without the path.
+   */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Flush and close the file (idempotent). */
+  close(): Promise<void>;
+}
+
+/** Files as streams: what `--pcap` input and output need. */
+export interface CliFiles {
+  /**
+   * Create a file (or truncate an existing one) and open it for writing.
+   * Rejects like {@linkcode CliHost.readFile}: a message in a few words,
+   * without the path.
+   */
+  openWrite(path: string): Promise<CliFileWriter>;
+  /**
+   * Open a file for reading as a stream of chunks, so that a large file is
+   * never held whole. Rejects like {@linkcode CliHost.readFile}.
+   */
+  openRead(path: string): Promise<ReadableStream<Uint8Array>>;
 }
 
 /** The operating-system services a command may use. */
@@ -97,6 +164,8 @@ export interface CliHost {
   os: string;
   /** Raw sockets and name resolution; absent where the host has none. */
   net?: CliNet;
+  /** Streaming file reads and file writes; absent where the host has none. */
+  files?: CliFiles;
   /**
    * Call `handler` on Ctrl-C (SIGINT) instead of dying; returns a function
    * that removes it. Absent where the host cannot catch signals.
@@ -130,6 +199,8 @@ export interface MemoryHost extends CliHost {
   readonly out: string;
   /** Everything written to standard error so far. */
   readonly err: string;
+  /** In-memory files: those given, and those written through `files.openWrite`. */
+  files: CliFiles;
 }
 
 /**
@@ -152,6 +223,11 @@ export interface MemoryHost extends CliHost {
  * await host.sleep(5);
  * assert.equal(host.now(), 5);
  * await assert.rejects(host.readFile("missing"), /no such file/);
+ *
+ * const file = await host.files.openWrite("out.bin");
+ * await file.write(new Uint8Array([1, 2]));
+ * await file.close();
+ * assert.deepEqual(await host.readFile("out.bin"), new Uint8Array([1, 2]));
  * ```
  */
 export function createMemoryHost(options: MemoryHostOptions = {}): MemoryHost {
@@ -161,8 +237,11 @@ export function createMemoryHost(options: MemoryHostOptions = {}): MemoryHost {
   let out = "";
   let err = "";
   let clock = 0;
-  const files = options.files ?? {};
+  const files = new Map<string, Uint8Array | string>(
+    Object.entries(options.files ?? {}),
+  );
   const env = options.env ?? {};
+  const missing = () => Promise.reject(new Error("no such file or directory"));
   return {
     get out() {
       return out;
@@ -177,10 +256,45 @@ export function createMemoryHost(options: MemoryHostOptions = {}): MemoryHost {
       err += text;
     },
     readFile(path) {
-      const data = Object.hasOwn(files, path) ? files[path] : undefined;
-      return data === undefined
-        ? Promise.reject(new Error("no such file or directory"))
-        : Promise.resolve(bytes(data));
+      const data = files.get(path);
+      return data === undefined ? missing() : Promise.resolve(bytes(data));
+    },
+    files: {
+      openRead(path) {
+        const data = files.get(path);
+        if (data === undefined) return missing();
+        const all = bytes(data);
+        return Promise.resolve(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              // Small chunks, so that readers are exercised across boundaries.
+              for (let at = 0; at < all.length; at += 4096) {
+                controller.enqueue(all.slice(at, at + 4096));
+              }
+              controller.close();
+            },
+          }),
+        );
+      },
+      openWrite(path) {
+        files.set(path, new Uint8Array());
+        let open = true;
+        return Promise.resolve({
+          write(chunk) {
+            if (!open) return Promise.reject(new Error("file is closed"));
+            const before = bytes(files.get(path) ?? new Uint8Array());
+            const after = new Uint8Array(before.length + chunk.length);
+            after.set(before);
+            after.set(chunk, before.length);
+            files.set(path, after);
+            return Promise.resolve();
+          },
+          close() {
+            open = false;
+            return Promise.resolve();
+          },
+        });
+      },
     },
     readStdin() {
       return Promise.resolve(bytes(options.stdin ?? new Uint8Array()));
