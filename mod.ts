@@ -45,3 +45,8 @@ export * from "./src/packet.ts";
 export * from "./src/capture.ts";
 export * from "./src/pcap.ts";
 export * from "./src/pcapng.ts";
+export * from "./src/reply_match.ts";
+export * from "./src/explain.ts";
+export * from "./src/targets.ts";
+export * from "./src/permutation.ts";
+export * from "./src/scan_state.ts";

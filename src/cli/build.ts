@@ -1,13 +1,14 @@
 /**
  * `tcpcraft build`: make one TCP/IP packet from the command line and print
  * it as text, hex or JSON. Sends nothing, needs no permission but reading a
- * `--data-file`, and resolves no names.
+ * `--data-file` and writing a `--pcap` file, and resolves no names.
  *
  * @module
  */
 
 import { encodePacket } from "../packet.ts";
 import { defineOptions } from "./args.ts";
+import { CAPTURE_OUTPUT_OPTIONS, openCaptureOutput } from "./capture_output.ts";
 import { defineCommand } from "./command.ts";
 import { CliError, reasonOf } from "./errors.ts";
 import { FORMAT_OPTIONS, formatPacket } from "./format.ts";
@@ -18,10 +19,11 @@ import {
   targetAddress,
 } from "./packet_options.ts";
 
-/** The options of `build`: the packet options and `--format`. */
+/** The options of `build`: the packet options, `--format` and `--pcap`. */
 export const BUILD_OPTIONS = defineOptions({
   ...PACKET_OPTIONS,
   ...FORMAT_OPTIONS,
+  ...CAPTURE_OUTPUT_OPTIONS,
 });
 
 /**
@@ -73,6 +75,11 @@ export const buildCommand = defineCommand({
         "tcpcraft build 192.0.2.1:80 --src 192.0.2.42 -o mss=1460 -o sackok -o ts=1:0 -o nop -o wscale=7",
     },
     {
+      comment: 'A SYN written to a pcapng file for Wireshark (comment "built")',
+      command:
+        "tcpcraft build 192.0.2.1:443 --src 192.0.2.42 --pcap syn.pcapng",
+    },
+    {
       comment: "An IPv6 data segment with a bad checksum, every field as JSON",
       command:
         "tcpcraft build [2001:db8::1]:80 --src 2001:db8::2 -f PA --data 'GET /' --checksum 0 --format json",
@@ -89,6 +96,14 @@ export const buildCommand = defineCommand({
         throw new CliError(reasonOf(error), { cause: error });
       }
       throw error;
+    }
+    if (values.pcap !== undefined) {
+      const capture = await openCaptureOutput(host, values.pcap);
+      try {
+        await capture.record(bytes, "built");
+      } finally {
+        await capture.close();
+      }
     }
     host.stdout(`${formatPacket(bytes, values.format ?? "text")}\n`);
     return 0;
