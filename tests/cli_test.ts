@@ -95,7 +95,7 @@ Deno.test("tcpcraft --help prints the commands on stdout and exits 0", async () 
     assert.match(result.stdout, /^USAGE:$/m);
     assert.match(
       result.stdout,
-      /^COMMANDS:\n {4}build {4}build one TCP packet/m,
+      /^COMMANDS:\n {4}build {2,}build one TCP packet/m,
     );
   }
 });
@@ -677,7 +677,7 @@ Deno.test("build refuses every bad command line with one line naming the flag, e
 
 Deno.test("tcpcraft refuses a missing or unknown command and options before it, exit 2", async () => {
   const cases: [string[], string][] = [
-    [[], "tcpcraft: missing command (one of build)"],
+    [[], "tcpcraft: missing command (one of build, send, explain, probe, scan, trace, completions)"],
     [["bild"], 'tcpcraft: unknown command "bild" (did you mean build?)'],
     [
       ["--bogus"],
@@ -749,7 +749,15 @@ Deno.test("runCli() prints a CliError as error: with its exit code, escaping con
 });
 
 Deno.test("runCli() dispatches to the registered build command", async () => {
-  assert.deepEqual(COMMANDS.map((command) => command.name), ["build"]);
+  assert.deepEqual(COMMANDS.map((command) => command.name), [
+    "build",
+    "send",
+    "explain",
+    "probe",
+    "scan",
+    "trace",
+    "completions",
+  ]);
   const host = createMemoryHost();
   const code = await runCli(
     [
