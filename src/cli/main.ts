@@ -17,6 +17,7 @@
 import { didYouMean } from "./args.ts";
 import { buildCommand } from "./build.ts";
 import type { Command } from "./command.ts";
+import { createCompletionsCommand } from "./completions.ts";
 import {
   CliError,
   escapeControls,
@@ -25,13 +26,26 @@ import {
   quote,
   UsageError,
 } from "./errors.ts";
+import { explainCommand } from "./explain.ts";
 import type { CliHost, CliMeta } from "./host.ts";
+import { probeCommand } from "./probe.ts";
+import { scanCommand } from "./scan.ts";
+import { sendCommand } from "./send.ts";
+import { traceCommand } from "./trace.ts";
 
 /**
  * Every command, in the order of the help. Add a command here after
  * defining it with `defineCommand` (see `command.ts`).
  */
-export const COMMANDS: readonly Command[] = Object.freeze([buildCommand]);
+export const COMMANDS: readonly Command[] = Object.freeze([
+  buildCommand,
+  sendCommand,
+  explainCommand,
+  probeCommand,
+  scanCommand,
+  traceCommand,
+  createCompletionsCommand(() => COMMANDS),
+]);
 
 /**
  * The top-level help text.
