@@ -677,7 +677,10 @@ Deno.test("build refuses every bad command line with one line naming the flag, e
 
 Deno.test("tcpcraft refuses a missing or unknown command and options before it, exit 2", async () => {
   const cases: [string[], string][] = [
-    [[], "tcpcraft: missing command (one of build, send, explain, probe, scan, trace, completions)"],
+    [
+      [],
+      "tcpcraft: missing command (one of build, send, explain, probe, scan, trace, completions)",
+    ],
     [["bild"], 'tcpcraft: unknown command "bild" (did you mean build?)'],
     [
       ["--bogus"],
