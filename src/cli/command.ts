@@ -60,8 +60,16 @@ export interface ArgSpec {
   name: string;
   /** One line of help. */
   help: string;
-  /** Whether it must be given (default true). */
+  /**
+   * Whether it must be given (default true); a variadic argument that must
+   * be given takes at least one value.
+   */
   optional?: boolean;
+  /**
+   * Whether it takes every remaining positional argument (only the last
+   * argument may; the usage line shows it: `TARGETS...`).
+   */
+  variadic?: boolean;
   /** The only values accepted (checked before `run`, offered by completions). */
   choices?: readonly string[];
 }
@@ -78,7 +86,10 @@ export interface ExampleSpec {
 export interface CommandInput<T extends OptionTable> {
   /** The option values, typed by the table. */
   values: OptionValues<T>;
-  /** The positional arguments, checked against `args`: required ones are present. */
+  /**
+   * The positional arguments, checked against `args`: required ones are
+   * present, and there are no more than `args` unless the last is variadic.
+   */
   positionals: string[];
 }
 
@@ -106,7 +117,8 @@ export interface CommandSpec<T extends OptionTable> {
  * Make a {@linkcode Command} from a spec: it parses its arguments with the
  * spec's table, prints the help to standard output for `-h`/`--help`
  * (anywhere before `--`, even next to a mistake), refuses missing and extra
- * positional arguments, and runs.
+ * positional arguments (a variadic last argument takes all the rest), and
+ * runs.
  *
  * @param spec The command.
  * @returns The command, ready for the registry.
@@ -137,10 +149,40 @@ export interface CommandSpec<T extends OptionTable> {
  * await greet.run(["--help"], { host, meta: { version: "1" } });
  * assert.match(host.out, /USAGE:\n {4}tcpcraft greet NAME \[OPTIONS\]/);
  * ```
+ *
+ * @example A variadic last argument takes every remaining value
+ * ```ts
+ * import { defineCommand } from "./command.ts";
+ * import { createMemoryHost } from "./host.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const sum = defineCommand({
+ *   name: "sum",
+ *   summary: "add numbers",
+ *   usage: "N... [OPTIONS]",
+ *   args: [{ name: "N", help: "the numbers", variadic: true }],
+ *   options: {},
+ *   examples: [],
+ *   run({ positionals }, { host }) {
+ *     host.stdout(`${positionals.reduce((a, n) => a + Number(n), 0)}\n`);
+ *     return Promise.resolve(0);
+ *   },
+ * });
+ * const host = createMemoryHost();
+ * assert.equal(await sum.run(["1", "2", "3"], { host, meta: { version: "1" } }), 0);
+ * assert.equal(host.out, "6\n");
+ * await assert.rejects(sum.run([], { host, meta: { version: "1" } }), /missing N \(the numbers\)/);
+ * ```
  */
 export function defineCommand<const T extends OptionTable>(
   spec: CommandSpec<T>,
 ): Command {
+  if (spec.args.slice(0, -1).some((arg) => arg.variadic === true)) {
+    throw new Error(
+      `Cannot define command ${spec.name}: only the last argument can be variadic`,
+    );
+  }
+  const variadic = spec.args.at(-1)?.variadic === true;
   const help = () => renderHelp(spec);
   return {
     name: spec.name,
@@ -169,7 +211,7 @@ export function defineCommand<const T extends OptionTable>(
         const missing = spec.args[positionals.length]!;
         throw new UsageError(`missing ${missing.name} (${missing.help})`);
       }
-      if (positionals.length > spec.args.length) {
+      if (!variadic && positionals.length > spec.args.length) {
         const extra = positionals[spec.args.length]!;
         throw new UsageError(
           extra.startsWith("-")
@@ -183,12 +225,10 @@ export function defineCommand<const T extends OptionTable>(
             }`,
         );
       }
-      spec.args.forEach((arg, i) => {
-        const value = positionals[i];
-        if (
-          value !== undefined && arg.choices !== undefined &&
-          !arg.choices.includes(value)
-        ) {
+      positionals.forEach((value, i) => {
+        // Past the last spec only when it is variadic: it takes the rest.
+        const arg = spec.args[Math.min(i, spec.args.length - 1)]!;
+        if (arg.choices !== undefined && !arg.choices.includes(value)) {
           throw new UsageError(
             `${arg.name}: ${quote(value)} is not one of ${
               arg.choices.join(", ")

@@ -46,13 +46,8 @@ import { parseFlags, TCP_FLAGS, type TcpFlagName } from "../flags.ts";
 import { parseHex } from "../hex.ts";
 import type { DecodedIpv4Header } from "../ipv4.ts";
 import { decodeTcp } from "../tcp.ts";
-import { defineOptions, parseArgs } from "./args.ts";
-import {
-  type ArgSpec,
-  type Command,
-  type CommandSpec,
-  renderHelp,
-} from "./command.ts";
+import { defineOptions, type parseArgs } from "./args.ts";
+import { type ArgSpec, type Command, defineCommand } from "./command.ts";
 import { CliError, quote, reasonOf, UsageError, ValueError } from "./errors.ts";
 import {
   describePacket,
@@ -397,6 +392,7 @@ const ARGS: readonly ArgSpec[] = [{
   help:
     "the packet as hex, in one or many arguments (spaces, colons, 0x allowed); - or nothing for standard input",
   optional: true,
+  variadic: true,
 }];
 
 // ---------------------------------------------------------------------------
@@ -854,7 +850,30 @@ function hexOrUsage(text: string, where: string): Uint8Array {
   }
 }
 
-const SPEC: CommandSpec<typeof EXPLAIN_OPTIONS> = {
+/**
+ * The `explain` command. The hex of a packet may come in any number of
+ * arguments: its one argument, HEX..., is variadic.
+ *
+ * @example
+ * ```ts
+ * import { explainCommand } from "./explain.ts";
+ * import { createMemoryHost } from "./host.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const host = createMemoryHost();
+ * const hex = [
+ *   "45000028", "00010000", "4006f6a3", "c000022a", "c0000201",
+ *   "0014029a", "00000000", "00000000", "50292000", "08e20000",
+ * ];
+ * const code = await explainCommand.run([...hex, "--brief"], { host, meta: { version: "0" } });
+ * assert.equal(code, 0);
+ * assert.equal(
+ *   host.out,
+ *   "IP 192.0.2.42.20 > 192.0.2.1.666: Flags [FPU], seq 0, win 8192, urg 0, length 0 | ip checksum correct, tcp checksum correct, anomalies: xmas, urg-without-pointer\n",
+ * );
+ * ```
+ */
+export const explainCommand: Command = defineCommand({
   name: "explain",
   summary:
     "explain a TCP packet field by field: header diagram, field table, checksums worked out, anomalies; offline",
@@ -901,62 +920,4 @@ const SPEC: CommandSpec<typeof EXPLAIN_OPTIONS> = {
   run({ values, positionals }, { host }) {
     return runExplain(values, positionals, host);
   },
-};
-
-function asksForHelp(args: readonly string[]): boolean {
-  const end = args.indexOf("--");
-  const options = end < 0 ? args : args.slice(0, end);
-  return options.includes("--help") || options.includes("-h");
-}
-
-/**
- * The `explain` command. (Made by hand rather than with `defineCommand`,
- * which takes a fixed number of positional arguments: the hex of a packet
- * may come in any number of them.)
- *
- * @example
- * ```ts
- * import { explainCommand } from "./explain.ts";
- * import { createMemoryHost } from "./host.ts";
- * import assert from "node:assert/strict";
- *
- * const host = createMemoryHost();
- * const hex = [
- *   "45000028", "00010000", "4006f6a3", "c000022a", "c0000201",
- *   "0014029a", "00000000", "00000000", "50292000", "08e20000",
- * ];
- * const code = await explainCommand.run([...hex, "--brief"], { host, meta: { version: "0" } });
- * assert.equal(code, 0);
- * assert.equal(
- *   host.out,
- *   "IP 192.0.2.42.20 > 192.0.2.1.666: Flags [FPU], seq 0, win 8192, urg 0, length 0 | ip checksum correct, tcp checksum correct, anomalies: xmas, urg-without-pointer\n",
- * );
- * ```
- */
-export const explainCommand: Command = {
-  name: SPEC.name,
-  summary: SPEC.summary,
-  options: EXPLAIN_OPTIONS,
-  args: ARGS,
-  help: () => renderHelp(SPEC),
-  async run(args, context) {
-    let parsed;
-    try {
-      parsed = parseArgs(args, EXPLAIN_OPTIONS);
-    } catch (error) {
-      if (error instanceof UsageError && asksForHelp(args)) {
-        context.host.stdout(renderHelp(SPEC));
-        return 0;
-      }
-      throw error;
-    }
-    if (parsed.help) {
-      context.host.stdout(renderHelp(SPEC));
-      return 0;
-    }
-    return await SPEC.run(
-      { values: parsed.values, positionals: parsed.positionals },
-      context,
-    );
-  },
-};
+});

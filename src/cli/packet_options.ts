@@ -578,6 +578,65 @@ export function parseTarget(
   }
 }
 
+/** The family switches of the commands that resolve a TARGET. */
+export interface FamilySwitches {
+  /** `-4`. */
+  ipv4?: boolean;
+  /** `-6`. */
+  ipv6?: boolean;
+}
+
+/**
+ * Check `-4`/`-6` against a parsed TARGET: not both, and not the other
+ * family than an address given.
+ *
+ * @param target The parsed TARGET.
+ * @param switches `-4` and `-6`.
+ * @returns The family asked for, to resolve a host name to; `undefined`
+ *   when neither switch is given.
+ * @throws {UsageError} When both are given, or the address is of the other
+ *   family.
+ *
+ * @example
+ * ```ts
+ * import { parseTarget, targetFamily } from "./packet_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(targetFamily(parseTarget("example.com", { names: true }), { ipv6: true }), 6);
+ * assert.equal(targetFamily(parseTarget("192.0.2.1"), {}), undefined);
+ * assert.throws(
+ *   () => targetFamily(parseTarget("192.0.2.1"), { ipv6: true }),
+ *   /^UsageError: -6: TARGET 192\.0\.2\.1 is an IPv4 address$/,
+ * );
+ * assert.throws(
+ *   () => targetFamily(parseTarget("192.0.2.1"), { ipv4: true, ipv6: true }),
+ *   /-4: conflicts with -6; give one/,
+ * );
+ * ```
+ */
+export function targetFamily(
+  target: ParsedTarget,
+  switches: FamilySwitches,
+): AddressFamily | undefined {
+  if (switches.ipv4 === true && switches.ipv6 === true) {
+    throw new UsageError("-4: conflicts with -6; give one");
+  }
+  const wanted = switches.ipv4 === true
+    ? 4
+    : switches.ipv6 === true
+    ? 6
+    : undefined;
+  if (
+    wanted !== undefined && target.family !== undefined &&
+    target.family !== wanted
+  ) {
+    throw new UsageError(
+      `-${wanted}: TARGET ${target.host} is an IPv${target.family} address`,
+    );
+  }
+  return wanted;
+}
+
 /** A destination that is an address, with an optional port. */
 export interface PacketTarget {
   /** The destination address, canonical text. */

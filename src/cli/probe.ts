@@ -49,16 +49,22 @@ import {
 } from "../reply_match.ts";
 import type { TcpOption } from "../tcp_options.ts";
 import { defineCommand } from "./command.ts";
-import { CAPTURE_OUTPUT_OPTIONS, openCaptureOutput } from "./capture_output.ts";
-import { CliError, reasonOf, UsageError } from "./errors.ts";
+import {
+  CAPTURE_OUTPUT_OPTIONS,
+  type CaptureOutput,
+  openCaptureOutput,
+} from "./capture_output.ts";
+import { CliError, reasonOf } from "./errors.ts";
 import { type JsonValue, packetJson } from "./format.ts";
 import type { CliHost, CliNet, CliReceiver } from "./host.ts";
 import { parseDuration } from "./numbers.ts";
 import {
+  type FamilySwitches,
   PACKET_OPTIONS,
   packetFromOptions,
   type PacketTarget,
   parseTarget,
+  targetFamily,
   withPacketOptions,
 } from "./packet_options.ts";
 
@@ -332,13 +338,7 @@ export function describeIcmpReply(reply: IcmpReply): string {
   } ${reply.description} from ${reply.from}: ${words.join(" ")}`;
 }
 
-/** The family switches shared by `probe` and `trace`. */
-export interface FamilySwitches {
-  /** `-4`. */
-  ipv4?: boolean;
-  /** `-6`. */
-  ipv6?: boolean;
-}
+export type { FamilySwitches } from "./packet_options.ts";
 
 /**
  * Check that raw TCP conversations can work on this host: Linux, with raw
@@ -411,22 +411,7 @@ export async function resolveProbeTarget(
   net: CliNet | undefined,
 ): Promise<PacketTarget> {
   const target = parseTarget(text, { names: true });
-  if (switches.ipv4 === true && switches.ipv6 === true) {
-    throw new UsageError("-4: conflicts with -6; give one");
-  }
-  const wanted = switches.ipv4 === true
-    ? 4
-    : switches.ipv6 === true
-    ? 6
-    : undefined;
-  if (
-    wanted !== undefined && target.family !== undefined &&
-    target.family !== wanted
-  ) {
-    throw new UsageError(
-      `-${wanted}: TARGET ${target.host} is an IPv${target.family} address`,
-    );
-  }
+  const wanted = targetFamily(target, switches);
   let address = target.host;
   if (target.family === undefined) {
     if (net === undefined) {
@@ -726,6 +711,68 @@ export function openReceiver(conversation: Conversation): CliReceiver {
   });
 }
 
+/** Options for {@linkcode openConversation}. */
+export interface OpenConversationOptions {
+  /** `--pcap`: the capture file to record the conversation to. */
+  pcap?: string | undefined;
+}
+
+/** What {@linkcode openConversation} opened; close both when done. */
+export interface OpenedConversation {
+  /** The receiver ({@linkcode openReceiver}). */
+  receiver: CliReceiver;
+  /** The `--pcap` capture file, when one was asked for. */
+  capture: CaptureOutput | undefined;
+}
+
+/**
+ * Open what a prepared conversation needs: the `--pcap` capture file first,
+ * before any socket (a path that cannot be written is exit 2 with nothing
+ * sent), then the receiver; the capture file is closed again when the
+ * receiver cannot be opened.
+ *
+ * @param conversation The prepared conversation.
+ * @param host The host, for the capture file.
+ * @param options The capture file.
+ * @returns The receiver and the capture file.
+ *
+ * @example
+ * ```ts
+ * import { type Conversation, openConversation } from "./probe.ts";
+ * import { createMemoryHost } from "./host.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const conversation = {
+ *   target: { address: "192.0.2.1", family: 4, text: "192.0.2.1" },
+ *   net: { openReceiver: () => { throw new Error("no raw sockets"); } },
+ * } as unknown as Conversation;
+ * const host = createMemoryHost();
+ * await assert.rejects(
+ *   openConversation(conversation, host, { pcap: "out.pcap" }),
+ *   /no raw sockets/,
+ * );
+ * // The capture file was opened (and closed) before the receiver failed.
+ * assert.equal((await host.readFile("out.pcap")).length, 24);
+ * ```
+ */
+export async function openConversation(
+  conversation: Conversation,
+  host: CliHost,
+  options: OpenConversationOptions = {},
+): Promise<OpenedConversation> {
+  const capture = options.pcap === undefined
+    ? undefined
+    : await openCaptureOutput(host, options.pcap);
+  let receiver: CliReceiver;
+  try {
+    receiver = openReceiver(conversation);
+  } catch (error) {
+    await capture?.close();
+    throw error;
+  }
+  return { receiver, capture };
+}
+
 // ------------------------------------------------------------------ probe
 
 /** The output formats of `probe` and `trace`. */
@@ -905,18 +952,9 @@ export const probeCommand = defineCommand({
       "probe",
     );
     const { target, base, net } = conversation;
-    // Opened before the sockets: a path that cannot be written is exit 2
-    // with nothing sent.
-    const capture = values.pcap === undefined
-      ? undefined
-      : await openCaptureOutput(host, values.pcap);
-    let receiver: CliReceiver;
-    try {
-      receiver = openReceiver(conversation);
-    } catch (error) {
-      await capture?.close();
-      throw error;
-    }
+    const { capture, receiver } = await openConversation(conversation, host, {
+      pcap: values.pcap,
+    });
     const family = target.family;
     const sportBase = fixedSport ??
       EPHEMERAL_BASE + (random32() % EPHEMERAL_SIZE);

@@ -88,7 +88,7 @@ import {
   subtractAddressRanges,
   TargetSpace,
 } from "../targets.ts";
-import { defineOptions, type OptionValues, parseArgs } from "./args.ts";
+import { defineOptions, type OptionValues } from "./args.ts";
 import {
   CAPTURE_OUTPUT_OPTIONS,
   type CaptureOutput,
@@ -98,8 +98,7 @@ import {
   type ArgSpec,
   type Command,
   type CommandContext,
-  type CommandSpec,
-  renderHelp,
+  defineCommand,
 } from "./command.ts";
 import { CliError, quote, reasonOf, UsageError } from "./errors.ts";
 import type { CliHost, CliNet, CliReceiver } from "./host.ts";
@@ -1258,9 +1257,35 @@ const ARGS: readonly ArgSpec[] = [{
   help:
     "one or more addresses, CIDR blocks (192.0.2.0/24, 2001:db8::/120), ranges (192.0.2.1-192.0.2.9) or host names",
   optional: true,
+  variadic: true,
 }];
 
-const SPEC: CommandSpec<typeof SCAN_OPTIONS> = {
+/**
+ * The `scan` command. It takes any number of TARGETS (a variadic
+ * argument), and more from --targets-file.
+ *
+ * @example A dry run lists the probes of a shard, in order, without sending
+ * ```ts
+ * import { scanCommand } from "./scan.ts";
+ * import { createMemoryHost } from "./host.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const lines = async (shard: string) => {
+ *   const host = createMemoryHost();
+ *   const code = await scanCommand.run(
+ *     ["192.0.2.0/31", "-p", "22,80", "--seed", "7", "--shard", shard, "--dry-run"],
+ *     { host, meta: { version: "0" } },
+ *   );
+ *   assert.equal(code, 0);
+ *   return host.out.trim().split("\n");
+ * };
+ * const all = await lines("1/1");
+ * assert.equal(all.length, 4);
+ * const halves = [...await lines("1/2"), ...await lines("2/2")];
+ * assert.deepEqual(halves.sort(), [...all].sort());
+ * ```
+ */
+export const scanCommand: Command = defineCommand({
   name: "scan",
   summary:
     "scan ports of many hosts, statelessly, with nmap's states (root or cap_net_raw, --allow-ffi)",
@@ -1388,64 +1413,4 @@ const SPEC: CommandSpec<typeof SCAN_OPTIONS> = {
     if (outcome.failure !== undefined) throw outcome.failure.error;
     return outcome.interrupted ? 130 : 0;
   },
-};
-
-function asksForHelp(args: readonly string[]): boolean {
-  const end = args.indexOf("--");
-  const options = end < 0 ? args : args.slice(0, end);
-  return options.includes("--help") || options.includes("-h");
-}
-
-/**
- * The `scan` command. It takes any number of TARGETS, so it is built from
- * its spec by hand rather than by `defineCommand` (which caps positional
- * arguments at the spec's count); it behaves the same otherwise.
- *
- * @example A dry run lists the probes of a shard, in order, without sending
- * ```ts
- * import { scanCommand } from "./scan.ts";
- * import { createMemoryHost } from "./host.ts";
- * import assert from "node:assert/strict";
- *
- * const lines = async (shard: string) => {
- *   const host = createMemoryHost();
- *   const code = await scanCommand.run(
- *     ["192.0.2.0/31", "-p", "22,80", "--seed", "7", "--shard", shard, "--dry-run"],
- *     { host, meta: { version: "0" } },
- *   );
- *   assert.equal(code, 0);
- *   return host.out.trim().split("\n");
- * };
- * const all = await lines("1/1");
- * assert.equal(all.length, 4);
- * const halves = [...await lines("1/2"), ...await lines("2/2")];
- * assert.deepEqual(halves.sort(), [...all].sort());
- * ```
- */
-export const scanCommand: Command = {
-  name: SPEC.name,
-  summary: SPEC.summary,
-  options: SCAN_OPTIONS,
-  args: ARGS,
-  help: () => renderHelp(SPEC),
-  async run(args, context) {
-    let parsed;
-    try {
-      parsed = parseArgs(args, SCAN_OPTIONS);
-    } catch (error) {
-      if (error instanceof UsageError && asksForHelp(args)) {
-        context.host.stdout(renderHelp(SPEC));
-        return 0;
-      }
-      throw error;
-    }
-    if (parsed.help) {
-      context.host.stdout(renderHelp(SPEC));
-      return 0;
-    }
-    return await SPEC.run(
-      { values: parsed.values, positionals: parsed.positionals },
-      context,
-    );
-  },
-};
+});

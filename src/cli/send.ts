@@ -66,6 +66,7 @@ import {
   packetFromOptions,
   type PacketTarget,
   parseTarget,
+  targetFamily,
   withPacketOptions,
 } from "./packet_options.ts";
 
@@ -491,22 +492,7 @@ export const sendCommand = defineCommand({
     }
     // Everything the command line says is checked before anything is opened.
     const target = parseTarget(positionals[0]!, { names: true });
-    if (values.ipv4 === true && values.ipv6 === true) {
-      throw new UsageError("-4: conflicts with -6; give one");
-    }
-    const wanted = values.ipv4 === true
-      ? 4
-      : values.ipv6 === true
-      ? 6
-      : undefined;
-    if (
-      wanted !== undefined && target.family !== undefined &&
-      target.family !== wanted
-    ) {
-      throw new UsageError(
-        `-${wanted}: TARGET ${target.host} is an IPv${target.family} address`,
-      );
-    }
+    const wanted = targetFamily(target, values);
     const flood = values.flood === true;
     if (flood && values.count === undefined) {
       throw new UsageError(

@@ -34,12 +34,11 @@ import { defineCommand } from "./command.ts";
 import { UsageError } from "./errors.ts";
 import type { JsonValue } from "./format.ts";
 import { PACKET_OPTIONS, withPacketOptions } from "./packet_options.ts";
-import { CAPTURE_OUTPUT_OPTIONS, openCaptureOutput } from "./capture_output.ts";
-import type { CliReceiver } from "./host.ts";
+import { CAPTURE_OUTPUT_OPTIONS } from "./capture_output.ts";
 import {
   collectReplies,
   formatMs,
-  openReceiver,
+  openConversation,
   parseTimeout,
   prepareConversation,
   probeDatagram,
@@ -380,16 +379,9 @@ export const traceCommand = defineCommand({
       "trace",
     );
     const { target, base, net } = conversation;
-    const capture = values.pcap === undefined
-      ? undefined
-      : await openCaptureOutput(host, values.pcap);
-    let receiver: CliReceiver;
-    try {
-      receiver = openReceiver(conversation);
-    } catch (error) {
-      await capture?.close();
-      throw error;
-    }
+    const { capture, receiver } = await openConversation(conversation, host, {
+      pcap: values.pcap,
+    });
     const family = target.family;
     const sportBase = values.sport ?? 49152 + (random32() % 16384);
     const port = base.tcp.dstPort;
