@@ -29,8 +29,11 @@ function writeAll(
       written += stream.writeSync(bytes.subarray(written));
     }
   } catch (error) {
-    // A reader that went away (`tcpcraft … | head -1`) is not an error.
     if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+    // The reader went away (`tcpcraft scan … | head -3`): stop, as a Unix
+    // tool killed by SIGPIPE does (exit status 128 + 13), instead of going
+    // on producing output nobody reads. A closed standard error is ignored.
+    if (stream === Deno.stdout) Deno.exit(141);
   }
 }
 

@@ -782,3 +782,36 @@ Deno.test("runCli() dispatches to the registered build command", async () => {
     "45000028000100004006f6a3c000022ac00002010014029a00000000000000005029200008e20000\n",
   );
 });
+
+Deno.test("tcpcraft stops with status 141 when the reader of its standard output goes away", async () => {
+  // 2^24 addresses x 65535 ports: without stopping, this listing would run for days.
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "cli.ts",
+      "scan",
+      "10.0.0.0/8",
+      "-p",
+      "-",
+      "--dry-run",
+    ],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const reader = child.stdout.getReader();
+  const first = await reader.read();
+  assert.ok(!first.done && first.value.length > 0);
+  await reader.cancel();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const status = await child.status;
+  clearTimeout(timer);
+  const stderr = new TextDecoder().decode(
+    (await new Response(child.stderr).arrayBuffer()) as ArrayBuffer,
+  );
+  assert.equal(status.code, 141, `stderr: ${stderr}`);
+  assert.equal(stderr, "");
+});
