@@ -121,6 +121,10 @@ function explain(
       if (syscall === "socket") {
         return "permission denied; run as root or grant cap_net_raw (sudo setcap cap_net_raw+ep ./tcpcraft)";
       }
+      if (syscall === "connect" && code === "EACCES") {
+        // A UDP connect() to a broadcast address without SO_BROADCAST.
+        return "permission denied (EACCES); the destination is a broadcast address: give the address of one host";
+      }
       if (isSend(syscall)) {
         return code === "EPERM"
           ? "operation not permitted (EPERM); a firewall rule (iptables or nftables OUTPUT chain) refused the packet"

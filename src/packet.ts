@@ -7,6 +7,9 @@
  * - IPv6 extension headers hop-by-hop (0), routing (43) and destination
  *   options (60) are walked to the upper-layer header, kept as raw bytes
  *   and written back as they were.
+ * - The TCP checksum of an IPv4 packet with a loose or strict source route
+ *   option (LSRR 131, SSRR 137) with addresses left to visit uses the
+ *   final destination, the option's last address (RFC 791, RFC 9293 §3.1).
  * - The TCP checksum of an IPv6 packet with a routing header whose
  *   Segments Left is not 0 uses the final destination (RFC 8200 §8.1):
  *   the last address of a type 0 or type 2 header, the first segment of a
@@ -212,6 +215,47 @@ function pseudoHeaderDestination(
   return final;
 }
 
+/** IPv4 option kinds whose last address is the final destination. */
+const IPV4_SOURCE_ROUTES: ReadonlySet<number> = new Set([
+  131, // loose source and record route (LSRR)
+  137, // strict source and record route (SSRR)
+]);
+
+/**
+ * The destination the TCP pseudo-header of an IPv4 packet uses: the final
+ * destination of a source route option (LSRR or SSRR) with addresses left
+ * to visit (pointer at most length - 3), that is its last address (RFC 791,
+ * RFC 9293 §3.1), else the IPv4 destination. A malformed option list ends
+ * the walk.
+ */
+function ipv4PseudoHeaderDestination(
+  dst: string,
+  options: Uint8Array,
+): string | Uint8Array {
+  let p = 0;
+  while (p < options.length) {
+    const kind = options[p]!;
+    if (kind === 0) break;
+    if (kind === 1) {
+      p++;
+      continue;
+    }
+    const length = options[p + 1];
+    if (length === undefined || length < 2 || p + length > options.length) {
+      break;
+    }
+    if (IPV4_SOURCE_ROUTES.has(kind) && length >= 7) {
+      const pointer = options[p + 2]!;
+      if (pointer >= 4 && pointer <= length - 3) {
+        const last = p + 3 + 4 * (Math.floor((length - 3) / 4) - 1);
+        return options.slice(last, last + 4);
+      }
+    }
+    p += length;
+  }
+  return dst;
+}
+
 /**
  * The length of the encoded packet: IP header, extension headers, TCP
  * header and payload.
@@ -253,7 +297,7 @@ export function packetLength(packet: TcpPacket): number {
  * computed as `encodeIpv4HeaderInto` and `encodeIpv6HeaderInto` do; the TCP
  * checksum (unless `tcp.checksum` is given) is computed over a
  * pseudo-header built from the IP source and destination (the final
- * destination, with an IPv6 routing header), protocol 6 and the actual TCP
+ * destination, with an IPv4 source route or an IPv6 routing header), protocol 6 and the actual TCP
  * length. The IPv4 protocol or IPv6 Next Header is written as given, so a
  * TCP segment can be sent under another protocol number.
  *
@@ -301,6 +345,7 @@ export function encodePacketInto(
       payloadLength: tcpLength,
       offset: at,
     });
+    dst = ipv4PseudoHeaderDestination(packet.ip.dst, packet.ip.options);
   } else {
     const extensions = packet.extensionHeaders ?? [];
     at += encodeIpv6HeaderInto(packet.ip, target, {
@@ -576,7 +621,8 @@ export function decodePacket(
 /**
  * Check the checksums of a TCP/IP packet: the IPv4 header checksum (null
  * for IPv6) and the TCP checksum over the pseudo-header (with the final
- * destination of an IPv6 routing header) and the segment. The IP layer is
+ * destination of an IPv4 source route or an IPv6 routing header) and the
+ * segment. The IP layer is
  * read leniently, so the checksum of a packet whose lengths are wrong is
  * still checked over the bytes present.
  *
@@ -606,7 +652,7 @@ export function verifyPacketChecksums(bytes: Uint8Array): PacketChecksums {
       decoded.extensionHeaders ?? [],
       ip.nextHeader,
     )
-    : ip.dst;
+    : ipv4PseudoHeaderDestination(ip.dst, ip.options);
   return {
     ip: ip.version === 4 ? verifyIpv4Checksum(bytes) : null,
     tcp: verifyTcpChecksum(decoded.payload, ip.src, dst),

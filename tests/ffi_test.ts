@@ -245,6 +245,22 @@ Deno.test("socketErrorFromErrno() names EPERM and EACCES on socket() and says ho
   }
 });
 
+Deno.test("socketErrorFromErrno() says EACCES on connect() is a broadcast destination, not missing privileges", () => {
+  // Linux answers a UDP connect() to a broadcast address (what routeSource
+  // does) with EACCES, root or not: `tcpcraft send 10.99.0.255` as root.
+  for (const [os, errno] of [["linux", 13], ["darwin", 13]] as const) {
+    const error = socketErrorFromErrno(errno, "connect", {
+      os,
+      action: "Cannot find a source address for 192.0.2.255",
+    });
+    assert.equal(error.code, "EACCES");
+    assert.equal(
+      error.message,
+      "Cannot find a source address for 192.0.2.255: permission denied (EACCES); the destination is a broadcast address: give the address of one host",
+    );
+  }
+});
+
 Deno.test("socketErrorFromErrno() names each network errno with its number on Linux and on macOS", () => {
   const table: [string, number, number, RegExp][] = [
     [

@@ -269,6 +269,55 @@ Deno.test("verifyPacketChecksums() notices a corrupted IP or TCP checksum", () =
   assert.throws(() => verifyPacketChecksums(notTcp), DecodeError);
 });
 
+Deno.test("encodePacket() sums the final destination of an IPv4 source route while addresses are left", () => {
+  // Both sent to a Linux peer (10.99.0.2, 10.99.1.2 on its loopback,
+  // accept_source_route=1) and checked by its kernel.
+  // LSRR [10.99.1.2], pointer 4: the peer routed to 10.99.1.2 and answered
+  // with a SYN-ACK from it; tcpdump and scapy agree the checksum is right.
+  // IP 10.99.0.1.41001 > 10.99.0.2.8080: Flags [S], cksum 0x13a2 (correct), seq 4019500841, win 8192, length 0
+  const active = hex`
+    47 00 00 30
+    00 01 00 00
+    40 06 77 ec
+    0a 63 00 01
+    0a 63 00 02
+    83 07 04 0a
+    63 01 02 00
+    a0 29 1f 90
+    ef 94 b7 29
+    00 00 00 00
+    50 02 20 00
+    13 a2 00 00`;
+  // LSRR [192.0.2.99], pointer 8 > length 7: the route is used up, the
+  // IPv4 destination is final; the peer counted no TcpInCsumErrors
+  // (tcpdump and scapy, which ignore the pointer, sum 192.0.2.99).
+  // IP 10.99.0.1.41002 > 10.99.0.2.8080: Flags [S], cksum 0xea51, seq 884120667, win 8192, length 0
+  const usedUp = hex`
+    47 00 00 30
+    00 01 00 00
+    40 06 75 35
+    0a 63 00 01
+    0a 63 00 02
+    83 07 08 c0
+    00 02 63 00
+    a0 2a 1f 90
+    34 b2 9c 5b
+    00 00 00 00
+    50 02 20 00
+    ea 51 00 00`;
+  for (const bytes of [active, usedUp]) {
+    const model = withoutComputed(decodePacket(bytes));
+    const target = new Uint8Array(bytes.length).fill(0xa5);
+    assert.equal(encodePacketInto(model, target), bytes.length);
+    assert.deepEqual(target, bytes);
+    assert.deepEqual(verifyPacketChecksums(bytes), { ip: true, tcp: true });
+  }
+  // The same packet summed over the IPv4 destination is a bad checksum.
+  const wrong = active.slice();
+  wrong.set([0x14, 0xa2], 36); // the checksum over 10.99.0.2 (scapy)
+  assert.deepEqual(verifyPacketChecksums(wrong), { ip: true, tcp: false });
+});
+
 Deno.test("encodePacket() sums the TCP pseudo-header with protocol 6 whatever protocol the IP header carries", () => {
   const as253 = encodePacket(makeTcpPacket({
     src: "192.0.2.42",
