@@ -16,7 +16,9 @@
  *   type 4 (segment routing, RFC 8754) header. Other routing types, and
  *   Mobile IPv6 home address options, do not change the pseudo-header.
  * - Fragments are not reassembled: {@linkcode decodeIp} reports a fragment
- *   (IPv4 MF or offset, an IPv6 fragment header) and
+ *   (IPv4 MF or offset, an IPv6 fragment header other than an atomic
+ *   fragment: RFC 6946's offset 0 and M clear, which holds the whole
+ *   datagram and is walked like an extension header) and
  *   {@linkcode decodePacket} refuses it with kind `"unsupported"`.
  * - IPv6 jumbograms, AH (51) and ESP (50) are not decoded: they end the
  *   walk, and `decodePacket` says the protocol is not TCP.
@@ -257,6 +259,46 @@ function ipv4PseudoHeaderDestination(
 }
 
 /**
+ * The destination address the TCP checksum's pseudo-header uses: the final
+ * destination of an IPv6 routing header with segments left (RFC 8200 §8.1),
+ * or the last address of an IPv4 source route option (LSRR, SSRR) with
+ * addresses left to visit; otherwise the IP header's destination.
+ *
+ * @param packet A packet, or a decoded datagram from {@linkcode decodeIp}.
+ * @returns The address, canonical text.
+ *
+ * @example
+ * ```ts
+ * import { makeTcpPacket, parseHex, tcpPseudoHeaderDestination } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const plain = makeTcpPacket({ src: "192.0.2.42", dst: "192.0.2.1" });
+ * assert.equal(tcpPseudoHeaderDestination(plain), "192.0.2.1");
+ * // Loose source route via 198.51.100.7 to 203.0.113.9, pointer 4: both left.
+ * const routed = makeTcpPacket({
+ *   src: "192.0.2.42",
+ *   dst: "198.51.100.7",
+ *   ipOptions: parseHex("830b04 c6336407 cb007109 00"),
+ * });
+ * assert.equal(tcpPseudoHeaderDestination(routed), "203.0.113.9");
+ * ```
+ */
+export function tcpPseudoHeaderDestination(packet: {
+  ip: Ipv4Header | Ipv6Header;
+  extensionHeaders?: readonly Ipv6ExtensionHeader[];
+}): string {
+  const { ip } = packet;
+  const dst = ip.version === 4
+    ? ipv4PseudoHeaderDestination(ip.dst, ip.options)
+    : pseudoHeaderDestination(
+      ip.dst,
+      packet.extensionHeaders ?? [],
+      ip.nextHeader,
+    );
+  return typeof dst === "string" ? dst : formatAddress(dst);
+}
+
+/**
  * The length of the encoded packet: IP header, extension headers, TCP
  * header and payload.
  *
@@ -405,6 +447,22 @@ export function encodePacket(packet: TcpPacket): Uint8Array {
   return bytes;
 }
 
+/**
+ * Whether the header at `pos` is an atomic fragment (RFC 6946): a fragment
+ * header with offset 0, M clear and a zero reserved byte, which holds a
+ * whole datagram. It has the common layout (its reserved byte reads as Hdr
+ * Ext Len 0, 8 bytes), so it is walked and re-encoded like the others.
+ */
+function isAtomicFragment(
+  type: number,
+  payload: Uint8Array,
+  pos: number,
+): boolean {
+  if (type !== IPV6_FRAGMENT_HEADER || payload.length - pos < 8) return false;
+  const offsetAndFlags = (payload[pos + 2]! << 8) | payload[pos + 3]!;
+  return payload[pos + 1] === 0 && offsetAndFlags === 0;
+}
+
 function walkExtensionHeaders(
   header: DecodedIpv6Header,
   payload: Uint8Array,
@@ -417,8 +475,11 @@ function walkExtensionHeaders(
   const headers: DecodedIpv6ExtensionHeader[] = [];
   let type = header.nextHeader;
   let pos = 0;
-  while (Object.hasOwn(IPV6_EXTENSION_HEADER_NAMES, type)) {
-    const name = IPV6_EXTENSION_HEADER_NAMES[type]!;
+  while (
+    Object.hasOwn(IPV6_EXTENSION_HEADER_NAMES, type) ||
+    isAtomicFragment(type, payload, pos)
+  ) {
+    const name = IPV6_EXTENSION_HEADER_NAMES[type] ?? "atomic fragment header";
     const at = IPV6_HEADER_LENGTH + pos;
     const payloadEnd = IPV6_HEADER_LENGTH + payload.length;
     if (payload.length - pos < 2) {
@@ -646,13 +707,7 @@ export function verifyPacketChecksums(bytes: Uint8Array): PacketChecksums {
   const decoded = decodeIp(bytes, { lenient: true });
   requireTcp(decoded);
   const { ip } = decoded;
-  const dst = ip.version === 6
-    ? pseudoHeaderDestination(
-      ip.dst,
-      decoded.extensionHeaders ?? [],
-      ip.nextHeader,
-    )
-    : ipv4PseudoHeaderDestination(ip.dst, ip.options);
+  const dst = tcpPseudoHeaderDestination(decoded);
   return {
     ip: ip.version === 4 ? verifyIpv4Checksum(bytes) : null,
     tcp: verifyTcpChecksum(decoded.payload, ip.src, dst),

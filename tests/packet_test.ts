@@ -181,6 +181,54 @@ Deno.test("decodeIp() stops at an IPv6 fragment header and decodePacket() refuse
   );
 });
 
+// scapy: IPv6(src="2001:db8::1", dst="2001:db8::2")
+//   / IPv6ExtHdrFragment(offset=0, m=0, id=0x1234)
+//   / TCP(sport=1234, dport=80, flags="S", options=[("MSS", 1460)]) / b"hi"
+// tcpdump: IP6 2001:db8::1.1234 > 2001:db8::2.80: Flags [S], seq 0:2, win 8192, options [mss 1460], length 2
+const ATOMIC_FRAGMENT = hex`
+  60 00 00 00
+  00 22 2c 40
+  20 01 0d b8
+  00 00 00 00
+  00 00 00 00
+  00 00 00 01
+  20 01 0d b8
+  00 00 00 00
+  00 00 00 00
+  00 00 00 02
+  06 00 00 00
+  00 00 12 34
+  04 d2 00 50
+  00 00 00 00
+  00 00 00 00
+  60 02 20 00
+  af 24 00 00
+  02 04 05 b4
+  68 69
+`;
+
+Deno.test("decodePacket() walks an IPv6 atomic fragment (offset 0, M clear) to the TCP inside", () => {
+  const decoded = decodePacket(ATOMIC_FRAGMENT);
+  assert.equal(decodeIp(ATOMIC_FRAGMENT).fragment, false);
+  assert.equal(decoded.tcp.srcPort, 1234);
+  assert.equal(decoded.tcp.dstPort, 80);
+  assert.equal(decoded.tcp.checksum, 0xaf24); // scapy's
+  assert.deepEqual(decoded.tcp.payload, new TextEncoder().encode("hi"));
+  assert.deepEqual(decoded.extensionHeaders, [{
+    type: 44,
+    offset: 40,
+    nextHeader: 6,
+    data: hex`00 00 00 00 12 34`,
+  }]);
+  assert.deepEqual(verifyPacketChecksums(ATOMIC_FRAGMENT), {
+    ip: null,
+    tcp: true,
+  });
+  const target = new Uint8Array(ATOMIC_FRAGMENT.length).fill(0xa5);
+  encodePacketInto(decoded, target);
+  assert.deepEqual(target, ATOMIC_FRAGMENT);
+});
+
 Deno.test("decodeIp() refuses an IPv6 extension header cut short by the payload length", () => {
   const fixture = PACKET_FIXTURES.find((f) => f.name === "ipv6HopByHop")!;
   const bytes = fixture.bytes.slice(0, 44);
