@@ -24,7 +24,12 @@ import { foldSum, IPPROTO_TCP } from "./checksum.ts";
 import { DecodeError } from "./errors.ts";
 import { flagNames, TCP_FLAGS, type TcpFlagName } from "./flags.ts";
 import { formatHex } from "./hex.ts";
-import { type DecodedIp, decodeIp, decodePacket } from "./packet.ts";
+import {
+  type DecodedIp,
+  decodeIp,
+  decodePacket,
+  tcpPseudoHeaderDestination,
+} from "./packet.ts";
 import { decodeTcp } from "./tcp.ts";
 import {
   decodeTcpOptions,
@@ -1117,31 +1122,30 @@ function explainIpv6(
   }
 }
 
-/** The final destination of an IPv6 routing header with segments left (RFC 8200 §8.1). */
+/**
+ * The destination of the TCP pseudo-header (a routing header's or an IPv4
+ * source route's final one, see `tcpPseudoHeaderDestination`), with a note
+ * when it is not the IP header's.
+ */
 function finalDestination(decoded: DecodedIp): { dst: string; note?: string } {
-  const ip = decoded.ip;
-  let dst = ip.dst;
-  let note: string | undefined;
-  for (const header of decoded.extensionHeaders ?? []) {
-    if (header.type !== 43 || header.data.length < 22 || header.data[1] === 0) {
-      continue;
-    }
-    const routingType = header.data[0]!;
-    let final: Uint8Array | undefined;
-    if (routingType === 0 || routingType === 2) {
-      const count = Math.floor((header.data.length - 6) / 16);
-      const start = 6 + 16 * (count - 1);
-      final = header.data.subarray(start, start + 16);
-    } else if (routingType === 4) {
-      final = header.data.subarray(6, 22);
-    }
-    if (final !== undefined) {
-      dst = formatAddress(final);
-      note =
-        `the destination is the final one of the routing header at byte ${header.offset}`;
-    }
+  const dst = tcpPseudoHeaderDestination(decoded);
+  if (dst === decoded.ip.dst) return { dst };
+  if (decoded.ip.version === 4) {
+    return {
+      dst,
+      note:
+        "the destination is the last address of the IPv4 source route option",
+    };
   }
-  return note === undefined ? { dst } : { dst, note };
+  const routing = decoded.extensionHeaders?.findLast((header) =>
+    header.type === 43 && header.data[1] !== 0
+  );
+  return {
+    dst,
+    note: `the destination is the final one of the routing header at byte ${
+      routing?.offset ?? decoded.payloadOffset
+    }`,
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -2239,7 +2243,7 @@ export function explainPacket(
         `the IP header says the segment is ${claimed} bytes, but only ${decoded.payload.length} are here`;
     }
   }
-  const final = ip.version === 6 ? finalDestination(decoded) : { dst: ip.dst };
+  const final = finalDestination(decoded);
   const info: SegmentInfo = {
     base: decoded.payloadOffset,
     segment: decoded.payload,
@@ -2424,9 +2428,7 @@ export class ConnectionTracker {
     }
     const context = this.context({
       src: decoded.ip.src,
-      dst: decoded.ip.version === 6
-        ? finalDestination(decoded).dst
-        : decoded.ip.dst,
+      dst: finalDestination(decoded).dst,
       srcPort: read16(segment, 0),
       dstPort: read16(segment, 2),
     });

@@ -336,6 +336,21 @@ Deno.test("checksums without steps give the same sum and verdict as with them", 
   }
 });
 
+Deno.test("explainPacket() uses the last address of an IPv4 source route with addresses left in the pseudo-header", () => {
+  // Loose source route via 198.51.100.7 to 203.0.113.9, pointer 4: the
+  // kernel, tcpdump and scapy all sum the TCP checksum over 203.0.113.9.
+  const bytes = encodePacket(makeTcpPacket({
+    src: "192.0.2.42",
+    dst: "198.51.100.7",
+    ipOptions: parseHex("830b04 c6336407 cb007109 00"),
+  }));
+  const e = explainPacket(bytes);
+  const tcp = e.checksums.find((c) => c.kind === "tcp")!;
+  assert.equal(tcp.pseudoHeader?.dst, "203.0.113.9");
+  assert.match(tcp.pseudoHeader?.note ?? "", /IPv4 source route/);
+  assert.equal(tcp.status, "correct");
+});
+
 Deno.test("explainPacket() uses the final destination of an IPv6 routing header in the pseudo-header", () => {
   const e = explainPacket(ipv6Routing.bytes);
   const tcp = e.checksums[0]!;
