@@ -1339,3 +1339,27 @@ async function inProcessFlood(args: { dst: string }) {
 }
 
 if (AGENT) await agentMain({ inProcessFlood });
+
+Deno.test("send --pcap creates no capture file when the raw socket cannot be opened", async () => {
+  const fake = fakeNetwork();
+  const net = fake.host.net!;
+  fake.host.net = {
+    ...net,
+    openRawSocket() {
+      throw new Error(
+        "Cannot open raw socket: permission denied; run as root or grant cap_net_raw (sudo setcap cap_net_raw+ep ./tcpcraft)",
+      );
+    },
+  };
+  const code = await runCli(
+    ["send", "192.0.2.1:80", "--src", "192.0.2.42", "--pcap", "out.pcapng"],
+    fake.host,
+    META,
+  );
+  assert.equal(code, 1);
+  assert.match(
+    fake.host.err,
+    /^error: Cannot open raw socket: permission denied/,
+  );
+  await assert.rejects(fake.host.readFile("out.pcapng"), /no such file/);
+});

@@ -126,6 +126,42 @@ export interface OpenCaptureOutputOptions {
 const DIRECTIONS = { sent: "outbound", received: "inbound" } as const;
 
 /**
+ * The checks of {@linkcode openCaptureOutput} that need no file: a command
+ * runs them before it opens a socket, and creates the file after, so that a
+ * socket it cannot open leaves no empty capture behind.
+ *
+ * @param host The CLI host.
+ * @param path The `--pcap` value.
+ * @returns The host's file access.
+ * @throws {UsageError} For `-` (standard output).
+ * @throws {CliError} When the host cannot write files.
+ *
+ * @example
+ * ```ts
+ * import { checkCaptureOutput } from "./capture_output.ts";
+ * import { createMemoryHost } from "./host.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => checkCaptureOutput(createMemoryHost(), "-"), /give a file name/);
+ * assert.ok(checkCaptureOutput(createMemoryHost(), "out.pcapng"));
+ * ```
+ */
+export function checkCaptureOutput(
+  host: CliHost,
+  path: string,
+): NonNullable<CliHost["files"]> {
+  if (path === "-") {
+    throw new UsageError(
+      "--pcap: give a file name; a capture is not written to standard output",
+    );
+  }
+  if (host.files === undefined) {
+    throw new CliError("--pcap: this host cannot write files");
+  }
+  return host.files;
+}
+
+/**
  * Create (or truncate) a capture file for `--pcap`.
  *
  * @param host The host; it must have `files`.
@@ -158,17 +194,10 @@ export async function openCaptureOutput(
   path: string,
   options: OpenCaptureOutputOptions = {},
 ): Promise<CaptureOutput> {
-  if (path === "-") {
-    throw new UsageError(
-      "--pcap: give a file name; a capture is not written to standard output",
-    );
-  }
-  if (host.files === undefined) {
-    throw new CliError("--pcap: this host cannot write files");
-  }
+  const files = checkCaptureOutput(host, path);
   let file: CliFileWriter;
   try {
-    file = await host.files.openWrite(path);
+    file = await files.openWrite(path);
   } catch (error) {
     throw new UsageError(
       `--pcap: cannot write ${quote(path)}: ${

@@ -55,7 +55,11 @@ import { formatAddress, parseAddress } from "../address.ts";
 import { encodePacket, type TcpPacket } from "../packet.ts";
 import { tcpHeaderLength, TcpHeaderView } from "../tcp.ts";
 import { longName } from "./args.ts";
-import { CAPTURE_OUTPUT_OPTIONS, openCaptureOutput } from "./capture_output.ts";
+import {
+  CAPTURE_OUTPUT_OPTIONS,
+  checkCaptureOutput,
+  openCaptureOutput,
+} from "./capture_output.ts";
 import { defineCommand } from "./command.ts";
 import { CliError, quote, reasonOf, UsageError, ValueError } from "./errors.ts";
 import { FORMAT_OPTIONS, formatPacket, type PacketFormat } from "./format.ts";
@@ -619,11 +623,22 @@ export const sendCommand = defineCommand({
       }
     }
 
-    // The capture file is created last among the checks (a path that cannot
-    // be written is a usage error), before any socket.
-    const capture = values.pcap === undefined
-      ? undefined
-      : await openCaptureOutput(host, values.pcap);
+    // The socket is opened before the capture file is created, so that a
+    // socket we may not open (no privilege) leaves no empty capture behind;
+    // a path that cannot be written is still a usage error, and nothing has
+    // been sent when it is found.
+    if (values.pcap !== undefined) checkCaptureOutput(host, values.pcap);
+    const net = dryRun ? undefined : needNet(host, "send packets");
+    const socket = net?.openRawSocket({ family, headerIncluded });
+    let capture;
+    try {
+      capture = values.pcap === undefined
+        ? undefined
+        : await openCaptureOutput(host, values.pcap);
+    } catch (error) {
+      socket?.close();
+      throw error;
+    }
     let outcome: SendOutcome;
     try {
       if (dryRun) {
@@ -642,8 +657,9 @@ export const sendCommand = defineCommand({
         printSummary(summary(count, bytes, 0, "dry-run"));
         return 0;
       }
-      const net = needNet(host, "send packets");
-      const socket = net.openRawSocket({ family, headerIncluded });
+      if (net === undefined || socket === undefined) {
+        throw new Error("send: no socket outside a dry run");
+      }
       try {
         outcome = await sendLoop({
           host,
