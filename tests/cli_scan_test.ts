@@ -760,6 +760,25 @@ Deno.test("scan --pcap writes every probe sent and every reply matched", async (
   ]);
 });
 
+Deno.test("scan --pcap creates no capture file when the raw sockets cannot be opened", async () => {
+  const host = createMemoryHost();
+  const fake = fakeNetwork(host, { [PEER]: { 22: "open" } });
+  fake.net.openReceiver = () => {
+    throw new Error(
+      "Cannot open raw socket: permission denied; run as root or grant cap_net_raw (sudo setcap cap_net_raw+ep ./tcpcraft)",
+    );
+  };
+  host.net = fake.net;
+  const code = await runCli(
+    ["scan", PEER, "-p", "22", "--pcap", "scan.pcapng"],
+    host,
+    { version: "0" },
+  );
+  assert.equal(code, 1);
+  assert.match(host.err, /^error: Cannot open raw socket: permission denied/m);
+  await assert.rejects(host.readFile("scan.pcapng"), /no such file/);
+});
+
 Deno.test("scan --progress draws a progress line on standard error and clears it", async () => {
   const run = await scan(
     [

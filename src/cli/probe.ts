@@ -52,6 +52,7 @@ import { defineCommand } from "./command.ts";
 import {
   CAPTURE_OUTPUT_OPTIONS,
   type CaptureOutput,
+  checkCaptureOutput,
   openCaptureOutput,
 } from "./capture_output.ts";
 import { CliError, reasonOf } from "./errors.ts";
@@ -726,10 +727,10 @@ export interface OpenedConversation {
 }
 
 /**
- * Open what a prepared conversation needs: the `--pcap` capture file first,
- * before any socket (a path that cannot be written is exit 2 with nothing
- * sent), then the receiver; the capture file is closed again when the
- * receiver cannot be opened.
+ * Open what a prepared conversation needs: the receiver, then the `--pcap`
+ * capture file, so that a receiver we may not open (no privilege) leaves no
+ * empty capture behind; a path that cannot be written is still exit 2 with
+ * nothing sent, and the receiver is closed again.
  *
  * @param conversation The prepared conversation.
  * @param host The host, for the capture file.
@@ -751,8 +752,8 @@ export interface OpenedConversation {
  *   openConversation(conversation, host, { pcap: "out.pcap" }),
  *   /no raw sockets/,
  * );
- * // The capture file was opened (and closed) before the receiver failed.
- * assert.equal((await host.readFile("out.pcap")).length, 24);
+ * // The receiver is opened first: a refused one leaves no capture behind.
+ * await assert.rejects(host.readFile("out.pcap"), /no such file/);
  * ```
  */
 export async function openConversation(
@@ -760,14 +761,15 @@ export async function openConversation(
   host: CliHost,
   options: OpenConversationOptions = {},
 ): Promise<OpenedConversation> {
-  const capture = options.pcap === undefined
-    ? undefined
-    : await openCaptureOutput(host, options.pcap);
-  let receiver: CliReceiver;
+  if (options.pcap !== undefined) checkCaptureOutput(host, options.pcap);
+  const receiver = openReceiver(conversation);
+  let capture: CaptureOutput | undefined;
   try {
-    receiver = openReceiver(conversation);
+    capture = options.pcap === undefined
+      ? undefined
+      : await openCaptureOutput(host, options.pcap);
   } catch (error) {
-    await capture?.close();
+    receiver.close();
     throw error;
   }
   return { receiver, capture };

@@ -92,6 +92,7 @@ import { defineOptions, type OptionValues } from "./args.ts";
 import {
   CAPTURE_OUTPUT_OPTIONS,
   type CaptureOutput,
+  checkCaptureOutput,
   openCaptureOutput,
 } from "./capture_output.ts";
 import {
@@ -839,7 +840,7 @@ async function runScan(
   net: CliNet,
   host: CliHost,
   emit: (result: ScanResult) => void,
-  capture: CaptureOutput | undefined,
+  pcap: string | undefined,
 ): Promise<ScanOutcome> {
   const openReceiver = net.openReceiver;
   if (openReceiver === undefined) {
@@ -879,6 +880,17 @@ async function runScan(
         }),
       );
     }
+  } catch (error) {
+    for (const receiver of receivers.values()) receiver.close();
+    throw error;
+  }
+  // The capture file is created once the sockets are open, so that sockets
+  // we may not open (no privilege) leave no empty capture behind.
+  let capture: CaptureOutput | undefined;
+  try {
+    capture = pcap === undefined
+      ? undefined
+      : await openCaptureOutput(host, pcap);
   } catch (error) {
     for (const receiver of receivers.values()) receiver.close();
     throw error;
@@ -1215,6 +1227,7 @@ async function runScan(
     await Promise.all(loops);
     for (const receiver of receivers.values()) receiver.close();
     await captureChain;
+    await capture?.close();
     clearProgress();
   }
   const outcome: ScanOutcome = {
@@ -1372,21 +1385,14 @@ export const scanCommand: Command = defineCommand({
       plan.openOnly,
       hostWidth(plan.space),
     );
-    const capture = values.pcap === undefined
-      ? undefined
-      : await openCaptureOutput(host, values.pcap);
-    let outcome: ScanOutcome;
-    try {
-      outcome = await runScan(
-        plan,
-        net,
-        host,
-        (result) => printer.add(result),
-        capture,
-      );
-    } finally {
-      await capture?.close();
-    }
+    if (values.pcap !== undefined) checkCaptureOutput(host, values.pcap);
+    const outcome = await runScan(
+      plan,
+      net,
+      host,
+      (result) => printer.add(result),
+      values.pcap,
+    );
     printer.finish({
       scan: {
         type: plan.scan,
