@@ -219,6 +219,12 @@ Deno.test("parseTarget() reads addresses with and without ports", () => {
     port: 443,
     text: "example.com:443",
   });
+  assert.throws(
+    () => parseTarget("", { names: true }),
+    {
+      message: "TARGET: empty; give an IPv4 or IPv6 address or a host name",
+    },
+  );
 });
 
 Deno.test("parseTarget() refuses bad targets and host names with a TARGET: message", () => {

@@ -523,7 +523,13 @@ export function parseTarget(
   const fail = (reason: string): never => {
     throw new UsageError(`${argName}: ${reason}`);
   };
-  if (text === "") fail("empty; give an IPv4 or IPv6 address");
+  if (text === "") {
+    fail(
+      options.names === true
+        ? "empty; give an IPv4 or IPv6 address or a host name"
+        : "empty; give an IPv4 or IPv6 address",
+    );
+  }
   let host = text;
   let portText: string | undefined;
   if (text.startsWith("[")) {
