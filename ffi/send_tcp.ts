@@ -5,6 +5,7 @@
  * @module
  */
 
+import { random32, randomEphemeralPort } from "../src/_random.ts";
 import { addressBytes, formatAddress } from "../src/address.ts";
 import { parseFlags, TCP_FLAGS } from "../src/flags.ts";
 import { encodePacket, makeTcpPacket, type TcpPacket } from "../src/packet.ts";
@@ -94,10 +95,6 @@ const IP_FIELDS = [
   "flowLabel",
 ] as const;
 
-function random32(): number {
-  return crypto.getRandomValues(new Uint32Array(1))[0]!;
-}
-
 /**
  * Send one TCP packet and close the socket. `dst` is resolved (the first
  * address, of `family` if given); the source is the address the kernel
@@ -152,7 +149,7 @@ export async function sendTcp(init: SendTcpInit): Promise<SendTcpResult> {
   const packet = makeTcpPacket({
     src,
     dst: destination,
-    srcPort: init.sport ?? 49152 + (random32() % 16384),
+    srcPort: init.sport ?? randomEphemeralPort(),
     dstPort: init.dport,
     seq: init.seq ?? random32(),
     ack: init.ack ?? 0,

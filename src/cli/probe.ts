@@ -37,6 +37,12 @@
  * @module
  */
 
+import {
+  EPHEMERAL_PORT_BASE,
+  EPHEMERAL_PORT_COUNT,
+  random32,
+  randomEphemeralPort,
+} from "../_random.ts";
 import { formatAddress, parseAddress } from "../address.ts";
 import { formatFlags, TCP_FLAGS } from "../flags.ts";
 import { encodePacket, type TcpPacket } from "../packet.ts";
@@ -537,29 +543,6 @@ export function probeDatagram(
 }
 
 /**
- * A random 32-bit number (crypto-strength, so sequence numbers cannot be
- * guessed by a third party).
- *
- * @returns 0..2^32-1.
- *
- * @example
- * ```ts
- * import { random32 } from "./probe.ts";
- * import assert from "node:assert/strict";
- *
- * const n = random32();
- * assert.ok(Number.isInteger(n) && n >= 0 && n < 2 ** 32);
- * ```
- */
-export function random32(): number {
-  return crypto.getRandomValues(new Uint32Array(1))[0]!;
-}
-
-/** The first ephemeral port (IANA) and the size of the range. */
-const EPHEMERAL_BASE = 49152;
-const EPHEMERAL_SIZE = 16384;
-
-/**
  * The source port of probe `index` (from 0): `base + index`, wrapping
  * inside 49152..65535 when the base is there, else modulo 65536.
  *
@@ -578,8 +561,9 @@ const EPHEMERAL_SIZE = 16384;
  * ```
  */
 export function probeSourcePort(base: number, index: number): number {
-  if (base >= EPHEMERAL_BASE) {
-    return EPHEMERAL_BASE + (base - EPHEMERAL_BASE + index) % EPHEMERAL_SIZE;
+  if (base >= EPHEMERAL_PORT_BASE) {
+    return EPHEMERAL_PORT_BASE +
+      (base - EPHEMERAL_PORT_BASE + index) % EPHEMERAL_PORT_COUNT;
   }
   return (base + index) % 0x1_0000;
 }
@@ -958,8 +942,7 @@ export const probeCommand = defineCommand({
       pcap: values.pcap,
     });
     const family = target.family;
-    const sportBase = fixedSport ??
-      EPHEMERAL_BASE + (random32() % EPHEMERAL_SIZE);
+    const sportBase = fixedSport ?? randomEphemeralPort();
     const randomAck = values.ack === undefined &&
       (base.tcp.flags & TCP_FLAGS.ack) !== 0;
 

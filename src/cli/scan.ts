@@ -53,6 +53,7 @@
  * @module
  */
 
+import { random32, randomEphemeralPort } from "../_random.ts";
 import { type AddressFamily, formatAddress, parseAddress } from "../address.ts";
 import { finishChecksum, sumWords } from "../checksum.ts";
 import { ParseError } from "../errors.ts";
@@ -338,10 +339,6 @@ interface PortRecord {
   /** `host.now()` after which the last try counts as unanswered. */
   deadline: number;
   done: boolean;
-}
-
-function random32(): number {
-  return crypto.getRandomValues(new Uint32Array(1))[0]!;
 }
 
 function randomSeed(): number {
@@ -804,7 +801,7 @@ async function makePlan(
     retries: values.retries ?? 1,
     timeoutMs: values.timeout ?? 1000,
     rate: values.rate ?? 100,
-    sport: values.sport ?? 49152 + (random32() % 16384),
+    sport: values.sport ?? randomEphemeralPort(),
     format: values.format ?? "table",
     openOnly: values.open === true,
     progress: values.progress === true ||

@@ -51,6 +51,7 @@
  * @module
  */
 
+import { random32, randomEphemeralPort } from "../_random.ts";
 import { formatAddress, parseAddress } from "../address.ts";
 import { encodePacket, type TcpPacket } from "../packet.ts";
 import { tcpHeaderLength, TcpHeaderView } from "../tcp.ts";
@@ -230,10 +231,6 @@ const IP_LEVEL = [
 
 function flagOf(key: keyof typeof SEND_OPTIONS): string {
   return `--${longName(key, SEND_OPTIONS[key])}`;
-}
-
-function random32(): number {
-  return crypto.getRandomValues(new Uint32Array(1))[0]!;
 }
 
 function modulo(value: number, base: number): number {
@@ -570,7 +567,7 @@ export const sendCommand = defineCommand({
     const packet = await packetFromOptions(
       {
         ...values,
-        sport: values.sport ?? 49152 + (random32() % 16384),
+        sport: values.sport ?? randomEphemeralPort(),
         seq: values.seq ?? random32(),
       },
       packetTarget,

@@ -27,6 +27,7 @@
  * @module
  */
 
+import { random32, randomEphemeralPort } from "../_random.ts";
 import { formatFlags, TCP_FLAGS } from "../flags.ts";
 import type { IcmpReply, Probe, Reply } from "../reply_match.ts";
 import { ReplyMatcher } from "../reply_match.ts";
@@ -43,7 +44,6 @@ import {
   prepareConversation,
   probeDatagram,
   probeSourcePort,
-  random32,
 } from "./probe.ts";
 
 /** What the destination's answer says about the port. */
@@ -383,7 +383,7 @@ export const traceCommand = defineCommand({
       pcap: values.pcap,
     });
     const family = target.family;
-    const sportBase = values.sport ?? 49152 + (random32() % 16384);
+    const sportBase = values.sport ?? randomEphemeralPort();
     const port = base.tcp.dstPort;
     if (format === "text") {
       host.stdout(
