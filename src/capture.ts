@@ -139,6 +139,27 @@ export function toCaptureTimestamp(
 }
 
 /**
+ * Where the IP datagram starts after an EtherType at `typeAt` (skipping any
+ * 802.1Q/802.1ad VLAN tags), and its version; undefined when the frame is
+ * too short or does not carry IP.
+ */
+function afterEtherType(
+  data: Uint8Array,
+  view: DataView,
+  typeAt: number,
+): { start: number; version: 4 | 6 } | undefined {
+  if (typeAt + 2 > data.length) return undefined;
+  let type = view.getUint16(typeAt);
+  while (VLAN_ETHERTYPES.has(type)) {
+    typeAt += 4;
+    if (typeAt + 2 > data.length) return undefined;
+    type = view.getUint16(typeAt);
+  }
+  const version = etherTypeVersion(type);
+  return version === undefined ? undefined : { start: typeAt + 2, version };
+}
+
+/**
  * The IP datagram inside a captured frame: strips an Ethernet header
  * (skipping 802.1Q/802.1ad VLAN tags), a Linux cooked header (SLL, SLL2) or
  * a loopback address-family word (NULL, LOOP); raw link types (RAW, IPV4,
@@ -184,34 +205,17 @@ export function linkPayload(
       start = 0;
       ipVersion = 6;
       break;
-    case LINKTYPE.ETHERNET: {
-      if (data.length < 14) return undefined;
-      let typeAt = 12;
-      let type = view.getUint16(typeAt);
-      while (VLAN_ETHERTYPES.has(type)) {
-        typeAt += 4;
-        if (typeAt + 2 > data.length) return undefined;
-        type = view.getUint16(typeAt);
-      }
-      const version = etherTypeVersion(type);
-      if (version === undefined) return undefined;
-      start = typeAt + 2;
-      ipVersion = version;
-      break;
-    }
+    case LINKTYPE.ETHERNET:
     case LINKTYPE.LINUX_SLL: {
-      if (data.length < 16) return undefined;
-      let typeAt = 14;
-      let type = view.getUint16(typeAt);
-      while (VLAN_ETHERTYPES.has(type)) {
-        typeAt += 4;
-        if (typeAt + 2 > data.length) return undefined;
-        type = view.getUint16(typeAt);
-      }
-      const version = etherTypeVersion(type);
-      if (version === undefined) return undefined;
-      start = typeAt + 2;
-      ipVersion = version;
+      // The EtherType (after any VLAN tags) is at byte 12 of Ethernet, 14 of SLL.
+      const found = afterEtherType(
+        data,
+        view,
+        record.linkType === LINKTYPE.ETHERNET ? 12 : 14,
+      );
+      if (found === undefined) return undefined;
+      start = found.start;
+      ipVersion = found.version;
       break;
     }
     case LINKTYPE.LINUX_SLL2: {

@@ -537,6 +537,18 @@ export interface TargetPoint {
   addressIndex: number;
 }
 
+/** The last range whose first index (`starts`, ascending, from 0) is at most `index`. */
+function rangeContaining(starts: readonly number[], index: number): number {
+  let low = 0;
+  let high = starts.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >>> 1;
+    if (starts[mid]! <= index) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
 /**
  * Every (address, port) pair of a scan, numbered without being
  * materialised: index `i` is address `i mod addressCount` and port
@@ -623,13 +635,7 @@ export class TargetSpace {
       );
     }
     const starts = this.#addressStarts;
-    let low = 0;
-    let high = starts.length - 1;
-    while (low < high) {
-      const mid = (low + high + 1) >>> 1;
-      if (starts[mid]! <= index) low = mid;
-      else high = mid - 1;
-    }
+    const low = rangeContaining(starts, index);
     return { range: this.addresses[low]!, offset: index - starts[low]! };
   }
 
@@ -684,13 +690,7 @@ export class TargetSpace {
       );
     }
     const starts = this.#portStarts;
-    let low = 0;
-    let high = starts.length - 1;
-    while (low < high) {
-      const mid = (low + high + 1) >>> 1;
-      if (starts[mid]! <= index) low = mid;
-      else high = mid - 1;
-    }
+    const low = rangeContaining(starts, index);
     return this.ports[low]!.first + index - starts[low]!;
   }
 
