@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { python, SCAPY, TCPDUMP } from "./_peers.ts";
 import {
   decodePacket,
   encodePacket,
@@ -16,44 +17,11 @@ import {
   toJsonValue,
 } from "../src/cli/format.ts";
 
-const PYTHON = "/usr/bin/python3";
-
 /** Whether text holds a C0 control character or DEL. */
 function hasControl(text: string): boolean {
   return [...text].some((c) =>
     c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f
   );
-}
-
-function runs(command: string, args: string[]): boolean {
-  try {
-    return new Deno.Command(command, { args, stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
-const SCAPY = runs(PYTHON, ["-c", "import scapy.all"]);
-const TCPDUMP = runs("tcpdump", ["--version"]);
-if (!SCAPY) {
-  console.log("scapy tests skipped: /usr/bin/python3 cannot import scapy");
-}
-if (!TCPDUMP) console.log("tcpdump tests skipped: tcpdump is not installed");
-
-async function python(script: string, input: unknown): Promise<string> {
-  const child = new Deno.Command(PYTHON, {
-    args: ["-c", script],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(input)));
-  await writer.close();
-  const { success, stdout, stderr } = await child.output();
-  assert.ok(success, new TextDecoder().decode(stderr));
-  return new TextDecoder().decode(stdout);
 }
 
 /** bytes(eval(expression)) for each scapy expression. */

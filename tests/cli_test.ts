@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { python, SCAPY, TCPDUMP } from "./_peers.ts";
 import denoConfig from "../deno.json" with { type: "json" };
 import { parseHex } from "../mod.ts";
 import { CliError } from "../src/cli/errors.ts";
@@ -6,7 +7,6 @@ import { createMemoryHost } from "../src/cli/host.ts";
 import { COMMANDS, runCli, runCommands } from "../src/cli/main.ts";
 
 const ROOT = new URL("..", import.meta.url);
-const PYTHON = "/usr/bin/python3";
 
 interface Result {
   code: number;
@@ -44,37 +44,6 @@ async function buildHex(args: string[], stdin?: string): Promise<string> {
   assert.equal(result.code, 0, args.join(" "));
   assert.match(result.stdout, /^[0-9a-f]+\n$/);
   return result.stdout.trim();
-}
-
-function runs(command: string, args: string[]): boolean {
-  try {
-    return new Deno.Command(command, { args, stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
-const SCAPY = runs(PYTHON, ["-c", "import scapy.all"]);
-const TCPDUMP = runs("tcpdump", ["--version"]);
-if (!SCAPY) {
-  console.log("scapy tests skipped: /usr/bin/python3 cannot import scapy");
-}
-if (!TCPDUMP) console.log("tcpdump tests skipped: tcpdump is not installed");
-
-async function python(script: string, input: unknown): Promise<string> {
-  const child = new Deno.Command(PYTHON, {
-    args: ["-c", script],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(input)));
-  await writer.close();
-  const { success, stdout, stderr } = await child.output();
-  assert.ok(success, new TextDecoder().decode(stderr));
-  return new TextDecoder().decode(stdout);
 }
 
 /** bytes(eval(expression)).hex() for each scapy expression. */
