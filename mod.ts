@@ -32,21 +32,7 @@
  * @module
  */
 
-export * from "./src/errors.ts";
-export * from "./src/checksum.ts";
-export * from "./src/address.ts";
-export * from "./src/flags.ts";
-export * from "./src/hex.ts";
-export * from "./src/tcp_options.ts";
-export * from "./src/tcp.ts";
-export * from "./src/ipv4.ts";
-export * from "./src/ipv6.ts";
-export * from "./src/packet.ts";
-export * from "./src/capture.ts";
-export * from "./src/pcap.ts";
-export * from "./src/pcapng.ts";
-export * from "./src/reply_match.ts";
-export * from "./src/explain.ts";
-export * from "./src/targets.ts";
-export * from "./src/permutation.ts";
-export * from "./src/scan_state.ts";
+export * from "./src/wire/mod.ts";
+export * from "./src/capture/mod.ts";
+export * from "./src/engine/mod.ts";
+export * from "./src/explain/mod.ts";

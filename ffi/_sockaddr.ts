@@ -14,7 +14,7 @@
  * @module
  */
 
-import { formatAddress } from "../src/address.ts";
+import { formatAddress } from "../src/wire/address.ts";
 import { LITTLE_ENDIAN, type OsConstants } from "./_constants.ts";
 
 /** An address family: 4 or 6. */

@@ -22,17 +22,17 @@
  * @module
  */
 
-import { addressBytes, formatAddress } from "../src/address.ts";
-import { DecodeError } from "../src/errors.ts";
-import { encodeIpv6HeaderInto, IPV6_HEADER_LENGTH } from "../src/ipv6.ts";
+import { addressBytes, formatAddress } from "../src/wire/address.ts";
+import { DecodeError } from "../src/wire/errors.ts";
+import { encodeIpv6HeaderInto, IPV6_HEADER_LENGTH } from "../src/wire/ipv6.ts";
 import {
   type DecodedTcpPacket,
   decodePacket,
   encodePacketInto,
   packetLength,
   type TcpPacket,
-} from "../src/packet.ts";
-import { encodeTcpInto, tcpHeaderLength } from "../src/tcp.ts";
+} from "../src/wire/packet.ts";
+import { encodeTcpInto, tcpHeaderLength } from "../src/wire/tcp.ts";
 import { LITTLE_ENDIAN, type OsConstants } from "./_constants.ts";
 import { type Libc, libc } from "./_libc.ts";
 import { allocate, readSockaddr, writeSockaddr } from "./_sockaddr.ts";

@@ -11,8 +11,8 @@
  * @module
  */
 
-import { addressBytes, formatAddress } from "../src/address.ts";
-import { ParseError } from "../src/errors.ts";
+import { addressBytes, formatAddress } from "../src/wire/address.ts";
+import { ParseError } from "../src/wire/errors.ts";
 import { LITTLE_ENDIAN } from "./_constants.ts";
 import { libc } from "./_libc.ts";
 import { allocate, readSockaddr } from "./_sockaddr.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { addressBytes } from "../src/address.ts";
+import { addressBytes } from "../src/wire/address.ts";
 import { LITTLE_ENDIAN } from "./_constants.ts";
 import { libc } from "./_libc.ts";
 import { allocate, readSockaddr, writeSockaddr } from "./_sockaddr.ts";

@@ -5,12 +5,16 @@
  * @module
  */
 
-import { random32, randomEphemeralPort } from "../src/_random.ts";
-import { addressBytes, formatAddress } from "../src/address.ts";
-import { parseFlags, TCP_FLAGS } from "../src/flags.ts";
-import { encodePacket, makeTcpPacket, type TcpPacket } from "../src/packet.ts";
-import { encodeTcp } from "../src/tcp.ts";
-import type { TcpOption } from "../src/tcp_options.ts";
+import { random32, randomEphemeralPort } from "../src/engine/random.ts";
+import { addressBytes, formatAddress } from "../src/wire/address.ts";
+import { parseFlags, TCP_FLAGS } from "../src/wire/flags.ts";
+import {
+  encodePacket,
+  makeTcpPacket,
+  type TcpPacket,
+} from "../src/wire/packet.ts";
+import { encodeTcp } from "../src/wire/tcp.ts";
+import type { TcpOption } from "../src/wire/tcp_options.ts";
 import { epochNow, RawSocket } from "./raw_socket.ts";
 import { resolveHost } from "./resolve.ts";
 import { routeSource } from "./route.ts";

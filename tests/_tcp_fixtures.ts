@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { DecodedTcpSegment } from "../src/tcp.ts";
+import type { DecodedTcpSegment } from "../src/wire/tcp.ts";
 
 /** One golden segment with the addresses of its pseudo-header. */
 export interface TcpFixture {

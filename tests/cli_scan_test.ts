@@ -33,7 +33,7 @@ import type {
 } from "../src/cli/host.ts";
 import { createMemoryHost, type MemoryHost } from "../src/cli/host.ts";
 import { runCli } from "../src/cli/main.ts";
-import { scanCommand } from "../src/cli/scan.ts";
+import { scanCommand } from "../src/cli/commands/scan.ts";
 import { commandExists, netnsTestGate, withNetwork } from "./_netns.ts";
 
 // ------------------------------------------------------------ the fake peer

@@ -12,7 +12,7 @@ import {
   renderFieldTable,
   renderHeaderDiagram,
   terminalSafe,
-} from "../src/explain_render.ts";
+} from "../src/explain/render.ts";
 import { ANOMALY_FIXTURES, cleanSyn, xmas } from "./_explain_fixtures.ts";
 import { ipv6Routing, pshAckOdd } from "./_fixtures.ts";
 

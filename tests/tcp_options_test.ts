@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DecodeError } from "../src/errors.ts";
+import { DecodeError } from "../src/wire/errors.ts";
 import {
   type DecodedTcpOptions,
   decodeTcpOptions,
@@ -7,7 +7,7 @@ import {
   TCP_OPTION_KINDS,
   type TcpOption,
   tcpOptionsLength,
-} from "../src/tcp_options.ts";
+} from "../src/wire/tcp_options.ts";
 import { hex, MALFORMED_OPTIONS, TCP_FIXTURES } from "./_tcp_fixtures.ts";
 
 /** The option area of a fixture: bytes 20 up to the data offset. */

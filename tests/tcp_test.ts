@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { parseAddress } from "../src/address.ts";
-import { DecodeError } from "../src/errors.ts";
+import { parseAddress } from "../src/wire/address.ts";
+import { DecodeError } from "../src/wire/errors.ts";
 import {
   type DecodedTcpSegment,
   decodeTcp,
@@ -12,7 +12,7 @@ import {
   TcpHeaderView,
   type TcpSegment,
   verifyTcpChecksum,
-} from "../src/tcp.ts";
+} from "../src/wire/tcp.ts";
 import {
   hex,
   linuxSyn,

@@ -239,7 +239,7 @@ Deno.test("mod.ts by http:// URL, with --no-config and only --allow-import, buil
     // Every module came over HTTP, nothing from the disk.
     assert.ok(server.served.includes("/mod.ts"));
     assert.ok(server.served.includes("/ffi/mod.ts"));
-    assert.ok(server.served.includes("/src/packet.ts"));
+    assert.ok(server.served.includes("/src/wire/packet.ts"));
   } finally {
     await server.close();
   }

@@ -41,9 +41,9 @@ import type {
   CaptureFormat,
   CaptureTimestampInput,
   CaptureWriter,
-} from "../capture.ts";
-import { PcapWriter } from "../pcap.ts";
-import { PcapngWriter } from "../pcapng.ts";
+} from "../capture/mod.ts";
+import { PcapWriter } from "../capture/pcap.ts";
+import { PcapngWriter } from "../capture/pcapng.ts";
 import { defineOptions } from "./args.ts";
 import { CliError, quote, UsageError } from "./errors.ts";
 import type { CliFileWriter, CliHost } from "./host.ts";
@@ -176,7 +176,7 @@ export function checkCaptureOutput(
  * ```ts
  * import { openCaptureOutput } from "./capture_output.ts";
  * import { createMemoryHost } from "./host.ts";
- * import { readCaptureBytes } from "../capture.ts";
+ * import { readCaptureBytes } from "../capture/mod.ts";
  * import assert from "node:assert/strict";
  *
  * const host = createMemoryHost();

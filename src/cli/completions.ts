@@ -583,7 +583,7 @@ ${lines.join("\n")}
  * @example
  * ```ts
  * import { completionScript } from "./completions.ts";
- * import { buildCommand } from "./build.ts";
+ * import { buildCommand } from "./commands/build.ts";
  * import assert from "node:assert/strict";
  *
  * const bash = completionScript("bash", [buildCommand]);
@@ -619,7 +619,7 @@ export function completionScript(
  * @example
  * ```ts
  * import { createCompletionsCommand } from "./completions.ts";
- * import { buildCommand } from "./build.ts";
+ * import { buildCommand } from "./commands/build.ts";
  * import { createMemoryHost } from "./host.ts";
  * import assert from "node:assert/strict";
  *

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { DecodeError, ParseError } from "../errors.ts";
+import { DecodeError, ParseError } from "../wire/errors.ts";
 
 /** Exit code for a command line that is wrong. */
 export const EXIT_USAGE = 2;
@@ -155,7 +155,7 @@ export function isInputError(
  * @example
  * ```ts
  * import { reasonOf } from "./errors.ts";
- * import { ParseError } from "../errors.ts";
+ * import { ParseError } from "../wire/errors.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(
@@ -224,4 +224,24 @@ export function escapeControls(text: string): string {
       ? `\\x${code.toString(16).padStart(2, "0")}`
       : `\\u${code.toString(16).padStart(4, "0")}`;
   });
+}
+
+/**
+ * A count and its noun, plural unless the count is 1: `1 byte`, `2 bytes`.
+ *
+ * @param count The count.
+ * @param noun The noun, singular.
+ * @returns The words.
+ *
+ * @example
+ * ```ts
+ * import { plural } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(plural(1, "byte"), "1 byte");
+ * assert.equal(plural(3, "block"), "3 blocks");
+ * ```
+ */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }

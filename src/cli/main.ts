@@ -15,7 +15,7 @@
  */
 
 import { didYouMean } from "./args.ts";
-import { buildCommand } from "./build.ts";
+import { buildCommand } from "./commands/build.ts";
 import type { Command } from "./command.ts";
 import { createCompletionsCommand } from "./completions.ts";
 import {
@@ -26,12 +26,12 @@ import {
   quote,
   UsageError,
 } from "./errors.ts";
-import { explainCommand } from "./explain.ts";
+import { explainCommand } from "./commands/explain.ts";
 import type { CliHost, CliMeta } from "./host.ts";
-import { probeCommand } from "./probe.ts";
-import { scanCommand } from "./scan.ts";
-import { sendCommand } from "./send.ts";
-import { traceCommand } from "./trace.ts";
+import { probeCommand } from "./commands/probe.ts";
+import { scanCommand } from "./commands/scan.ts";
+import { sendCommand } from "./commands/send.ts";
+import { traceCommand } from "./commands/trace.ts";
 
 /**
  * Every command, in the order of the help. Add a command here after

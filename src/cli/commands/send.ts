@@ -1,0 +1,705 @@
+/**
+ * `tcpcraft send TARGET [OPTIONS]`: build TCP packets from the packet
+ * options of `build` and send them over a raw socket, one or many, paced or
+ * as fast as the kernel takes them.
+ *
+ * Decisions (the help says them too):
+ * - TARGET may be a host name, resolved as the system resolves it (`-4` or
+ *   `-6` picks the family; the first address is used).
+ * - Without `--src` the source is the address the kernel routes from, so
+ *   the TCP checksum is right without typing it.
+ * - Without `-s`/`--sport` the source port is random in 49152..65535, and
+ *   without `--seq` the sequence number is random (as hping3 does). The
+ *   lines printed show the values sent (the text line shows `seq` where
+ *   tcpdump would, with SYN, FIN, RST or data; `--format json` always), and
+ *   `--dry-run` prints the same packets, random values included.
+ * - The kernel writes the IP header unless an IP-level option is given
+ *   (`--ttl`, `--id`, `--tos`, `--df`, `--ip-checksum`, `--ip-options`,
+ *   `--hop-limit`, `--flow-label`) or `--src` is not the routed source:
+ *   then tcpcraft writes it (`IP_HDRINCL` / `IPV6_HDRINCL`). In kernel mode
+ *   the socket is handed the TCP segment (the ffi `RawSocket` contract) and
+ *   the lines printed show tcpcraft's IP header; the kernel's has its own
+ *   TTL and ID.
+ * - `--sport-step N` and `--seq-step N` add N (negative allowed) per packet,
+ *   wrapping modulo 2^16 and 2^32: a source port after 65535 is 0, 1, …
+ * - Pacing: packet i leaves at start + i × interval (`--interval`, default
+ *   1s, or `--rate`); when the clock is behind, the packets due go out
+ *   together in one `sendMany` call. `--flood` (which needs `--count`) sends
+ *   in batches of {@linkcode SEND_BATCH} with one system call each.
+ * - Output: one line per packet sent, in the format of `build` (`-q` leaves
+ *   them out), then the summary
+ *   `N packets, B bytes sent in T s (R pps)`: B counts whole IP datagrams,
+ *   T runs from the first system call's start to the last one's end, and R
+ *   is (N - 1) / T, the rate between the first packet and the last (so
+ *   `--rate 10` reports 10), left out for a single packet. After a send
+ *   fails, the summary counts the packets sent before (if any), then the
+ *   error is printed. With `--format text` the
+ *   summary goes to standard output; with `hex` or `json` to standard error,
+ *   so standard output stays one packet per line.
+ * - `--pcap FILE` records every packet sent (the whole datagram, as the
+ *   lines show it) with direction outbound, comment `sent` and the wall-clock
+ *   time of its send call; with `--dry-run`, as `built`. The file is created
+ *   after every other check and before the socket is opened.
+ * - Ctrl-C stops after the packets being sent, prints the summary (ending
+ *   `, interrupted`) and exits 130, so a script sees the interruption.
+ * - Everything the command line says is checked before a socket is opened:
+ *   bad input is exit 2 and nothing is sent. Run-time failures (no
+ *   privileges, no `--allow-ffi`, no route) are one line `error: …`, exit 1.
+ *   Windows has no raw TCP: `send` says so before anything else but
+ *   `--help` and argument errors.
+ *
+ * @module
+ */
+
+import { random32, randomEphemeralPort } from "../../engine/random.ts";
+import { formatAddress, parseAddress } from "../../wire/address.ts";
+import { encodePacket, type TcpPacket } from "../../wire/packet.ts";
+import { tcpHeaderLength, TcpHeaderView } from "../../wire/tcp.ts";
+import { longName } from "../args.ts";
+import {
+  CAPTURE_OUTPUT_OPTIONS,
+  checkCaptureOutput,
+  openCaptureOutput,
+} from "../capture_output.ts";
+import { defineCommand } from "../command.ts";
+import {
+  CliError,
+  quote,
+  reasonOf,
+  UsageError,
+  ValueError,
+} from "../errors.ts";
+import { FORMAT_OPTIONS, formatPacket, type PacketFormat } from "../format.ts";
+import type { CliHost, CliNet, CliRawSocket } from "../host.ts";
+import { parseDuration } from "../numbers.ts";
+import {
+  PACKET_OPTIONS,
+  packetFromOptions,
+  type PacketTarget,
+  parseTarget,
+  targetFamily,
+  withPacketOptions,
+} from "../packet_options.ts";
+
+/** The most packets handed to the kernel in one `sendMany` call. */
+export const SEND_BATCH = 1024;
+
+/** The fastest `--rate`, in packets per second (faster: `--flood`). */
+const MAX_RATE = 1_000_000;
+
+/**
+ * Parse a `--rate` value: packets per second, a decimal number above 0 and
+ * at most 1000000.
+ *
+ * @param text The text.
+ * @returns The rate.
+ * @throws {ValueError} When the text is not such a number.
+ *
+ * @example
+ * ```ts
+ * import { parseRate } from "./send.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseRate("100"), 100);
+ * assert.equal(parseRate("0.5"), 0.5);
+ * assert.throws(() => parseRate("0"), /is not a rate/);
+ * ```
+ */
+export function parseRate(text: string): number {
+  const value = /^[0-9]+(\.[0-9]+)?$/.test(text) ? Number(text) : NaN;
+  if (!(value > 0 && value <= MAX_RATE)) {
+    throw new ValueError(
+      `${
+        quote(text)
+      } is not a rate (packets per second above 0, at most ${MAX_RATE}; faster: --flood)`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Parse an `--interval` value: a duration from 1us to one day (`1s`,
+ * `10ms`, `500us`; a bare number is seconds).
+ *
+ * @param text The text.
+ * @returns The interval in milliseconds.
+ * @throws {ValueError} When the text is not a duration in range.
+ *
+ * @example
+ * ```ts
+ * import { parseInterval } from "./send.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseInterval("10ms"), 10);
+ * assert.equal(parseInterval("500us"), 0.5);
+ * assert.throws(() => parseInterval("0"), /out of range/);
+ * ```
+ */
+export function parseInterval(text: string): number {
+  return parseDuration(text, { minMs: 0.001 });
+}
+
+/** The options of `send`: the packet options, the sending options and `--format`. */
+export const SEND_OPTIONS = withPacketOptions({
+  sport: {
+    ...PACKET_OPTIONS.sport,
+    help: "source port (default: random in 49152..65535)",
+  },
+  seq: {
+    ...PACKET_OPTIONS.seq,
+    help: "sequence number (default: random)",
+  },
+  count: {
+    kind: "number",
+    short: "c",
+    min: 1,
+    valueName: "N",
+    help: "packets to send (default 1)",
+    group: "Sending",
+  },
+  interval: {
+    kind: "string",
+    short: "i",
+    valueName: "DUR",
+    parse: parseInterval,
+    help: "time between packets: 1s, 10ms, 500us (default 1s)",
+    group: "Sending",
+  },
+  rate: {
+    kind: "string",
+    valueName: "PPS",
+    parse: parseRate,
+    help: "packets per second, instead of --interval",
+    group: "Sending",
+  },
+  flood: {
+    kind: "boolean",
+    help:
+      "send as fast as possible, in batches of 1024 per system call; needs --count",
+    group: "Sending",
+  },
+  sportStep: {
+    kind: "number",
+    min: -0xffff,
+    max: 0xffff,
+    valueName: "N",
+    help: "add N to the source port for each packet, modulo 65536 (default 0)",
+    group: "Sending",
+  },
+  seqStep: {
+    kind: "number",
+    min: -0xffffffff,
+    max: 0xffffffff,
+    valueName: "N",
+    help:
+      "add N to the sequence number for each packet, modulo 2^32 (default 0)",
+    group: "Sending",
+  },
+  ipv4: {
+    kind: "boolean",
+    short: "4",
+    help: "resolve TARGET to an IPv4 address",
+    group: "Sending",
+  },
+  ipv6: {
+    kind: "boolean",
+    short: "6",
+    help: "resolve TARGET to an IPv6 address",
+    group: "Sending",
+  },
+  dryRun: {
+    kind: "boolean",
+    help:
+      "print the packets that would be sent and send nothing (no socket, no privileges)",
+    group: "Sending",
+  },
+  ...FORMAT_OPTIONS,
+  ...CAPTURE_OUTPUT_OPTIONS,
+  quiet: {
+    kind: "boolean",
+    short: "q",
+    help: "print only the summary, not a line per packet",
+    group: "Output",
+  },
+});
+
+/** The IP-level options that make tcpcraft write the IP header. */
+const IP_LEVEL = [
+  "ttl",
+  "id",
+  "tos",
+  "df",
+  "ipChecksum",
+  "ipOptions",
+  "hopLimit",
+  "flowLabel",
+] as const;
+
+function flagOf(key: keyof typeof SEND_OPTIONS): string {
+  return `--${longName(key, SEND_OPTIONS[key])}`;
+}
+
+function modulo(value: number, base: number): number {
+  return ((value % base) + base) % base;
+}
+
+function canonical(address: string): string {
+  return formatAddress(parseAddress(address).bytes);
+}
+
+function needNet(host: CliHost, what: string): CliNet {
+  if (host.net === undefined) {
+    throw new CliError(
+      `Cannot ${what}: this host has no raw network access`,
+    );
+  }
+  return host.net;
+}
+
+/** Format the summary line. */
+function summary(
+  packets: number,
+  bytes: number,
+  elapsedMs: number,
+  how: "sent" | "dry-run" | "interrupted",
+): string {
+  const noun = `${packets} packet${packets === 1 ? "" : "s"}, ${bytes} byte${
+    bytes === 1 ? "" : "s"
+  }`;
+  if (how === "dry-run") return `${noun} (dry run: nothing sent)`;
+  const seconds = elapsedMs / 1000;
+  let line = `${noun} sent in ${seconds.toFixed(3)} s`;
+  if (packets > 1 && elapsedMs > 0) {
+    // The rate between the first packet and the last: with --rate 10 it is 10.
+    const rate = (packets - 1) / seconds;
+    line += ` (${rate >= 100 ? Math.round(rate) : rate.toFixed(1)} pps)`;
+  }
+  return how === "interrupted" ? `${line}, interrupted` : line;
+}
+
+/**
+ * The packets of one run: the first encoded once, each next one a copy with
+ * the source port and sequence number stepped in place and the checksum
+ * adjusted incrementally (RFC 1624), or left as given with `--checksum`.
+ * Without steps every packet is the same bytes.
+ */
+class PacketSeries {
+  /** Where the TCP segment starts in each datagram. */
+  readonly tcpOffset: number;
+  readonly #template: Uint8Array;
+  readonly #sportStep: number;
+  readonly #seqStep: number;
+  readonly #fixedChecksum: boolean;
+  #sport: number;
+  #seq: number;
+  #index = 0;
+
+  constructor(first: TcpPacket, sportStep: number, seqStep: number) {
+    this.#template = encodePacket(first);
+    this.tcpOffset = this.#template.length -
+      (tcpHeaderLength(first.tcp) + first.tcp.payload.length);
+    this.#sportStep = sportStep;
+    this.#seqStep = seqStep;
+    this.#fixedChecksum = first.tcp.checksum !== undefined;
+    this.#sport = first.tcp.srcPort;
+    this.#seq = first.tcp.seq;
+  }
+
+  /** The next packet's IP datagram (do not change it: it may be shared). */
+  next(): Uint8Array {
+    if (this.#index++ === 0) return this.#template;
+    if (this.#sportStep === 0 && this.#seqStep === 0) return this.#template;
+    this.#sport = modulo(this.#sport + this.#sportStep, 0x1_0000);
+    this.#seq = modulo(this.#seq + this.#seqStep, 0x1_0000_0000);
+    const datagram = this.#template.slice();
+    const view = new TcpHeaderView(datagram, this.tcpOffset);
+    if (this.#fixedChecksum) {
+      view.srcPort = this.#sport;
+      view.seq = this.#seq;
+    } else {
+      view.patch({ srcPort: this.#sport, seq: this.#seq });
+    }
+    return datagram;
+  }
+}
+
+/** What the sending loop reports. */
+interface SendOutcome {
+  packets: number;
+  bytes: number;
+  elapsedMs: number;
+  interrupted: boolean;
+  /** What a failed send threw, after `packets` were sent. */
+  failure?: { error: unknown };
+}
+
+interface LoopOptions {
+  host: CliHost;
+  socket: CliRawSocket;
+  destination: string;
+  series: PacketSeries;
+  /** Bytes of the IP header to strip in kernel mode (0 when header-included). */
+  strip: number;
+  count: number;
+  /** Milliseconds between packets; 0 for flood. */
+  intervalMs: number;
+  /** Wall-clock time, epoch milliseconds, for the capture's timestamps. */
+  wallClock: () => number;
+  /** Print and record the datagrams of one send call, made at `sentAt`. */
+  after: (datagrams: Uint8Array[], sentAt: number) => Promise<void>;
+}
+
+async function sendLoop(options: LoopOptions): Promise<SendOutcome> {
+  const { host, socket, destination, series, strip, count, intervalMs } =
+    options;
+  let stop: () => void = () => {};
+  let interrupted = false;
+  const interruption = new Promise<void>((resolve) => {
+    stop = () => {
+      interrupted = true;
+      resolve();
+    };
+  });
+  const unsubscribe = host.onInterrupt?.(stop) ?? (() => {});
+  let packets = 0;
+  let bytes = 0;
+  let first: number | undefined;
+  let last = 0;
+  let failure: { error: unknown } | undefined;
+  try {
+    const start = host.now();
+    let yielded = start;
+    while (packets < count && !interrupted) {
+      let n = Math.min(SEND_BATCH, count - packets);
+      if (intervalMs > 0) {
+        const due = Math.floor((host.now() - start) / intervalMs) + 1;
+        n = Math.max(1, Math.min(n, due - packets));
+      }
+      const datagrams: Uint8Array[] = [];
+      for (let i = 0; i < n; i++) datagrams.push(series.next());
+      const wire = strip === 0
+        ? datagrams
+        : datagrams.map((datagram) => datagram.subarray(strip));
+      const sentAt = options.wallClock();
+      const before = host.now();
+      try {
+        if (n === 1) socket.send(wire[0]!, destination);
+        else socket.sendMany(wire, destination);
+      } catch (error) {
+        failure = { error };
+        break;
+      }
+      first ??= before;
+      last = host.now();
+      packets += n;
+      for (const datagram of datagrams) bytes += datagram.length;
+      await options.after(datagrams, sentAt);
+      if (packets >= count) break;
+      if (intervalMs > 0) {
+        const wait = start + packets * intervalMs - host.now();
+        if (wait > 0) await Promise.race([host.sleep(wait), interruption]);
+      } else if (host.now() - yielded >= 10) {
+        // Let the event loop deliver Ctrl-C during a long flood.
+        await Promise.race([host.sleep(0), interruption]);
+        yielded = host.now();
+      }
+    }
+  } finally {
+    unsubscribe();
+  }
+  const outcome: SendOutcome = {
+    packets,
+    bytes,
+    elapsedMs: first === undefined ? 0 : last - first,
+    interrupted,
+  };
+  if (failure !== undefined) outcome.failure = failure;
+  return outcome;
+}
+
+/**
+ * The `send` command.
+ *
+ * @example A dry run prints the packets and sends nothing
+ * ```ts
+ * import { sendCommand } from "./send.ts";
+ * import { createMemoryHost } from "../host.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const host = createMemoryHost();
+ * const code = await sendCommand.run(
+ *   ["192.0.2.1:666", "--src", "192.0.2.42", "-s", "20", "--seq", "0", "-f", "xmas",
+ *     "-c", "2", "--sport-step", "1", "--dry-run"],
+ *   { host, meta: { version: "0" } },
+ * );
+ * assert.equal(code, 0);
+ * assert.equal(
+ *   host.out,
+ *   "IP 192.0.2.42.20 > 192.0.2.1.666: Flags [FPU], seq 0, win 8192, urg 0, length 0\n" +
+ *     "IP 192.0.2.42.21 > 192.0.2.1.666: Flags [FPU], seq 0, win 8192, urg 0, length 0\n" +
+ *     "2 packets, 80 bytes (dry run: nothing sent)\n",
+ * );
+ * ```
+ */
+export const sendCommand = defineCommand({
+  name: "send",
+  summary:
+    "send TCP packets over a raw socket (root or cap_net_raw, --allow-ffi)",
+  description: [
+    "Takes every packet option of build. Without -s and --seq the source port",
+    "(49152..65535) and sequence number are random; without --src the source is",
+    "the address the kernel routes from. The kernel writes the IP header unless an",
+    "IP-level option (--ttl, --id, --tos, --df, --ip-checksum, --ip-options,",
+    "--hop-limit, --flow-label) or a --src other than the routed one is given.",
+    "",
+    "Prints one line per packet sent (as build does) and a summary: on standard",
+    "output with --format text, on standard error with hex and json. Ctrl-C stops",
+    "with the summary and exit code 130. Needs root or cap_net_raw",
+    "(sudo setcap cap_net_raw+ep ./tcpcraft) and, under deno run, --allow-ffi",
+    "(--allow-write for --pcap); --dry-run needs neither when --src is given.",
+  ].join("\n"),
+  usage: "TARGET [OPTIONS]",
+  args: [{
+    name: "TARGET",
+    help:
+      "an IPv4 or IPv6 address or a host name; TARGET:PORT or [IPv6]:PORT also sets the port",
+  }],
+  options: SEND_OPTIONS,
+  examples: [
+    {
+      comment: "A SYN to port 80, as hping3 -S -p 80 -c 1 would",
+      command: "sudo tcpcraft send 192.0.2.1 -p 80",
+    },
+    {
+      comment: "A Christmas-tree packet (FIN, PSH, URG) to port 666",
+      command: "sudo tcpcraft send 192.0.2.1:666 -f xmas",
+    },
+    {
+      comment: "1000 SYNs from successive source ports, as fast as possible",
+      command:
+        "sudo tcpcraft send 192.0.2.1:80 -c 1000 --flood --sport-step 1 -q",
+    },
+    {
+      comment:
+        "A spoofed source and TTL (the IP header is written by tcpcraft)",
+      command:
+        "sudo tcpcraft send 192.0.2.1:80 --src 192.0.2.99 --ttl 3 -i 100ms -c 5",
+    },
+    {
+      comment: "What would be sent, without sending it or any privilege",
+      command:
+        "tcpcraft send example.com:443 -f PA --data 'hello' --dry-run --format json",
+    },
+  ],
+  async run({ values, positionals }, { host }) {
+    if (host.os === "windows") {
+      throw new CliError(
+        "Cannot send packets: Windows does not allow raw TCP sockets; use Linux, macOS or WSL (tcpcraft build prints packets without sending them)",
+      );
+    }
+    // Everything the command line says is checked before anything is opened.
+    const target = parseTarget(positionals[0]!, { names: true });
+    const wanted = targetFamily(target, values);
+    const flood = values.flood === true;
+    if (flood && values.count === undefined) {
+      throw new UsageError(
+        "--flood: needs --count (how many packets to send as fast as possible)",
+      );
+    }
+    if (values.interval !== undefined && values.rate !== undefined) {
+      throw new UsageError("--rate: conflicts with --interval; give one");
+    }
+    if (flood && (values.interval !== undefined || values.rate !== undefined)) {
+      throw new UsageError(
+        `--flood: conflicts with ${
+          values.interval !== undefined ? "--interval" : "--rate"
+        }; give one`,
+      );
+    }
+    const count = values.count ?? 1;
+    const intervalMs = flood
+      ? 0
+      : values.rate !== undefined
+      ? 1000 / values.rate
+      : values.interval ?? 1000;
+    const dryRun = values.dryRun === true;
+    const format: PacketFormat = values.format ?? "text";
+
+    // The destination address.
+    let address = target.host;
+    if (target.family === undefined) {
+      const net = needNet(host, `resolve host ${quote(target.host)}`);
+      const found = await net.resolveHost(
+        target.host,
+        wanted === undefined ? {} : { family: wanted },
+      );
+      address = found[0] ?? "";
+      if (address === "") {
+        throw new CliError(
+          `Cannot resolve host ${quote(target.host)}: no address`,
+        );
+      }
+    }
+    const family = parseAddress(address).family;
+    const packetTarget: PacketTarget = {
+      address: canonical(address),
+      family,
+      text: target.text,
+    };
+    if (target.port !== undefined) packetTarget.port = target.port;
+
+    // The source: given, or the routed one (which also tells the mode).
+    let routed: string | undefined;
+    if (!dryRun) {
+      routed = canonical(
+        needNet(host, "send packets").routeSource(packetTarget.address),
+      );
+    } else if (values.src === undefined) {
+      const net = host.net;
+      try {
+        if (net === undefined) {
+          throw new Error("this host has no network access");
+        }
+        routed = canonical(net.routeSource(packetTarget.address));
+      } catch (error) {
+        throw new CliError(
+          `Cannot find the source address for ${packetTarget.address} (give --src ADDR to print the packets without asking): ${
+            reasonOf(error instanceof Error ? error : new Error(String(error)))
+          }`,
+          { cause: error },
+        );
+      }
+    }
+    const packet = await packetFromOptions(
+      {
+        ...values,
+        sport: values.sport ?? randomEphemeralPort(),
+        seq: values.seq ?? random32(),
+      },
+      packetTarget,
+      routed === undefined ? { host } : { host, defaultSrc: routed },
+    );
+    const ipLevel = IP_LEVEL.filter((key) => values[key] !== undefined);
+    const headerIncluded = ipLevel.length > 0 ||
+      (routed !== undefined && canonical(packet.ip.src) !== routed);
+    // The first packet is encoded here: a field the encoder refuses stops
+    // the command before anything is opened.
+    let series: PacketSeries;
+    try {
+      series = new PacketSeries(
+        packet,
+        values.sportStep ?? 0,
+        values.seqStep ?? 0,
+      );
+    } catch (error) {
+      if (error instanceof RangeError) {
+        throw new CliError(reasonOf(error), { cause: error });
+      }
+      throw error;
+    }
+
+    const quiet = values.quiet === true;
+    const print = (datagrams: Uint8Array[]) => {
+      if (quiet) return;
+      host.stdout(
+        datagrams.map((datagram) => `${formatPacket(datagram, format)}\n`)
+          .join(""),
+      );
+    };
+    const printSummary = (line: string) => {
+      if (format === "text") host.stdout(`${line}\n`);
+      else host.stderr(`${line}\n`);
+    };
+
+    if (!dryRun && host.os === "linux" && headerIncluded && family === 4) {
+      if (values.ipChecksum !== undefined) {
+        host.stderr(
+          `note: Linux rewrites the IPv4 header checksum of raw packets; ${
+            flagOf("ipChecksum")
+          } ${values.ipChecksum} is not what the peer receives\n`,
+        );
+      }
+      if (values.id === 0) {
+        host.stderr(
+          "note: Linux replaces an IPv4 id of 0 with its own in raw packets\n",
+        );
+      }
+    }
+
+    // The socket is opened before the capture file is created, so that a
+    // socket we may not open (no privilege) leaves no empty capture behind;
+    // a path that cannot be written is still a usage error, and nothing has
+    // been sent when it is found.
+    if (values.pcap !== undefined) checkCaptureOutput(host, values.pcap);
+    const net = dryRun ? undefined : needNet(host, "send packets");
+    const socket = net?.openRawSocket({ family, headerIncluded });
+    let capture;
+    try {
+      capture = values.pcap === undefined
+        ? undefined
+        : await openCaptureOutput(host, values.pcap);
+    } catch (error) {
+      socket?.close();
+      throw error;
+    }
+    let outcome: SendOutcome;
+    try {
+      if (dryRun) {
+        let bytes = 0;
+        for (let made = 0; made < count;) {
+          const n = Math.min(SEND_BATCH, count - made);
+          const datagrams: Uint8Array[] = [];
+          for (let i = 0; i < n; i++) datagrams.push(series.next());
+          for (const datagram of datagrams) bytes += datagram.length;
+          print(datagrams);
+          for (const datagram of capture === undefined ? [] : datagrams) {
+            await capture?.record(datagram, "built");
+          }
+          made += n;
+        }
+        printSummary(summary(count, bytes, 0, "dry-run"));
+        return 0;
+      }
+      if (net === undefined || socket === undefined) {
+        throw new Error("send: no socket outside a dry run");
+      }
+      try {
+        outcome = await sendLoop({
+          host,
+          socket,
+          destination: packetTarget.address,
+          series,
+          // Kernel mode: the kernel writes the IP header; it gets the segment.
+          strip: headerIncluded ? 0 : series.tcpOffset,
+          count,
+          intervalMs,
+          wallClock: () => net.wallClock(),
+          async after(datagrams, sentAt) {
+            print(datagrams);
+            for (const datagram of capture === undefined ? [] : datagrams) {
+              await capture?.record(datagram, "sent", { timestamp: sentAt });
+            }
+          },
+        });
+      } finally {
+        socket.close();
+      }
+    } finally {
+      await capture?.close();
+    }
+    // After a failed send, the summary counts the packets of the calls that
+    // succeeded (none: the error alone is printed).
+    if (outcome.failure === undefined || outcome.packets > 0) {
+      printSummary(
+        summary(
+          outcome.packets,
+          outcome.bytes,
+          outcome.elapsedMs,
+          outcome.interrupted ? "interrupted" : "sent",
+        ),
+      );
+    }
+    if (outcome.failure !== undefined) throw outcome.failure.error;
+    return outcome.interrupted ? 130 : 0;
+  },
+});

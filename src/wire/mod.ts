@@ -1,0 +1,18 @@
+/**
+ * The wire format: TCP, IPv4 and IPv6 headers, TCP options and flags,
+ * addresses, hex and the Internet checksum, each as a plain-object model
+ * with an `encode*` and a `decode*` that lose nothing.
+ *
+ * @module
+ */
+
+export * from "./errors.ts";
+export * from "./checksum.ts";
+export * from "./address.ts";
+export * from "./flags.ts";
+export * from "./hex.ts";
+export * from "./tcp_options.ts";
+export * from "./tcp.ts";
+export * from "./ipv4.ts";
+export * from "./ipv6.ts";
+export * from "./packet.ts";
