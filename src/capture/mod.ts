@@ -10,4 +10,6 @@ export * from "./timestamp.ts";
 export * from "./link.ts";
 export * from "./read.ts";
 export * from "./pcap.ts";
+export * from "./pcapng_blocks.ts";
 export * from "./pcapng.ts";
+export * from "./pcapng_writer.ts";

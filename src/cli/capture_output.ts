@@ -43,7 +43,7 @@ import type {
   CaptureWriter,
 } from "../capture/mod.ts";
 import { PcapWriter } from "../capture/pcap.ts";
-import { PcapngWriter } from "../capture/pcapng.ts";
+import { PcapngWriter } from "../capture/pcapng_writer.ts";
 import { defineOptions } from "./args.ts";
 import { CliError, quote, UsageError } from "./errors.ts";
 import type { CliFileWriter, CliHost } from "./host.ts";
