@@ -512,6 +512,11 @@ async function run(
   const labelsInOrder = runnable.map((c) => c.label);
   console.log(`\n${header}\n`);
   console.log(ratesTable(labelsInOrder, rounds));
+  if (runnable.some((c) => c.id === "masscan")) {
+    console.log(
+      "masscan answers every RST with an RST and counts those in its --rate: its SYNs are about half its packets, and the scan ratios compare SYNs (probes)",
+    );
+  }
   console.log(`\n${ratiosTable(results)}`);
   const scans = runnable.filter((c) => c.group === "scan").map((c) => c.label);
   if (scans.length > 0) console.log(`\n${completenessTable(scans, rounds)}`);
