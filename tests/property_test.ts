@@ -34,6 +34,7 @@ import {
   updateChecksumBytes,
   verifyPacketChecksums,
 } from "../mod.ts";
+import { read16 } from "../src/wire/bytes.ts";
 
 // ------------------------------------------------------------------ seeding
 
@@ -322,10 +323,6 @@ function expectedArea(area: OptionArea): OptionArea {
     return { options: area.options.slice(0, -1) };
   }
   return area;
-}
-
-function read16(b: Uint8Array, at: number): number {
-  return (b[at]! << 8) | b[at + 1]!;
 }
 
 /** The decoded segment that `bytes` (the encoding of `s`) must give. */
