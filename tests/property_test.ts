@@ -24,10 +24,12 @@ import {
   formatIPv6,
   internetChecksum,
   type Ipv6ExtensionHeader,
+  TCP_OPTION_KINDS,
   tcpChecksum,
   type TcpHeaderFields,
   TcpHeaderView,
   type TcpOption,
+  tcpOptionLength,
   type TcpPacket,
   type TcpSegment,
   updateChecksum,
@@ -71,22 +73,8 @@ const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const bytes = (maxLength: number, minLength = 0) =>
   fc.uint8Array({ minLength, maxLength });
 
-const KNOWN_KINDS = new Set([
-  0,
-  1,
-  2,
-  3,
-  4,
-  5,
-  8,
-  19,
-  28,
-  29,
-  30,
-  34,
-  253,
-  254,
-]);
+/** The kind numbers the registry decodes as something other than `unknown`. */
+const KNOWN_KINDS = new Set<number>(Object.values(TCP_OPTION_KINDS));
 
 /** One arbitrary per option kind of the union (raw aside). */
 const optionArbs: Record<
@@ -134,40 +122,8 @@ const optionArbs: Record<
 };
 const anyOption = fc.oneof(...Object.values(optionArbs));
 
-/** Wire length of one option, from RFC 9293 / the option's RFC. */
-function optionLength(option: TcpOption): number {
-  switch (option.kind) {
-    case "eol":
-    case "nop":
-      return 1;
-    case "mss":
-    case "userTimeout":
-      return 4;
-    case "wscale":
-      return 3;
-    case "sackOk":
-      return 2;
-    case "sack":
-      return 2 + 8 * option.blocks.length;
-    case "timestamp":
-      return 10;
-    case "md5":
-      return 18;
-    case "tcpAo":
-    case "experimental":
-      return 4 + (option.kind === "tcpAo" ? option.mac : option.data).length;
-    case "mptcp":
-    case "unknown":
-      return 2 + option.data.length;
-    case "fastOpen":
-      return 2 + option.cookie.length;
-    case "raw":
-      return option.bytes.length;
-  }
-}
-
 const optionsLength = (options: readonly TcpOption[]) =>
-  options.reduce((n, o) => n + optionLength(o), 0);
+  options.reduce((n, o) => n + tcpOptionLength(o), 0);
 
 interface OptionArea {
   options: TcpOption[];
@@ -192,7 +148,7 @@ const optionArea: fc.Arbitrary<OptionArea> = fc
     const options: TcpOption[] = [];
     let length = 0;
     for (const option of list) {
-      const size = optionLength(option);
+      const size = tcpOptionLength(option);
       if (length + size <= 40) {
         options.push(option);
         length += size;
