@@ -175,3 +175,49 @@ export const IPV6_HEADER_OFFSETS: Readonly<
  * ```
  */
 export const IPV6_HEADER_LENGTH = 40;
+
+/**
+ * The fields every IPv6 extension header of the common layout starts with
+ * (RFC 8200 §4): Next Header, Hdr Ext Len (the length in 8-byte units, not
+ * counting the first 8 bytes), then the header's own data.
+ *
+ * @example
+ * ```ts
+ * import { IPV6_EXTENSION_HEADER_FIELDS } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(IPV6_EXTENSION_HEADER_FIELDS.hdrExtLen.byteOffset, 1);
+ * assert.equal(IPV6_EXTENSION_HEADER_FIELDS.data.byteOffset, 2);
+ * ```
+ */
+export const IPV6_EXTENSION_HEADER_FIELDS: Readonly<
+  Record<"nextHeader" | "hdrExtLen" | "data", HeaderField>
+> = Object.freeze({
+  nextHeader: {
+    key: "nextHeader",
+    name: "Next Header",
+    abbreviation: "NextHdr",
+    byteOffset: 0,
+    bitOffset: 0,
+    bitLength: 8,
+    meaning: "the type of the header that follows",
+  },
+  hdrExtLen: {
+    key: "hdrExtLen",
+    name: "Hdr Ext Len",
+    abbreviation: "Len",
+    byteOffset: 1,
+    bitOffset: 0,
+    bitLength: 8,
+    meaning: "the header's length in 8-byte units, not counting the first 8",
+  },
+  data: {
+    key: "data",
+    name: "Data",
+    abbreviation: "Data",
+    byteOffset: 2,
+    bitOffset: 0,
+    bitLength: 0,
+    meaning: "options or routing data, to the end of the header",
+  },
+});
