@@ -13,6 +13,7 @@
  */
 
 import { DecodeError } from "./errors.ts";
+import { TCP_HEADER_FIELDS } from "./tcp_fields.ts";
 import {
   lengthProblem,
   type TcpOptionEntry,
@@ -52,6 +53,13 @@ const BY_KIND: ReadonlyMap<number, TcpOptionEntry<TcpOption>> = new Map(
     Object.values(entry.kinds).map((kind) => [kind, entry] as const)
   ),
 );
+/**
+ * Every option but a one-byte one starts with its kind and its length
+ * (RFC 9293 §3.2): the length byte, then the body.
+ */
+const LENGTH_AT = 1;
+const BODY_AT = 2;
+
 /** The entry for bytes that are not a well-formed option (`raw`). */
 const MALFORMED = TCP_OPTION_REGISTRY.find((entry) =>
   entry.length.form === "verbatim"
@@ -305,8 +313,8 @@ function writeOption(
       return;
     default:
       target[at] = tcpOptionType(option);
-      target[at + 1] = length;
-      entry.encode(option, target.subarray(at + 2, at + length));
+      target[at + LENGTH_AT] = length;
+      entry.encode(option, target.subarray(at + BODY_AT, at + length));
   }
 }
 
@@ -405,7 +413,7 @@ function optionProblem(
   rule: TcpOptionLengthRule,
 ): string | undefined {
   const end = bytes.length;
-  const length = bytes[p + 1];
+  const length = bytes[p + LENGTH_AT];
   if (length === undefined) {
     return `has no length byte: the options end at offset ${base + end}`;
   }
@@ -487,7 +495,7 @@ export function decodeTcpOptions(
   options: DecodeTcpOptionsOptions = {},
 ): DecodedTcpOptions {
   const lenient = options.lenient ?? false;
-  const base = options.offset ?? 20;
+  const base = options.offset ?? TCP_HEADER_FIELDS.options.byteOffset;
   const list: TcpOption[] = [];
   let p = 0;
   while (p < bytes.length) {
@@ -513,8 +521,8 @@ export function decodeTcpOptions(
         { kind: "malformed", layer: "TCP options", offset: base + p },
       );
     }
-    const length = bytes[p + 1]!;
-    list.push(entry.decode(bytes.subarray(p + 2, p + length), type));
+    const length = bytes[p + LENGTH_AT]!;
+    list.push(entry.decode(bytes.subarray(p + BODY_AT, p + length), type));
     p += length;
   }
   return { options: list };
