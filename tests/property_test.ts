@@ -25,11 +25,14 @@ import {
   internetChecksum,
   type Ipv6ExtensionHeader,
   TCP_OPTION_KINDS,
+  TCP_OPTION_REGISTRY,
   tcpChecksum,
   type TcpHeaderFields,
   TcpHeaderView,
   type TcpOption,
+  type TcpOptionEntry,
   tcpOptionLength,
+  type TcpOptionLengthRule,
   type TcpPacket,
   type TcpSegment,
   updateChecksum,
@@ -76,51 +79,86 @@ const bytes = (maxLength: number, minLength = 0) =>
 /** The kind numbers the registry decodes as something other than `unknown`. */
 const KNOWN_KINDS = new Set<number>(Object.values(TCP_OPTION_KINDS));
 
-/** One arbitrary per option kind of the union (raw aside). */
-const optionArbs: Record<
-  Exclude<TcpOption["kind"], "raw" | "eol">,
-  fc.Arbitrary<TcpOption>
-> = {
-  nop: fc.constant({ kind: "nop" }),
-  mss: u16.map((value) => ({ kind: "mss", value })),
-  wscale: u8.map((shift) => ({ kind: "wscale", shift })),
-  sackOk: fc.constant({ kind: "sackOk" }),
-  sack: fc.array(fc.tuple(u32, u32), { minLength: 0, maxLength: 4 }).map((
-    blocks,
-  ) => ({ kind: "sack", blocks })),
-  timestamp: fc.tuple(u32, u32).map(([value, echo]) => ({
-    kind: "timestamp",
-    value,
-    echo,
-  })),
-  md5: bytes(16, 16).map((digest) => ({ kind: "md5", digest })),
-  userTimeout: fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 0x7fff })).map((
-    [minutes, timeout],
-  ) => ({
-    kind: "userTimeout",
-    granularity: minutes ? "minutes" : "seconds",
-    timeout,
-  })),
-  tcpAo: fc.tuple(u8, u8, bytes(20)).map(([keyId, rNextKeyId, mac]) => ({
-    kind: "tcpAo",
-    keyId,
-    rNextKeyId,
-    mac,
-  })),
-  mptcp: bytes(24).map((data) => ({ kind: "mptcp", data })),
-  fastOpen: bytes(16).map((cookie) => ({ kind: "fastOpen", cookie })),
-  experimental: fc.tuple(
-    fc.constantFrom(253 as const, 254 as const),
-    u16,
-    bytes(16),
-  ).map((
-    [type, exid, data],
-  ) => ({ kind: "experimental", type, exid, data })),
-  unknown: fc.tuple(u8.filter((k) => !KNOWN_KINDS.has(k)), bytes(24)).map((
-    [type, data],
-  ) => ({ kind: "unknown", type, data })),
-};
-const anyOption = fc.oneof(...Object.values(optionArbs));
+/** An arbitrary per option kind, written by hand (raw and eol aside). */
+const optionArbs: Partial<Record<TcpOption["kind"], fc.Arbitrary<TcpOption>>> =
+  {
+    nop: fc.constant({ kind: "nop" }),
+    mss: u16.map((value) => ({ kind: "mss", value })),
+    wscale: u8.map((shift) => ({ kind: "wscale", shift })),
+    sackOk: fc.constant({ kind: "sackOk" }),
+    sack: fc.array(fc.tuple(u32, u32), { minLength: 0, maxLength: 4 }).map((
+      blocks,
+    ) => ({ kind: "sack", blocks })),
+    timestamp: fc.tuple(u32, u32).map(([value, echo]) => ({
+      kind: "timestamp",
+      value,
+      echo,
+    })),
+    md5: bytes(16, 16).map((digest) => ({ kind: "md5", digest })),
+    userTimeout: fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 0x7fff }))
+      .map((
+        [minutes, timeout],
+      ) => ({
+        kind: "userTimeout",
+        granularity: minutes ? "minutes" : "seconds",
+        timeout,
+      })),
+    tcpAo: fc.tuple(u8, u8, bytes(20)).map(([keyId, rNextKeyId, mac]) => ({
+      kind: "tcpAo",
+      keyId,
+      rNextKeyId,
+      mac,
+    })),
+    mptcp: bytes(24).map((data) => ({ kind: "mptcp", data })),
+    fastOpen: bytes(16).map((cookie) => ({ kind: "fastOpen", cookie })),
+    experimental: fc.tuple(
+      fc.constantFrom(253 as const, 254 as const),
+      u16,
+      bytes(16),
+    ).map((
+      [type, exid, data],
+    ) => ({ kind: "experimental", type, exid, data })),
+    unknown: fc.tuple(u8.filter((k) => !KNOWN_KINDS.has(k)), bytes(24)).map((
+      [type, data],
+    ) => ({ kind: "unknown", type, data })),
+  };
+/** Body lengths an option's length rule allows (kind and length bytes not counted). */
+function bodyLengths(rule: TcpOptionLengthRule): fc.Arbitrary<number> {
+  switch (rule.form) {
+    case "exact":
+      return fc.constant(rule.length - 2);
+    case "atLeast":
+      return fc.integer({ min: rule.length - 2, max: 24 });
+    case "blocks":
+      return fc.integer({ min: 0, max: 4 }).map((n) =>
+        rule.head - 2 + rule.block * n
+      );
+    default:
+      return fc.integer({ min: 0, max: 24 });
+  }
+}
+
+/**
+ * Options of a registry entry that has no arbitrary of its own (a kind
+ * added since): a random body of a length its rule allows, as the entry
+ * decodes it.
+ */
+function decodedOptions(
+  entry: TcpOptionEntry<TcpOption>,
+): fc.Arbitrary<TcpOption> {
+  return fc.tuple(
+    fc.constantFrom(...Object.values(entry.kinds)),
+    bodyLengths(entry.length).chain((length) => bytes(length, length)),
+  ).map(([type, body]) => entry.decode(body, type));
+}
+
+const anyOption = fc.oneof(
+  ...Object.values(optionArbs),
+  ...TCP_OPTION_REGISTRY.filter((entry) =>
+    optionArbs[entry.name] === undefined && !entry.endsList &&
+    Object.keys(entry.kinds).length > 0
+  ).map(decodedOptions),
+);
 
 const optionsLength = (options: readonly TcpOption[]) =>
   options.reduce((n, o) => n + tcpOptionLength(o), 0);

@@ -347,10 +347,9 @@ const experimental: TcpOptionEntry<ExperimentalOption> = {
  * import { TCP_OPTION_EXTENSIONS } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
- * assert.deepEqual(
- *   TCP_OPTION_EXTENSIONS.map((entry) => entry.name),
- *   ["md5", "userTimeout", "tcpAo", "mptcp", "fastOpen", "experimental"],
- * );
+ * const md5 = TCP_OPTION_EXTENSIONS.find((entry) => entry.name === "md5")!;
+ * assert.deepEqual(md5.kinds, { md5: 19 });
+ * assert.deepEqual(md5.length, { form: "exact", length: 18 });
  * ```
  */
 export const TCP_OPTION_EXTENSIONS: readonly TcpOptionEntry<
