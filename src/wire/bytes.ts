@@ -25,7 +25,8 @@
  * ```
  */
 export function read16(bytes: Uint8Array, at: number): number {
-  return ((bytes[at] ?? 0) << 8) | (bytes[at + 1] ?? 0);
+  // A byte past the end reads as undefined, which the shift and the OR take as 0.
+  return (bytes[at]! << 8) | bytes[at + 1]!;
 }
 
 /**
@@ -44,8 +45,8 @@ export function read16(bytes: Uint8Array, at: number): number {
  * ```
  */
 export function read32(bytes: Uint8Array, at: number): number {
-  return (((bytes[at] ?? 0) << 24) | ((bytes[at + 1] ?? 0) << 16) |
-    ((bytes[at + 2] ?? 0) << 8) | (bytes[at + 3] ?? 0)) >>> 0;
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) |
+    (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
 }
 
 /**

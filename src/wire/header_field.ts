@@ -56,18 +56,16 @@ export interface HeaderField {
  * ```
  */
 export function fieldMax(field: HeaderField): number {
-  return 2 ** field.bitLength - 1;
-}
-
-/** The bytes a field lies in, and where it ends within them (bits from the first byte's top). */
-function span(field: HeaderField): { count: number; end: number } {
-  const end = field.bitOffset + field.bitLength;
-  return { count: Math.ceil(end / 8), end };
+  const bits = field.bitLength;
+  // Shifts and a constant for the usual widths: a power is slow on hot paths.
+  if (bits < 32) return ((1 << bits) >>> 0) - 1;
+  return bits === 32 ? 0xffffffff : 2 ** bits - 1;
 }
 
 /**
- * Read an integer field of up to 32 bits from a header in a buffer.
- * Bytes past the end of the buffer read as zero.
+ * Read an integer field from a header in a buffer: a field of 8, 16 or 32
+ * bits on a byte boundary, or one that lies within 4 bytes. Bytes past the
+ * end of the buffer read as zero.
  *
  * @param bytes The buffer.
  * @param base Where the header starts in the buffer.
@@ -90,20 +88,24 @@ export function readField(
   field: HeaderField,
 ): number {
   const at = base + field.byteOffset;
-  if (field.bitOffset === 0) {
-    if (field.bitLength === 8) return bytes[at] ?? 0;
-    if (field.bitLength === 16) return read16(bytes, at);
-    if (field.bitLength === 32) return read32(bytes, at);
+  const { bitOffset, bitLength } = field;
+  if (bitOffset === 0) {
+    if (bitLength === 8) return bytes[at] ?? 0;
+    if (bitLength === 16) return read16(bytes, at);
+    if (bitLength === 32) return read32(bytes, at);
   }
-  const { count, end } = span(field);
-  let value = 0;
-  for (let i = 0; i < count; i++) value = value * 256 + (bytes[at + i] ?? 0);
-  return Math.floor(value / 2 ** (count * 8 - end)) % 2 ** field.bitLength;
+  const end = bitOffset + bitLength;
+  const count = (end + 7) >> 3;
+  let word = 0;
+  for (let i = 0; i < count; i++) word = (word << 8) | bytes[at + i]!;
+  // At most 4 bytes (every field of the tables is), read as 32 bits.
+  return (word >>> (count * 8 - end)) & ((1 << bitLength) - 1);
 }
 
 /**
- * Write an integer field of up to 32 bits into a header in a buffer,
- * leaving the other bits of the bytes it shares as they are. The value is
+ * Write an integer field into a header in a buffer (a field of 8, 16 or 32
+ * bits on a byte boundary, or one that lies within 4 bytes), leaving the
+ * other bits of the bytes it shares as they are. The value is
  * not checked: bits above the field's width are dropped.
  *
  * @param bytes The buffer.
@@ -130,24 +132,25 @@ export function writeField(
   value: number,
 ): void {
   const at = base + field.byteOffset;
-  if (field.bitOffset === 0) {
-    if (field.bitLength === 8) {
+  const { bitOffset, bitLength } = field;
+  if (bitOffset === 0) {
+    if (bitLength === 8) {
       bytes[at] = value;
       return;
     }
-    if (field.bitLength === 16) return write16(bytes, at, value);
-    if (field.bitLength === 32) return write32(bytes, at, value);
+    if (bitLength === 16) return write16(bytes, at, value);
+    if (bitLength === 32) return write32(bytes, at, value);
   }
-  const { count, end } = span(field);
-  const size = 2 ** field.bitLength;
-  const scale = 2 ** (count * 8 - end);
-  let whole = 0;
-  for (let i = 0; i < count; i++) whole = whole * 256 + (bytes[at + i] ?? 0);
-  const old = Math.floor(whole / scale) % size;
-  whole += ((value % size) - old) * scale;
+  const end = bitOffset + bitLength;
+  const count = (end + 7) >> 3;
+  const shift = count * 8 - end;
+  const mask = ((1 << bitLength) - 1) << shift;
+  let word = 0;
+  for (let i = 0; i < count; i++) word = (word << 8) | bytes[at + i]!;
+  word = (word & ~mask) | ((value << shift) & mask);
   for (let i = count - 1; i >= 0; i--) {
-    bytes[at + i] = whole % 256;
-    whole = Math.floor(whole / 256);
+    bytes[at + i] = word & 0xff;
+    word >>>= 8;
   }
 }
 

@@ -60,6 +60,14 @@ const BY_KIND: ReadonlyMap<number, TcpOptionEntry<TcpOption>> = new Map(
 const LENGTH_AT = 1;
 const BODY_AT = 2;
 
+/** The kind number of each entry that has exactly one. */
+const SOLE_KIND: ReadonlyMap<TcpOptionEntry<TcpOption>, number> = new Map(
+  TCP_OPTION_REGISTRY.flatMap((entry) => {
+    const kinds = Object.values(entry.kinds);
+    return kinds.length === 1 ? [[entry, kinds[0]!] as const] : [];
+  }),
+);
+
 /** The entry for bytes that are not a well-formed option (`raw`). */
 const MALFORMED = TCP_OPTION_REGISTRY.find((entry) =>
   entry.length.form === "verbatim"
@@ -229,7 +237,7 @@ export function tcpOptionEntryOfKind(
  */
 export function tcpOptionType(option: TcpOption): number {
   const entry = tcpOptionEntry(option);
-  return entry.type?.(option) ?? Object.values(entry.kinds)[0]!;
+  return entry.type?.(option) ?? SOLE_KIND.get(entry)!;
 }
 
 /** The wire length of an option, by its entry's rule, once checked. */

@@ -41,8 +41,8 @@ export interface TcpHeaderFields {
 
 const F = TCP_HEADER_FIELDS;
 
-/** The fields {@linkcode TcpHeaderView.patch} sets, in the order it sets them. */
-const PATCHABLE: readonly (keyof TcpHeaderFields)[] = [
+/** The fields {@linkcode TcpHeaderView.patch} can set: all but the checksum. */
+const PATCHABLE: ReadonlySet<string> = new Set<keyof TcpHeaderFields>([
   "srcPort",
   "dstPort",
   "seq",
@@ -52,7 +52,12 @@ const PATCHABLE: readonly (keyof TcpHeaderFields)[] = [
   "flags",
   "window",
   "urgentPointer",
-];
+]);
+
+/** The offsets of the hot path's fields, read once from the table. */
+const CHECKSUM_AT = F.checksum.byteOffset;
+const DST_PORT_AT = F.dstPort.byteOffset;
+const SEQ_AT = F.seq.byteOffset;
 
 function checkField(field: HeaderField, value: number): void {
   checkFieldValue("TCP header", field, value);
@@ -247,9 +252,9 @@ export class TcpHeaderView {
     checkField(F.dstPort, port);
     checkField(F.seq, seq);
     const b = this.bytes;
-    const checksumAt = this.offset + F.checksum.byteOffset;
-    const portAt = this.offset + F.dstPort.byteOffset;
-    const seqAt = this.offset + F.seq.byteOffset;
+    const checksumAt = this.offset + CHECKSUM_AT;
+    const portAt = this.offset + DST_PORT_AT;
+    const seqAt = this.offset + SEQ_AT;
     let sum = ~read16(b, checksumAt) & 0xffff;
     sum += ~read16(b, portAt) & 0xffff;
     sum += ~read16(b, seqAt) & 0xffff;
@@ -286,32 +291,37 @@ export class TcpHeaderView {
    * ```
    */
   patch(fields: TcpHeaderFields): void {
-    for (const key of Object.keys(fields)) {
-      if (!PATCHABLE.includes(key as keyof TcpHeaderFields)) {
+    const keys = Object.keys(fields) as (keyof TcpHeaderFields)[];
+    for (const key of keys) {
+      if (!PATCHABLE.has(key)) {
         throw new RangeError(
           `Cannot patch TCP header: unknown field ${JSON.stringify(key)}`,
         );
       }
-      const value = fields[key as keyof TcpHeaderFields];
-      if (value !== undefined) {
-        checkField(F[key as keyof TcpHeaderFields], value);
-      }
+      const value = fields[key];
+      if (value !== undefined) checkField(F[key], value);
     }
     const b = this.bytes;
-    const checksumAt = this.offset + F.checksum.byteOffset;
-    let sum = ~read16(b, checksumAt) & 0xffff;
+    const o = this.offset;
+    let sum = ~read16(b, o + CHECKSUM_AT) & 0xffff;
     for (let at = 0; at < TCP_MIN_HEADER_LENGTH; at += 2) {
-      if (at !== F.checksum.byteOffset) {
-        sum += ~read16(b, this.offset + at) & 0xffff;
-      }
+      if (at !== CHECKSUM_AT) sum += ~read16(b, o + at) & 0xffff;
     }
-    for (const key of PATCHABLE) {
-      const value = fields[key];
-      if (value !== undefined) writeField(b, this.offset, F[key], value);
-    }
+    const set = (field: HeaderField, value: number | undefined) => {
+      if (value !== undefined) writeField(b, o, field, value);
+    };
+    set(F.srcPort, fields.srcPort);
+    set(F.dstPort, fields.dstPort);
+    set(F.seq, fields.seq);
+    set(F.ack, fields.ack);
+    set(F.dataOffset, fields.dataOffset);
+    set(F.reserved, fields.reserved);
+    set(F.flags, fields.flags);
+    set(F.window, fields.window);
+    set(F.urgentPointer, fields.urgentPointer);
     for (let at = 0; at < TCP_MIN_HEADER_LENGTH; at += 2) {
-      if (at !== F.checksum.byteOffset) sum += read16(b, this.offset + at);
+      if (at !== CHECKSUM_AT) sum += read16(b, o + at);
     }
-    write16(b, checksumAt, finishChecksum(sum));
+    write16(b, o + CHECKSUM_AT, finishChecksum(sum));
   }
 }
