@@ -1,7 +1,8 @@
 /**
  * The TCP header (RFC 9293 §3.1): a plain-object model, an encoder and a
- * decoder that lose nothing, the checksum over the pseudo-header, and a view
- * for editing header fields in place.
+ * decoder that lose nothing, and the checksum over the pseudo-header. The
+ * view for editing header fields in place, `TcpHeaderView`, is in
+ * `tcp_view.ts` and exported here too.
  *
  * Every field of the header is in the model, including those a sane segment
  * computes (data offset, reserved bits, checksum, padding after an
