@@ -24,16 +24,22 @@ import {
   formatIPv6,
   internetChecksum,
   type Ipv6ExtensionHeader,
+  TCP_OPTION_KINDS,
+  TCP_OPTION_REGISTRY,
   tcpChecksum,
   type TcpHeaderFields,
   TcpHeaderView,
   type TcpOption,
+  type TcpOptionEntry,
+  tcpOptionLength,
+  type TcpOptionLengthRule,
   type TcpPacket,
   type TcpSegment,
   updateChecksum,
   updateChecksumBytes,
   verifyPacketChecksums,
 } from "../mod.ts";
+import { read16 } from "../src/wire/bytes.ts";
 
 // ------------------------------------------------------------------ seeding
 
@@ -70,103 +76,92 @@ const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const bytes = (maxLength: number, minLength = 0) =>
   fc.uint8Array({ minLength, maxLength });
 
-const KNOWN_KINDS = new Set([
-  0,
-  1,
-  2,
-  3,
-  4,
-  5,
-  8,
-  19,
-  28,
-  29,
-  30,
-  34,
-  253,
-  254,
-]);
+/** The kind numbers the registry decodes as something other than `unknown`. */
+const KNOWN_KINDS = new Set<number>(Object.values(TCP_OPTION_KINDS));
 
-/** One arbitrary per option kind of the union (raw aside). */
-const optionArbs: Record<
-  Exclude<TcpOption["kind"], "raw" | "eol">,
-  fc.Arbitrary<TcpOption>
-> = {
-  nop: fc.constant({ kind: "nop" }),
-  mss: u16.map((value) => ({ kind: "mss", value })),
-  wscale: u8.map((shift) => ({ kind: "wscale", shift })),
-  sackOk: fc.constant({ kind: "sackOk" }),
-  sack: fc.array(fc.tuple(u32, u32), { minLength: 0, maxLength: 4 }).map((
-    blocks,
-  ) => ({ kind: "sack", blocks })),
-  timestamp: fc.tuple(u32, u32).map(([value, echo]) => ({
-    kind: "timestamp",
-    value,
-    echo,
-  })),
-  md5: bytes(16, 16).map((digest) => ({ kind: "md5", digest })),
-  userTimeout: fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 0x7fff })).map((
-    [minutes, timeout],
-  ) => ({
-    kind: "userTimeout",
-    granularity: minutes ? "minutes" : "seconds",
-    timeout,
-  })),
-  tcpAo: fc.tuple(u8, u8, bytes(20)).map(([keyId, rNextKeyId, mac]) => ({
-    kind: "tcpAo",
-    keyId,
-    rNextKeyId,
-    mac,
-  })),
-  mptcp: bytes(24).map((data) => ({ kind: "mptcp", data })),
-  fastOpen: bytes(16).map((cookie) => ({ kind: "fastOpen", cookie })),
-  experimental: fc.tuple(
-    fc.constantFrom(253 as const, 254 as const),
-    u16,
-    bytes(16),
-  ).map((
-    [type, exid, data],
-  ) => ({ kind: "experimental", type, exid, data })),
-  unknown: fc.tuple(u8.filter((k) => !KNOWN_KINDS.has(k)), bytes(24)).map((
-    [type, data],
-  ) => ({ kind: "unknown", type, data })),
-};
-const anyOption = fc.oneof(...Object.values(optionArbs));
-
-/** Wire length of one option, from RFC 9293 / the option's RFC. */
-function optionLength(option: TcpOption): number {
-  switch (option.kind) {
-    case "eol":
-    case "nop":
-      return 1;
-    case "mss":
-    case "userTimeout":
-      return 4;
-    case "wscale":
-      return 3;
-    case "sackOk":
-      return 2;
-    case "sack":
-      return 2 + 8 * option.blocks.length;
-    case "timestamp":
-      return 10;
-    case "md5":
-      return 18;
-    case "tcpAo":
-    case "experimental":
-      return 4 + (option.kind === "tcpAo" ? option.mac : option.data).length;
-    case "mptcp":
-    case "unknown":
-      return 2 + option.data.length;
-    case "fastOpen":
-      return 2 + option.cookie.length;
-    case "raw":
-      return option.bytes.length;
+/** An arbitrary per option kind, written by hand (raw and eol aside). */
+const optionArbs: Partial<Record<TcpOption["kind"], fc.Arbitrary<TcpOption>>> =
+  {
+    nop: fc.constant({ kind: "nop" }),
+    mss: u16.map((value) => ({ kind: "mss", value })),
+    wscale: u8.map((shift) => ({ kind: "wscale", shift })),
+    sackOk: fc.constant({ kind: "sackOk" }),
+    sack: fc.array(fc.tuple(u32, u32), { minLength: 0, maxLength: 4 }).map((
+      blocks,
+    ) => ({ kind: "sack", blocks })),
+    timestamp: fc.tuple(u32, u32).map(([value, echo]) => ({
+      kind: "timestamp",
+      value,
+      echo,
+    })),
+    md5: bytes(16, 16).map((digest) => ({ kind: "md5", digest })),
+    userTimeout: fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 0x7fff }))
+      .map((
+        [minutes, timeout],
+      ) => ({
+        kind: "userTimeout",
+        granularity: minutes ? "minutes" : "seconds",
+        timeout,
+      })),
+    tcpAo: fc.tuple(u8, u8, bytes(20)).map(([keyId, rNextKeyId, mac]) => ({
+      kind: "tcpAo",
+      keyId,
+      rNextKeyId,
+      mac,
+    })),
+    mptcp: bytes(24).map((data) => ({ kind: "mptcp", data })),
+    fastOpen: bytes(16).map((cookie) => ({ kind: "fastOpen", cookie })),
+    experimental: fc.tuple(
+      fc.constantFrom(253 as const, 254 as const),
+      u16,
+      bytes(16),
+    ).map((
+      [type, exid, data],
+    ) => ({ kind: "experimental", type, exid, data })),
+    unknown: fc.tuple(u8.filter((k) => !KNOWN_KINDS.has(k)), bytes(24)).map((
+      [type, data],
+    ) => ({ kind: "unknown", type, data })),
+  };
+/** Body lengths an option's length rule allows (kind and length bytes not counted). */
+function bodyLengths(rule: TcpOptionLengthRule): fc.Arbitrary<number> {
+  switch (rule.form) {
+    case "exact":
+      return fc.constant(rule.length - 2);
+    case "atLeast":
+      return fc.integer({ min: rule.length - 2, max: 24 });
+    case "blocks":
+      return fc.integer({ min: 0, max: 4 }).map((n) =>
+        rule.head - 2 + rule.block * n
+      );
+    default:
+      return fc.integer({ min: 0, max: 24 });
   }
 }
 
+/**
+ * Options of a registry entry that has no arbitrary of its own (a kind
+ * added since): a random body of a length its rule allows, as the entry
+ * decodes it.
+ */
+function decodedOptions(
+  entry: TcpOptionEntry<TcpOption>,
+): fc.Arbitrary<TcpOption> {
+  return fc.tuple(
+    fc.constantFrom(...Object.values(entry.kinds)),
+    bodyLengths(entry.length).chain((length) => bytes(length, length)),
+  ).map(([type, body]) => entry.decode(body, type));
+}
+
+const anyOption = fc.oneof(
+  ...Object.values(optionArbs),
+  ...TCP_OPTION_REGISTRY.filter((entry) =>
+    optionArbs[entry.name] === undefined && !entry.endsList &&
+    Object.keys(entry.kinds).length > 0
+  ).map(decodedOptions),
+);
+
 const optionsLength = (options: readonly TcpOption[]) =>
-  options.reduce((n, o) => n + optionLength(o), 0);
+  options.reduce((n, o) => n + tcpOptionLength(o), 0);
 
 interface OptionArea {
   options: TcpOption[];
@@ -191,7 +186,7 @@ const optionArea: fc.Arbitrary<OptionArea> = fc
     const options: TcpOption[] = [];
     let length = 0;
     for (const option of list) {
-      const size = optionLength(option);
+      const size = tcpOptionLength(option);
       if (length + size <= 40) {
         options.push(option);
         length += size;
@@ -322,10 +317,6 @@ function expectedArea(area: OptionArea): OptionArea {
     return { options: area.options.slice(0, -1) };
   }
   return area;
-}
-
-function read16(b: Uint8Array, at: number): number {
-  return (b[at]! << 8) | b[at + 1]!;
 }
 
 /** The decoded segment that `bytes` (the encoding of `s`) must give. */

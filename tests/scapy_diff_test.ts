@@ -27,7 +27,9 @@ import {
   formatIPv6,
   makeTcpPacket,
   parseAddress,
+  TCP_OPTION_KINDS,
   type TcpOption,
+  tcpOptionLength,
   type TcpPacket,
 } from "../mod.ts";
 
@@ -155,21 +157,8 @@ function dissection(packet: DecodedTcpPacket): unknown {
 // ------------------------------------------------------------------ generators
 
 /** Kinds with a meaning of their own (in tcpcraft or in scapy's table). */
-const NAMED_KINDS = new Set([
-  0,
-  1,
-  2,
-  3,
-  4,
-  5,
-  8,
-  19,
-  28,
-  29,
-  30,
-  34,
-  253,
-  254,
+const NAMED_KINDS = new Set<number>([
+  ...Object.values(TCP_OPTION_KINDS),
   // scapy names these; 25 ("Mood", format "!p") it dissects lossily.
   14,
   15,
@@ -178,40 +167,6 @@ const NAMED_KINDS = new Set([
 const UNKNOWN_KINDS = Array.from({ length: 256 }, (_, k) => k).filter((k) =>
   !NAMED_KINDS.has(k)
 );
-
-/** Wire length of one option (independent of the encoder under test). */
-function optionLength(option: TcpOption): number {
-  switch (option.kind) {
-    case "eol":
-    case "nop":
-      return 1;
-    case "mss":
-    case "userTimeout":
-      return 4;
-    case "wscale":
-      return 3;
-    case "sackOk":
-      return 2;
-    case "sack":
-      return 2 + 8 * option.blocks.length;
-    case "timestamp":
-      return 10;
-    case "md5":
-      return 18;
-    case "tcpAo":
-      return 4 + option.mac.length;
-    case "mptcp":
-      return 2 + option.data.length;
-    case "fastOpen":
-      return 2 + option.cookie.length;
-    case "experimental":
-      return 4 + option.data.length;
-    case "unknown":
-      return 2 + option.data.length;
-    case "raw":
-      return option.bytes.length;
-  }
-}
 
 function randomOption(rng: Rng): TcpOption {
   switch (rng.int(0, 14)) {
@@ -286,7 +241,7 @@ function randomOptions(rng: Rng): TcpOption[] {
   const target = rng.chance(0.15) ? 0 : rng.chance(0.3) ? 40 : rng.int(1, 40);
   for (let tries = 0; tries < 40 && length < target; tries++) {
     const option = randomOption(rng);
-    const size = optionLength(option);
+    const size = tcpOptionLength(option);
     if (length + size <= 40) {
       options.push(option);
       length += size;
@@ -673,7 +628,7 @@ Deno.test("scapy oracle: the cases cover every payload length 0..64, both famili
     );
   }
   const full = cases.filter((c) =>
-    c.packet.tcp.options.reduce((n, o) => n + optionLength(o), 0) === 40
+    c.packet.tcp.options.reduce((n, o) => n + tcpOptionLength(o), 0) === 40
   );
   assert.ok(
     full.length > 0,

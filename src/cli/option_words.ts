@@ -1,10 +1,11 @@
 /**
- * TCP options in the `key=value` words of probe's reply lines.
+ * TCP options in the `key=value` words of probe's reply lines: each kind's
+ * word is in its entry of the option registry.
  *
  * @module
  */
 
-import type { TcpOption } from "../wire/tcp_options.ts";
+import { type TcpOption, tcpOptionEntry } from "../wire/tcp_options.ts";
 
 /**
  * The TCP options of a reply in `key=value` words: `mss=1460`,
@@ -31,54 +32,8 @@ import type { TcpOption } from "../wire/tcp_options.ts";
 export function optionWords(options: readonly TcpOption[]): string[] {
   const words: string[] = [];
   for (const option of options) {
-    switch (option.kind) {
-      case "nop":
-      case "eol":
-        break;
-      case "mss":
-        words.push(`mss=${option.value}`);
-        break;
-      case "wscale":
-        words.push(`wscale=${option.shift}`);
-        break;
-      case "sackOk":
-        words.push("sackOK");
-        break;
-      case "timestamp":
-        words.push(`ts=${option.value}/${option.echo}`);
-        break;
-      case "sack":
-        words.push(
-          `sack=${option.blocks.map(([l, r]) => `${l}-${r}`).join(",")}`,
-        );
-        break;
-      case "raw":
-        words.push("opt-malformed");
-        break;
-      case "unknown":
-      case "experimental":
-        words.push(`opt${option.type}`);
-        break;
-      case "md5":
-        words.push("md5");
-        break;
-      case "tcpAo":
-        words.push("tcp-ao");
-        break;
-      case "mptcp":
-        words.push("mptcp");
-        break;
-      case "fastOpen":
-        words.push("tfo");
-        break;
-      case "userTimeout":
-        words.push(
-          `uto=${option.timeout}${
-            option.granularity === "minutes" ? "m" : "s"
-          }`,
-        );
-        break;
-    }
+    const word = tcpOptionEntry(option).word(option);
+    if (word !== undefined) words.push(word);
   }
   return words;
 }

@@ -39,7 +39,7 @@ import {
   type OptionValues,
 } from "./args.ts";
 import { plural, quote, reasonOf, UsageError, ValueError } from "./errors.ts";
-import { parseTcpOptionSpec } from "./option_spec.ts";
+import { parseTcpOptionSpec, TCP_OPTION_SPEC_EXAMPLES } from "./option_spec.ts";
 import type { CliHost } from "./host.ts";
 import { parseInteger } from "./numbers.ts";
 
@@ -153,7 +153,7 @@ export const PACKET_OPTIONS = defineOptions({
     valueName: "SPEC",
     parse: parseTcpOptionSpec,
     help:
-      "add a TCP option, in order (repeatable): mss=1460, wscale=7, sackok, sack=100-200[,300-400], ts=VAL:ECHO, nop, eol, md5=HEX, uto=SECONDS|5m, tfo[=HEX], raw=KIND:HEX, rawbytes=HEX",
+      `add a TCP option, in order (repeatable): ${TCP_OPTION_SPEC_EXAMPLES}`,
     group: "TCP",
   },
   checksum: {

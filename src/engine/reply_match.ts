@@ -61,6 +61,7 @@
  */
 
 import { addressBytes, formatAddress } from "../wire/address.ts";
+import { read16, read32 } from "../wire/bytes.ts";
 import { DecodeError } from "../wire/errors.ts";
 import { TCP_FLAGS } from "../wire/flags.ts";
 import {
@@ -352,15 +353,6 @@ function checkInteger(
 
 function tupleKey(peer: string, peerPort: number, ourPort: number): string {
   return `${peer} ${peerPort} ${ourPort}`;
-}
-
-function read16(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! << 8) | bytes[at + 1]!;
-}
-
-function read32(bytes: Uint8Array, at: number): number {
-  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) |
-    (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
 }
 
 /**

@@ -17,7 +17,7 @@ import type {
   ExplainedField,
   ExplainedLayer,
   Explanation,
-} from "./explain.ts";
+} from "./types.ts";
 import { formatHex } from "../wire/hex.ts";
 
 /** What {@linkcode renderExplanation} prints. */

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { read16 } from "./bytes.ts";
 import { ParseError } from "./errors.ts";
 
 /** An address family: 4 or 6. */
@@ -112,7 +113,7 @@ export function parseIPv6(text: string): Uint8Array {
         } catch {
           return fail(`embedded IPv4 address "${group}" is not a dotted quad`);
         }
-        words.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+        words.push(read16(v4, 0), read16(v4, 2));
       } else if (HEX_GROUP.test(group)) {
         words.push(parseInt(group, 16));
       } else if (group === "") {
@@ -222,7 +223,7 @@ export function formatIPv6(bytes: Uint8Array): string {
     );
   }
   const words: number[] = [];
-  for (let i = 0; i < 16; i += 2) words.push((bytes[i]! << 8) | bytes[i + 1]!);
+  for (let i = 0; i < 16; i += 2) words.push(read16(bytes, i));
   const mapped = words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff;
   if (mapped) return `::ffff:${formatIPv4(bytes.subarray(12, 16))}`;
   let bestStart = -1;

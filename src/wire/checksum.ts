@@ -10,6 +10,8 @@
  * @module
  */
 
+import { read16 } from "./bytes.ts";
+
 /** IP protocol number of TCP. */
 export const IPPROTO_TCP = 6;
 
@@ -59,7 +61,7 @@ export function sumWords(data: Uint8Array, initial = 0): number {
   let sum = initial;
   const even = data.length & ~1;
   for (let i = 0; i < even; i += 2) {
-    sum += (data[i]! << 8) | data[i + 1]!;
+    sum += read16(data, i);
   }
   if (even !== data.length) sum += data[even]! << 8;
   return foldSum(sum);
@@ -130,7 +132,7 @@ export function verifyChecksum(data: Uint8Array, initial = 0): boolean {
 
 function sumAddress(address: Uint8Array, sum: number): number {
   for (let i = 0; i < address.length; i += 2) {
-    sum += (address[i]! << 8) | address[i + 1]!;
+    sum += read16(address, i);
   }
   return sum;
 }
@@ -289,8 +291,8 @@ export function updateChecksumBytes(
   }
   let sum = ~checksum & 0xffff;
   for (let i = 0; i < oldBytes.length; i += 2) {
-    sum += ~((oldBytes[i]! << 8) | oldBytes[i + 1]!) & 0xffff;
-    sum += (newBytes[i]! << 8) | newBytes[i + 1]!;
+    sum += ~read16(oldBytes, i) & 0xffff;
+    sum += read16(newBytes, i);
   }
   return finishChecksum(sum);
 }

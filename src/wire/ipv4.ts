@@ -12,6 +12,23 @@
 import { addressBytes, formatIPv4 } from "./address.ts";
 import { internetChecksum, verifyChecksum } from "./checksum.ts";
 import { DecodeError } from "./errors.ts";
+import {
+  checkFieldValue,
+  fieldBytes,
+  readField,
+  writeField,
+} from "./header_field.ts";
+import {
+  IPV4_HEADER_FIELDS,
+  IPV4_MAX_OPTIONS_LENGTH,
+  IPV4_MIN_HEADER_LENGTH,
+} from "./ipv4_fields.ts";
+
+export {
+  IPV4_HEADER_OFFSETS,
+  IPV4_MAX_OPTIONS_LENGTH,
+  IPV4_MIN_HEADER_LENGTH,
+} from "./ipv4_fields.ts";
 
 /** An IPv4 header as a plain object. */
 export interface Ipv4Header {
@@ -88,97 +105,12 @@ export interface DecodedIpv4 {
   payload: Uint8Array;
 }
 
-/**
- * Byte offsets of the IPv4 header fields (RFC 791 §3.1).
- *
- * @example
- * ```ts
- * import { IPV4_HEADER_OFFSETS } from "../../mod.ts";
- * import assert from "node:assert/strict";
- *
- * const header = new Uint8Array(20);
- * header[IPV4_HEADER_OFFSETS.ttl] = 64;
- * assert.equal(header[8], 64);
- * ```
- */
-export const IPV4_HEADER_OFFSETS: Readonly<
-  Record<
-    | "versionIhl"
-    | "tos"
-    | "totalLength"
-    | "id"
-    | "flagsFragmentOffset"
-    | "ttl"
-    | "protocol"
-    | "checksum"
-    | "src"
-    | "dst"
-    | "options",
-    number
-  >
-> = Object.freeze(
-  {
-    /** Version (high nibble) and IHL (low nibble). */
-    versionIhl: 0,
-    /** Type of service. */
-    tos: 1,
-    /** Total length, 16 bits. */
-    totalLength: 2,
-    /** Identification, 16 bits. */
-    id: 4,
-    /** Reserved bit, DF, MF and the 13-bit fragment offset. */
-    flagsFragmentOffset: 6,
-    /** Time to live. */
-    ttl: 8,
-    /** Protocol. */
-    protocol: 9,
-    /** Header checksum, 16 bits. */
-    checksum: 10,
-    /** Source address, 4 bytes. */
-    src: 12,
-    /** Destination address, 4 bytes. */
-    dst: 16,
-    /** Options, up to 40 bytes. */
-    options: 20,
-  } as const,
-);
-
-/**
- * Length of an IPv4 header without options.
- *
- * @example
- * ```ts
- * import { IPV4_MIN_HEADER_LENGTH } from "../../mod.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(IPV4_MIN_HEADER_LENGTH, 20);
- * ```
- */
-export const IPV4_MIN_HEADER_LENGTH = 20;
-/**
- * Most option bytes an IPv4 header can hold (IHL 15 = 60 bytes).
- *
- * @example
- * ```ts
- * import { IPV4_MAX_OPTIONS_LENGTH, IPV4_MIN_HEADER_LENGTH } from "../../mod.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(IPV4_MIN_HEADER_LENGTH + IPV4_MAX_OPTIONS_LENGTH, 15 * 4);
- * ```
- */
-export const IPV4_MAX_OPTIONS_LENGTH = 40;
-
-const RESERVED_BIT = 0x8000;
-const DONT_FRAGMENT = 0x4000;
-const MORE_FRAGMENTS = 0x2000;
 const LAYER = "IPv4 header";
+const F = IPV4_HEADER_FIELDS;
 
-function checkRange(name: string, value: number, max: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(
-      `Cannot encode IPv4 header: ${name} ${value} is not in 0..${max}`,
-    );
-  }
+/** A one-bit flag's value. */
+function flag(set: boolean | undefined): number {
+  return set ? 1 : 0;
 }
 
 /**
@@ -256,11 +188,11 @@ export function encodeIpv4HeaderInto(
     );
   }
   const length = ipv4HeaderLength(header);
-  checkRange("tos", header.tos, 0xff);
-  checkRange("id", header.id, 0xffff);
-  checkRange("fragmentOffset", header.fragmentOffset, 0x1fff);
-  checkRange("ttl", header.ttl, 0xff);
-  checkRange("protocol", header.protocol, 0xff);
+  checkFieldValue(LAYER, F.tos, header.tos);
+  checkFieldValue(LAYER, F.id, header.id);
+  checkFieldValue(LAYER, F.fragmentOffset, header.fragmentOffset);
+  checkFieldValue(LAYER, F.ttl, header.ttl);
+  checkFieldValue(LAYER, F.protocol, header.protocol);
   if (
     !Number.isSafeInteger(options.payloadLength) || options.payloadLength < 0
   ) {
@@ -268,9 +200,9 @@ export function encodeIpv4HeaderInto(
       `Cannot encode IPv4 header: payloadLength ${options.payloadLength} is not a byte count`,
     );
   }
-  if (header.ihl !== undefined) checkRange("ihl", header.ihl, 15);
+  if (header.ihl !== undefined) checkFieldValue(LAYER, F.ihl, header.ihl);
   if (header.checksum !== undefined) {
-    checkRange("checksum", header.checksum, 0xffff);
+    checkFieldValue(LAYER, F.checksum, header.checksum);
   }
   let totalLength = header.totalLength;
   if (totalLength === undefined) {
@@ -281,7 +213,7 @@ export function encodeIpv4HeaderInto(
       );
     }
   } else {
-    checkRange("totalLength", totalLength, 0xffff);
+    checkFieldValue(LAYER, F.totalLength, totalLength);
   }
   const src = addressBytes(header.src, 4);
   const dst = addressBytes(header.dst, 4);
@@ -292,29 +224,26 @@ export function encodeIpv4HeaderInto(
       `Cannot encode IPv4 header: ${length} bytes do not fit at offset ${offset} of a ${target.length}-byte buffer`,
     );
   }
-  const O = IPV4_HEADER_OFFSETS;
-  const view = new DataView(target.buffer, target.byteOffset + offset, length);
-  const ihl = header.ihl ?? length / 4;
-  view.setUint8(O.versionIhl, 0x40 | ihl);
-  view.setUint8(O.tos, header.tos);
-  view.setUint16(O.totalLength, totalLength);
-  view.setUint16(O.id, header.id);
-  view.setUint16(
-    O.flagsFragmentOffset,
-    (header.reservedBit ? RESERVED_BIT : 0) |
-      (header.dontFragment ? DONT_FRAGMENT : 0) |
-      (header.moreFragments ? MORE_FRAGMENTS : 0) | header.fragmentOffset,
-  );
-  view.setUint8(O.ttl, header.ttl);
-  view.setUint8(O.protocol, header.protocol);
-  view.setUint16(O.checksum, 0);
-  target.set(src, offset + O.src);
-  target.set(dst, offset + O.dst);
-  target.set(header.options, offset + O.options);
-  target.fill(0, offset + O.options + header.options.length, offset + length);
+  writeField(target, offset, F.version, 4);
+  writeField(target, offset, F.ihl, header.ihl ?? length / 4);
+  writeField(target, offset, F.tos, header.tos);
+  writeField(target, offset, F.totalLength, totalLength);
+  writeField(target, offset, F.id, header.id);
+  writeField(target, offset, F.reservedBit, flag(header.reservedBit));
+  writeField(target, offset, F.dontFragment, flag(header.dontFragment));
+  writeField(target, offset, F.moreFragments, flag(header.moreFragments));
+  writeField(target, offset, F.fragmentOffset, header.fragmentOffset);
+  writeField(target, offset, F.ttl, header.ttl);
+  writeField(target, offset, F.protocol, header.protocol);
+  writeField(target, offset, F.checksum, 0);
+  target.set(src, offset + F.src.byteOffset);
+  target.set(dst, offset + F.dst.byteOffset);
+  const optionsAt = offset + F.options.byteOffset;
+  target.set(header.options, optionsAt);
+  target.fill(0, optionsAt + header.options.length, offset + length);
   const checksum = header.checksum ??
     internetChecksum(target.subarray(offset, offset + length));
-  view.setUint16(O.checksum, checksum);
+  writeField(target, offset, F.checksum, checksum);
   return length;
 }
 
@@ -402,79 +331,76 @@ export function decodeIpv4(
   options: DecodeIpv4Options = {},
 ): DecodedIpv4 {
   const lenient = options.lenient ?? false;
-  const O = IPV4_HEADER_OFFSETS;
   if (bytes.length < IPV4_MIN_HEADER_LENGTH) {
     throw new DecodeError(
       `buffer is ${bytes.length} bytes, expected at least 20`,
       { kind: "truncated", layer: LAYER, offset: 0 },
     );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const first = view.getUint8(O.versionIhl);
-  const version = first >> 4;
-  const ihl = first & 0x0f;
+  const version = readField(bytes, 0, F.version);
+  const ihl = readField(bytes, 0, F.ihl);
+  const ihlAt = F.ihl.byteOffset;
   if (version !== 4) {
-    throw new DecodeError(`version ${version} at byte 0 is not 4`, {
-      kind: "malformed",
-      layer: LAYER,
-      offset: O.versionIhl,
-    });
+    throw new DecodeError(
+      `version ${version} at byte ${F.version.byteOffset} is not 4`,
+      { kind: "malformed", layer: LAYER, offset: F.version.byteOffset },
+    );
   }
   let headerLength = ihl * 4;
   if (ihl < 5) {
     if (!lenient) {
-      throw new DecodeError(`IHL ${ihl} at byte 0 is less than 5`, {
+      throw new DecodeError(`IHL ${ihl} at byte ${ihlAt} is less than 5`, {
         kind: "malformed",
         layer: LAYER,
-        offset: O.versionIhl,
+        offset: ihlAt,
       });
     }
     headerLength = IPV4_MIN_HEADER_LENGTH;
   } else if (headerLength > bytes.length) {
     if (!lenient) {
       throw new DecodeError(
-        `IHL ${ihl} at byte 0 means a ${headerLength}-byte header, past the end of the ${bytes.length}-byte buffer`,
-        { kind: "truncated", layer: LAYER, offset: O.versionIhl },
+        `IHL ${ihl} at byte ${ihlAt} means a ${headerLength}-byte header, past the end of the ${bytes.length}-byte buffer`,
+        { kind: "truncated", layer: LAYER, offset: ihlAt },
       );
     }
     headerLength = bytes.length & ~3;
   }
-  const totalLength = view.getUint16(O.totalLength);
+  const totalLength = readField(bytes, 0, F.totalLength);
+  const totalAt = F.totalLength.byteOffset;
   let end = totalLength;
   if (totalLength < headerLength) {
     if (!lenient) {
       throw new DecodeError(
-        `total length ${totalLength} at byte 2 is less than the ${headerLength}-byte header`,
-        { kind: "malformed", layer: LAYER, offset: O.totalLength },
+        `total length ${totalLength} at byte ${totalAt} is less than the ${headerLength}-byte header`,
+        { kind: "malformed", layer: LAYER, offset: totalAt },
       );
     }
     end = bytes.length;
   } else if (totalLength > bytes.length) {
     if (!lenient) {
       throw new DecodeError(
-        `total length ${totalLength} at byte 2 is past the end of the ${bytes.length}-byte buffer`,
-        { kind: "truncated", layer: LAYER, offset: O.totalLength },
+        `total length ${totalLength} at byte ${totalAt} is past the end of the ${bytes.length}-byte buffer`,
+        { kind: "truncated", layer: LAYER, offset: totalAt },
       );
     }
     end = bytes.length;
   }
-  const flags = view.getUint16(O.flagsFragmentOffset);
   const header: DecodedIpv4Header = {
     version: 4,
-    tos: view.getUint8(O.tos),
-    id: view.getUint16(O.id),
-    dontFragment: (flags & DONT_FRAGMENT) !== 0,
-    moreFragments: (flags & MORE_FRAGMENTS) !== 0,
-    reservedBit: (flags & RESERVED_BIT) !== 0,
-    fragmentOffset: flags & 0x1fff,
-    ttl: view.getUint8(O.ttl),
-    protocol: view.getUint8(O.protocol),
-    src: formatIPv4(bytes.subarray(O.src, O.src + 4)),
-    dst: formatIPv4(bytes.subarray(O.dst, O.dst + 4)),
-    options: bytes.slice(O.options, headerLength),
+    tos: readField(bytes, 0, F.tos),
+    id: readField(bytes, 0, F.id),
+    dontFragment: readField(bytes, 0, F.dontFragment) === 1,
+    moreFragments: readField(bytes, 0, F.moreFragments) === 1,
+    reservedBit: readField(bytes, 0, F.reservedBit) === 1,
+    fragmentOffset: readField(bytes, 0, F.fragmentOffset),
+    ttl: readField(bytes, 0, F.ttl),
+    protocol: readField(bytes, 0, F.protocol),
+    src: formatIPv4(fieldBytes(bytes, 0, F.src)),
+    dst: formatIPv4(fieldBytes(bytes, 0, F.dst)),
+    options: bytes.slice(F.options.byteOffset, headerLength),
     ihl,
     totalLength,
-    checksum: view.getUint16(O.checksum),
+    checksum: readField(bytes, 0, F.checksum),
   };
   return { header, payload: bytes.subarray(headerLength, end) };
 }
@@ -505,7 +431,7 @@ export function decodeIpv4(
  */
 export function verifyIpv4Checksum(headerBytes: Uint8Array): boolean {
   if (headerBytes.length < IPV4_MIN_HEADER_LENGTH) return false;
-  const ihl = headerBytes[0]! & 0x0f;
+  const ihl = readField(headerBytes, 0, F.ihl);
   const length = ihl * 4;
   if (ihl < 5 || length > headerBytes.length) return false;
   return verifyChecksum(headerBytes.subarray(0, length));

@@ -9,6 +9,15 @@
 
 import { addressBytes, formatIPv6 } from "./address.ts";
 import { DecodeError } from "./errors.ts";
+import {
+  checkFieldValue,
+  fieldBytes,
+  readField,
+  writeField,
+} from "./header_field.ts";
+import { IPV6_HEADER_FIELDS, IPV6_HEADER_LENGTH } from "./ipv6_fields.ts";
+
+export { IPV6_HEADER_LENGTH, IPV6_HEADER_OFFSETS } from "./ipv6_fields.ts";
 
 /** An IPv6 header as a plain object. */
 export interface Ipv6Header {
@@ -62,66 +71,8 @@ export interface DecodedIpv6 {
   payload: Uint8Array;
 }
 
-/**
- * Length of the IPv6 fixed header.
- *
- * @example
- * ```ts
- * import { IPV6_HEADER_LENGTH } from "../../mod.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(IPV6_HEADER_LENGTH, 40);
- * ```
- */
-export const IPV6_HEADER_LENGTH = 40;
-
-/**
- * Byte offsets of the IPv6 fixed header fields (RFC 8200 §3).
- *
- * @example
- * ```ts
- * import { IPV6_HEADER_OFFSETS } from "../../mod.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(IPV6_HEADER_OFFSETS.hopLimit, 7);
- * ```
- */
-export const IPV6_HEADER_OFFSETS: Readonly<
-  Record<
-    | "versionClassFlow"
-    | "payloadLength"
-    | "nextHeader"
-    | "hopLimit"
-    | "src"
-    | "dst",
-    number
-  >
-> = Object.freeze(
-  {
-    /** Version (4 bits), traffic class (8 bits), flow label (20 bits). */
-    versionClassFlow: 0,
-    /** Payload length, 16 bits. */
-    payloadLength: 4,
-    /** Next header. */
-    nextHeader: 6,
-    /** Hop limit. */
-    hopLimit: 7,
-    /** Source address, 16 bytes. */
-    src: 8,
-    /** Destination address, 16 bytes. */
-    dst: 24,
-  } as const,
-);
-
 const LAYER = "IPv6 header";
-
-function checkRange(name: string, value: number, max: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(
-      `Cannot encode IPv6 header: ${name} ${value} is not in 0..${max}`,
-    );
-  }
-}
+const F = IPV6_HEADER_FIELDS;
 
 /**
  * Write an IPv6 fixed header into a buffer. The payload length is
@@ -161,12 +112,12 @@ export function encodeIpv6HeaderInto(
       `Cannot encode IPv6 header: version ${header.version} is not 6`,
     );
   }
-  checkRange("trafficClass", header.trafficClass, 0xff);
-  checkRange("flowLabel", header.flowLabel, 0xfffff);
-  checkRange("nextHeader", header.nextHeader, 0xff);
-  checkRange("hopLimit", header.hopLimit, 0xff);
+  checkFieldValue(LAYER, F.trafficClass, header.trafficClass);
+  checkFieldValue(LAYER, F.flowLabel, header.flowLabel);
+  checkFieldValue(LAYER, F.nextHeader, header.nextHeader);
+  checkFieldValue(LAYER, F.hopLimit, header.hopLimit);
   const payloadLength = header.payloadLength ?? options.payloadLength;
-  checkRange("payloadLength", payloadLength, 0xffff);
+  checkFieldValue(LAYER, F.payloadLength, payloadLength);
   const src = addressBytes(header.src, 6);
   const dst = addressBytes(header.dst, 6);
   if (
@@ -177,21 +128,14 @@ export function encodeIpv6HeaderInto(
       `Cannot encode IPv6 header: 40 bytes do not fit at offset ${offset} of a ${target.length}-byte buffer`,
     );
   }
-  const O = IPV6_HEADER_OFFSETS;
-  const view = new DataView(
-    target.buffer,
-    target.byteOffset + offset,
-    IPV6_HEADER_LENGTH,
-  );
-  view.setUint32(
-    O.versionClassFlow,
-    ((6 << 28) | (header.trafficClass << 20) | header.flowLabel) >>> 0,
-  );
-  view.setUint16(O.payloadLength, payloadLength);
-  view.setUint8(O.nextHeader, header.nextHeader);
-  view.setUint8(O.hopLimit, header.hopLimit);
-  target.set(src, offset + O.src);
-  target.set(dst, offset + O.dst);
+  writeField(target, offset, F.version, 6);
+  writeField(target, offset, F.trafficClass, header.trafficClass);
+  writeField(target, offset, F.flowLabel, header.flowLabel);
+  writeField(target, offset, F.payloadLength, payloadLength);
+  writeField(target, offset, F.nextHeader, header.nextHeader);
+  writeField(target, offset, F.hopLimit, header.hopLimit);
+  target.set(src, offset + F.src.byteOffset);
+  target.set(dst, offset + F.dst.byteOffset);
   return IPV6_HEADER_LENGTH;
 }
 
@@ -265,42 +209,39 @@ export function decodeIpv6(
   options: DecodeIpv6Options = {},
 ): DecodedIpv6 {
   const lenient = options.lenient ?? false;
-  const O = IPV6_HEADER_OFFSETS;
   if (bytes.length < IPV6_HEADER_LENGTH) {
     throw new DecodeError(
       `buffer is ${bytes.length} bytes, expected at least 40`,
       { kind: "truncated", layer: LAYER, offset: 0 },
     );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const word = view.getUint32(O.versionClassFlow);
-  const version = word >>> 28;
+  const version = readField(bytes, 0, F.version);
   if (version !== 6) {
-    throw new DecodeError(`version ${version} at byte 0 is not 6`, {
-      kind: "malformed",
-      layer: LAYER,
-      offset: 0,
-    });
+    throw new DecodeError(
+      `version ${version} at byte ${F.version.byteOffset} is not 6`,
+      { kind: "malformed", layer: LAYER, offset: F.version.byteOffset },
+    );
   }
-  const payloadLength = view.getUint16(O.payloadLength);
+  const payloadLength = readField(bytes, 0, F.payloadLength);
+  const payloadAt = F.payloadLength.byteOffset;
   let end = IPV6_HEADER_LENGTH + payloadLength;
   if (end > bytes.length) {
     if (!lenient) {
       throw new DecodeError(
-        `payload length ${payloadLength} at byte 4 is past the end of the ${bytes.length}-byte buffer (needs ${end})`,
-        { kind: "truncated", layer: LAYER, offset: O.payloadLength },
+        `payload length ${payloadLength} at byte ${payloadAt} is past the end of the ${bytes.length}-byte buffer (needs ${end})`,
+        { kind: "truncated", layer: LAYER, offset: payloadAt },
       );
     }
     end = bytes.length;
   }
   const header: DecodedIpv6Header = {
     version: 6,
-    trafficClass: (word >>> 20) & 0xff,
-    flowLabel: word & 0xfffff,
-    nextHeader: view.getUint8(O.nextHeader),
-    hopLimit: view.getUint8(O.hopLimit),
-    src: formatIPv6(bytes.subarray(O.src, O.src + 16)),
-    dst: formatIPv6(bytes.subarray(O.dst, O.dst + 16)),
+    trafficClass: readField(bytes, 0, F.trafficClass),
+    flowLabel: readField(bytes, 0, F.flowLabel),
+    nextHeader: readField(bytes, 0, F.nextHeader),
+    hopLimit: readField(bytes, 0, F.hopLimit),
+    src: formatIPv6(fieldBytes(bytes, 0, F.src)),
+    dst: formatIPv6(fieldBytes(bytes, 0, F.dst)),
     payloadLength,
   };
   return { header, payload: bytes.subarray(IPV6_HEADER_LENGTH, end) };

@@ -1,7 +1,8 @@
 /**
  * The TCP header (RFC 9293 §3.1): a plain-object model, an encoder and a
- * decoder that lose nothing, the checksum over the pseudo-header, and a view
- * for editing header fields in place.
+ * decoder that lose nothing, and the checksum over the pseudo-header. The
+ * view for editing header fields in place, `TcpHeaderView`, is in
+ * `tcp_view.ts` and exported here too.
  *
  * Every field of the header is in the model, including those a sane segment
  * computes (data offset, reserved bits, checksum, padding after an
@@ -20,12 +21,26 @@ import {
   sumWords,
 } from "./checksum.ts";
 import { DecodeError } from "./errors.ts";
+import { checkFieldValue, readField, writeField } from "./header_field.ts";
+import {
+  TCP_HEADER_FIELDS,
+  TCP_MAX_HEADER_LENGTH,
+  TCP_MIN_HEADER_LENGTH,
+  type TcpHeaderFieldKey,
+} from "./tcp_fields.ts";
 import {
   decodeTcpOptions,
   encodeTcpOptions,
   type TcpOption,
   tcpOptionsLength,
 } from "./tcp_options.ts";
+
+export {
+  TCP_HEADER_OFFSETS,
+  TCP_MAX_HEADER_LENGTH,
+  TCP_MIN_HEADER_LENGTH,
+} from "./tcp_fields.ts";
+export { type TcpHeaderFields, TcpHeaderView } from "./tcp_view.ts";
 
 /** A TCP segment as a plain object. Every header field is here. */
 export interface TcpSegment {
@@ -70,77 +85,6 @@ export interface DecodedTcpSegment extends TcpSegment {
   checksum: number;
 }
 
-/**
- * Where each field of the TCP header starts, in bytes from the start of the
- * header. Fields are big-endian. Byte 12 holds the data offset (high 4 bits),
- * the reserved bits (bits 3..1) and the AE flag (bit 0); byte 13 holds the
- * other eight flags; so `dataOffset`, `reserved` and `flags` all start at 12.
- *
- * @example
- * ```ts
- * import { TCP_HEADER_OFFSETS } from "../../mod.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(TCP_HEADER_OFFSETS.checksum, 16);
- * assert.equal(TCP_HEADER_OFFSETS.options, 20);
- * ```
- */
-export const TCP_HEADER_OFFSETS: Readonly<{
-  srcPort: 0;
-  dstPort: 2;
-  seq: 4;
-  ack: 8;
-  dataOffset: 12;
-  reserved: 12;
-  flags: 12;
-  window: 14;
-  checksum: 16;
-  urgentPointer: 18;
-  options: 20;
-}> = Object.freeze(
-  {
-    srcPort: 0,
-    dstPort: 2,
-    seq: 4,
-    ack: 8,
-    dataOffset: 12,
-    reserved: 12,
-    flags: 12,
-    window: 14,
-    checksum: 16,
-    urgentPointer: 18,
-    options: 20,
-  } as const,
-);
-
-/**
- * The length of a TCP header without options, and the smallest data offset
- * (5 words).
- *
- * @example
- * ```ts
- * import { TCP_MIN_HEADER_LENGTH } from "../../mod.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(TCP_MIN_HEADER_LENGTH, 20);
- * ```
- */
-export const TCP_MIN_HEADER_LENGTH = 20;
-
-/**
- * The longest TCP header a 4-bit data offset can describe (15 words), which
- * leaves 40 bytes for options.
- *
- * @example
- * ```ts
- * import { TCP_MAX_HEADER_LENGTH } from "../../mod.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(TCP_MAX_HEADER_LENGTH, 60);
- * ```
- */
-export const TCP_MAX_HEADER_LENGTH = 60;
-
 /** Options for {@linkcode encodeTcp}: the addresses of the pseudo-header. */
 export interface EncodeTcpOptions {
   /**
@@ -167,73 +111,11 @@ export interface DecodeTcpOptions {
   lenient?: boolean;
 }
 
-/** The fixed header fields that {@linkcode TcpHeaderView.patch} can change. */
-export interface TcpHeaderFields {
-  /** Source port, 0..65535. */
-  srcPort?: number;
-  /** Destination port, 0..65535. */
-  dstPort?: number;
-  /** Sequence number, 32 bits unsigned. */
-  seq?: number;
-  /** Acknowledgment number, 32 bits unsigned. */
-  ack?: number;
-  /** Data offset in 32-bit words, 0..15. */
-  dataOffset?: number;
-  /** The three reserved bits, 0..7. */
-  reserved?: number;
-  /** The 9 flag bits, 0..0x1ff. */
-  flags?: number;
-  /** Window, 0..65535. */
-  window?: number;
-  /** Urgent pointer, 0..65535. */
-  urgentPointer?: number;
-}
+const LAYER = "TCP header";
+const F = TCP_HEADER_FIELDS;
 
-const MAX: Readonly<Record<keyof TcpHeaderFields | "checksum", number>> = Object
-  .freeze({
-    srcPort: 0xffff,
-    dstPort: 0xffff,
-    seq: 0xffffffff,
-    ack: 0xffffffff,
-    dataOffset: 15,
-    reserved: 7,
-    flags: 0x1ff,
-    window: 0xffff,
-    urgentPointer: 0xffff,
-    checksum: 0xffff,
-  });
-
-function checkField(
-  name: keyof typeof MAX,
-  value: number,
-): void {
-  const max = MAX[name];
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(
-      `Cannot encode TCP header: ${name} ${value} is not in 0..${max}`,
-    );
-  }
-}
-
-function read16(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! << 8) | bytes[at + 1]!;
-}
-
-function read32(bytes: Uint8Array, at: number): number {
-  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) |
-    (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
-}
-
-function write16(bytes: Uint8Array, at: number, value: number): void {
-  bytes[at] = value >>> 8;
-  bytes[at + 1] = value & 0xff;
-}
-
-function write32(bytes: Uint8Array, at: number, value: number): void {
-  bytes[at] = value >>> 24;
-  bytes[at + 1] = (value >>> 16) & 0xff;
-  bytes[at + 2] = (value >>> 8) & 0xff;
-  bytes[at + 3] = value & 0xff;
+function checkField(key: TcpHeaderFieldKey, value: number): void {
+  checkFieldValue(LAYER, F[key], value);
 }
 
 /**
@@ -402,16 +284,17 @@ export function encodeTcpInto(
   }
 
   const o = offset;
-  write16(target, o, segment.srcPort);
-  write16(target, o + 2, segment.dstPort);
-  write32(target, o + 4, segment.seq);
-  write32(target, o + 8, segment.ack);
-  target[o + 12] = (dataOffset << 4) | (reserved << 1) | (segment.flags >>> 8);
-  target[o + 13] = segment.flags & 0xff;
-  write16(target, o + 14, segment.window);
-  write16(target, o + 16, 0);
-  write16(target, o + 18, segment.urgentPointer);
-  let at = o + TCP_MIN_HEADER_LENGTH;
+  writeField(target, o, F.srcPort, segment.srcPort);
+  writeField(target, o, F.dstPort, segment.dstPort);
+  writeField(target, o, F.seq, segment.seq);
+  writeField(target, o, F.ack, segment.ack);
+  writeField(target, o, F.dataOffset, dataOffset);
+  writeField(target, o, F.reserved, reserved);
+  writeField(target, o, F.flags, segment.flags);
+  writeField(target, o, F.window, segment.window);
+  writeField(target, o, F.checksum, 0);
+  writeField(target, o, F.urgentPointer, segment.urgentPointer);
+  let at = o + F.options.byteOffset;
   target.set(optionBytes, at);
   at += optionBytes.length;
   if (padding !== undefined) {
@@ -422,7 +305,7 @@ export function encodeTcpInto(
   target.set(segment.payload, o + headerLength);
   const checksum = segment.checksum ??
     finishChecksum(sumWords(target.subarray(o, o + total), pseudo));
-  write16(target, o + 16, checksum);
+  writeField(target, o, F.checksum, checksum);
   return total;
 }
 
@@ -521,45 +404,45 @@ export function decodeTcp(
   if (bytes.length < TCP_MIN_HEADER_LENGTH) {
     throw new DecodeError(
       `buffer is ${bytes.length} bytes, expected at least ${TCP_MIN_HEADER_LENGTH}`,
-      { kind: "truncated", layer: "TCP header", offset: bytes.length },
+      { kind: "truncated", layer: LAYER, offset: bytes.length },
     );
   }
-  const byte12 = bytes[12]!;
-  const dataOffset = byte12 >>> 4;
+  const dataOffset = readField(bytes, 0, F.dataOffset);
+  const dataOffsetAt = F.dataOffset.byteOffset;
   let headerEnd = dataOffset * 4;
   if (dataOffset < 5) {
     if (!lenient) {
       throw new DecodeError(
-        `data offset ${dataOffset} at byte 12 is under 5 (a header is at least 20 bytes)`,
-        { kind: "malformed", layer: "TCP header", offset: 12 },
+        `data offset ${dataOffset} at byte ${dataOffsetAt} is under 5 (a header is at least 20 bytes)`,
+        { kind: "malformed", layer: LAYER, offset: dataOffsetAt },
       );
     }
     headerEnd = TCP_MIN_HEADER_LENGTH;
   } else if (headerEnd > bytes.length) {
     if (!lenient) {
       throw new DecodeError(
-        `data offset ${dataOffset} at byte 12 makes a ${headerEnd}-byte header, but the buffer is ${bytes.length} bytes`,
-        { kind: "truncated", layer: "TCP header", offset: 12 },
+        `data offset ${dataOffset} at byte ${dataOffsetAt} makes a ${headerEnd}-byte header, but the buffer is ${bytes.length} bytes`,
+        { kind: "truncated", layer: LAYER, offset: dataOffsetAt },
       );
     }
     headerEnd = TCP_MIN_HEADER_LENGTH +
       ((bytes.length - TCP_MIN_HEADER_LENGTH) & ~3);
   }
   const decoded = decodeTcpOptions(
-    bytes.subarray(TCP_MIN_HEADER_LENGTH, headerEnd),
-    { lenient, offset: TCP_MIN_HEADER_LENGTH },
+    bytes.subarray(F.options.byteOffset, headerEnd),
+    { lenient, offset: F.options.byteOffset },
   );
   const segment: DecodedTcpSegment = {
-    srcPort: read16(bytes, 0),
-    dstPort: read16(bytes, 2),
-    seq: read32(bytes, 4),
-    ack: read32(bytes, 8),
+    srcPort: readField(bytes, 0, F.srcPort),
+    dstPort: readField(bytes, 0, F.dstPort),
+    seq: readField(bytes, 0, F.seq),
+    ack: readField(bytes, 0, F.ack),
     dataOffset,
-    reserved: (byte12 >>> 1) & 7,
-    flags: ((byte12 & 1) << 8) | bytes[13]!,
-    window: read16(bytes, 14),
-    checksum: read16(bytes, 16),
-    urgentPointer: read16(bytes, 18),
+    reserved: readField(bytes, 0, F.reserved),
+    flags: readField(bytes, 0, F.flags),
+    window: readField(bytes, 0, F.window),
+    checksum: readField(bytes, 0, F.checksum),
+    urgentPointer: readField(bytes, 0, F.urgentPointer),
     options: decoded.options,
     payload: bytes.slice(headerEnd),
   };
@@ -571,7 +454,7 @@ function requireHeader(segment: Uint8Array): void {
   if (segment.length < TCP_MIN_HEADER_LENGTH) {
     throw new DecodeError(
       `buffer is ${segment.length} bytes, expected at least ${TCP_MIN_HEADER_LENGTH}`,
-      { kind: "truncated", layer: "TCP header", offset: segment.length },
+      { kind: "truncated", layer: LAYER, offset: segment.length },
     );
   }
 }
@@ -613,12 +496,11 @@ export function tcpChecksum(
   requireHeader(segment);
   const pseudo = pseudoSum(src, dst, segment.length, "compute TCP checksum");
   const before = sumWords(
-    segment.subarray(0, TCP_HEADER_OFFSETS.checksum),
+    segment.subarray(0, F.checksum.byteOffset),
     pseudo,
   );
-  return finishChecksum(
-    sumWords(segment.subarray(TCP_HEADER_OFFSETS.checksum + 2), before),
-  );
+  const after = F.checksum.byteOffset + F.checksum.bitLength / 8;
+  return finishChecksum(sumWords(segment.subarray(after), before));
 }
 
 /**
@@ -655,275 +537,4 @@ export function verifyTcpChecksum(
   requireHeader(segment);
   const pseudo = pseudoSum(src, dst, segment.length, "verify TCP checksum");
   return sumWords(segment, pseudo) === 0xffff;
-}
-
-/**
- * A view over the fixed 20 bytes of a TCP header inside a buffer, with a
- * getter and a setter per field, for hot paths that edit packets in place
- * (a scanner rewriting the destination port and sequence number per probe).
- *
- * Once constructed, no getter can fail; setters throw a `RangeError` only for
- * values out of range. Plain setters change only their field and leave the
- * checksum as it is. {@linkcode TcpHeaderView.patch} and
- * {@linkcode TcpHeaderView.setDstPortAndSeq} change fields *and* adjust the
- * stored checksum incrementally (RFC 1624: `HC' = ~(~HC + ~m + m')` for each
- * changed 16-bit word), which gives the same value as recomputing it over the
- * whole segment when the stored checksum was right, and keeps a wrong
- * checksum wrong by the same amount. The pseudo-header (addresses, length) is
- * not covered: after changing those, recompute with {@linkcode tcpChecksum}.
- *
- * @example Rewriting a probe for the next port, checksum kept right
- * ```ts
- * import { encodeTcp, TcpHeaderView, verifyTcpChecksum } from "../../mod.ts";
- * import assert from "node:assert/strict";
- *
- * const probe = encodeTcp(
- *   {
- *     srcPort: 40000, dstPort: 1, seq: 0x1000, ack: 0, flags: 0x02,
- *     window: 1024, urgentPointer: 0, options: [], payload: new Uint8Array(),
- *   },
- *   { src: "192.0.2.42", dst: "192.0.2.1" },
- * );
- * const view = new TcpHeaderView(probe);
- * view.setDstPortAndSeq(443, 0xdeadbeef);
- * assert.equal(view.dstPort, 443);
- * assert.equal(view.seq, 0xdeadbeef);
- * assert.ok(verifyTcpChecksum(probe, "192.0.2.42", "192.0.2.1"));
- *
- * view.window = 0; // a plain setter: the checksum is now stale
- * assert.ok(!verifyTcpChecksum(probe, "192.0.2.42", "192.0.2.1"));
- * ```
- */
-export class TcpHeaderView {
-  /** The buffer the view reads and writes. */
-  readonly bytes: Uint8Array;
-  /** Where the TCP header starts in {@linkcode TcpHeaderView.bytes}. */
-  readonly offset: number;
-
-  /**
-   * Create a view over the TCP header at `offset` in `bytes`.
-   *
-   * @param bytes The buffer; it is not copied.
-   * @param offset Where the TCP header starts. Default 0.
-   * @throws {DecodeError} When fewer than 20 bytes follow `offset`.
-   */
-  constructor(bytes: Uint8Array, offset = 0) {
-    if (!Number.isInteger(offset) || offset < 0 || offset > bytes.length) {
-      throw new RangeError(
-        `Cannot view TCP header: offset ${offset} is not in 0..${bytes.length}`,
-      );
-    }
-    if (bytes.length - offset < TCP_MIN_HEADER_LENGTH) {
-      throw new DecodeError(
-        `buffer is ${
-          bytes.length - offset
-        } bytes from offset ${offset}, expected at least ${TCP_MIN_HEADER_LENGTH}`,
-        { kind: "truncated", layer: "TCP header", offset: bytes.length },
-      );
-    }
-    this.bytes = bytes;
-    this.offset = offset;
-  }
-
-  /** Source port. */
-  get srcPort(): number {
-    return read16(this.bytes, this.offset);
-  }
-  set srcPort(value: number) {
-    checkField("srcPort", value);
-    write16(this.bytes, this.offset, value);
-  }
-
-  /** Destination port. */
-  get dstPort(): number {
-    return read16(this.bytes, this.offset + 2);
-  }
-  set dstPort(value: number) {
-    checkField("dstPort", value);
-    write16(this.bytes, this.offset + 2, value);
-  }
-
-  /** Sequence number. */
-  get seq(): number {
-    return read32(this.bytes, this.offset + 4);
-  }
-  set seq(value: number) {
-    checkField("seq", value);
-    write32(this.bytes, this.offset + 4, value);
-  }
-
-  /** Acknowledgment number. */
-  get ack(): number {
-    return read32(this.bytes, this.offset + 8);
-  }
-  set ack(value: number) {
-    checkField("ack", value);
-    write32(this.bytes, this.offset + 8, value);
-  }
-
-  /** Data offset in 32-bit words (high 4 bits of byte 12). */
-  get dataOffset(): number {
-    return this.bytes[this.offset + 12]! >>> 4;
-  }
-  set dataOffset(value: number) {
-    checkField("dataOffset", value);
-    const at = this.offset + 12;
-    this.bytes[at] = (value << 4) | (this.bytes[at]! & 0x0f);
-  }
-
-  /** The three reserved bits (bits 3..1 of byte 12). */
-  get reserved(): number {
-    return (this.bytes[this.offset + 12]! >>> 1) & 7;
-  }
-  set reserved(value: number) {
-    checkField("reserved", value);
-    const at = this.offset + 12;
-    this.bytes[at] = (this.bytes[at]! & 0xf1) | (value << 1);
-  }
-
-  /** The 9 flag bits (AE in bit 0 of byte 12, the rest in byte 13). */
-  get flags(): number {
-    const at = this.offset + 12;
-    return ((this.bytes[at]! & 1) << 8) | this.bytes[at + 1]!;
-  }
-  set flags(value: number) {
-    checkField("flags", value);
-    const at = this.offset + 12;
-    this.bytes[at] = (this.bytes[at]! & 0xfe) | (value >>> 8);
-    this.bytes[at + 1] = value & 0xff;
-  }
-
-  /** Window. */
-  get window(): number {
-    return read16(this.bytes, this.offset + 14);
-  }
-  set window(value: number) {
-    checkField("window", value);
-    write16(this.bytes, this.offset + 14, value);
-  }
-
-  /** Checksum, as stored. */
-  get checksum(): number {
-    return read16(this.bytes, this.offset + 16);
-  }
-  set checksum(value: number) {
-    checkField("checksum", value);
-    write16(this.bytes, this.offset + 16, value);
-  }
-
-  /** Urgent pointer. */
-  get urgentPointer(): number {
-    return read16(this.bytes, this.offset + 18);
-  }
-  set urgentPointer(value: number) {
-    checkField("urgentPointer", value);
-    write16(this.bytes, this.offset + 18, value);
-  }
-
-  /** The header length the data offset gives, in bytes. */
-  get headerLength(): number {
-    return this.dataOffset * 4;
-  }
-
-  /**
-   * Set the destination port and the sequence number, and adjust the stored
-   * checksum incrementally: the per-probe edit of a port scanner, without
-   * allocating.
-   *
-   * @param port Destination port, 0..65535.
-   * @param seq Sequence number, 32 bits unsigned.
-   * @throws {RangeError} For a value out of range; nothing is changed then.
-   *
-   * @example
-   * ```ts
-   * import { encodeTcp, TcpHeaderView, tcpChecksum } from "../../mod.ts";
-   * import assert from "node:assert/strict";
-   *
-   * const bytes = encodeTcp(
-   *   {
-   *     srcPort: 40000, dstPort: 1, seq: 0, ack: 0, flags: 0x02, window: 1024,
-   *     urgentPointer: 0, options: [], payload: new Uint8Array(),
-   *   },
-   *   { src: "192.0.2.42", dst: "192.0.2.1" },
-   * );
-   * const view = new TcpHeaderView(bytes);
-   * view.setDstPortAndSeq(8080, 12345);
-   * assert.equal(view.checksum, tcpChecksum(bytes, "192.0.2.42", "192.0.2.1"));
-   * ```
-   */
-  setDstPortAndSeq(port: number, seq: number): void {
-    checkField("dstPort", port);
-    checkField("seq", seq);
-    const b = this.bytes;
-    const o = this.offset;
-    let sum = ~read16(b, o + 16) & 0xffff;
-    sum += ~read16(b, o + 2) & 0xffff;
-    sum += ~read16(b, o + 4) & 0xffff;
-    sum += ~read16(b, o + 6) & 0xffff;
-    sum += port + (seq >>> 16) + (seq & 0xffff);
-    write16(b, o + 2, port);
-    write32(b, o + 4, seq);
-    write16(b, o + 16, finishChecksum(sum));
-  }
-
-  /**
-   * Set any of the fixed fields (all but the checksum) and adjust the stored
-   * checksum incrementally for every 16-bit word that changed.
-   *
-   * @param fields The fields to set; the others are left as they are.
-   * @throws {RangeError} For a value out of range; nothing is changed then.
-   *
-   * @example
-   * ```ts
-   * import { encodeTcp, TcpHeaderView, tcpChecksum } from "../../mod.ts";
-   * import assert from "node:assert/strict";
-   *
-   * const bytes = encodeTcp(
-   *   {
-   *     srcPort: 40000, dstPort: 22, seq: 0, ack: 0, flags: 0x02, window: 1024,
-   *     urgentPointer: 0, options: [], payload: new TextEncoder().encode("hi!"),
-   *   },
-   *   { src: "2001:db8::1", dst: "2001:db8::2" },
-   * );
-   * const view = new TcpHeaderView(bytes);
-   * view.patch({ flags: 0x29, urgentPointer: 1, window: 8192 });
-   * assert.equal(view.flags, 0x29);
-   * assert.equal(view.checksum, tcpChecksum(bytes, "2001:db8::1", "2001:db8::2"));
-   * ```
-   */
-  patch(fields: TcpHeaderFields): void {
-    const keys = Object.keys(fields) as (keyof TcpHeaderFields)[];
-    for (const key of keys) {
-      if (!Object.hasOwn(MAX, key) || key === ("checksum" as string)) {
-        throw new RangeError(
-          `Cannot patch TCP header: unknown field ${JSON.stringify(key)}`,
-        );
-      }
-      const value = fields[key];
-      if (value !== undefined) checkField(key, value);
-    }
-    const b = this.bytes;
-    const o = this.offset;
-    let sum = ~read16(b, o + 16) & 0xffff;
-    for (let at = 0; at < TCP_MIN_HEADER_LENGTH; at += 2) {
-      if (at !== TCP_HEADER_OFFSETS.checksum) {
-        sum += ~read16(b, o + at) & 0xffff;
-      }
-    }
-    if (fields.srcPort !== undefined) this.srcPort = fields.srcPort;
-    if (fields.dstPort !== undefined) this.dstPort = fields.dstPort;
-    if (fields.seq !== undefined) this.seq = fields.seq;
-    if (fields.ack !== undefined) this.ack = fields.ack;
-    if (fields.dataOffset !== undefined) this.dataOffset = fields.dataOffset;
-    if (fields.reserved !== undefined) this.reserved = fields.reserved;
-    if (fields.flags !== undefined) this.flags = fields.flags;
-    if (fields.window !== undefined) this.window = fields.window;
-    if (fields.urgentPointer !== undefined) {
-      this.urgentPointer = fields.urgentPointer;
-    }
-    for (let at = 0; at < TCP_MIN_HEADER_LENGTH; at += 2) {
-      if (at !== TCP_HEADER_OFFSETS.checksum) sum += read16(b, o + at);
-    }
-    write16(b, o + 16, finishChecksum(sum));
-  }
 }

@@ -13,9 +13,73 @@
  */
 
 import { DecodeError } from "./errors.ts";
+import { TCP_HEADER_FIELDS } from "./tcp_fields.ts";
+import {
+  lengthProblem,
+  type TcpOptionEntry,
+  type TcpOptionLengthRule,
+} from "./tcp_option_entry.ts";
+import { TCP_OPTION_REGISTRY, type TcpOption } from "./tcp_option_kinds.ts";
+
+// The option models moved to the registry's files; they are also exported
+// here, where they were defined before.
+export type {
+  EolOption,
+  MssOption,
+  NopOption,
+  SackBlock,
+  SackOption,
+  SackPermittedOption,
+  TcpOption,
+  TimestampOption,
+  WindowScaleOption,
+} from "./tcp_option_kinds.ts";
+export type {
+  ExperimentalOption,
+  FastOpenOption,
+  Md5Option,
+  MptcpOption,
+  TcpAoOption,
+  UserTimeoutOption,
+} from "./tcp_option_extensions.ts";
+export type { RawOption, UnknownOption } from "./tcp_option_fallbacks.ts";
+export { TCP_OPTION_MAX_BODY } from "./tcp_option_entry.ts";
+
+const BY_NAME: ReadonlyMap<string, TcpOptionEntry<TcpOption>> = new Map(
+  TCP_OPTION_REGISTRY.map((entry) => [entry.name, entry]),
+);
+const BY_KIND: ReadonlyMap<number, TcpOptionEntry<TcpOption>> = new Map(
+  TCP_OPTION_REGISTRY.flatMap((entry) =>
+    Object.values(entry.kinds).map((kind) => [kind, entry] as const)
+  ),
+);
+/**
+ * Every option but a one-byte one starts with its kind and its length
+ * (RFC 9293 §3.2): the length byte, then the body.
+ */
+const LENGTH_AT = 1;
+const BODY_AT = 2;
+
+/** The kind number of each entry that has exactly one. */
+const SOLE_KIND: ReadonlyMap<TcpOptionEntry<TcpOption>, number> = new Map(
+  TCP_OPTION_REGISTRY.flatMap((entry) => {
+    const kinds = Object.values(entry.kinds);
+    return kinds.length === 1 ? [[entry, kinds[0]!] as const] : [];
+  }),
+);
+
+/** The entry for bytes that are not a well-formed option (`raw`). */
+const MALFORMED = TCP_OPTION_REGISTRY.find((entry) =>
+  entry.length.form === "verbatim"
+)!;
+/** The entry for kind numbers no other entry claims (`unknown`). */
+const OTHER = TCP_OPTION_REGISTRY.find((entry) =>
+  entry !== MALFORMED && Object.keys(entry.kinds).length === 0
+)!;
 
 /**
- * Option kind numbers (IANA "TCP Option Kind Numbers").
+ * Option kind numbers (IANA "TCP Option Kind Numbers"), from the entries
+ * of `TCP_OPTION_REGISTRY`, in numeric order.
  *
  * @example
  * ```ts
@@ -42,165 +106,16 @@ export const TCP_OPTION_KINDS: Readonly<{
   experimental1: 253;
   experimental2: 254;
 }> = Object.freeze(
-  {
-    eol: 0,
-    nop: 1,
-    mss: 2,
-    wscale: 3,
-    sackOk: 4,
-    sack: 5,
-    timestamp: 8,
-    md5: 19,
-    userTimeout: 28,
-    tcpAo: 29,
-    mptcp: 30,
-    fastOpen: 34,
-    experimental1: 253,
-    experimental2: 254,
-  } as const,
-);
-
-/** End of option list (kind 0, one byte). */
-export interface EolOption {
-  /** The discriminant: `"eol"`. */
-  kind: "eol";
-}
-/** No-operation (kind 1, one byte). */
-export interface NopOption {
-  /** The discriminant: `"nop"`. */
-  kind: "nop";
-}
-/** Maximum segment size (kind 2, length 4). */
-export interface MssOption {
-  /** The discriminant: `"mss"`. */
-  kind: "mss";
-  /** 0..65535 */
-  value: number;
-}
-/** Window scale (kind 3, length 3, RFC 7323). */
-export interface WindowScaleOption {
-  /** The discriminant: `"wscale"`. */
-  kind: "wscale";
-  /** Shift count 0..255 (RFC 7323 caps the effect at 14; larger values are representable). */
-  shift: number;
-}
-/** SACK permitted (kind 4, length 2, RFC 2018). */
-export interface SackPermittedOption {
-  /** The discriminant: `"sackOk"`. */
-  kind: "sackOk";
-}
-/** One SACK block: left edge and right edge, 32-bit sequence numbers. */
-export type SackBlock = readonly [left: number, right: number];
-/** Selective acknowledgment (kind 5, length 2 + 8n, RFC 2018). */
-export interface SackOption {
-  /** The discriminant: `"sack"`. */
-  kind: "sack";
-  /** The blocks in wire order, at most 31 (4 fit in a 40-byte option area). */
-  blocks: SackBlock[];
-}
-/** Timestamps (kind 8, length 10, RFC 7323). */
-export interface TimestampOption {
-  /** The discriminant: `"timestamp"`. */
-  kind: "timestamp";
-  /** TSval, 32 bits. */
-  value: number;
-  /** TSecr, 32 bits. */
-  echo: number;
-}
-/** TCP MD5 signature (kind 19, length 18, RFC 2385). */
-export interface Md5Option {
-  /** The discriminant: `"md5"`. */
-  kind: "md5";
-  /** 16 bytes. */
-  digest: Uint8Array;
-}
-/** User timeout (kind 28, length 4, RFC 5482). */
-export interface UserTimeoutOption {
-  /** The discriminant: `"userTimeout"`. */
-  kind: "userTimeout";
-  /** The G bit: `"minutes"` when set, `"seconds"` when clear. */
-  granularity: "seconds" | "minutes";
-  /** 15-bit timeout value. */
-  timeout: number;
-}
-/** TCP Authentication Option (kind 29, RFC 5925). */
-export interface TcpAoOption {
-  /** The discriminant: `"tcpAo"`. */
-  kind: "tcpAo";
-  /** KeyID of the MKT used for this segment, 0..255. */
-  keyId: number;
-  /** RNextKeyID: the KeyID the sender wants to receive, 0..255. */
-  rNextKeyId: number;
-  /** The MAC, any length up to 251 bytes. */
-  mac: Uint8Array;
-}
-/** Multipath TCP (kind 30, RFC 8684): the body after kind and length, raw. */
-export interface MptcpOption {
-  /** The discriminant: `"mptcp"`. */
-  kind: "mptcp";
-  /** The bytes after kind and length (subtype first), up to 253. */
-  data: Uint8Array;
-}
-/** TCP Fast Open cookie (kind 34, RFC 7413); an empty cookie is a cookie request. */
-export interface FastOpenOption {
-  /** The discriminant: `"fastOpen"`. */
-  kind: "fastOpen";
-  /** 0 or 4..16 bytes (any length up to 253 is representable). */
-  cookie: Uint8Array;
-}
-/** Experimental option (kind 253 or 254) with a 16-bit ExID (RFC 6994). */
-export interface ExperimentalOption {
-  /** The discriminant: `"experimental"`. */
-  kind: "experimental";
-  /** The option kind: 253 or 254. */
-  type: 253 | 254;
-  /** 16-bit experiment identifier. */
-  exid: number;
-  /** Bytes after the ExID. */
-  data: Uint8Array;
-}
-/** Any other option: kind, then length = 2 + data.length, then data. */
-export interface UnknownOption {
-  /** The discriminant: `"unknown"`. */
-  kind: "unknown";
-  /** The option kind, 0..255. */
-  type: number;
-  /** The bytes after kind and length, up to 253. */
-  data: Uint8Array;
-}
-/**
- * Bytes written verbatim into the option area, for crafting malformed
- * options (a length of 0 or 1, a length past the end). A lenient decoder
- * returns the rest of an option area it cannot parse as one of these.
- */
-export interface RawOption {
-  /** The discriminant: `"raw"`. */
-  kind: "raw";
-  /** The bytes, written as they are. */
-  bytes: Uint8Array;
-}
-
-/** One TCP option. */
-export type TcpOption =
-  | EolOption
-  | NopOption
-  | MssOption
-  | WindowScaleOption
-  | SackPermittedOption
-  | SackOption
-  | TimestampOption
-  | Md5Option
-  | UserTimeoutOption
-  | TcpAoOption
-  | MptcpOption
-  | FastOpenOption
-  | ExperimentalOption
-  | UnknownOption
-  | RawOption;
+  Object.fromEntries(
+    TCP_OPTION_REGISTRY.flatMap((entry) => Object.entries(entry.kinds))
+      .sort(([, a], [, b]) => a - b),
+  ),
+) as typeof TCP_OPTION_KINDS;
 
 /**
  * The length on the wire (kind and length bytes included) that each
- * fixed-length option must have. A strict decode refuses any other.
+ * fixed-length option must have: the `exact` length rules of
+ * `TCP_OPTION_REGISTRY`. A strict decode refuses any other.
  *
  * @example
  * ```ts
@@ -218,29 +133,12 @@ export const TCP_OPTION_LENGTHS: Readonly<{
   md5: 18;
   userTimeout: 4;
 }> = Object.freeze(
-  {
-    mss: 4,
-    wscale: 3,
-    sackOk: 2,
-    timestamp: 10,
-    md5: 18,
-    userTimeout: 4,
-  } as const,
-);
-
-/**
- * The longest body an option can carry: its length byte counts the kind and
- * length bytes too, so 255 - 2.
- *
- * @example
- * ```ts
- * import { TCP_OPTION_MAX_BODY } from "../../mod.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(TCP_OPTION_MAX_BODY, 253);
- * ```
- */
-export const TCP_OPTION_MAX_BODY = 253;
+  Object.fromEntries(
+    TCP_OPTION_REGISTRY.flatMap((entry) =>
+      entry.length.form === "exact" ? [[entry.name, entry.length.length]] : []
+    ),
+  ),
+) as typeof TCP_OPTION_LENGTHS;
 
 /** Options for {@linkcode decodeTcpOptions}. */
 export interface DecodeTcpOptionsOptions {
@@ -270,247 +168,117 @@ export interface DecodedTcpOptions {
   padding?: Uint8Array;
 }
 
-const KIND_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  2: "mss",
-  3: "wscale",
-  4: "sackOk",
-  5: "sack",
-  8: "timestamp",
-  19: "md5",
-  28: "userTimeout",
-  29: "tcpAo",
-  30: "mptcp",
-  34: "fastOpen",
-  253: "experimental",
-  254: "experimental",
-});
-
-function encodeFail(kind: string, reason: string): never {
-  throw new RangeError(`Cannot encode TCP option ${kind}: ${reason}`);
-}
-
-function checkInteger(
-  kind: string,
-  field: string,
-  value: number,
-  max: number,
-): void {
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    encodeFail(kind, `${field} ${value} is not in 0..${max}`);
-  }
-}
-
-function checkBytes(
-  kind: string,
-  field: string,
-  value: Uint8Array,
-  max: number,
-): void {
-  if (!(value instanceof Uint8Array)) {
-    encodeFail(kind, `${field} is not a Uint8Array`);
-  }
-  if (value.length > max) {
-    encodeFail(
-      kind,
-      `${field} is ${value.length} bytes, more than the ${max} an option can carry`,
+/**
+ * The registry entry of an option, found by its `kind`.
+ *
+ * @param option The option.
+ * @returns Its entry in `TCP_OPTION_REGISTRY`.
+ * @throws {RangeError} For a `kind` no entry has:
+ * `Cannot encode TCP option: unknown kind "bogus"`.
+ *
+ * @example
+ * ```ts
+ * import { tcpOptionEntry } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const option = { kind: "wscale", shift: 7 } as const;
+ * assert.equal(tcpOptionEntry(option).tcpdump(option), "wscale 7");
+ * ```
+ */
+export function tcpOptionEntry(option: TcpOption): TcpOptionEntry<TcpOption> {
+  const entry = BY_NAME.get((option as { kind?: unknown }).kind as string);
+  if (entry === undefined) {
+    const kind = (option as { kind?: unknown }).kind;
+    throw new RangeError(
+      `Cannot encode TCP option: unknown kind ${JSON.stringify(kind)}`,
     );
   }
+  return entry;
 }
 
-/** Validate one option and return its length on the wire. */
-function measure(option: TcpOption): number {
-  switch (option.kind) {
-    case "eol":
-    case "nop":
-      return 1;
-    case "mss":
-      checkInteger("mss", "value", option.value, 0xffff);
-      return 4;
-    case "wscale":
-      checkInteger("wscale", "shift", option.shift, 0xff);
-      return 3;
-    case "sackOk":
-      return 2;
-    case "sack": {
-      if (!Array.isArray(option.blocks)) {
-        encodeFail("sack", "blocks is not an array");
-      }
-      const body = option.blocks.length * 8;
-      if (body > TCP_OPTION_MAX_BODY) {
-        encodeFail(
-          "sack",
-          `${option.blocks.length} blocks make a body of ${body} bytes, more than ${TCP_OPTION_MAX_BODY}`,
-        );
-      }
-      option.blocks.forEach(([left, right], i) => {
-        checkInteger("sack", `block ${i} left edge`, left, 0xffffffff);
-        checkInteger("sack", `block ${i} right edge`, right, 0xffffffff);
-      });
-      return 2 + body;
-    }
-    case "timestamp":
-      checkInteger("timestamp", "value", option.value, 0xffffffff);
-      checkInteger("timestamp", "echo", option.echo, 0xffffffff);
-      return 10;
-    case "md5":
-      if (!(option.digest instanceof Uint8Array)) {
-        encodeFail("md5", "digest is not a Uint8Array");
-      }
-      if (option.digest.length !== 16) {
-        encodeFail(
-          "md5",
-          `digest is ${option.digest.length} bytes, expected 16`,
-        );
-      }
-      return 18;
-    case "userTimeout":
-      if (
-        option.granularity !== "seconds" && option.granularity !== "minutes"
-      ) {
-        encodeFail(
-          "userTimeout",
-          `granularity "${option.granularity}" is not "seconds" or "minutes"`,
-        );
-      }
-      checkInteger("userTimeout", "timeout", option.timeout, 0x7fff);
-      return 4;
-    case "tcpAo":
-      checkInteger("tcpAo", "keyId", option.keyId, 0xff);
-      checkInteger("tcpAo", "rNextKeyId", option.rNextKeyId, 0xff);
-      checkBytes("tcpAo", "mac", option.mac, TCP_OPTION_MAX_BODY - 2);
-      return 4 + option.mac.length;
-    case "mptcp":
-      checkBytes("mptcp", "data", option.data, TCP_OPTION_MAX_BODY);
-      return 2 + option.data.length;
-    case "fastOpen":
-      checkBytes("fastOpen", "cookie", option.cookie, TCP_OPTION_MAX_BODY);
-      return 2 + option.cookie.length;
-    case "experimental":
-      if (option.type !== 253 && option.type !== 254) {
-        encodeFail("experimental", `type ${option.type} is not 253 or 254`);
-      }
-      checkInteger("experimental", "exid", option.exid, 0xffff);
-      checkBytes("experimental", "data", option.data, TCP_OPTION_MAX_BODY - 2);
-      return 4 + option.data.length;
-    case "unknown":
-      checkInteger("unknown", "type", option.type, 0xff);
-      checkBytes("unknown", "data", option.data, TCP_OPTION_MAX_BODY);
-      return 2 + option.data.length;
-    case "raw":
-      if (!(option.bytes instanceof Uint8Array)) {
-        encodeFail("raw", "bytes is not a Uint8Array");
-      }
-      return option.bytes.length;
-    default: {
-      const kind = (option as { kind?: unknown }).kind;
-      throw new RangeError(
-        `Cannot encode TCP option: unknown kind ${JSON.stringify(kind)}`,
-      );
-    }
-  }
+/**
+ * The registry entry that decodes an option kind number: its own, or for a
+ * number no entry names, the entry of `unknown` options.
+ *
+ * @param type The kind number, 0..255.
+ * @returns Its entry in `TCP_OPTION_REGISTRY`.
+ *
+ * @example
+ * ```ts
+ * import { tcpOptionEntryOfKind } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(tcpOptionEntryOfKind(8).name, "timestamp");
+ * assert.equal(tcpOptionEntryOfKind(99).name, "unknown");
+ * assert.deepEqual(tcpOptionEntryOfKind(99).explanation.label(99), ["Kind 99", "K99"]);
+ * ```
+ */
+export function tcpOptionEntryOfKind(
+  type: number,
+): TcpOptionEntry<TcpOption> {
+  return BY_KIND.get(type) ?? OTHER;
 }
 
-function write16(target: Uint8Array, at: number, value: number): void {
-  target[at] = value >>> 8;
-  target[at + 1] = value & 0xff;
+/**
+ * The kind number an option is written with (for `raw` bytes, their first
+ * byte, or 0 when there are none).
+ *
+ * @param option The option.
+ * @returns The kind number.
+ *
+ * @example
+ * ```ts
+ * import { tcpOptionType } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(tcpOptionType({ kind: "sackOk" }), 4);
+ * assert.equal(tcpOptionType({ kind: "unknown", type: 99, data: new Uint8Array() }), 99);
+ * ```
+ */
+export function tcpOptionType(option: TcpOption): number {
+  const entry = tcpOptionEntry(option);
+  return entry.type?.(option) ?? SOLE_KIND.get(entry)!;
 }
 
-function write32(target: Uint8Array, at: number, value: number): void {
-  target[at] = value >>> 24;
-  target[at + 1] = (value >>> 16) & 0xff;
-  target[at + 2] = (value >>> 8) & 0xff;
-  target[at + 3] = value & 0xff;
-}
-
-function read16(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! << 8) | bytes[at + 1]!;
-}
-
-function read32(bytes: Uint8Array, at: number): number {
-  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) |
-    (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
-}
-
-/** Write one validated option of `length` bytes at `at`. */
-function writeOption(
+/** The wire length of an option, by its entry's rule, once checked. */
+function wireLength(
+  rule: TcpOptionLengthRule,
+  entry: TcpOptionEntry<TcpOption>,
   option: TcpOption,
-  length: number,
-  target: Uint8Array,
-  at: number,
-): void {
-  const head = (type: number) => {
-    target[at] = type;
-    target[at + 1] = length;
-  };
-  switch (option.kind) {
-    case "eol":
-      target[at] = 0;
-      return;
-    case "nop":
-      target[at] = 1;
-      return;
-    case "mss":
-      head(2);
-      write16(target, at + 2, option.value);
-      return;
-    case "wscale":
-      head(3);
-      target[at + 2] = option.shift;
-      return;
-    case "sackOk":
-      head(4);
-      return;
-    case "sack":
-      head(5);
-      option.blocks.forEach(([left, right], i) => {
-        write32(target, at + 2 + 8 * i, left);
-        write32(target, at + 6 + 8 * i, right);
-      });
-      return;
-    case "timestamp":
-      head(8);
-      write32(target, at + 2, option.value);
-      write32(target, at + 6, option.echo);
-      return;
-    case "md5":
-      head(19);
-      target.set(option.digest, at + 2);
-      return;
-    case "userTimeout":
-      head(28);
-      write16(
-        target,
-        at + 2,
-        (option.granularity === "minutes" ? 0x8000 : 0) | option.timeout,
-      );
-      return;
-    case "tcpAo":
-      head(29);
-      target[at + 2] = option.keyId;
-      target[at + 3] = option.rNextKeyId;
-      target.set(option.mac, at + 4);
-      return;
-    case "mptcp":
-      head(30);
-      target.set(option.data, at + 2);
-      return;
-    case "fastOpen":
-      head(34);
-      target.set(option.cookie, at + 2);
-      return;
-    case "experimental":
-      head(option.type);
-      write16(target, at + 2, option.exid);
-      target.set(option.data, at + 4);
-      return;
-    case "unknown":
-      head(option.type);
-      target.set(option.data, at + 2);
-      return;
-    case "raw":
-      target.set(option.bytes, at);
-      return;
+): number {
+  switch (rule.form) {
+    case "single":
+      return 1;
+    case "exact":
+      return rule.length;
+    case "verbatim":
+      return entry.bodyLength!(option);
+    default:
+      return 2 + entry.bodyLength!(option);
   }
+}
+
+/**
+ * The length of one option on the wire, kind and length bytes included,
+ * once its values are checked.
+ *
+ * @param option The option.
+ * @returns Its length in bytes.
+ * @throws {RangeError} When the option holds a value out of range, as
+ * {@linkcode encodeTcpOptions} would.
+ *
+ * @example
+ * ```ts
+ * import { tcpOptionLength } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(tcpOptionLength({ kind: "sack", blocks: [[1, 2], [3, 4]] }), 18);
+ * ```
+ */
+export function tcpOptionLength(option: TcpOption): number {
+  const entry = tcpOptionEntry(option);
+  entry.check(option);
+  return wireLength(entry.length, entry, option);
 }
 
 /**
@@ -532,8 +300,30 @@ function writeOption(
  */
 export function tcpOptionsLength(options: readonly TcpOption[]): number {
   let length = 0;
-  for (const option of options) length += measure(option);
+  for (const option of options) length += tcpOptionLength(option);
   return length;
+}
+
+/** Write one checked option of `length` bytes at `at`. */
+function writeOption(
+  option: TcpOption,
+  length: number,
+  target: Uint8Array,
+  at: number,
+): void {
+  const entry = tcpOptionEntry(option);
+  switch (entry.length.form) {
+    case "verbatim":
+      entry.encode(option, target.subarray(at, at + length));
+      return;
+    case "single":
+      target[at] = tcpOptionType(option);
+      return;
+    default:
+      target[at] = tcpOptionType(option);
+      target[at + LENGTH_AT] = length;
+      entry.encode(option, target.subarray(at + BODY_AT, at + length));
+  }
 }
 
 /**
@@ -569,7 +359,7 @@ export function tcpOptionsLength(options: readonly TcpOption[]): number {
  * ```
  */
 export function encodeTcpOptions(options: readonly TcpOption[]): Uint8Array {
-  const lengths = options.map(measure);
+  const lengths = options.map(tcpOptionLength);
   let total = 0;
   for (const length of lengths) total += length;
   const bytes = new Uint8Array(total);
@@ -582,11 +372,12 @@ export function encodeTcpOptions(options: readonly TcpOption[]): Uint8Array {
   return bytes;
 }
 
+/** `option mss (kind 2)`, or `option kind 99` for a kind no entry names. */
 function describeKind(type: number): string {
-  const name = KIND_NAMES[type];
-  return name === undefined
+  const entry = tcpOptionEntryOfKind(type);
+  return entry === OTHER
     ? `option kind ${type}`
-    : `option ${name} (kind ${type})`;
+    : `option ${entry.name} (kind ${type})`;
 }
 
 function allZero(bytes: Uint8Array, from: number): boolean {
@@ -596,92 +387,54 @@ function allZero(bytes: Uint8Array, from: number): boolean {
   return true;
 }
 
-/** The length a known kind must have, as a check and its description. */
-function lengthProblem(type: number, length: number): string | undefined {
-  switch (type) {
-    case 2:
-    case 3:
-    case 4:
-    case 8:
-    case 19:
-    case 28: {
-      const name = KIND_NAMES[type] as keyof typeof TCP_OPTION_LENGTHS;
-      const expected = TCP_OPTION_LENGTHS[name];
-      return length === expected ? undefined : `expected ${expected}`;
-    }
-    case 5:
-      return (length - 2) % 8 === 0
-        ? undefined
-        : "expected 2 + 8n (n SACK blocks)";
-    case 29:
-    case 253:
-    case 254:
-      return length >= 4 ? undefined : "expected at least 4";
-    default:
-      return undefined;
+/**
+ * What an end-of-list option at `p` leaves: nothing when it and what
+ * follows are the zero padding an encoder adds; the option alone when the
+ * rest is that padding; else the option and the rest, verbatim.
+ */
+function endOfList(
+  bytes: Uint8Array,
+  p: number,
+  list: TcpOption[],
+  eol: TcpOption,
+): DecodedTcpOptions {
+  const end = bytes.length;
+  if (end - p === (4 - (p % 4)) % 4 && allZero(bytes, p)) {
+    return { options: list };
   }
+  list.push(eol);
+  const after = p + 1;
+  if (
+    after === end ||
+    (end - after === (4 - (after % 4)) % 4 && allZero(bytes, after))
+  ) {
+    return { options: list };
+  }
+  return { options: list, padding: bytes.slice(after) };
 }
 
-/** Parse the option of `length` bytes at `p`, whose length is known good. */
-function parseOption(
+/** Why the option at `p` cannot be read, or undefined when it can. */
+function optionProblem(
   bytes: Uint8Array,
-  type: number,
   p: number,
-  length: number,
-): TcpOption {
-  const end = p + length;
-  switch (type) {
-    case 2:
-      return { kind: "mss", value: read16(bytes, p + 2) };
-    case 3:
-      return { kind: "wscale", shift: bytes[p + 2]! };
-    case 4:
-      return { kind: "sackOk" };
-    case 5: {
-      const blocks: SackBlock[] = [];
-      for (let at = p + 2; at < end; at += 8) {
-        blocks.push([read32(bytes, at), read32(bytes, at + 4)]);
-      }
-      return { kind: "sack", blocks };
-    }
-    case 8:
-      return {
-        kind: "timestamp",
-        value: read32(bytes, p + 2),
-        echo: read32(bytes, p + 6),
-      };
-    case 19:
-      return { kind: "md5", digest: bytes.slice(p + 2, end) };
-    case 28: {
-      const word = read16(bytes, p + 2);
-      return {
-        kind: "userTimeout",
-        granularity: (word & 0x8000) !== 0 ? "minutes" : "seconds",
-        timeout: word & 0x7fff,
-      };
-    }
-    case 29:
-      return {
-        kind: "tcpAo",
-        keyId: bytes[p + 2]!,
-        rNextKeyId: bytes[p + 3]!,
-        mac: bytes.slice(p + 4, end),
-      };
-    case 30:
-      return { kind: "mptcp", data: bytes.slice(p + 2, end) };
-    case 34:
-      return { kind: "fastOpen", cookie: bytes.slice(p + 2, end) };
-    case 253:
-    case 254:
-      return {
-        kind: "experimental",
-        type,
-        exid: read16(bytes, p + 2),
-        data: bytes.slice(p + 4, end),
-      };
-    default:
-      return { kind: "unknown", type, data: bytes.slice(p + 2, end) };
+  base: number,
+  rule: TcpOptionLengthRule,
+): string | undefined {
+  const end = bytes.length;
+  const length = bytes[p + LENGTH_AT];
+  if (length === undefined) {
+    return `has no length byte: the options end at offset ${base + end}`;
   }
+  if (length < 2) return `has length ${length}, less than 2`;
+  if (p + length > end) {
+    return `has length ${length}, past the end of the options at offset ${
+      base + end
+    }`;
+  }
+  const expected = lengthProblem(rule, length);
+  return expected === undefined
+    ? undefined
+    : `has length ${length}, ${expected}`;
 }
 
 /**
@@ -750,48 +503,25 @@ export function decodeTcpOptions(
   options: DecodeTcpOptionsOptions = {},
 ): DecodedTcpOptions {
   const lenient = options.lenient ?? false;
-  const base = options.offset ?? 20;
-  const end = bytes.length;
+  const base = options.offset ?? TCP_HEADER_FIELDS.options.byteOffset;
   const list: TcpOption[] = [];
   let p = 0;
-  while (p < end) {
+  while (p < bytes.length) {
     const type = bytes[p]!;
-    if (type === 0) {
-      if (end - p === (4 - (p % 4)) % 4 && allZero(bytes, p)) {
-        return { options: list };
+    const entry = tcpOptionEntryOfKind(type);
+    if (entry.length.form === "single") {
+      const option = entry.decode(bytes.subarray(p + 1, p + 1), type);
+      if (entry.endsList) {
+        return endOfList(bytes, p, list, option);
       }
-      list.push({ kind: "eol" });
-      const after = p + 1;
-      if (
-        after === end ||
-        (end - after === (4 - (after % 4)) % 4 && allZero(bytes, after))
-      ) {
-        return { options: list };
-      }
-      return { options: list, padding: bytes.slice(after) };
-    }
-    if (type === 1) {
-      list.push({ kind: "nop" });
+      list.push(option);
       p++;
       continue;
     }
-    let problem: string | undefined;
-    const length = bytes[p + 1];
-    if (length === undefined) {
-      problem = `has no length byte: the options end at offset ${base + end}`;
-    } else if (length < 2) {
-      problem = `has length ${length}, less than 2`;
-    } else if (p + length > end) {
-      problem = `has length ${length}, past the end of the options at offset ${
-        base + end
-      }`;
-    } else {
-      const expected = lengthProblem(type, length);
-      if (expected !== undefined) problem = `has length ${length}, ${expected}`;
-    }
+    const problem = optionProblem(bytes, p, base, entry.length);
     if (problem !== undefined) {
       if (lenient) {
-        list.push({ kind: "raw", bytes: bytes.slice(p) });
+        list.push(MALFORMED.decode(bytes.subarray(p), type));
         return { options: list };
       }
       throw new DecodeError(
@@ -799,8 +529,9 @@ export function decodeTcpOptions(
         { kind: "malformed", layer: "TCP options", offset: base + p },
       );
     }
-    list.push(parseOption(bytes, type, p, length!));
-    p += length!;
+    const length = bytes[p + LENGTH_AT]!;
+    list.push(entry.decode(bytes.subarray(p + BODY_AT, p + length), type));
+    p += length;
   }
   return { options: list };
 }

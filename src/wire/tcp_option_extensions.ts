@@ -1,0 +1,357 @@
+/**
+ * The TCP options of the RFCs after the classic ones, each one entry of the
+ * option registry (`TCP_OPTION_REGISTRY`): the MD5 signature (RFC 2385),
+ * the user timeout (RFC 5482), TCP-AO (RFC 5925), Multipath TCP (RFC 8684),
+ * Fast Open (RFC 7413) and the experimental kinds (RFC 6994). A new kind
+ * goes here: its model in {@linkcode TcpOptionExtension}, its entry in
+ * {@linkcode TCP_OPTION_EXTENSIONS}.
+ *
+ * @module
+ */
+
+import { read16, write16 } from "./bytes.ts";
+import { formatHex } from "./hex.ts";
+import {
+  checkBytes,
+  checkInteger,
+  encodeFail,
+  hexWords,
+  tcpdumpHex,
+} from "./_tcp_option_helpers.ts";
+import {
+  TCP_OPTION_MAX_BODY,
+  type TcpOptionEntry,
+} from "./tcp_option_entry.ts";
+import { hex16, plural } from "./text.ts";
+
+/** TCP MD5 signature (kind 19, length 18, RFC 2385). */
+export interface Md5Option {
+  /** The discriminant: `"md5"`. */
+  kind: "md5";
+  /** 16 bytes. */
+  digest: Uint8Array;
+}
+/** User timeout (kind 28, length 4, RFC 5482). */
+export interface UserTimeoutOption {
+  /** The discriminant: `"userTimeout"`. */
+  kind: "userTimeout";
+  /** The G bit: `"minutes"` when set, `"seconds"` when clear. */
+  granularity: "seconds" | "minutes";
+  /** 15-bit timeout value. */
+  timeout: number;
+}
+/** TCP Authentication Option (kind 29, RFC 5925). */
+export interface TcpAoOption {
+  /** The discriminant: `"tcpAo"`. */
+  kind: "tcpAo";
+  /** KeyID of the MKT used for this segment, 0..255. */
+  keyId: number;
+  /** RNextKeyID: the KeyID the sender wants to receive, 0..255. */
+  rNextKeyId: number;
+  /** The MAC, any length up to 251 bytes. */
+  mac: Uint8Array;
+}
+/** Multipath TCP (kind 30, RFC 8684): the body after kind and length, raw. */
+export interface MptcpOption {
+  /** The discriminant: `"mptcp"`. */
+  kind: "mptcp";
+  /** The bytes after kind and length (subtype first), up to 253. */
+  data: Uint8Array;
+}
+/** TCP Fast Open cookie (kind 34, RFC 7413); an empty cookie is a cookie request. */
+export interface FastOpenOption {
+  /** The discriminant: `"fastOpen"`. */
+  kind: "fastOpen";
+  /** 0 or 4..16 bytes (any length up to 253 is representable). */
+  cookie: Uint8Array;
+}
+/** Experimental option (kind 253 or 254) with a 16-bit ExID (RFC 6994). */
+export interface ExperimentalOption {
+  /** The discriminant: `"experimental"`. */
+  kind: "experimental";
+  /** The option kind: 253 or 254. */
+  type: 253 | 254;
+  /** 16-bit experiment identifier. */
+  exid: number;
+  /** Bytes after the ExID. */
+  data: Uint8Array;
+}
+/** The options of this file: one member of the `TcpOption` union each. */
+export type TcpOptionExtension =
+  | Md5Option
+  | UserTimeoutOption
+  | TcpAoOption
+  | MptcpOption
+  | FastOpenOption
+  | ExperimentalOption;
+
+const md5: TcpOptionEntry<Md5Option> = {
+  name: "md5",
+  kinds: { md5: 19 },
+  length: { form: "exact", length: 18 },
+  check: (o) => {
+    if (!(o.digest instanceof Uint8Array)) {
+      encodeFail("md5", "digest is not a Uint8Array");
+    }
+    if (o.digest.length !== 16) {
+      encodeFail("md5", `digest is ${o.digest.length} bytes, expected 16`);
+    }
+  },
+  encode: (o, body) => body.set(o.digest),
+  decode: (body) => ({ kind: "md5", digest: body.slice() }),
+  spelling: {
+    name: "md5",
+    form: "md5=HEX",
+    example: "md5=HEX",
+    parse: (p) => {
+      const digest = p.hex("md5 digest", p.need("md5=HEX (16 bytes)"));
+      if (digest.length !== 16) {
+        p.fail(`md5 digest is ${plural(digest.length, "byte")}, expected 16`);
+      }
+      return { kind: "md5", digest };
+    },
+  },
+  tcpdump: (o) => `md5 ${formatHex(o.digest)}`,
+  explanation: {
+    label: () => ["MD5 signature", "MD5"],
+    words: (o) => hexWords(o.digest, "TCP MD5 signature (RFC 2385)"),
+  },
+  word: () => "md5",
+};
+
+/** `5m` or `90s`: a user timeout with its unit. */
+function timeoutText(o: UserTimeoutOption): string {
+  return `${o.timeout}${o.granularity === "minutes" ? "m" : "s"}`;
+}
+
+const userTimeout: TcpOptionEntry<UserTimeoutOption> = {
+  name: "userTimeout",
+  kinds: { userTimeout: 28 },
+  length: { form: "exact", length: 4 },
+  check: (o) => {
+    if (o.granularity !== "seconds" && o.granularity !== "minutes") {
+      encodeFail(
+        "userTimeout",
+        `granularity "${o.granularity}" is not "seconds" or "minutes"`,
+      );
+    }
+    checkInteger("userTimeout", "timeout", o.timeout, 0x7fff);
+  },
+  encode: (o, body) =>
+    write16(body, 0, (o.granularity === "minutes" ? 0x8000 : 0) | o.timeout),
+  decode: (body) => {
+    const word = read16(body, 0);
+    return {
+      kind: "userTimeout",
+      granularity: (word & 0x8000) !== 0 ? "minutes" : "seconds",
+      timeout: word & 0x7fff,
+    };
+  },
+  spelling: {
+    name: "uto",
+    aliases: ["user-timeout"],
+    form: "uto=SECONDS[s|m]",
+    example: "uto=SECONDS|5m",
+    parse: (p) => {
+      const given = p.need("uto=SECONDS, uto=90s or uto=5m");
+      const match = /^(.*?)([sm]?)$/.exec(given)!;
+      const minutes = match[2] === "m";
+      const unit = minutes ? "minutes" : "seconds";
+      return {
+        kind: "userTimeout",
+        granularity: unit,
+        timeout: p.integer(`uto ${unit}`, match[1]!, 0x7fff),
+      };
+    },
+  },
+  tcpdump: (o) => {
+    const raw = (o.granularity === "minutes" ? 0x8000 : 0) | o.timeout;
+    return `uto 0x${raw.toString(16)} ${timeoutText(o)}`;
+  },
+  explanation: {
+    label: () => ["User timeout", "UTO"],
+    words: (o) => ({
+      value: o.timeout,
+      display: timeoutText(o),
+      meaning: `user timeout (RFC 5482): ${o.timeout} ${o.granularity}`,
+    }),
+  },
+  word: (o) => `uto=${timeoutText(o)}`,
+};
+
+const tcpAo: TcpOptionEntry<TcpAoOption> = {
+  name: "tcpAo",
+  kinds: { tcpAo: 29 },
+  length: { form: "atLeast", length: 4 },
+  check: (o) => {
+    checkInteger("tcpAo", "keyId", o.keyId, 0xff);
+    checkInteger("tcpAo", "rNextKeyId", o.rNextKeyId, 0xff);
+    checkBytes("tcpAo", "mac", o.mac, TCP_OPTION_MAX_BODY - 2);
+  },
+  bodyLength: (o) => 2 + o.mac.length,
+  encode: (o, body) => {
+    body[0] = o.keyId;
+    body[1] = o.rNextKeyId;
+    body.set(o.mac, 2);
+  },
+  decode: (body) => ({
+    kind: "tcpAo",
+    keyId: body[0]!,
+    rNextKeyId: body[1]!,
+    mac: body.slice(2),
+  }),
+  tcpdump: (o) =>
+    `tcp-ao keyid ${o.keyId} rnextkeyid ${o.rNextKeyId}${
+      o.mac.length === 0 ? "" : ` mac 0x${formatHex(o.mac)}`
+    }`,
+  explanation: {
+    label: () => ["TCP-AO", "AO"],
+    words: (o) => ({
+      value: formatHex(o.mac),
+      display: `key ${o.keyId}`,
+      meaning:
+        `TCP authentication option (RFC 5925): key ${o.keyId}, next key ${o.rNextKeyId}, ${
+          plural(o.mac.length, "byte")
+        } of MAC`,
+    }),
+  },
+  word: () => "tcp-ao",
+};
+
+const MPTCP_SUBTYPES = [
+  "MP_CAPABLE",
+  "MP_JOIN",
+  "DSS",
+  "ADD_ADDR",
+  "REMOVE_ADDR",
+  "MP_PRIO",
+  "MP_FAIL",
+  "MP_FASTCLOSE",
+  "MP_TCPRST",
+];
+
+const mptcp: TcpOptionEntry<MptcpOption> = {
+  name: "mptcp",
+  kinds: { mptcp: 30 },
+  length: { form: "any" },
+  check: (o) => checkBytes("mptcp", "data", o.data, TCP_OPTION_MAX_BODY),
+  bodyLength: (o) => o.data.length,
+  encode: (o, body) => body.set(o.data),
+  decode: (body) => ({ kind: "mptcp", data: body.slice() }),
+  tcpdump: (o) => `mptcp${tcpdumpHex(o.data)}`,
+  explanation: {
+    label: () => ["Multipath TCP", "MPTCP"],
+    words: (o) => {
+      const subtype = o.data.length > 0 ? o.data[0]! >> 4 : -1;
+      return {
+        value: formatHex(o.data),
+        display: MPTCP_SUBTYPES[subtype] ?? "MPTCP",
+        meaning: `multipath TCP (RFC 8684), subtype ${
+          subtype < 0
+            ? "missing"
+            : `${subtype} (${MPTCP_SUBTYPES[subtype] ?? "unknown"})`
+        }`,
+      };
+    },
+  },
+  word: () => "mptcp",
+};
+
+const fastOpen: TcpOptionEntry<FastOpenOption> = {
+  name: "fastOpen",
+  kinds: { fastOpen: 34 },
+  length: { form: "any" },
+  check: (o) => checkBytes("fastOpen", "cookie", o.cookie, TCP_OPTION_MAX_BODY),
+  bodyLength: (o) => o.cookie.length,
+  encode: (o, body) => body.set(o.cookie),
+  decode: (body) => ({ kind: "fastOpen", cookie: body.slice() }),
+  spelling: {
+    name: "tfo",
+    aliases: ["fastopen"],
+    form: "tfo[=HEX]",
+    example: "tfo[=HEX]",
+    parse: (p) => ({
+      kind: "fastOpen",
+      cookie: p.value === undefined
+        ? new Uint8Array()
+        : p.hex("tfo cookie", p.value),
+    }),
+  },
+  tcpdump: (o) =>
+    o.cookie.length === 0
+      ? "tfo cookiereq"
+      : `tfo cookie ${formatHex(o.cookie)}`,
+  explanation: {
+    label: () => ["Fast Open", "TFO"],
+    words: (o) =>
+      o.cookie.length === 0
+        ? {
+          value: "",
+          display: "cookie request",
+          meaning: "TCP Fast Open (RFC 7413): asks for a cookie",
+        }
+        : hexWords(
+          o.cookie,
+          `TCP Fast Open (RFC 7413): a ${o.cookie.length}-byte cookie`,
+        ),
+  },
+  word: () => "tfo",
+};
+
+const experimental: TcpOptionEntry<ExperimentalOption> = {
+  name: "experimental",
+  kinds: { experimental1: 253, experimental2: 254 },
+  length: { form: "atLeast", length: 4 },
+  check: (o) => {
+    if (o.type !== 253 && o.type !== 254) {
+      encodeFail("experimental", `type ${o.type} is not 253 or 254`);
+    }
+    checkInteger("experimental", "exid", o.exid, 0xffff);
+    checkBytes("experimental", "data", o.data, TCP_OPTION_MAX_BODY - 2);
+  },
+  bodyLength: (o) => 2 + o.data.length,
+  type: (o) => o.type,
+  encode: (o, body) => {
+    write16(body, 0, o.exid);
+    body.set(o.data, 2);
+  },
+  decode: (body, type) => ({
+    kind: "experimental",
+    type: type as 253 | 254,
+    exid: read16(body, 0),
+    data: body.slice(2),
+  }),
+  tcpdump: (o) => {
+    const exid = o.exid.toString(16).padStart(4, "0");
+    return o.type === 254
+      ? `exp-${exid}${tcpdumpHex(o.data)}`
+      : `unknown-253 0x${exid}${formatHex(o.data)}`;
+  },
+  explanation: {
+    label: () => ["Experimental", "EXP"],
+    words: (o) => ({
+      value: formatHex(o.data),
+      display: `ExID ${hex16(o.exid)}`,
+      meaning: `experimental option (RFC 6994), ExID ${hex16(o.exid)}`,
+    }),
+  },
+  word: (o) => `opt${o.type}`,
+};
+
+/**
+ * The entries of this file, in the order the command line's help lists
+ * their spellings.
+ *
+ * @example
+ * ```ts
+ * import { TCP_OPTION_EXTENSIONS } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const md5 = TCP_OPTION_EXTENSIONS.find((entry) => entry.name === "md5")!;
+ * assert.deepEqual(md5.kinds, { md5: 19 });
+ * assert.deepEqual(md5.length, { form: "exact", length: 18 });
+ * ```
+ */
+export const TCP_OPTION_EXTENSIONS: readonly TcpOptionEntry<
+  TcpOptionExtension
+>[] = Object.freeze([md5, userTimeout, tcpAo, mptcp, fastOpen, experimental]);
