@@ -199,6 +199,20 @@ Deno.test("parseTcpOptionSpec() says what is wrong with a bad spec", () => {
   );
 });
 
+Deno.test("parseTcpOptionSpec() treats names of Object.prototype as unknown options, not aliases", () => {
+  for (
+    const name of ["constructor", "toString", "__proto__", "hasOwnProperty"]
+  ) {
+    assert.throws(
+      () => parseTcpOptionSpec(name),
+      (error) =>
+        error instanceof ValueError &&
+        error.message.includes(": unknown TCP option"),
+      name,
+    );
+  }
+});
+
 Deno.test("parseTarget() reads addresses with and without ports", () => {
   const cases: [string, Record<string, unknown>][] = [
     ["192.0.2.1", { host: "192.0.2.1", family: 4 }],

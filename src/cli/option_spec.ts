@@ -88,7 +88,9 @@ export const TCP_OPTION_SPEC_EXAMPLES: string = SPELLED.map((spelling) =>
 export function parseTcpOptionSpec(text: string): TcpOption {
   const eq = text.indexOf("=");
   const rawName = (eq < 0 ? text : text.slice(0, eq)).trim().toLowerCase();
-  const name = OPTION_SPEC_ALIASES[rawName] ?? rawName;
+  const name = Object.hasOwn(OPTION_SPEC_ALIASES, rawName)
+    ? OPTION_SPEC_ALIASES[rawName]!
+    : rawName;
   const value = eq < 0 ? undefined : text.slice(eq + 1);
   const fail = (reason: string): never => {
     throw new ValueError(`${quote(text)}: ${reason}`);
