@@ -20,6 +20,9 @@ import {
   runPython,
   seededRandom,
 } from "./_fixtures.ts";
+import { commandExists } from "./_netns.ts";
+import { SIMD_CHECKSUM_WASM, simdSum } from "../src/wire/_checksum_simd.ts";
+import { sumAligned } from "../src/wire/_checksum_words.ts";
 
 function randomBytes(
   random: (max: number) => number,
@@ -338,6 +341,100 @@ Deno.test({
         expected[i],
         `buffer ${i} (${buffers[i]!.length} bytes)`,
       );
+    }
+  },
+});
+
+/** The sum RFC 1071 defines, one big-endian word at a time. */
+function referenceSum(data: Uint8Array, initial = 0): number {
+  let sum = initial;
+  for (let i = 0; i < data.length; i += 2) {
+    sum += (data[i]! << 8) | (data[i + 1] ?? 0);
+  }
+  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  return sum;
+}
+
+/** Buffers of every kind of content the folding can get wrong. */
+function contents(length: number, seed: number): Uint8Array[] {
+  let state = seed;
+  const random = () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state >>> 24;
+  };
+  return [
+    new Uint8Array(length),
+    new Uint8Array(length).fill(0xff),
+    Uint8Array.from({ length }, random),
+  ];
+}
+
+Deno.test("sumWords(), its 32-bit word path and its SIMD kernel equal the RFC 1071 sum for every length to 1100 and every alignment", () => {
+  let checked = 0;
+  for (let length = 0; length <= 1100; length++) {
+    for (let offset = 0; offset < 8; offset++) {
+      for (const content of contents(length + offset, length * 8 + offset)) {
+        const data = content.subarray(offset);
+        const expected = referenceSum(data);
+        assert.equal(
+          sumWords(data),
+          expected,
+          `length ${length}, offset ${offset}`,
+        );
+        assert.equal(sumWords(data, 0xfffe), referenceSum(data, 0xfffe));
+        if (length >= 4) assert.equal(sumAligned(data), expected);
+        const simd = simdSum(data);
+        if (simd !== undefined) assert.equal(simd, expected);
+        checked++;
+      }
+    }
+  }
+  assert.equal(checked, 1101 * 8 * 3);
+});
+
+Deno.test("sumWords() and its fast paths stay exact past their chunk sizes (256 KiB SIMD chunks, 8 MiB word passes)", () => {
+  for (const length of [262_143, 262_144, 262_145, 9_000_001]) {
+    for (const content of contents(length + 1, length)) {
+      for (const data of [content.subarray(0, length), content.subarray(1)]) {
+        const expected = referenceSum(data);
+        assert.equal(sumWords(data), expected, `length ${length}`);
+        assert.equal(sumAligned(data), expected, `length ${length}`);
+        const simd = simdSum(data);
+        if (simd !== undefined) assert.equal(simd, expected);
+      }
+    }
+  }
+});
+
+Deno.test("the SIMD kernel runs here (Deno has WebAssembly SIMD), so its test above is not vacuous", () => {
+  assert.notEqual(simdSum(new Uint8Array([1, 2, 3])), undefined);
+});
+
+Deno.test({
+  name:
+    "the inlined SIMD module is exactly what wat2wasm makes of the text in its documentation",
+  ignore: !commandExists("wat2wasm"),
+  fn() {
+    const source = Deno.readTextFileSync(
+      new URL("../src/wire/_checksum_simd.ts", import.meta.url),
+    );
+    const wat = /```wat\n([\s\S]*?)\n \* ```/.exec(source)?.[1]
+      ?.split("\n").map((line) => line.replace(/^ \*( |$)/, "")).join("\n");
+    assert.ok(wat !== undefined && wat.startsWith("(module"));
+    const dir = Deno.makeTempDirSync();
+    try {
+      Deno.writeTextFileSync(`${dir}/sum.wat`, wat);
+      const run = new Deno.Command("wat2wasm", {
+        args: [`${dir}/sum.wat`, "-o", `${dir}/sum.wasm`],
+      }).outputSync();
+      assert.ok(run.success, new TextDecoder().decode(run.stderr));
+      const bytes = Deno.readFileSync(`${dir}/sum.wasm`);
+      assert.equal(
+        btoa(String.fromCharCode(...bytes)),
+        SIMD_CHECKSUM_WASM,
+      );
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
     }
   },
 });

@@ -11,6 +11,8 @@
  */
 
 import { read16 } from "./bytes.ts";
+import { simdSum } from "./_checksum_simd.ts";
+import { sumAligned } from "./_checksum_words.ts";
 
 /** IP protocol number of TCP. */
 export const IPPROTO_TCP = 6;
@@ -58,14 +60,23 @@ export function foldSum(sum: number): number {
  * ```
  */
 export function sumWords(data: Uint8Array, initial = 0): number {
-  let sum = initial;
-  const even = data.length & ~1;
-  for (let i = 0; i < even; i += 2) {
-    sum += read16(data, i);
+  const length = data.length;
+  if (length >= SIMD_MIN_LENGTH) {
+    const sum = simdSum(data);
+    if (sum !== undefined) return foldSum(initial + sum);
   }
-  if (even !== data.length) sum += data[even]! << 8;
+  if (length >= WORDS_MIN_LENGTH) return foldSum(initial + sumAligned(data));
+  let sum = initial;
+  const even = length & ~1;
+  for (let i = 0; i < even; i += 2) sum += read16(data, i);
+  if (even !== length) sum += data[even]! << 8;
   return foldSum(sum);
 }
+
+/** From this length on, the WebAssembly SIMD kernel sums (when it can run). */
+const SIMD_MIN_LENGTH = 96;
+/** From this length on, 32-bit words are read instead of bytes. */
+const WORDS_MIN_LENGTH = 256;
 
 /**
  * Complement a folded sum to get the checksum to write into a header.
