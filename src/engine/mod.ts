@@ -1,6 +1,8 @@
 /**
  * The engines' portable halves: reply matching, target spaces and their
- * permutation, and scan states.
+ * permutation, and scan states; and the network interface
+ * ({@linkcode Net}) through which an engine's OS half takes its sockets
+ * (`createFfiNet()` in `ffi/mod.ts` is the real one).
  *
  * @module
  */
@@ -9,3 +11,15 @@ export * from "./reply_match.ts";
 export * from "./targets.ts";
 export * from "./permutation.ts";
 export * from "./scan_state.ts";
+export type { Clock } from "../host/host.ts";
+export type {
+  Net,
+  NetRawSocket,
+  NetRawSocketOptions,
+  NetReceivedBatch,
+  NetReceivedPacket,
+  NetReceiver,
+  NetReceiverOptions,
+  ReceiverNet,
+  ResolveHost,
+} from "../host/net.ts";
