@@ -11,6 +11,10 @@ export * from "./reply_match.ts";
 export * from "./targets.ts";
 export * from "./permutation.ts";
 export * from "./scan_state.ts";
+export * from "./resolve.ts";
+export * from "./conversation.ts";
+export * from "./trace.ts";
+export * from "./send.ts";
 export type { Clock } from "../host/host.ts";
 export type {
   Net,

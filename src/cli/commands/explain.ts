@@ -62,7 +62,7 @@ import {
   toJsonValue,
 } from "../format.ts";
 import type { CliHost } from "../host.ts";
-import { parseAddressValue } from "../packet_options.ts";
+import { parseAddressValue } from "../target.ts";
 
 // ---------------------------------------------------------------------------
 // --filter

@@ -112,9 +112,8 @@ import {
 } from "../command.ts";
 import { CliError, quote, reasonOf, UsageError } from "../errors.ts";
 import type { CliHost, CliNet, CliReceiver } from "../host.ts";
-import { parseDuration } from "../numbers.ts";
-import { parseAddressValue } from "../packet_options.ts";
-import { parseRate } from "./send.ts";
+import { parseDuration, parseRate } from "../numbers.ts";
+import { parseAddressValue } from "../target.ts";
 
 /** The output formats of `scan`. */
 export const SCAN_FORMATS = ["table", "json", "ndjson", "csv"] as const;
