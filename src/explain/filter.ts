@@ -131,116 +131,151 @@ function layerAddress(
  * ```
  */
 export function parseExplainFilter(text: string): ExplainFilter {
-  const fail = (reason: string): never => {
-    throw new FilterError(text, reason);
-  };
-  const tokens = text.trim().split(/\s+/).filter((t) => t !== "");
-  if (tokens.length === 0) {
-    fail(`empty filter; terms are ${FILTER_TERMS}`);
-  }
-  let at = 0;
-  const next = (what: string): string => {
-    const token = tokens[at++];
-    if (token === undefined) {
-      return fail(`${what} is missing at the end of the filter`);
-    }
-    return token;
-  };
-  const port = (): number => {
-    const token = next("a port");
-    if (!/^\d{1,5}$/.test(token) || Number(token) > 0xffff) {
-      fail(`${quote(token)} is not a port (0..65535)`);
-    }
-    return Number(token);
-  };
-  const address = (): string => {
-    const token = next("an address");
-    try {
-      return formatAddress(parseAddress(token).bytes);
-    } catch (error) {
-      if (error instanceof ParseError) return fail(lowerFirst(error.message));
-      throw error;
-    }
-  };
-  const term = (): Predicate => {
-    const word = next("a term").toLowerCase();
-    switch (word) {
-      case "not": {
-        const inner = term();
-        return (e) => !inner(e);
-      }
-      case "port": {
-        const n = port();
-        return (e) => e.tcp?.srcPort === n || e.tcp?.dstPort === n;
-      }
-      case "host": {
-        const a = address();
-        return (e) =>
-          layerAddress(e, "src") === a || layerAddress(e, "dst") === a;
-      }
-      case "src":
-      case "dst": {
-        const which = word;
-        const kind = tokens[at]?.toLowerCase();
-        if (kind === "port") {
-          at++;
-          const n = port();
-          return (e) =>
-            (which === "src" ? e.tcp?.srcPort : e.tcp?.dstPort) === n;
-        }
-        if (kind === "host") at++;
-        const a = address();
-        return (e) => layerAddress(e, which) === a;
-      }
-      case "flags": {
-        const token = next("flags");
-        let mask: number;
-        try {
-          mask = parseFlags(token);
-        } catch (error) {
-          if (error instanceof ParseError) {
-            return fail(lowerFirst(error.message));
-          }
-          throw error;
-        }
-        return (e) => e.tcp !== undefined && e.tcp.flags === mask;
-      }
-      case "ip":
-      case "ip4":
-        return (e) => e.layers[0]?.kind === "ipv4";
-      case "ip6":
-        return (e) => e.layers[0]?.kind === "ipv6";
-      case "anomaly":
-      case "anomalies":
-      case "anomalous": {
-        const code = tokens[at];
-        if (code !== undefined && ANOMALY_CODES.includes(code as AnomalyCode)) {
-          at++;
-          return (e) => e.anomalies.some((a) => a.code === code);
-        }
-        return (e) => e.anomalies.length > 0;
-      }
-      case "or":
-        return fail(
-          '"or" is not supported: every term must hold (run explain twice for either)',
-        );
-      default: {
-        const name = word === "ns" ? "ae" : word;
-        if (Object.hasOwn(TCP_FLAGS, name)) {
-          const bit = TCP_FLAGS[name as TcpFlagName];
-          return (e) => e.tcp !== undefined && (e.tcp.flags & bit) !== 0;
-        }
-        return fail(`unknown term ${quote(word)}; terms are ${FILTER_TERMS}`);
-      }
-    }
-  };
+  const tokens = new Tokens(text);
+  if (tokens.done) tokens.fail(`empty filter; terms are ${FILTER_TERMS}`);
   const terms: Predicate[] = [];
-  while (at < tokens.length) {
-    if (tokens[at]!.toLowerCase() === "and" && terms.length > 0) at++;
-    terms.push(term());
+  while (!tokens.done) {
+    if (tokens.peek()?.toLowerCase() === "and" && terms.length > 0) {
+      tokens.skip();
+    }
+    terms.push(term(tokens));
   }
   return {
     text,
     matches: (e) => terms.every((t) => t(e)),
   };
+}
+
+/** The words of a filter, read one by one. */
+class Tokens {
+  readonly #text: string;
+  readonly #words: string[];
+  #at = 0;
+
+  constructor(text: string) {
+    this.#text = text;
+    this.#words = text.trim().split(/\s+/).filter((t) => t !== "");
+  }
+
+  /** Whether every word is read. */
+  get done(): boolean {
+    return this.#at >= this.#words.length;
+  }
+
+  fail(reason: string): never {
+    throw new FilterError(this.#text, reason);
+  }
+
+  /** The next word, as typed, without reading it. */
+  peek(): string | undefined {
+    return this.#words[this.#at];
+  }
+
+  skip(): void {
+    this.#at++;
+  }
+
+  /** Read the next word; `what` names it when there is none. */
+  next(what: string): string {
+    const token = this.#words[this.#at++];
+    if (token === undefined) {
+      return this.fail(`${what} is missing at the end of the filter`);
+    }
+    return token;
+  }
+
+  port(): number {
+    const token = this.next("a port");
+    if (!/^\d{1,5}$/.test(token) || Number(token) > 0xffff) {
+      this.fail(`${quote(token)} is not a port (0..65535)`);
+    }
+    return Number(token);
+  }
+
+  address(): string {
+    const token = this.next("an address");
+    try {
+      return formatAddress(parseAddress(token).bytes);
+    } catch (error) {
+      if (error instanceof ParseError) this.fail(lowerFirst(error.message));
+      throw error;
+    }
+  }
+
+  flags(): number {
+    const token = this.next("flags");
+    try {
+      return parseFlags(token);
+    } catch (error) {
+      if (error instanceof ParseError) this.fail(lowerFirst(error.message));
+      throw error;
+    }
+  }
+}
+
+/** `src …` or `dst …`: a port (`src port N`) or an address (`src [host] ADDR`). */
+function endpoint(which: "src" | "dst", tokens: Tokens): Predicate {
+  const kind = tokens.peek()?.toLowerCase();
+  if (kind === "port") {
+    tokens.skip();
+    const n = tokens.port();
+    return (e) => (which === "src" ? e.tcp?.srcPort : e.tcp?.dstPort) === n;
+  }
+  if (kind === "host") tokens.skip();
+  const a = tokens.address();
+  return (e) => layerAddress(e, which) === a;
+}
+
+/** `anomaly` or `anomaly CODE`. */
+function anomaly(tokens: Tokens): Predicate {
+  const code = tokens.peek();
+  if (code !== undefined && ANOMALY_CODES.includes(code as AnomalyCode)) {
+    tokens.skip();
+    return (e) => e.anomalies.some((a) => a.code === code);
+  }
+  return (e) => e.anomalies.length > 0;
+}
+
+/** The terms, by their first word (a flag's name is a term too). */
+const TERMS: Readonly<Record<string, (tokens: Tokens) => Predicate>> = {
+  not: (tokens) => {
+    const inner = term(tokens);
+    return (e) => !inner(e);
+  },
+  port: (tokens) => {
+    const n = tokens.port();
+    return (e) => e.tcp?.srcPort === n || e.tcp?.dstPort === n;
+  },
+  host: (tokens) => {
+    const a = tokens.address();
+    return (e) => layerAddress(e, "src") === a || layerAddress(e, "dst") === a;
+  },
+  src: (tokens) => endpoint("src", tokens),
+  dst: (tokens) => endpoint("dst", tokens),
+  flags: (tokens) => {
+    const mask = tokens.flags();
+    return (e) => e.tcp !== undefined && e.tcp.flags === mask;
+  },
+  ip: () => (e) => e.layers[0]?.kind === "ipv4",
+  ip4: () => (e) => e.layers[0]?.kind === "ipv4",
+  ip6: () => (e) => e.layers[0]?.kind === "ipv6",
+  anomaly,
+  anomalies: anomaly,
+  anomalous: anomaly,
+  or: (tokens) =>
+    tokens.fail(
+      '"or" is not supported: every term must hold (run explain twice for either)',
+    ),
+};
+
+/** Read one term. */
+function term(tokens: Tokens): Predicate {
+  const word = tokens.next("a term").toLowerCase();
+  if (Object.hasOwn(TERMS, word)) return TERMS[word]!(tokens);
+  const name = word === "ns" ? "ae" : word;
+  if (Object.hasOwn(TCP_FLAGS, name)) {
+    const bit = TCP_FLAGS[name as TcpFlagName];
+    return (e) => e.tcp !== undefined && (e.tcp.flags & bit) !== 0;
+  }
+  return tokens.fail(`unknown term ${quote(word)}; terms are ${FILTER_TERMS}`);
 }

@@ -322,6 +322,71 @@ function linuxNotes(host: CliHost, values: SendValues): void {
   }
 }
 
+/** What a run of `send` is, checked and built before anything is opened. */
+interface PreparedSend {
+  plan: SendPlan;
+  target: PacketTarget;
+  series: PacketSeries;
+  /** Whether tcpcraft writes the IP header. */
+  headerIncluded: boolean;
+}
+
+/**
+ * Check everything the command line says, resolve TARGET, find the source
+ * and build the packets; nothing is opened.
+ */
+async function prepareSend(
+  values: SendValues,
+  text: string,
+  host: CliHost,
+): Promise<PreparedSend> {
+  const parsed = parseTarget(text, { names: true });
+  const wanted = targetFamily(parsed, values);
+  const plan = sendPlan(values);
+  const target = await resolveParsedTarget(parsed, wanted, () => {
+    const net = needNet(host, `resolve host ${quote(parsed.host)}`);
+    return (name, options) => net.resolveHost(name, options);
+  });
+  const routed = routedSource(host, values, target, plan.dryRun);
+  const packet = await packetFromOptions(
+    {
+      ...values,
+      sport: values.sport ?? randomEphemeralPort(),
+      seq: values.seq ?? random32(),
+    },
+    target,
+    routed === undefined ? { host } : { host, defaultSrc: routed },
+  );
+  const headerIncluded = IP_LEVEL.some((key) => values[key] !== undefined) ||
+    (routed !== undefined && canonical(packet.ip.src) !== routed);
+  return {
+    plan,
+    target,
+    series: packetSeries(packet, values),
+    headerIncluded,
+  };
+}
+
+/** Make the packets without sending them: print them, record them as built; returns their bytes. */
+async function dryRun(
+  series: PacketSeries,
+  count: number,
+  print: (datagrams: Uint8Array[]) => void,
+  capture: CaptureOutput | undefined,
+): Promise<number> {
+  let bytes = 0;
+  for (let made = 0; made < count;) {
+    const datagrams = series.take(Math.min(SEND_BATCH, count - made));
+    for (const datagram of datagrams) bytes += datagram.length;
+    print(datagrams);
+    for (const datagram of capture === undefined ? [] : datagrams) {
+      await capture?.record(datagram, "built");
+    }
+    made += datagrams.length;
+  }
+  return bytes;
+}
+
 /** Format the summary line. */
 function summary(
   packets: number,
@@ -423,27 +488,11 @@ export const sendCommand = defineCommand({
         "Cannot send packets: Windows does not allow raw TCP sockets; use Linux, macOS or WSL (tcpcraft build prints packets without sending them)",
       );
     }
-    // Everything the command line says is checked before anything is opened.
-    const parsed = parseTarget(positionals[0]!, { names: true });
-    const wanted = targetFamily(parsed, values);
-    const plan = sendPlan(values);
-    const target = await resolveParsedTarget(parsed, wanted, () => {
-      const net = needNet(host, `resolve host ${quote(parsed.host)}`);
-      return (name, options) => net.resolveHost(name, options);
-    });
-    const routed = routedSource(host, values, target, plan.dryRun);
-    const packet = await packetFromOptions(
-      {
-        ...values,
-        sport: values.sport ?? randomEphemeralPort(),
-        seq: values.seq ?? random32(),
-      },
-      target,
-      routed === undefined ? { host } : { host, defaultSrc: routed },
+    const { plan, target, series, headerIncluded } = await prepareSend(
+      values,
+      positionals[0]!,
+      host,
     );
-    const headerIncluded = IP_LEVEL.some((key) => values[key] !== undefined) ||
-      (routed !== undefined && canonical(packet.ip.src) !== routed);
-    const series = packetSeries(packet, values);
     const output = createFormatter(
       PACKET_OUTPUT_KINDS[plan.format],
       host,
@@ -482,18 +531,7 @@ export const sendCommand = defineCommand({
     let outcome: SendOutcome;
     try {
       if (plan.dryRun || net === undefined || socket === undefined) {
-        let bytes = 0;
-        for (let made = 0; made < plan.count;) {
-          const datagrams = series.take(
-            Math.min(SEND_BATCH, plan.count - made),
-          );
-          for (const datagram of datagrams) bytes += datagram.length;
-          print(datagrams);
-          for (const datagram of capture === undefined ? [] : datagrams) {
-            await capture?.record(datagram, "built");
-          }
-          made += datagrams.length;
-        }
+        const bytes = await dryRun(series, plan.count, print, capture);
         output.end(summary(plan.count, bytes, 0, "dry-run"));
         return 0;
       }
