@@ -8,8 +8,8 @@
 import { random32, randomEphemeralPort } from "../src/engine/random.ts";
 import {
   NoAddressError,
-  type ResolvedAddress,
   resolveAddresses,
+  type ResolvedAddress,
 } from "../src/engine/resolve.ts";
 import { addressBytes, formatAddress } from "../src/wire/address.ts";
 import { parseFlags, TCP_FLAGS } from "../src/wire/flags.ts";

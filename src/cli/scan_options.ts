@@ -114,7 +114,7 @@ export const SCAN_OPTIONS = defineOptions({
     help: `${
       SCAN_TYPES.join(" | ")
     } (default syn): the probe's flags and how replies are read, as nmap's ${
-      SCAN_TYPE_SPECS.map((spec) => spec.nmapOption).join(" ")
+      SCAN_TYPES.map((scan) => SCAN_TYPE_SPECS[scan].nmapOption).join(" ")
     }`,
     group: "Probes",
   },

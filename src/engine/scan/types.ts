@@ -14,10 +14,11 @@ import { TCP_FLAGS } from "../../wire/flags.ts";
 import type { Reply } from "../reply_match.ts";
 import { icmpErrorVerdict, type PortState, type PortVerdict } from "./state.ts";
 
+/** The scan types, as `--scan` names them: one entry each in {@linkcode SCAN_TYPE_SPECS}. */
+export type ScanType = "syn" | "fin" | "null" | "xmas" | "ack" | "window";
+
 /** One scan type: everything the scanner, its help and its reading of replies need. */
-export interface ScanTypeSpec<Name extends string = string> {
-  /** The `--scan` word. */
-  name: Name;
+export interface ScanTypeSpec {
   /** nmap's option for the same scan (`-sS`). */
   nmapOption: string;
   /** nmap's name for it (`SYN scan`). */
@@ -35,38 +36,48 @@ export interface ScanTypeSpec<Name extends string = string> {
   noResponse: PortState;
 }
 
-const { syn, ack, rst } = TCP_FLAGS;
-
 /** A RST means closed: how FIN, NULL and Xmas scans read replies. */
 function closedOnReset(flags: number): PortVerdict | undefined {
-  return (flags & rst) !== 0 ? { state: "closed", reason: "reset" } : undefined;
+  return (flags & TCP_FLAGS.rst) !== 0
+    ? { state: "closed", reason: "reset" }
+    : undefined;
 }
 
 /**
- * Every scan type, in the order help lists them. nmap 7.9x's
+ * Every scan type, in the order help lists them: nmap 7.9x's
  * `get_pcap_result`, checked against `nmap --reason` on Linux.
+ *
+ * @example
+ * ```ts
+ * import { SCAN_TYPE_SPECS } from "../../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(SCAN_TYPE_SPECS.window.nmapOption, "-sW");
+ * assert.deepEqual(SCAN_TYPE_SPECS.window.tcp(0x04, 512), { state: "open", reason: "reset" });
+ * ```
  */
-export const SCAN_TYPE_SPECS = Object.freeze(
-  [
-    {
-      name: "syn",
+export const SCAN_TYPE_SPECS: Readonly<Record<ScanType, ScanTypeSpec>> = Object
+  .freeze({
+    syn: {
       nmapOption: "-sS",
       nmapName: "SYN scan",
-      flags: syn,
+      flags: TCP_FLAGS.syn,
       // SYN+ACK before RST; a bare SYN (a split handshake) is open too.
-      tcp: (flags) =>
-        (flags & (syn | ack)) === (syn | ack)
-          ? { state: "open", reason: "syn-ack" }
-          : (flags & rst) !== 0
-          ? { state: "closed", reason: "reset" }
-          : (flags & syn) !== 0
-          ? { state: "open", reason: "split-handshake-syn" }
-          : undefined,
+      tcp: (flags) => {
+        const { syn, ack, rst } = TCP_FLAGS;
+        if ((flags & (syn | ack)) === (syn | ack)) {
+          return { state: "open", reason: "syn-ack" };
+        }
+        if ((flags & rst) !== 0) return { state: "closed", reason: "reset" };
+        if ((flags & syn) !== 0) {
+          return { state: "open", reason: "split-handshake-syn" };
+        }
+        return undefined;
+      },
       icmp: icmpErrorVerdict,
       noResponse: "filtered",
     },
-    {
-      name: "fin",
+    fin: {
       nmapOption: "-sF",
       nmapName: "FIN scan",
       flags: TCP_FLAGS.fin,
@@ -74,8 +85,7 @@ export const SCAN_TYPE_SPECS = Object.freeze(
       icmp: icmpErrorVerdict,
       noResponse: "open|filtered",
     },
-    {
-      name: "null",
+    null: {
       nmapOption: "-sN",
       nmapName: "NULL scan",
       flags: 0,
@@ -83,8 +93,7 @@ export const SCAN_TYPE_SPECS = Object.freeze(
       icmp: icmpErrorVerdict,
       noResponse: "open|filtered",
     },
-    {
-      name: "xmas",
+    xmas: {
       nmapOption: "-sX",
       nmapName: "Xmas scan",
       flags: TCP_FLAGS.fin | TCP_FLAGS.psh | TCP_FLAGS.urg,
@@ -92,40 +101,34 @@ export const SCAN_TYPE_SPECS = Object.freeze(
       icmp: icmpErrorVerdict,
       noResponse: "open|filtered",
     },
-    {
-      name: "ack",
+    ack: {
       nmapOption: "-sA",
       nmapName: "ACK scan",
-      flags: ack,
+      flags: TCP_FLAGS.ack,
       tcp: (flags) =>
-        (flags & rst) !== 0
+        (flags & TCP_FLAGS.rst) !== 0
           ? { state: "unfiltered", reason: "reset" }
           : undefined,
       icmp: icmpErrorVerdict,
       noResponse: "filtered",
     },
-    {
-      name: "window",
+    window: {
       nmapOption: "-sW",
       nmapName: "Window scan",
       // The ACK scan's probe; the RST's window tells open from closed.
-      flags: ack,
+      flags: TCP_FLAGS.ack,
       tcp: (flags, window) =>
-        (flags & rst) !== 0
+        (flags & TCP_FLAGS.rst) !== 0
           ? { state: window > 0 ? "open" : "closed", reason: "reset" }
           : undefined,
       icmp: icmpErrorVerdict,
       noResponse: "filtered",
     },
-  ] as const satisfies readonly ScanTypeSpec[],
-);
+  });
 
-/** One of {@linkcode SCAN_TYPES}. */
-export type ScanType = typeof SCAN_TYPE_SPECS[number]["name"];
-
-/** The scan types, as `--scan` names them. */
+/** The scan types, as `--scan` names them, in the registry's order. */
 export const SCAN_TYPES: readonly ScanType[] = Object.freeze(
-  SCAN_TYPE_SPECS.map((spec) => spec.name),
+  Object.keys(SCAN_TYPE_SPECS) as ScanType[],
 );
 
 /**
@@ -143,8 +146,8 @@ export const SCAN_TYPES: readonly ScanType[] = Object.freeze(
  * assert.equal(scanTypeSpec("xmas").noResponse, "open|filtered");
  * ```
  */
-export function scanTypeSpec(scan: ScanType): ScanTypeSpec<ScanType> {
-  return SCAN_TYPE_SPECS.find((spec) => spec.name === scan)!;
+export function scanTypeSpec(scan: ScanType): ScanTypeSpec {
+  return SCAN_TYPE_SPECS[scan];
 }
 
 /**
@@ -163,7 +166,7 @@ export function scanTypeSpec(scan: ScanType): ScanTypeSpec<ScanType> {
 export const SCAN_TYPE_FLAGS: Readonly<Record<ScanType, number>> = Object
   .freeze(
     Object.fromEntries(
-      SCAN_TYPE_SPECS.map((spec) => [spec.name, spec.flags]),
+      SCAN_TYPES.map((scan) => [scan, SCAN_TYPE_SPECS[scan].flags]),
     ) as Record<ScanType, number>,
   );
 
