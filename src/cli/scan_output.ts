@@ -15,7 +15,7 @@ import type {
   ScanResult,
 } from "../engine/scan/result.ts";
 import { PORT_STATES, type PortState } from "../engine/scan/state.ts";
-import type { TargetSpace } from "../engine/targets.ts";
+import type { TargetSpace } from "../engine/target_space.ts";
 import { plural } from "./errors.ts";
 import type { CliHost } from "./host.ts";
 import type { JsonValue, OutputKind, OutputView } from "./output.ts";

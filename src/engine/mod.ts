@@ -9,6 +9,7 @@
 
 export * from "./reply_match.ts";
 export * from "./targets.ts";
+export * from "./target_space.ts";
 export * from "./permutation.ts";
 export * from "./scan/mod.ts";
 export * from "./resolve.ts";

@@ -19,8 +19,8 @@ import {
   type AddressRange,
   type PortRange,
   subtractAddressRanges,
-  TargetSpace,
 } from "../targets.ts";
+import { TargetSpace } from "../target_space.ts";
 
 /** What a scan visits, and in which order. */
 export interface ScanPlan {
