@@ -211,7 +211,10 @@ export function openScan(
     templates.set(family, new ProbeTemplate(family, src, sport, flags));
   }
   const receivers = new Map<AddressFamily, NetReceiver>();
+  let closed = false;
   const close = () => {
+    if (closed) return;
+    closed = true;
     for (const receiver of receivers.values()) receiver.close();
   };
   try {
