@@ -1,8 +1,22 @@
 /**
- * The engines' portable halves: reply matching, target spaces and their
- * permutation, and scan states; and the network interface
- * ({@linkcode Net}) through which an engine's OS half takes its sockets
- * (`createFfiNet()` in `ffi/mod.ts` is the real one).
+ * The engines: library modules with plain typed options that report what
+ * happens through callbacks, and take the network through one small
+ * interface ({@linkcode Net}; `createFfiNet()` in `ffi/mod.ts` is the real
+ * one, tests use fakes), so all of this runs without root.
+ *
+ * - Conversations (`conversation.ts`): {@linkcode Conversation} sends probes
+ *   made from one packet and matches their replies; {@linkcode runProbes}
+ *   is hping3's loop on it, {@linkcode rttStatistics} its summary.
+ * - Traces (`trace.ts`): {@linkcode runTrace}, TCP traceroute on a
+ *   conversation.
+ * - Scans (`scan/`): {@linkcode planScan} (targets, ports, the seeded order,
+ *   shards), {@linkcode openScan} and its session's `run` (paced probes,
+ *   SYN cookies, retries, nmap's verdicts), the scan-type registry
+ *   {@linkcode SCAN_TYPE_SPECS}.
+ * - Sending (`send.ts`): {@linkcode PacketSeries} and {@linkcode sendPackets}.
+ * - What they share: reply matching ({@linkcode ReplyMatcher}), target
+ *   spaces and their permutation, and the one target resolver
+ *   ({@linkcode resolveAddresses}).
  *
  * @module
  */

@@ -1,14 +1,15 @@
 /**
- * `tcpcraft probe TARGET [OPTIONS]`: hping3's default mode. Sends
- * `--count` TCP probes at `--interval`, prints one line per reply as it
- * arrives and `no reply` for each probe that timed out, then a summary
- * like ping's: sent, received, loss, and the round-trip time's min, avg,
- * max and 50th, 90th and 99th percentiles.
+ * `tcpcraft probe TARGET [OPTIONS]`: hping3's default mode, the
+ * conversation engine (`runProbes` in `src/engine/conversation.ts`) run from
+ * the command line. Sends `--count` TCP probes at `--interval`, prints one
+ * line per reply as it arrives and `no reply` for each probe that timed
+ * out, then a summary like ping's: sent, received, loss, and the round-trip
+ * time's min, avg, max and 50th, 90th and 99th percentiles.
  *
  * Decisions (the help says them too):
  * - Replies are read by a receiver (a raw TCP socket and a raw ICMP or
- *   ICMPv6 socket, `CliNet.openReceiver`) and matched to their probes by
- *   `ReplyMatcher` (the conversation engine, `src/engine/conversation.ts`): addresses, ports and the
+ *   ICMPv6 socket, the network's `openReceiver`) and matched to their
+ *   probes by `ReplyMatcher`: addresses, ports and the
  *   acknowledgment number; ICMP errors by the header they quote. Anything
  *   else is ignored. A reply after the probe's `--timeout` is ignored too
  *   (the probe was already reported lost).

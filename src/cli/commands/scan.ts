@@ -26,9 +26,10 @@
  *   sequence rewritten in place and the checksum adjusted incrementally.
  * - Replies are matched by `ReplyMatcher` (addresses, ports and the
  *   acknowledgment the probe's sequence number calls for; ICMP errors by
- *   the header they quote) and read as nmap reads them (the scan-type registry, `types.ts`).
- *   A probe unanswered after `--timeout` is sent again, `--retries` times
- *   (default 1); then the port gets its scan type's no-response state.
+ *   the header they quote) and read as nmap reads them (the scan-type
+ *   registry, `src/engine/scan/types.ts`). A probe unanswered after
+ *   `--timeout` is sent again, `--retries` times (default 1); then the port
+ *   gets its scan type's no-response state.
  * - Pacing: a token bucket at `--rate` probes per second (default 100,
  *   masscan's), retries included; probes due together to one destination go
  *   in one `sendMany` call.
