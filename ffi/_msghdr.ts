@@ -23,6 +23,14 @@ const CONTROL_BYTES = 512;
  *
  * @param buffer The buffer.
  * @returns Its address.
+ *
+ * @example
+ * ```ts
+ * import { pointerOf } from "./_msghdr.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(pointerOf(new Uint8Array(8)) > 0n);
+ * ```
  */
 export function pointerOf(buffer: Uint8Array<ArrayBuffer>): bigint {
   return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buffer)));
@@ -35,6 +43,18 @@ export function pointerOf(buffer: Uint8Array<ArrayBuffer>): bigint {
  * @param at The field's offset.
  * @param size Its width.
  * @param value The value.
+ *
+ * @example
+ * ```ts
+ * import { getSized, setSized } from "./_msghdr.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const view = new DataView(new ArrayBuffer(12));
+ * setSized(view, 0, 8, 1500);
+ * setSized(view, 8, 4, 7);
+ * assert.equal(getSized(view, 0, 8), 1500);
+ * assert.equal(getSized(view, 8, 4), 7);
+ * ```
  */
 export function setSized(
   view: DataView,
@@ -53,6 +73,14 @@ export function setSized(
  * @param at The field's offset.
  * @param size Its width.
  * @returns The value.
+ *
+ * @example
+ * ```ts
+ * import { getSized } from "./_msghdr.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(getSized(new DataView(new Uint8Array([5, 0, 0, 0]).buffer), 0, 4), 5);
+ * ```
  */
 export function getSized(view: DataView, at: number, size: 4 | 8): number {
   return size === 8
@@ -80,6 +108,18 @@ export interface ControlData {
  * The buffers of `recvmsg` for one socket, set up once: the data (with
  * `dataOffset` bytes free in front, where an IPv6 header is rebuilt), the
  * sender's address, the control messages, one `iovec` and the `msghdr`.
+ *
+ * @example Before any `recvmsg`, there is nothing to read
+ * ```ts
+ * import { ReceiveBuffers } from "./_msghdr.ts";
+ * import { LINUX } from "./_constants.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const buffers = new ReceiveBuffers(LINUX, 40);
+ * buffers.reset();
+ * assert.equal(buffers.flags, 0);
+ * assert.deepEqual(buffers.readControl(), {});
+ * ```
  */
 export class ReceiveBuffers {
   /** Where the datagram lands, `dataOffset` bytes in. */
@@ -217,6 +257,18 @@ function readIpv6Control(
  * The vector of `sendmmsg` for one socket: an `mmsghdr` and an `iovec` per
  * packet, all pointing into one buffer of packets and at one destination,
  * kept and grown between calls.
+ *
+ * @example
+ * ```ts
+ * import { SendVector } from "./_msghdr.ts";
+ * import { LINUX } from "./_constants.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const vector = new SendVector(LINUX).fill(
+ *   new Uint8Array(80), new Uint32Array([40, 40]), 2, new Uint8Array(128), 16,
+ * );
+ * assert.ok(vector.length >= 2 * (LINUX.layout.mmsghdr + LINUX.layout.iovec));
+ * ```
  */
 export class SendVector {
   readonly #k: OsConstants;

@@ -92,7 +92,25 @@ export interface SocketMode {
   protocol: number;
 }
 
-/** The packet work of one raw socket; see the module documentation. */
+/**
+ * The packet work of one raw socket; see the module documentation.
+ *
+ * @example A model encoded for a header-included IPv4 socket
+ * ```ts
+ * import { OutgoingPackets } from "./_packets.ts";
+ * import { LINUX } from "./_constants.ts";
+ * import { decodePacket, makeTcpPacket } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const packets = new OutgoingPackets({ family: 4, headerIncluded: true, protocol: 6 }, LINUX);
+ * const dest = packets.destination("192.0.2.1");
+ * const model = makeTcpPacket({ src: "192.0.2.42", dst: "192.0.2.1", dstPort: 443 });
+ * const length = packets.lengthOf(model, dest);
+ * const buffer = new Uint8Array(length);
+ * packets.encode(model, dest, buffer, 0, length);
+ * assert.equal(decodePacket(buffer).tcp.dstPort, 443);
+ * ```
+ */
 export class OutgoingPackets {
   readonly #mode: SocketMode;
   readonly #k: OsConstants;

@@ -77,6 +77,24 @@ export function epochNow(): number {
  * @param socket The socket's family and protocol.
  * @param k The OS's constants and layouts.
  * @returns The packet.
+ *
+ * @example An IPv4 datagram as a raw TCP socket hands it over
+ * ```ts
+ * import { receivedPacket } from "./_received.ts";
+ * import { ReceiveBuffers } from "./_msghdr.ts";
+ * import { LINUX } from "./_constants.ts";
+ * import { encodePacket, makeTcpPacket } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const datagram = encodePacket(makeTcpPacket({ src: "192.0.2.1", dst: "192.0.2.42" }));
+ * const buffers = new ReceiveBuffers(LINUX, 0);
+ * buffers.reset();
+ * buffers.data.set(datagram);
+ * const packet = receivedPacket(buffers, datagram.length, { family: 4, protocol: 6 }, LINUX);
+ * assert.equal(packet.source, "192.0.2.1");
+ * assert.equal(packet.destination, "192.0.2.42");
+ * assert.equal(packet.packet?.tcp.dstPort, 80);
+ * ```
  */
 export function receivedPacket(
   buffers: ReceiveBuffers,
