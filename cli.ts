@@ -7,10 +7,11 @@
 
 import denoConfig from "./deno.json" with { type: "json" };
 import { createDenoHost } from "./ffi/deno_host.ts";
+import { createFfiNet } from "./ffi/net.ts";
 import { runCli } from "./src/cli/main.ts";
 
 /**
- * Run the CLI with the Deno host.
+ * Run the CLI with the Deno host and the ffi layer's network.
  *
  * @param args The arguments after the program name.
  * @returns The exit code.
@@ -24,7 +25,8 @@ import { runCli } from "./src/cli/main.ts";
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  return await runCli(args, createDenoHost(), { version: denoConfig.version });
+  const host = createDenoHost({ net: createFfiNet() });
+  return await runCli(args, host, { version: denoConfig.version });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,6 +1,8 @@
 /**
- * The Deno implementation of the CLI's host (`src/cli/host.ts`): standard
- * streams, files, clock and environment through `Deno.*`.
+ * The Deno implementation of the host (`src/host/host.ts`) the CLI runs
+ * with: standard streams, files, clock, environment and signals through
+ * `Deno.*`, and the network of `ffi/net.ts`. Not part of `ffi/mod.ts`:
+ * `cli.ts` composes it with the CLI.
  *
  * Permissions: reading a file needs `--allow-read`, writing one (`--pcap`)
  * `--allow-write`; environment variables
@@ -10,11 +12,9 @@
  * @module
  */
 
-import type { CliFiles, CliHost, CliNet } from "../src/cli/host.ts";
-import { epochNow, RawSocket } from "./raw_socket.ts";
-import { Receiver } from "./receiver.ts";
-import { resolveHost } from "./resolve.ts";
-import { routeSource } from "./route.ts";
+import type { Host, HostFiles } from "../src/host/host.ts";
+import type { Net } from "../src/host/net.ts";
+import { createFfiNet } from "./net.ts";
 
 const encoder = new TextEncoder();
 
@@ -37,7 +37,7 @@ function writeAll(
   }
 }
 
-/** A file error in a few words, without the path, as `CliHost.readFile` promises. */
+/** A file error in a few words, without the path, as `Host.readFile` promises. */
 function describeFileError(error: unknown, access = "read"): string {
   if (error instanceof Deno.errors.NotFound) return "no such file or directory";
   if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
@@ -59,38 +59,8 @@ function isTerminal(stream: { isTerminal(): boolean }): boolean {
   }
 }
 
-/**
- * Raw sockets and name resolution through the ffi layer. Nothing is loaded
- * until a member is called; errors are the ffi layer's typed errors, whose
- * messages say what to do (`--allow-ffi`, root or `cap_net_raw`).
- */
-const denoNet: CliNet = {
-  openRawSocket(options) {
-    return RawSocket.open(options);
-  },
-  routeSource(dst) {
-    return routeSource(dst);
-  },
-  resolveHost(name, options) {
-    return resolveHost(name, options);
-  },
-  wallClock() {
-    return epochNow();
-  },
-  openReceiver(family, options = {}) {
-    const receiver = Receiver.open({ family, ...options });
-    return {
-      send: (packet, destination) => receiver.tcp.send(packet, destination),
-      sendMany: (packets, destination) =>
-        receiver.tcp.sendMany(packets, destination),
-      poll: (timeoutMs) => receiver.poll(timeoutMs),
-      close: () => receiver.close(),
-    };
-  },
-};
-
 /** Streaming reads and writes through `Deno.open`. */
-const denoFiles: CliFiles = {
+const denoFiles: HostFiles = {
   async openRead(path) {
     try {
       const info = await Deno.stat(path);
@@ -134,9 +104,16 @@ const denoFiles: CliFiles = {
   },
 };
 
+/** Options for {@linkcode createDenoHost}. */
+export interface DenoHostOptions {
+  /** The network access (default: the ffi layer's, {@linkcode createFfiNet}). */
+  net?: Net;
+}
+
 /**
  * Create the host the CLI runs with under Deno.
  *
+ * @param options The network access to give it.
  * @returns The host.
  *
  * @example
@@ -149,7 +126,7 @@ const denoFiles: CliFiles = {
  * assert.ok(host.now() >= 0);
  * ```
  */
-export function createDenoHost(): CliHost {
+export function createDenoHost(options: DenoHostOptions = {}): Host {
   return {
     stdout(text) {
       writeAll(Deno.stdout, text);
@@ -201,7 +178,7 @@ export function createDenoHost(): CliHost {
       return state === "granted" ? Deno.env.get(name) : undefined;
     },
     os: Deno.build.os,
-    net: denoNet,
+    net: options.net ?? createFfiNet(),
     files: denoFiles,
     onInterrupt(handler) {
       try {

@@ -20,6 +20,8 @@
  * - {@linkcode resolveHost}: host names as the system resolves them,
  *   `/etc/hosts` included.
  * - {@linkcode sendTcp}: one call to send one packet.
+ * - {@linkcode createFfiNet}: all of the above as the network interface the
+ *   portable engines take (`Net` in `src/host/net.ts`).
  *
  * @example Errors tell the user what to do
  * ```ts
@@ -73,6 +75,7 @@ export {
   type ReceiverOptions,
   type ReceiverPollOptions,
 } from "./receiver.ts";
+export { createFfiNet } from "./net.ts";
 export { routeSource } from "./route.ts";
 export { resolveHost, type ResolveHostOptions } from "./resolve.ts";
 export { sendTcp, type SendTcpInit, type SendTcpResult } from "./send_tcp.ts";

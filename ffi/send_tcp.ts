@@ -6,6 +6,11 @@
  */
 
 import { random32, randomEphemeralPort } from "../src/engine/random.ts";
+import {
+  NoAddressError,
+  resolveAddresses,
+  type ResolvedAddress,
+} from "../src/engine/resolve.ts";
 import { addressBytes, formatAddress } from "../src/wire/address.ts";
 import { parseFlags, TCP_FLAGS } from "../src/wire/flags.ts";
 import {
@@ -127,14 +132,21 @@ const IP_FIELDS = [
  * ```
  */
 export async function sendTcp(init: SendTcpInit): Promise<SendTcpResult> {
-  const resolveOptions = init.family === undefined
-    ? {}
-    : { family: init.family };
-  const [destination] = await resolveHost(init.dst, resolveOptions);
-  if (destination === undefined) {
-    throw new RangeError(`Cannot send packet to ${init.dst}: no address`);
+  let resolved: ResolvedAddress;
+  try {
+    const found = await resolveAddresses(
+      init.dst,
+      resolveHost,
+      init.family === undefined ? {} : { family: init.family },
+    );
+    resolved = found[0]!;
+  } catch (error) {
+    if (error instanceof NoAddressError) {
+      throw new RangeError(`Cannot send packet to ${init.dst}: no address`);
+    }
+    throw error;
   }
-  const family = addressBytes(destination).length === 4 ? 4 : 6;
+  const { address: destination, family } = resolved;
   const routed = routeSource(destination);
   const src = init.src === undefined
     ? routed

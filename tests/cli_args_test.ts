@@ -16,7 +16,7 @@ import {
   parseDuration,
   parseInteger,
 } from "../src/cli/numbers.ts";
-import { parseAddressValue } from "../src/cli/packet_options.ts";
+import { parseAddressValue } from "../src/cli/target.ts";
 
 const TABLE = defineOptions({
   dport: {

@@ -6,11 +6,10 @@ import { createMemoryHost } from "../src/cli/host.ts";
 import {
   PACKET_OPTIONS,
   packetFromOptions,
-  parseTarget,
   parseTcpOptionSpec,
-  targetAddress,
   withPacketOptions,
 } from "../src/cli/packet_options.ts";
+import { parseTarget, targetAddress } from "../src/cli/target.ts";
 
 const PYTHON = "/usr/bin/python3";
 

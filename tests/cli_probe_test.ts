@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { readCaptureBytes, TCP_FLAGS } from "../mod.ts";
 import { runCli } from "../src/cli/main.ts";
-import { probeSourcePort, rttStatistics } from "../src/cli/commands/probe.ts";
+import { probeSourcePort, rttStatistics } from "../src/engine/conversation.ts";
 import {
   answerIcmp,
   answerSyn,

@@ -26,7 +26,7 @@ import type {
 } from "../src/cli/host.ts";
 import { createMemoryHost } from "../src/cli/host.ts";
 import { runCli } from "../src/cli/main.ts";
-import { SEND_BATCH } from "../src/cli/commands/send.ts";
+import { SEND_BATCH } from "../src/engine/send.ts";
 import {
   agentMain,
   commandExists,

@@ -237,55 +237,128 @@ export function parseArgs<T extends OptionTable>(
   args: readonly string[],
   table: T,
 ): ParsedArgs<T> {
-  const index = buildIndex(table);
-  const values: Record<string, unknown> = {};
-  const given = new Map<string, string>();
-  const positionals: string[] = [];
-  let help = false;
-  let i = 0;
+  const parser = new ArgParser(args, table);
+  parser.parse();
+  return {
+    values: parser.values as OptionValues<T>,
+    positionals: parser.positionals,
+    help: parser.help,
+  };
+}
 
-  const takeValue = (key: string, inline: string | undefined): string => {
+/** One pass over the arguments of {@linkcode parseArgs}. */
+class ArgParser {
+  readonly values: Record<string, unknown> = {};
+  readonly positionals: string[] = [];
+  help = false;
+  readonly #args: readonly string[];
+  readonly #table: OptionTable;
+  readonly #index: TableIndex;
+  readonly #given = new Map<string, string>();
+  #i = 0;
+
+  constructor(args: readonly string[], table: OptionTable) {
+    this.#args = args;
+    this.#table = table;
+    this.#index = buildIndex(table);
+  }
+
+  parse(): void {
+    const args = this.#args;
+    for (; this.#i < args.length; this.#i++) {
+      const arg = args[this.#i]!;
+      if (arg === "--") {
+        this.positionals.push(...args.slice(this.#i + 1));
+        break;
+      }
+      if (arg === "-" || !arg.startsWith("-")) {
+        this.positionals.push(arg);
+      } else if (arg.startsWith("--")) {
+        this.#long(arg);
+      } else {
+        this.#shorts(arg);
+      }
+    }
+  }
+
+  /** `--name`, `--name=value` or `--name value`. */
+  #long(arg: string): void {
+    const eq = arg.indexOf("=");
+    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    const inline = eq < 0 ? undefined : arg.slice(eq + 1);
+    if (name === "help") {
+      if (inline !== undefined) {
+        throw new UsageError("--help: takes no value");
+      }
+      this.help = true;
+      return;
+    }
+    const key = this.#index.long.get(name);
+    if (key === undefined) {
+      throw new UsageError(
+        `unknown option ${quoteOption(`--${name}`)}${
+          didYouMean(name, [...this.#index.long.keys(), "help"], "--")
+        }`,
+      );
+    }
+    const spec = this.#table[key]!;
+    if (spec.kind === "boolean") {
+      if (inline !== undefined) {
+        throw new UsageError(`--${longName(key, spec)}: takes no value`);
+      }
+      this.#store(key, "");
+    } else {
+      this.#store(key, this.#takeValue(key, inline));
+    }
+  }
+
+  /** A cluster of short options: -46, -p80, -o nop, -vp 80. */
+  #shorts(arg: string): void {
+    for (let j = 1; j < arg.length; j++) {
+      const letter = arg[j]!;
+      const key = this.#index.short.get(letter);
+      if (key === undefined) {
+        if (letter === "h") {
+          this.help = true;
+          continue;
+        }
+        const suggestion = this.#index.long.has(arg.slice(1))
+          ? ` (did you mean --${arg.slice(1)}?)`
+          : "";
+        throw new UsageError(
+          `unknown option ${quoteOption(`-${letter}`)}${suggestion}`,
+        );
+      }
+      const spec = this.#table[key]!;
+      if (spec.kind === "boolean") {
+        this.#store(key, "");
+        continue;
+      }
+      const rest = arg.slice(j + 1);
+      this.#store(key, this.#takeValue(key, rest === "" ? undefined : rest));
+      break;
+    }
+  }
+
+  #takeValue(key: string, inline: string | undefined): string {
     if (inline !== undefined) return inline;
-    if (i + 1 >= args.length) {
-      const spec = table[key]!;
+    if (this.#i + 1 >= this.#args.length) {
+      const spec = this.#table[key]!;
       throw new UsageError(
         `--${longName(key, spec)}: missing value (${
           spec.valueName ?? "VALUE"
         })`,
       );
     }
-    i++;
-    return args[i]!;
-  };
+    this.#i++;
+    return this.#args[this.#i]!;
+  }
 
-  const store = (key: string, text: string) => {
-    const spec = table[key]!;
+  #store(key: string, text: string): void {
+    const spec = this.#table[key]!;
     const flag = `--${longName(key, spec)}`;
     try {
-      switch (spec.kind) {
-        case "boolean":
-          values[key] = true;
-          return;
-        case "number":
-          values[key] = parseInteger(text, spec);
-          break;
-        case "string":
-          if (spec.choices !== undefined && !spec.choices.includes(text)) {
-            throw new UsageError(
-              `${flag}: ${quote(text)} is not one of ${
-                spec.choices.join(", ")
-              }${didYouMean(text, spec.choices, "")}`,
-            );
-          }
-          values[key] = spec.parse === undefined ? text : spec.parse(text);
-          break;
-        case "repeatable": {
-          const list = (values[key] ?? []) as unknown[];
-          list.push(spec.parse === undefined ? text : spec.parse(text));
-          values[key] = list;
-          return;
-        }
-      }
+      if (!this.#convert(key, spec, text, flag)) return;
     } catch (error) {
       if (error instanceof UsageError) throw error;
       if (isInputError(error)) {
@@ -293,7 +366,7 @@ export function parseArgs<T extends OptionTable>(
       }
       throw error;
     }
-    const before = given.get(key);
+    const before = this.#given.get(key);
     if (before !== undefined) {
       throw new UsageError(
         `${flag}: given twice (${quote(before)} and ${
@@ -301,76 +374,45 @@ export function parseArgs<T extends OptionTable>(
         }); give it once`,
       );
     }
-    given.set(key, text);
-  };
+    this.#given.set(key, text);
+  }
 
-  for (; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "--") {
-      positionals.push(...args.slice(i + 1));
-      break;
-    }
-    if (arg === "-" || !arg.startsWith("-")) {
-      positionals.push(arg);
-      continue;
-    }
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-      const inline = eq < 0 ? undefined : arg.slice(eq + 1);
-      if (name === "help") {
-        if (inline !== undefined) {
-          throw new UsageError("--help: takes no value");
+  /**
+   * Store the value of one option; returns whether giving it twice is an
+   * error (not for booleans and repeatables).
+   */
+  #convert(
+    key: string,
+    spec: OptionSpec,
+    text: string,
+    flag: string,
+  ): boolean {
+    const values = this.values;
+    switch (spec.kind) {
+      case "boolean":
+        values[key] = true;
+        return false;
+      case "number":
+        values[key] = parseInteger(text, spec);
+        return true;
+      case "string":
+        if (spec.choices !== undefined && !spec.choices.includes(text)) {
+          throw new UsageError(
+            `${flag}: ${quote(text)} is not one of ${spec.choices.join(", ")}${
+              didYouMean(text, spec.choices, "")
+            }`,
+          );
         }
-        help = true;
-        continue;
+        values[key] = spec.parse === undefined ? text : spec.parse(text);
+        return true;
+      case "repeatable": {
+        const list = (values[key] ?? []) as unknown[];
+        list.push(spec.parse === undefined ? text : spec.parse(text));
+        values[key] = list;
+        return false;
       }
-      const key = index.long.get(name);
-      if (key === undefined) {
-        throw new UsageError(
-          `unknown option ${quoteOption(`--${name}`)}${
-            didYouMean(name, [...index.long.keys(), "help"], "--")
-          }`,
-        );
-      }
-      const spec = table[key]!;
-      if (spec.kind === "boolean") {
-        if (inline !== undefined) {
-          throw new UsageError(`--${longName(key, spec)}: takes no value`);
-        }
-        store(key, "");
-      } else {
-        store(key, takeValue(key, inline));
-      }
-      continue;
-    }
-    // A cluster of short options: -46, -p80, -o nop, -vp 80.
-    for (let j = 1; j < arg.length; j++) {
-      const letter = arg[j]!;
-      const key = index.short.get(letter);
-      if (key === undefined) {
-        if (letter === "h") {
-          help = true;
-          continue;
-        }
-        const suggestion = index.long.has(arg.slice(1))
-          ? ` (did you mean --${arg.slice(1)}?)`
-          : "";
-        throw new UsageError(
-          `unknown option ${quoteOption(`-${letter}`)}${suggestion}`,
-        );
-      }
-      const spec = table[key]!;
-      if (spec.kind === "boolean") {
-        store(key, "");
-        continue;
-      }
-      const rest = arg.slice(j + 1);
-      store(key, takeValue(key, rest === "" ? undefined : rest));
-      break;
     }
   }
-  return { values: values as OptionValues<T>, positionals, help };
 }
 
 function quoteOption(text: string): string {

@@ -5,9 +5,13 @@
  * checks the positional arguments and calls `run` with typed values.
  *
  * Adding a command:
- * 1. write `src/cli/<name>.ts` exporting `<name>Command = defineCommand({…})`,
- *    with its option table (spread `PACKET_OPTIONS` from
- *    `packet_options.ts` to take the packet options);
+ * 1. write `src/cli/commands/<name>.ts` exporting
+ *    `<name>Command = defineCommand({…})`, with its option table (spread
+ *    `PACKET_OPTIONS` from `packet_options.ts` to take the packet options);
+ *    its `run` parses the options, calls one engine (`src/engine/`) and
+ *    writes what the engine reports through an output formatter
+ *    (`output.ts`); it imports no other command (what two commands share
+ *    lives in a module of `src/cli/`);
  * 2. add it to `COMMANDS` in `src/cli/main.ts`.
  *
  * @module

@@ -35,8 +35,10 @@ import {
 } from "../wire/packet.ts";
 import { defineOptions } from "./args.ts";
 import { escapeControls } from "./errors.ts";
+import type { JsonValue, OutputKind, OutputView } from "./output.ts";
 import { optionLength, tcpdumpOption } from "./tcpdump_option.ts";
 
+export type { JsonValue } from "./output.ts";
 export { tcpdumpOption } from "./tcpdump_option.ts";
 
 /** The output formats. */
@@ -55,6 +57,37 @@ export const FORMAT_OPTIONS = defineOptions({
       "text: one tcpdump-like line | hex: the IP datagram as hex | json: every field (default text)",
     group: "Output",
   },
+});
+
+/**
+ * Which output implementation writes each packet format: `text` and `hex`
+ * their own, `json` one object per packet, per line (`ndjson`).
+ */
+export const PACKET_OUTPUT_KINDS: Readonly<Record<PacketFormat, OutputKind>> =
+  Object.freeze({ text: "text", hex: "hex", json: "ndjson" });
+
+/**
+ * What the commands that print packets print for each: a record is an IP
+ * datagram, shown as {@linkcode formatPacket} shows it in each format.
+ *
+ * @example
+ * ```ts
+ * import { PACKET_OUTPUT_KINDS, PACKET_VIEW } from "./format.ts";
+ * import { createFormatter } from "./output.ts";
+ * import { createMemoryHost } from "./host.ts";
+ * import { parseHex } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const host = createMemoryHost();
+ * const output = createFormatter(PACKET_OUTPUT_KINDS.hex, host, PACKET_VIEW);
+ * output.write([parseHex("45000028")]);
+ * assert.equal(host.out, "45000028\n");
+ * ```
+ */
+export const PACKET_VIEW: OutputView<Uint8Array, unknown> = Object.freeze({
+  text: formatPacketText,
+  bytes: (datagram: Uint8Array) => datagram,
+  json: packetJson,
 });
 
 /**
@@ -253,15 +286,6 @@ export function formatPacketText(bytes: Uint8Array): string {
   }
   return describePacket(packet, { segmentLength });
 }
-
-/** A JSON value. */
-export type JsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | JsonValue[]
-  | { [key: string]: JsonValue };
 
 /**
  * Convert a decoded structure to JSON values: byte arrays become lowercase

@@ -1,7 +1,8 @@
 /**
  * Parsers for the numbers people type on a command line: integers in
  * decimal, `0x`, `0b` and `0o` with a range check, and durations (`1s`,
- * `10ms`, `500us`, `2m`). They throw {@linkcode ValueError} with the reason
+ * `10ms`, `500us`, `2m`), rates, and the intervals and timeouts of the
+ * commands. They throw {@linkcode ValueError} with the reason
  * only; the argument parser puts the flag's name in front.
  *
  * @module
@@ -172,4 +173,80 @@ export function formatDuration(ms: number): string {
   if (ms >= 1000) return `${round(ms / 1000)}s`;
   if (ms >= 1) return `${round(ms)}ms`;
   return `${round(ms * 1000)}us`;
+}
+
+/** The fastest `--rate`, in packets per second (faster: `--flood`). */
+const MAX_RATE = 1_000_000;
+
+/**
+ * Parse a `--rate` value: packets per second, a decimal number above 0 and
+ * at most 1000000.
+ *
+ * @param text The text.
+ * @returns The rate.
+ * @throws {ValueError} When the text is not such a number.
+ *
+ * @example
+ * ```ts
+ * import { parseRate } from "./numbers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseRate("100"), 100);
+ * assert.equal(parseRate("0.5"), 0.5);
+ * assert.throws(() => parseRate("0"), /is not a rate/);
+ * ```
+ */
+export function parseRate(text: string): number {
+  const value = /^[0-9]+(\.[0-9]+)?$/.test(text) ? Number(text) : NaN;
+  if (!(value > 0 && value <= MAX_RATE)) {
+    throw new ValueError(
+      `${
+        quote(text)
+      } is not a rate (packets per second above 0, at most ${MAX_RATE}; faster: --flood)`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Parse an `--interval` value: a duration from 1us to one day (`1s`,
+ * `10ms`, `500us`; a bare number is seconds).
+ *
+ * @param text The text.
+ * @returns The interval in milliseconds.
+ * @throws {ValueError} When the text is not a duration in range.
+ *
+ * @example
+ * ```ts
+ * import { parseInterval } from "./numbers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseInterval("10ms"), 10);
+ * assert.equal(parseInterval("500us"), 0.5);
+ * assert.throws(() => parseInterval("0"), /out of range/);
+ * ```
+ */
+export function parseInterval(text: string): number {
+  return parseDuration(text, { minMs: 0.001 });
+}
+
+/**
+ * Parse the `--timeout` of `probe` and `trace`: a duration from 1ms to one
+ * hour (`1s`, `250ms`; a bare number is seconds).
+ *
+ * @param text The text.
+ * @returns Milliseconds.
+ * @throws {ValueError} When the text is not a duration in range.
+ *
+ * @example
+ * ```ts
+ * import { parseTimeout } from "./numbers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseTimeout("250ms"), 250);
+ * assert.throws(() => parseTimeout("0"), /out of range/);
+ * ```
+ */
+export function parseTimeout(text: string): number {
+  return parseDuration(text, { minMs: 1, maxMs: 3_600_000 });
 }

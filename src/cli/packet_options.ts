@@ -1,8 +1,8 @@
 /**
  * The options that describe one TCP/IP packet on the command line, shared
  * by every command that makes packets (`build`, `send`, `probe`, `scan`):
- * the option table {@linkcode PACKET_OPTIONS}, the TARGET argument
- * ({@linkcode parseTarget}), the `-o` option specs
+ * the option table {@linkcode PACKET_OPTIONS} (the TARGET argument is read
+ * by `target.ts`), the `-o` option specs
  * ({@linkcode parseTcpOptionSpec}) and {@linkcode packetFromOptions}, which
  * turns parsed values into a packet model with every cross-check a single
  * value cannot make (address families, one data source, option space).
@@ -22,12 +22,6 @@
  * @module
  */
 
-import {
-  type AddressFamily,
-  formatAddress,
-  parseAddress,
-} from "../wire/address.ts";
-import { ParseError } from "../wire/errors.ts";
 import { parseFlags } from "../wire/flags.ts";
 import { parseHex } from "../wire/hex.ts";
 import { makeTcpPacket, packetLength, type TcpPacket } from "../wire/packet.ts";
@@ -38,40 +32,12 @@ import {
   type OptionTable,
   type OptionValues,
 } from "./args.ts";
-import { plural, quote, reasonOf, UsageError, ValueError } from "./errors.ts";
+import { plural, quote, UsageError } from "./errors.ts";
 import { parseTcpOptionSpec, TCP_OPTION_SPEC_EXAMPLES } from "./option_spec.ts";
 import type { CliHost } from "./host.ts";
-import { parseInteger } from "./numbers.ts";
+import { type PacketTarget, parseAddressValue } from "./target.ts";
 
 export { parseTcpOptionSpec } from "./option_spec.ts";
-
-/** An address as an option value: its family and canonical text. */
-export interface AddressValue {
-  /** 4 or 6. */
-  family: AddressFamily;
-  /** Canonical text (`2001:db8::1`). */
-  address: string;
-}
-
-/**
- * Parse an IP address given as an option value (no names, no port).
- *
- * @param text The text.
- * @returns The family and canonical text.
- * @throws {ParseError} When the text is not an address.
- *
- * @example
- * ```ts
- * import { parseAddressValue } from "./packet_options.ts";
- * import assert from "node:assert/strict";
- *
- * assert.deepEqual(parseAddressValue("2001:DB8::0:1"), { family: 6, address: "2001:db8::1" });
- * ```
- */
-export function parseAddressValue(text: string): AddressValue {
-  const parsed = parseAddress(text);
-  return { family: parsed.family, address: formatAddress(parsed.bytes) };
-}
 
 /** The longest option area a TCP header can hold (60 - 20 bytes). */
 const MAX_OPTION_BYTES = 40;
@@ -257,228 +223,6 @@ export const PACKET_OPTIONS = defineOptions({
 /** The values of {@linkcode PACKET_OPTIONS} after parsing. */
 export type PacketOptionValues = OptionValues<typeof PACKET_OPTIONS>;
 
-/** A TARGET argument: an address (or host name) and maybe a port. */
-export interface ParsedTarget {
-  /** The address in canonical text, or the host name as given. */
-  host: string;
-  /** 4 or 6 for an address; absent for a host name. */
-  family?: AddressFamily;
-  /** The port after the colon, if one was given. */
-  port?: number;
-  /** The text as given, for messages. */
-  text: string;
-}
-
-/** Options for {@linkcode parseTarget}. */
-export interface ParseTargetOptions {
-  /** Accept host names (for commands that resolve them). Default false. */
-  names?: boolean;
-  /** The argument's name in messages (default `TARGET`). */
-  argName?: string;
-}
-
-const HOST_NAME =
-  /^(?=.*[a-z])[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*\.?$/i;
-
-/**
- * Parse a TARGET: `192.0.2.1`, `192.0.2.1:666`, `2001:db8::1`,
- * `[2001:db8::1]`, `[2001:db8::1]:80`, and, when `names` is set,
- * `example.com` or `example.com:443`.
- *
- * @param text The argument.
- * @param options Whether names are accepted; the argument's name.
- * @returns The host, its family and the port.
- * @throws {UsageError} `TARGET: …` for anything else, and for a host name
- *   when names are not accepted.
- *
- * @example
- * ```ts
- * import { parseTarget } from "./packet_options.ts";
- * import assert from "node:assert/strict";
- *
- * assert.deepEqual(parseTarget("192.0.2.1:666"), {
- *   host: "192.0.2.1", family: 4, port: 666, text: "192.0.2.1:666",
- * });
- * assert.deepEqual(parseTarget("[2001:db8::1]:80"), {
- *   host: "2001:db8::1", family: 6, port: 80, text: "[2001:db8::1]:80",
- * });
- * assert.equal(parseTarget("2001:db8::1").port, undefined);
- * assert.throws(() => parseTarget("example.com"), /is a host name/);
- * ```
- */
-export function parseTarget(
-  text: string,
-  options: ParseTargetOptions = {},
-): ParsedTarget {
-  const argName = options.argName ?? "TARGET";
-  const fail = (reason: string): never => {
-    throw new UsageError(`${argName}: ${reason}`);
-  };
-  if (text === "") {
-    fail(
-      options.names === true
-        ? "empty; give an IPv4 or IPv6 address or a host name"
-        : "empty; give an IPv4 or IPv6 address",
-    );
-  }
-  let host = text;
-  let portText: string | undefined;
-  if (text.startsWith("[")) {
-    const close = text.indexOf("]");
-    if (close < 0) fail(`${quote(text)} has "[" without "]"`);
-    host = text.slice(1, close);
-    const rest = text.slice(close + 1);
-    if (rest !== "") {
-      if (!rest.startsWith(":")) {
-        fail(`${quote(text)}: expected ":PORT" after "]"`);
-      }
-      portText = rest.slice(1);
-    }
-    if (!host.includes(":")) {
-      fail(`${quote(text)}: brackets are for IPv6 addresses`);
-    }
-  } else {
-    const colons = text.split(":").length - 1;
-    if (colons === 1) {
-      const colon = text.indexOf(":");
-      host = text.slice(0, colon);
-      portText = text.slice(colon + 1);
-    }
-  }
-  const target: ParsedTarget = { host, text };
-  if (portText !== undefined) {
-    try {
-      target.port = parseInteger(portText, { max: 0xffff, noun: "a port" });
-    } catch (error) {
-      if (error instanceof ValueError) {
-        fail(`${quote(text)}: ${reasonOf(error)}`);
-      }
-      throw error;
-    }
-  }
-  try {
-    const parsed = parseAddress(host);
-    target.host = formatAddress(parsed.bytes);
-    target.family = parsed.family;
-    return target;
-  } catch (error) {
-    if (!(error instanceof ParseError)) throw error;
-    if (HOST_NAME.test(host) && !/^[0-9.]+$/.test(host)) {
-      if (options.names === true) return target;
-      return fail(
-        `${
-          quote(host)
-        } is a host name; give an IPv4 or IPv6 address (this command resolves no names)`,
-      );
-    }
-    return fail(reasonOf(error));
-  }
-}
-
-/** The family switches of the commands that resolve a TARGET. */
-export interface FamilySwitches {
-  /** `-4`. */
-  ipv4?: boolean;
-  /** `-6`. */
-  ipv6?: boolean;
-}
-
-/**
- * Check `-4`/`-6` against a parsed TARGET: not both, and not the other
- * family than an address given.
- *
- * @param target The parsed TARGET.
- * @param switches `-4` and `-6`.
- * @returns The family asked for, to resolve a host name to; `undefined`
- *   when neither switch is given.
- * @throws {UsageError} When both are given, or the address is of the other
- *   family.
- *
- * @example
- * ```ts
- * import { parseTarget, targetFamily } from "./packet_options.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(targetFamily(parseTarget("example.com", { names: true }), { ipv6: true }), 6);
- * assert.equal(targetFamily(parseTarget("192.0.2.1"), {}), undefined);
- * assert.throws(
- *   () => targetFamily(parseTarget("192.0.2.1"), { ipv6: true }),
- *   /^UsageError: -6: TARGET 192\.0\.2\.1 is an IPv4 address$/,
- * );
- * assert.throws(
- *   () => targetFamily(parseTarget("192.0.2.1"), { ipv4: true, ipv6: true }),
- *   /-4: conflicts with -6; give one/,
- * );
- * ```
- */
-export function targetFamily(
-  target: ParsedTarget,
-  switches: FamilySwitches,
-): AddressFamily | undefined {
-  if (switches.ipv4 === true && switches.ipv6 === true) {
-    throw new UsageError("-4: conflicts with -6; give one");
-  }
-  const wanted = switches.ipv4 === true
-    ? 4
-    : switches.ipv6 === true
-    ? 6
-    : undefined;
-  if (
-    wanted !== undefined && target.family !== undefined &&
-    target.family !== wanted
-  ) {
-    throw new UsageError(
-      `-${wanted}: TARGET ${target.host} is an IPv${target.family} address`,
-    );
-  }
-  return wanted;
-}
-
-/** A destination that is an address, with an optional port. */
-export interface PacketTarget {
-  /** The destination address, canonical text. */
-  address: string;
-  /** Its family. */
-  family: AddressFamily;
-  /** A port from TARGET, if any. */
-  port?: number;
-  /** The TARGET text, for messages. */
-  text: string;
-}
-
-/**
- * Narrow a parsed target to an address (the one a command without name
- * resolution has).
- *
- * @param target A parsed TARGET.
- * @returns The same target, with its family.
- * @throws {UsageError} When the target is a host name.
- *
- * @example
- * ```ts
- * import { parseTarget, targetAddress } from "./packet_options.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(targetAddress(parseTarget("192.0.2.1")).family, 4);
- * ```
- */
-export function targetAddress(target: ParsedTarget): PacketTarget {
-  if (target.family === undefined) {
-    throw new UsageError(
-      `TARGET: ${
-        quote(target.host)
-      } is a host name; give an IPv4 or IPv6 address`,
-    );
-  }
-  const result: PacketTarget = {
-    address: target.host,
-    family: target.family,
-    text: target.text,
-  };
-  if (target.port !== undefined) result.port = target.port;
-  return result;
-}
-
 /** Options for {@linkcode packetFromOptions}. */
 export interface PacketFromOptionsOptions {
   /** Reads `--data-file`. */
@@ -512,7 +256,8 @@ function flag(key: keyof typeof PACKET_OPTIONS): string {
  *
  * @example
  * ```ts
- * import { packetFromOptions, PACKET_OPTIONS, parseTarget, targetAddress } from "./packet_options.ts";
+ * import { packetFromOptions, PACKET_OPTIONS } from "./packet_options.ts";
+ * import { parseTarget, targetAddress } from "./target.ts";
  * import { parseArgs } from "./args.ts";
  * import { createMemoryHost } from "./host.ts";
  * import { encodePacket } from "../../mod.ts";
@@ -531,49 +276,8 @@ export async function packetFromOptions(
   target: PacketTarget,
   options: PacketFromOptionsOptions,
 ): Promise<TcpPacket> {
-  const family = target.family;
-  const other = family === 4 ? 6 : 4;
-  const familyError = (key: keyof typeof PACKET_OPTIONS, hint: string) =>
-    new UsageError(
-      `${
-        flag(key)
-      }: applies to IPv${other} only, and TARGET ${target.address} is IPv${family}${hint}`,
-    );
-  for (const key of family === 4 ? IPV6_ONLY : IPV4_ONLY) {
-    if (values[key] !== undefined) {
-      throw familyError(
-        key,
-        key === "ttl"
-          ? " (use --hop-limit)"
-          : key === "hopLimit"
-          ? " (use --ttl)"
-          : "",
-      );
-    }
-  }
-
-  let src: string;
-  if (values.src !== undefined) {
-    if (values.src.family !== family) {
-      throw new UsageError(
-        `${
-          flag("src")
-        }: ${values.src.address} is IPv${values.src.family} but TARGET ${target.address} is IPv${family}`,
-      );
-    }
-    src = values.src.address;
-  } else if (options.defaultSrc !== undefined) {
-    src = options.defaultSrc;
-  } else {
-    throw new UsageError(
-      `${
-        flag("src")
-      }: missing; the source address goes in the IP header and the TCP checksum (e.g. --src ${
-        family === 4 ? "192.0.2.42" : "2001:db8::42"
-      })`,
-    );
-  }
-
+  checkFamilyOptions(values, target);
+  const src = sourceAddress(values, target, options.defaultSrc);
   if (
     target.port !== undefined && values.dport !== undefined &&
     target.port !== values.dport
@@ -584,7 +288,6 @@ export async function packetFromOptions(
       }: ${values.dport} disagrees with port ${target.port} in TARGET ${target.text}; give one`,
     );
   }
-
   const sources = (["data", "dataHex", "dataFile"] as const).filter((key) =>
     values[key] !== undefined
   );
@@ -595,44 +298,9 @@ export async function packetFromOptions(
       }; give one data source`,
     );
   }
-  let payload: Uint8Array | undefined;
-  if (values.data !== undefined) {
-    payload = new TextEncoder().encode(values.data);
-  } else if (values.dataHex !== undefined) {
-    payload = values.dataHex;
-  } else if (values.dataFile !== undefined) {
-    const path = values.dataFile;
-    try {
-      payload = path === "-"
-        ? await options.host.readStdin()
-        : await options.host.readFile(path);
-    } catch (error) {
-      throw new UsageError(
-        `${flag("dataFile")}: cannot read ${quote(path)}: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        { cause: error },
-      );
-    }
-  }
-
+  const payload = await readPayload(values, options.host);
   const tcpOptions = values.option ?? [];
-  const optionBytes = tcpOptionsLength(tcpOptions);
-  if (optionBytes > MAX_OPTION_BYTES && values.dataOffset === undefined) {
-    throw new UsageError(
-      `${
-        flag("option")
-      }: the options take ${optionBytes} bytes, more than the ${MAX_OPTION_BYTES} a TCP header holds (give --data-offset to write them anyway)`,
-    );
-  }
-  if (values.ipOptions !== undefined && values.ipOptions.length > 40) {
-    throw new UsageError(
-      `${flag("ipOptions")}: ${
-        plural(values.ipOptions.length, "byte")
-      }, more than the 40 an IPv4 header holds`,
-    );
-  }
-
+  checkOptionSpace(values);
   const packet = makeTcpPacket({
     src,
     dst: target.address,
@@ -657,8 +325,8 @@ export async function packetFromOptions(
     reserved: values.reserved,
     ipChecksum: values.ipChecksum,
   });
-
   const length = packetLength(packet);
+  const family = target.family;
   const limit = family === 4 ? 0xffff : 0xffff + 40;
   if (length > limit) {
     const source = sources[0];
@@ -673,6 +341,96 @@ export async function packetFromOptions(
     );
   }
   return packet;
+}
+
+/** Refuse the options of the other family than TARGET's. */
+function checkFamilyOptions(
+  values: PacketOptionValues,
+  target: PacketTarget,
+): void {
+  const family = target.family;
+  const other = family === 4 ? 6 : 4;
+  for (const key of family === 4 ? IPV6_ONLY : IPV4_ONLY) {
+    if (values[key] !== undefined) {
+      const hint = key === "ttl"
+        ? " (use --hop-limit)"
+        : key === "hopLimit"
+        ? " (use --ttl)"
+        : "";
+      throw new UsageError(
+        `${
+          flag(key)
+        }: applies to IPv${other} only, and TARGET ${target.address} is IPv${family}${hint}`,
+      );
+    }
+  }
+}
+
+/** `--src`, checked against TARGET's family, else the default source. */
+function sourceAddress(
+  values: PacketOptionValues,
+  target: PacketTarget,
+  defaultSrc: string | undefined,
+): string {
+  const family = target.family;
+  if (values.src !== undefined) {
+    if (values.src.family !== family) {
+      throw new UsageError(
+        `${
+          flag("src")
+        }: ${values.src.address} is IPv${values.src.family} but TARGET ${target.address} is IPv${family}`,
+      );
+    }
+    return values.src.address;
+  }
+  if (defaultSrc !== undefined) return defaultSrc;
+  throw new UsageError(
+    `${
+      flag("src")
+    }: missing; the source address goes in the IP header and the TCP checksum (e.g. --src ${
+      family === 4 ? "192.0.2.42" : "2001:db8::42"
+    })`,
+  );
+}
+
+/** The payload of `--data`, `--data-hex` or `--data-file` (at most one is given). */
+async function readPayload(
+  values: PacketOptionValues,
+  host: CliHost,
+): Promise<Uint8Array | undefined> {
+  if (values.data !== undefined) return new TextEncoder().encode(values.data);
+  if (values.dataHex !== undefined) return values.dataHex;
+  if (values.dataFile === undefined) return undefined;
+  const path = values.dataFile;
+  try {
+    return path === "-" ? await host.readStdin() : await host.readFile(path);
+  } catch (error) {
+    throw new UsageError(
+      `${flag("dataFile")}: cannot read ${quote(path)}: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { cause: error },
+    );
+  }
+}
+
+/** Refuse TCP and IP options that do not fit their headers. */
+function checkOptionSpace(values: PacketOptionValues): void {
+  const optionBytes = tcpOptionsLength(values.option ?? []);
+  if (optionBytes > MAX_OPTION_BYTES && values.dataOffset === undefined) {
+    throw new UsageError(
+      `${
+        flag("option")
+      }: the options take ${optionBytes} bytes, more than the ${MAX_OPTION_BYTES} a TCP header holds (give --data-offset to write them anyway)`,
+    );
+  }
+  if (values.ipOptions !== undefined && values.ipOptions.length > 40) {
+    throw new UsageError(
+      `${flag("ipOptions")}: ${
+        plural(values.ipOptions.length, "byte")
+      }, more than the 40 an IPv4 header holds`,
+    );
+  }
 }
 
 /**

@@ -1,11 +1,44 @@
 /**
- * The engines' portable halves: reply matching, target spaces and their
- * permutation, and scan states.
+ * The engines: library modules with plain typed options that report what
+ * happens through callbacks, and take the network through one small
+ * interface ({@linkcode Net}; `createFfiNet()` in `ffi/mod.ts` is the real
+ * one, tests use fakes), so all of this runs without root.
+ *
+ * - Conversations (`conversation.ts`): {@linkcode Conversation} sends probes
+ *   made from one packet and matches their replies; {@linkcode runProbes}
+ *   is hping3's loop on it, {@linkcode rttStatistics} its summary.
+ * - Traces (`trace.ts`): {@linkcode runTrace}, TCP traceroute on a
+ *   conversation.
+ * - Scans (`scan/`): {@linkcode planScan} (targets, ports, the seeded order,
+ *   shards), {@linkcode openScan} and its session's `run` (paced probes,
+ *   SYN cookies, retries, nmap's verdicts), the scan-type registry
+ *   {@linkcode SCAN_TYPE_SPECS}.
+ * - Sending (`send.ts`): {@linkcode PacketSeries} and {@linkcode sendPackets}.
+ * - What they share: reply matching ({@linkcode ReplyMatcher}), target
+ *   spaces and their permutation, and the one target resolver
+ *   ({@linkcode resolveAddresses}).
  *
  * @module
  */
 
 export * from "./reply_match.ts";
 export * from "./targets.ts";
+export * from "./target_space.ts";
 export * from "./permutation.ts";
-export * from "./scan_state.ts";
+export * from "./scan/mod.ts";
+export * from "./resolve.ts";
+export * from "./conversation.ts";
+export * from "./trace.ts";
+export * from "./send.ts";
+export type { Clock } from "../host/host.ts";
+export type {
+  Net,
+  NetRawSocket,
+  NetRawSocketOptions,
+  NetReceivedBatch,
+  NetReceivedPacket,
+  NetReceiver,
+  NetReceiverOptions,
+  ReceiverNet,
+  ResolveHost,
+} from "../host/net.ts";

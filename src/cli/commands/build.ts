@@ -15,12 +15,8 @@ import {
 import { defineCommand } from "../command.ts";
 import { CliError, reasonOf } from "../errors.ts";
 import { FORMAT_OPTIONS, formatPacket } from "../format.ts";
-import {
-  PACKET_OPTIONS,
-  packetFromOptions,
-  parseTarget,
-  targetAddress,
-} from "../packet_options.ts";
+import { PACKET_OPTIONS, packetFromOptions } from "../packet_options.ts";
+import { parseTarget, targetAddress } from "../target.ts";
 
 /** The options of `build`: the packet options, `--format` and `--pcap`. */
 export const BUILD_OPTIONS = defineOptions({

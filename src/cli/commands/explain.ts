@@ -31,286 +31,46 @@
  */
 
 import { linkPayload, LINKTYPE, openCapture } from "../../capture/mod.ts";
-import type { CaptureRecord, CaptureSource } from "../../capture/mod.ts";
-import { DecodeError, ParseError } from "../../wire/errors.ts";
+import type { CaptureSource } from "../../capture/mod.ts";
+import { DecodeError } from "../../wire/errors.ts";
 import {
-  ANOMALY_CODES,
-  type AnomalyCode,
   ConnectionTracker,
   explainPacket,
   explainTcpSegment,
   type Explanation,
-} from "../../explain/explain.ts";
-import { renderExplanation } from "../../explain/render.ts";
-import { parseFlags, TCP_FLAGS, type TcpFlagName } from "../../wire/flags.ts";
-import { parseHex } from "../../wire/hex.ts";
-import type { DecodedIpv4Header } from "../../wire/ipv4.ts";
-import { decodeTcp } from "../../wire/tcp.ts";
-import { defineOptions, type parseArgs } from "../args.ts";
+} from "../../explain/mod.ts";
+import {
+  type ExplainFilter,
+  FILTER_TERMS,
+  FilterError,
+  parseExplainFilter,
+} from "../../explain/filter.ts";
+import { defineOptions, type OptionValues } from "../args.ts";
 import { type ArgSpec, type Command, defineCommand } from "../command.ts";
-import {
-  CliError,
-  quote,
-  reasonOf,
-  UsageError,
-  ValueError,
-} from "../errors.ts";
-import {
-  describePacket,
-  formatPacketText,
-  type JsonValue,
-  toJsonValue,
-} from "../format.ts";
+import { CliError, quote, UsageError, ValueError } from "../errors.ts";
+import { formatPacketText } from "../format.ts";
 import type { CliHost } from "../host.ts";
-import { parseAddressValue } from "../packet_options.ts";
-
-// ---------------------------------------------------------------------------
-// --filter
-
-/** A parsed `--filter` expression. */
-export interface ExplainFilter {
-  /** The expression as given. */
-  text: string;
-  /** Whether an explained packet passes. */
-  matches(explanation: Explanation): boolean;
-}
-
-type Predicate = (explanation: Explanation) => boolean;
-
-const FILTER_TERMS =
-  "port N, src port N, dst port N, host ADDR, src ADDR, dst ADDR, flags F (exactly), syn/ack/fin/rst/psh/urg/ece/cwr/ae (set), ip, ip6, anomaly [CODE], not TERM";
-
-function layerAddress(
-  explanation: Explanation,
-  key: "src" | "dst",
-): string | undefined {
-  const fromTcp = explanation.tcp?.[key];
-  if (fromTcp !== undefined) return fromTcp;
-  const field = explanation.layers[0]?.fields.find((f) => f.key === key);
-  return typeof field?.value === "string" ? field.value : undefined;
-}
+import { createFormatter, type OutputFormatter } from "../output.ts";
+import { parseAddressValue } from "../target.ts";
+import { hexOrUsage, isCapture } from "../explain_input.ts";
+import {
+  type ExplainRecord,
+  explainView,
+  segmentSummary,
+} from "../explain_output.ts";
 
 /**
- * Parse a `--filter` expression: terms that must all hold, optionally
- * joined by `and`.
- *
- * | term | passes packets |
- * | --- | --- |
- * | `port N`, `src port N`, `dst port N` | with that TCP port (either, source, destination) |
- * | `host ADDR`, `src ADDR`, `dst ADDR` (also `src host ADDR`) | from or to that address |
- * | `flags F` | whose flags are exactly F (`SA`, `syn,ack`, `0x12`, `xmas`) |
- * | `syn`, `ack`, `fin`, `rst`, `psh`, `urg`, `ece`, `cwr`, `ae` | with that flag set |
- * | `ip`, `ip6` | of that IP version |
- * | `anomaly`, `anomaly CODE` | with any anomaly, or that one (`anomaly xmas`) |
- * | `not TERM` | where the term does not hold |
- *
- * @param text The expression.
- * @returns The filter.
- * @throws {ValueError} For a term that is not one of these.
- *
- * @example
- * ```ts
- * import { parseExplainFilter } from "./explain.ts";
- * import { encodePacket, explainPacket, makeTcpPacket } from "../../../mod.ts";
- * import assert from "node:assert/strict";
- *
- * const syn = explainPacket(encodePacket(makeTcpPacket({
- *   src: "192.0.2.42", dst: "192.0.2.1", dstPort: 443,
- * })));
- * assert.ok(parseExplainFilter("dst port 443 and syn").matches(syn));
- * assert.ok(parseExplainFilter("host 192.0.2.1 not ack").matches(syn));
- * assert.ok(!parseExplainFilter("flags SA").matches(syn));
- * assert.ok(!parseExplainFilter("anomaly").matches(syn));
- * assert.throws(() => parseExplainFilter("port http"), /"http" is not a port/);
- * ```
+ * Read a `--filter` value (see `parseExplainFilter`), a bad one as the
+ * reason the argument parser puts after `--filter: `.
  */
-export function parseExplainFilter(text: string): ExplainFilter {
-  const tokens = text.trim().split(/\s+/).filter((t) => t !== "");
-  if (tokens.length === 0) {
-    throw new ValueError(`empty filter; terms are ${FILTER_TERMS}`);
-  }
-  let at = 0;
-  const next = (what: string): string => {
-    const token = tokens[at++];
-    if (token === undefined) {
-      throw new ValueError(`${what} is missing at the end of the filter`);
-    }
-    return token;
-  };
-  const port = (): number => {
-    const token = next("a port");
-    if (!/^\d{1,5}$/.test(token) || Number(token) > 0xffff) {
-      throw new ValueError(`${quote(token)} is not a port (0..65535)`);
-    }
-    return Number(token);
-  };
-  const address = (): string => {
-    const token = next("an address");
-    try {
-      return parseAddressValue(token).address;
-    } catch (error) {
-      if (error instanceof ParseError) throw new ValueError(reasonOf(error));
-      throw error;
-    }
-  };
-  const term = (): Predicate => {
-    const word = next("a term").toLowerCase();
-    switch (word) {
-      case "not": {
-        const inner = term();
-        return (e) => !inner(e);
-      }
-      case "port": {
-        const n = port();
-        return (e) => e.tcp?.srcPort === n || e.tcp?.dstPort === n;
-      }
-      case "host": {
-        const a = address();
-        return (e) =>
-          layerAddress(e, "src") === a || layerAddress(e, "dst") === a;
-      }
-      case "src":
-      case "dst": {
-        const which = word;
-        const kind = tokens[at]?.toLowerCase();
-        if (kind === "port") {
-          at++;
-          const n = port();
-          return (e) =>
-            (which === "src" ? e.tcp?.srcPort : e.tcp?.dstPort) === n;
-        }
-        if (kind === "host") at++;
-        const a = address();
-        return (e) => layerAddress(e, which) === a;
-      }
-      case "flags": {
-        const token = next("flags");
-        let mask: number;
-        try {
-          mask = parseFlags(token);
-        } catch (error) {
-          if (error instanceof ParseError) {
-            throw new ValueError(reasonOf(error));
-          }
-          throw error;
-        }
-        return (e) => e.tcp !== undefined && e.tcp.flags === mask;
-      }
-      case "ip":
-      case "ip4":
-        return (e) => e.layers[0]?.kind === "ipv4";
-      case "ip6":
-        return (e) => e.layers[0]?.kind === "ipv6";
-      case "anomaly":
-      case "anomalies":
-      case "anomalous": {
-        const code = tokens[at];
-        if (code !== undefined && ANOMALY_CODES.includes(code as AnomalyCode)) {
-          at++;
-          return (e) => e.anomalies.some((a) => a.code === code);
-        }
-        return (e) => e.anomalies.length > 0;
-      }
-      case "or":
-        throw new ValueError(
-          '"or" is not supported: every term must hold (run explain twice for either)',
-        );
-      default: {
-        const name = word === "ns" ? "ae" : word;
-        if (Object.hasOwn(TCP_FLAGS, name)) {
-          const bit = TCP_FLAGS[name as TcpFlagName];
-          return (e) => e.tcp !== undefined && (e.tcp.flags & bit) !== 0;
-        }
-        throw new ValueError(
-          `unknown term ${quote(word)}; terms are ${FILTER_TERMS}`,
-        );
-      }
-    }
-  };
-  const terms: Predicate[] = [];
-  while (at < tokens.length) {
-    if (tokens[at]!.toLowerCase() === "and" && terms.length > 0) at++;
-    terms.push(term());
-  }
-  return {
-    text,
-    matches: (e) => terms.every((t) => t(e)),
-  };
-}
-
-// ---------------------------------------------------------------------------
-// Hex input
-
-/**
- * Parse hex as people paste it: what `parseHex` accepts (spaces, colons,
- * `0x` prefixes), and also `#` comments and the output of `tcpdump -x`
- * (when lines start with an offset such as `0x0010:`, only those lines are
- * read, without their offsets, so tcpdump's summary line is skipped).
- *
- * @param text The text.
- * @returns The bytes.
- * @throws {ParseError} For anything else, with a message that quotes at
- *   most a short excerpt of the text.
- *
- * @example
- * ```ts
- * import { parseHexInput } from "./explain.ts";
- * import assert from "node:assert/strict";
- *
- * const dump = [
- *   "\t0x0000:  4500 0028 0001 0000 4006 f6a3 c000 022a",
- *   "\t0x0010:  c000 0201 # and so on",
- * ].join("\n");
- * assert.equal(parseHexInput(dump).length, 20);
- * assert.throws(() => parseHexInput("45 zz"), /"z" is not a hex digit/);
- * ```
- */
-export function parseHexInput(text: string): Uint8Array {
-  const OFFSET = /^\s*0x[0-9a-f]+:\s/i;
-  let lines = text.split(/\r?\n/).map((line) => line.replace(/#.*$/, ""));
-  // tcpdump -x: keep the dump lines, not the summary line above them.
-  if (lines.some((line) => OFFSET.test(line))) {
-    lines = lines.filter((line) => OFFSET.test(line));
-  }
-  const cleaned = lines.map((line) => line.replace(OFFSET, " ")).join("\n");
+function parseFilter(text: string): ExplainFilter {
   try {
-    return parseHex(cleaned);
+    return parseExplainFilter(text);
   } catch (error) {
-    if (!(error instanceof ParseError)) throw error;
-    const prefix = `Cannot parse hex bytes "${cleaned}": `;
-    const reason = error.message.startsWith(prefix)
-      ? error.message.slice(prefix.length)
-      : error.message;
-    const excerpt = text.trim().length <= 40 ? text.trim() : undefined;
-    throw new ParseError(
-      "hex bytes",
-      excerpt ?? `${text.trim().slice(0, 37)}...`,
-      reason,
-    );
+    if (error instanceof FilterError) throw new ValueError(error.reason);
+    throw error;
   }
 }
-
-const CAPTURE_MAGICS: ReadonlySet<number> = new Set([
-  0xa1b2c3d4,
-  0xd4c3b2a1,
-  0xa1b23c4d,
-  0x4d3cb2a1,
-  0xa1b2cd34,
-  0x34cdb2a1,
-  0x0a0d0d0a,
-]);
-
-function isCapture(bytes: Uint8Array): boolean {
-  if (bytes.length < 4) return false;
-  const magic = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(
-    0,
-    true,
-  );
-  return CAPTURE_MAGICS.has(magic);
-}
-
-// ---------------------------------------------------------------------------
-// Options
 
 /** The options of `explain`. */
 export const EXPLAIN_OPTIONS = defineOptions({
@@ -344,7 +104,7 @@ export const EXPLAIN_OPTIONS = defineOptions({
   filter: {
     kind: "string",
     valueName: "EXPR",
-    parse: parseExplainFilter,
+    parse: parseFilter,
     help: `explain only packets that match, all terms holding: ${FILTER_TERMS}`,
     group: "Packets of a capture",
   },
@@ -389,9 +149,7 @@ export const EXPLAIN_OPTIONS = defineOptions({
   },
 });
 
-type ExplainValues = ReturnType<
-  typeof parseArgs<typeof EXPLAIN_OPTIONS>
->["values"];
+type ExplainValues = OptionValues<typeof EXPLAIN_OPTIONS>;
 
 const ARGS: readonly ArgSpec[] = [{
   name: "HEX...",
@@ -401,199 +159,21 @@ const ARGS: readonly ArgSpec[] = [{
   variadic: true,
 }];
 
-// ---------------------------------------------------------------------------
-// Output
-
-const UNSAFE_JSON =
-  /[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
-
-/** JSON text with every control and bidi character escaped (still valid JSON). */
-function safeJson(value: JsonValue): string {
-  return JSON.stringify(value).replace(
-    UNSAFE_JSON,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+/** The formatter of `explain`'s output, in the format the options ask for. */
+function output(
+  host: CliHost,
+  values: ExplainValues,
+): OutputFormatter<ExplainRecord, unknown> {
+  return createFormatter(
+    values.format === "json" ? "ndjson" : "text",
+    host,
+    explainView({
+      brief: values.brief === true,
+      diagram: values.noDiagram !== true,
+      steps: values.steps === true,
+    }),
   );
 }
-
-function iso(record: CaptureRecord): string {
-  const { seconds, nanoseconds } = record.timestamp;
-  const date = new Date(seconds * 1000);
-  if (!Number.isFinite(date.getTime())) return `${seconds}s`;
-  return `${date.toISOString().slice(0, 19)}.${
-    String(nanoseconds).padStart(9, "0")
-  }Z`;
-}
-
-function segmentSummary(
-  bytes: Uint8Array,
-  src: string | undefined,
-  dst: string | undefined,
-): string {
-  let tcp;
-  try {
-    tcp = decodeTcp(bytes, { lenient: true });
-  } catch (error) {
-    if (!(error instanceof DecodeError)) throw error;
-    return `[${error.message}] length ${bytes.length}`;
-  }
-  const ip: DecodedIpv4Header = {
-    version: 4,
-    tos: 0,
-    id: 0,
-    dontFragment: false,
-    moreFragments: false,
-    reservedBit: false,
-    fragmentOffset: 0,
-    ttl: 0,
-    protocol: 6,
-    src: src ?? "",
-    dst: dst ?? "",
-    options: new Uint8Array(),
-    ihl: 5,
-    totalLength: 0,
-    checksum: 0,
-  };
-  const line = describePacket({ ip, tcp }, { segmentLength: bytes.length });
-  const rest = line.slice(line.indexOf(": ") + 2);
-  return src === undefined || dst === undefined
-    ? `TCP ${tcp.srcPort} > ${tcp.dstPort}: ${rest}`
-    : `TCP ${src}.${tcp.srcPort} > ${dst}.${tcp.dstPort}: ${rest}`;
-}
-
-function briefLine(summary: string, explanation: Explanation): string {
-  const checks = explanation.checksums.map((work) =>
-    `${work.kind === "tcp" ? "tcp" : "ip"} checksum ${work.status}${
-      work.note === undefined ? "" : " (checksum offload?)"
-    }`
-  );
-  const codes = explanation.anomalies.map((a) => a.code);
-  return `${summary} | ${
-    [
-      ...checks,
-      ...(codes.length === 0
-        ? ["no anomalies"]
-        : [`anomalies: ${codes.join(", ")}`]),
-    ].join(", ")
-  }`;
-}
-
-interface Printer {
-  packet(
-    explanation: Explanation,
-    summary: string,
-    record?: { index: number; record: CaptureRecord },
-  ): void;
-  skipped(index: number, record: CaptureRecord, reason: string): void;
-}
-
-function printer(host: CliHost, values: ExplainValues): Printer {
-  const format = values.format ?? "text";
-  const brief = values.brief === true;
-  let printed = 0;
-  return {
-    packet(explanation, summary, entry) {
-      if (format === "json") {
-        const value: { [key: string]: JsonValue } = {};
-        if (entry !== undefined) {
-          const { record, index } = entry;
-          value.index = index;
-          value.timestamp = {
-            iso: iso(record),
-            seconds: record.timestamp.seconds,
-            nanoseconds: record.timestamp.nanoseconds,
-          };
-          value.capturedLength = record.data.length;
-          value.originalLength = record.originalLength;
-          value.linkType = record.linkType;
-          if (record.direction !== undefined) {
-            value.direction = record.direction;
-          }
-          if (record.comment !== undefined) value.comment = record.comment;
-        }
-        value.summary = summary;
-        Object.assign(value, toJsonValue(explanation));
-        host.stdout(`${safeJson(value)}\n`);
-        return;
-      }
-      if (brief) {
-        const prefix = entry === undefined ? "" : `${entry.index} `;
-        host.stdout(
-          renderLines([`${prefix}${briefLine(summary, explanation)}`]),
-        );
-        return;
-      }
-      const heading: string[] = [];
-      if (entry !== undefined) {
-        const { record, index } = entry;
-        const facts = [
-          iso(record),
-          record.originalLength === record.data.length
-            ? `${record.data.length} bytes`
-            : `${record.data.length} of ${record.originalLength} bytes captured`,
-        ];
-        if (record.direction !== undefined) facts.push(record.direction);
-        if (record.comment !== undefined) {
-          facts.push(`comment ${quote(record.comment)}`);
-        }
-        heading.push(`Packet ${index}: ${facts.join(", ")}`);
-      }
-      heading.push(summary);
-      host.stdout(
-        `${printed > 0 ? "\n" : ""}${
-          renderExplanation(explanation, {
-            heading,
-            diagram: values.noDiagram !== true,
-            steps: values.steps === true,
-          })
-        }`,
-      );
-      printed++;
-    },
-    skipped(index, record, reason) {
-      if (format === "json") {
-        host.stdout(
-          `${
-            safeJson({
-              index,
-              timestamp: {
-                iso: iso(record),
-                seconds: record.timestamp.seconds,
-                nanoseconds: record.timestamp.nanoseconds,
-              },
-              capturedLength: record.data.length,
-              originalLength: record.originalLength,
-              linkType: record.linkType,
-              skipped: reason,
-            })
-          }\n`,
-        );
-        return;
-      }
-      const line = brief
-        ? `${index} [${reason}]`
-        : `Packet ${index}: ${reason}`;
-      host.stdout(renderLines([`${!brief && printed > 0 ? "\n" : ""}${line}`]));
-      if (!brief) printed++;
-    },
-  };
-}
-
-function renderLines(lines: string[]): string {
-  return renderExplanation(
-    {
-      kind: "packet",
-      length: 0,
-      layers: [],
-      checksums: [],
-      anomalies: [],
-      notes: [],
-    },
-    { heading: lines },
-  ).replace(/\n\nAnomalies: none\n$/, "\n");
-}
-
-// ---------------------------------------------------------------------------
-// Running
 
 async function explainCapture(
   source: CaptureSource,
@@ -609,7 +189,7 @@ async function explainCapture(
     }
     throw error;
   }
-  const out = printer(host, values);
+  const out = output(host, values);
   const tracker = new ConnectionTracker();
   const filter = values.filter;
   let index = 0;
@@ -622,10 +202,10 @@ async function explainCapture(
       const ip = linkPayload(record);
       if (ip === undefined) {
         if (!quiet && filter === undefined) {
-          out.skipped(
-            index,
-            record,
-            `not an IP datagram (link type ${record.linkType}${
+          out.write([{
+            kind: "skipped",
+            entry: { index, record },
+            reason: `not an IP datagram (link type ${record.linkType}${
               record.linkType === LINKTYPE.ETHERNET && record.data.length >= 14
                 ? `, EtherType 0x${
                   ((record.data[12]! << 8) | record.data[13]!).toString(16)
@@ -633,7 +213,7 @@ async function explainCapture(
                 }`
                 : ""
             }): skipped`,
-          );
+          }]);
         }
         continue;
       }
@@ -650,13 +230,22 @@ async function explainCapture(
       } catch (error) {
         if (!(error instanceof DecodeError)) throw error;
         if (!quiet && filter === undefined) {
-          out.skipped(index, record, error.message);
+          out.write([{
+            kind: "skipped",
+            entry: { index, record },
+            reason: error.message,
+          }]);
         }
         continue;
       }
       if (quiet) continue;
       if (filter !== undefined && !filter.matches(explanation)) continue;
-      out.packet(explanation, formatPacketText(ip), { index, record });
+      out.write([{
+        kind: "packet",
+        explanation,
+        summary: formatPacketText(ip),
+        entry: { index, record },
+      }]);
       shown++;
       if (values.count !== undefined && shown >= values.count) break;
     }
@@ -688,7 +277,7 @@ function explainBytes(
   values: ExplainValues,
   host: CliHost,
 ): number {
-  const out = printer(host, values);
+  const out = output(host, values);
   const steps = values.steps === true;
   if (values.tcp) {
     const src = values.src?.address;
@@ -698,7 +287,11 @@ function explainBytes(
       ...(src === undefined ? {} : { src }),
       ...(dst === undefined ? {} : { dst }),
     });
-    out.packet(explanation, segmentSummary(bytes, src, dst));
+    out.write([{
+      kind: "packet",
+      explanation,
+      summary: segmentSummary(bytes, src, dst),
+    }]);
     return 0;
   }
   let datagram = bytes;
@@ -726,7 +319,11 @@ function explainBytes(
     throw new CliError(`${error.message}${hint}`, { cause: error });
   }
   if (note !== undefined) explanation.notes.unshift(note);
-  out.packet(explanation, formatPacketText(datagram));
+  out.write([{
+    kind: "packet",
+    explanation,
+    summary: formatPacketText(datagram),
+  }]);
   return 0;
 }
 
@@ -843,17 +440,6 @@ async function runExplain(
     );
   }
   return explainBytes(bytes, values, host);
-}
-
-function hexOrUsage(text: string, where: string): Uint8Array {
-  try {
-    return parseHexInput(text);
-  } catch (error) {
-    if (error instanceof ParseError) {
-      throw new UsageError(`${where}: ${reasonOf(error)}`, { cause: error });
-    }
-    throw error;
-  }
 }
 
 /**

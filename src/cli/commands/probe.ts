@@ -1,14 +1,15 @@
 /**
- * `tcpcraft probe TARGET [OPTIONS]`: hping3's default mode. Sends
- * `--count` TCP probes at `--interval`, prints one line per reply as it
- * arrives and `no reply` for each probe that timed out, then a summary
- * like ping's: sent, received, loss, and the round-trip time's min, avg,
- * max and 50th, 90th and 99th percentiles.
+ * `tcpcraft probe TARGET [OPTIONS]`: hping3's default mode, the
+ * conversation engine (`runProbes` in `src/engine/conversation.ts`) run from
+ * the command line. Sends `--count` TCP probes at `--interval`, prints one
+ * line per reply as it arrives and `no reply` for each probe that timed
+ * out, then a summary like ping's: sent, received, loss, and the round-trip
+ * time's min, avg, max and 50th, 90th and 99th percentiles.
  *
  * Decisions (the help says them too):
  * - Replies are read by a receiver (a raw TCP socket and a raw ICMP or
- *   ICMPv6 socket, `CliNet.openReceiver`) and matched to their probes by
- *   `ReplyMatcher` (src/reply_match.ts): addresses, ports and the
+ *   ICMPv6 socket, the network's `openReceiver`) and matched to their
+ *   probes by `ReplyMatcher`: addresses, ports and the
  *   acknowledgment number; ICMP errors by the header they quote. Anything
  *   else is ignored. A reply after the probe's `--timeout` is ignored too
  *   (the probe was already reported lost).
@@ -37,145 +38,187 @@
  * @module
  */
 
-import {
-  EPHEMERAL_PORT_BASE,
-  EPHEMERAL_PORT_COUNT,
-  random32,
-  randomEphemeralPort,
-} from "../../engine/random.ts";
-import { formatAddress, parseAddress } from "../../wire/address.ts";
 import { formatFlags, TCP_FLAGS } from "../../wire/flags.ts";
-import { encodePacket, type TcpPacket } from "../../wire/packet.ts";
+import type { IcmpReply, Reply, TcpReply } from "../../engine/reply_match.ts";
 import {
-  type IcmpReply,
-  type Probe,
-  type Reply,
-  ReplyMatcher,
-  type TcpReply,
-} from "../../engine/reply_match.ts";
+  type ProbeEvent,
+  type ProbesOutcome,
+  rttStatistics,
+  runProbes,
+} from "../../engine/conversation.ts";
+import { randomEphemeralPort } from "../../engine/random.ts";
+import { CAPTURE_OUTPUT_OPTIONS } from "../capture_output.ts";
 import { defineCommand } from "../command.ts";
-import {
-  CAPTURE_OUTPUT_OPTIONS,
-  type CaptureOutput,
-  checkCaptureOutput,
-  openCaptureOutput,
-} from "../capture_output.ts";
-import { CliError, reasonOf } from "../errors.ts";
 import { type JsonValue, packetJson } from "../format.ts";
-import type { CliHost, CliNet, CliReceiver } from "../host.ts";
-import { parseDuration } from "../numbers.ts";
+import { interruptSignal } from "../interrupt.ts";
+import { parseDuration, parseTimeout } from "../numbers.ts";
 import { optionWords } from "../option_words.ts";
-
-export { optionWords } from "../option_words.ts";
 import {
-  type FamilySwitches,
-  PACKET_OPTIONS,
-  packetFromOptions,
-  type PacketTarget,
-  parseTarget,
-  targetFamily,
-  withPacketOptions,
-} from "../packet_options.ts";
+  createFormatter,
+  type OutputKind,
+  type OutputView,
+} from "../output.ts";
+import { PACKET_OPTIONS, withPacketOptions } from "../packet_options.ts";
+import { formatMs, openConversation, prepareConversation } from "../probing.ts";
 
-// ------------------------------------------------------------ shared parts
+/** The output formats of `probe`. */
+export const PROBE_FORMATS = ["text", "json", "ndjson"] as const;
 
-/** Round-trip time statistics over a set of samples, in milliseconds. */
-export interface RttStatistics {
-  /** How many samples. */
-  count: number;
-  /** The smallest. */
-  min: number;
-  /** The mean. */
-  avg: number;
-  /** The largest. */
-  max: number;
-  /** The median (nearest rank). */
-  p50: number;
-  /** The 90th percentile (nearest rank). */
-  p90: number;
-  /** The 99th percentile (nearest rank). */
-  p99: number;
+/** The options of `probe`. */
+export const PROBE_OPTIONS = withPacketOptions({
+  sport: {
+    ...PACKET_OPTIONS.sport,
+    help:
+      "source port, the same for every probe (default: a random port in 49152..65535, plus one per probe)",
+  },
+  seq: {
+    ...PACKET_OPTIONS.seq,
+    help:
+      "sequence number, the same for every probe (default: random per probe)",
+  },
+  ack: {
+    ...PACKET_OPTIONS.ack,
+    help:
+      "acknowledgment number (default 0, or random per probe when the flags have ACK)",
+  },
+  count: {
+    kind: "number",
+    short: "c",
+    valueName: "N",
+    help: "probes to send; 0: until Ctrl-C (default 4)",
+    group: "Probing",
+  },
+  interval: {
+    kind: "string",
+    short: "i",
+    valueName: "DUR",
+    parse: (text: string) => parseDuration(text, { minMs: 1 }),
+    help: "time between probes: 1s, 100ms (default 1s)",
+    group: "Probing",
+  },
+  timeout: {
+    kind: "string",
+    valueName: "DUR",
+    parse: parseTimeout,
+    help: "how long to wait for each reply: 1s, 250ms (default 1s)",
+    group: "Probing",
+  },
+  ipv4: {
+    kind: "boolean",
+    short: "4",
+    help: "resolve TARGET to an IPv4 address",
+    group: "Probing",
+  },
+  ipv6: {
+    kind: "boolean",
+    short: "6",
+    help: "resolve TARGET to an IPv6 address",
+    group: "Probing",
+  },
+  ...CAPTURE_OUTPUT_OPTIONS,
+  format: {
+    kind: "string",
+    choices: PROBE_FORMATS,
+    valueName: "FMT",
+    help:
+      "text: a line per reply and a summary | json: one document at the end | ndjson: a JSON object per event (default text)",
+    group: "Output",
+  },
+});
+
+/** What `probe` prints a line or an object for: a reply, or a probe that timed out. */
+export type ProbeRecord = Extract<ProbeEvent, { kind: "reply" | "timeout" }>;
+
+/** What `probe` knows at the end. */
+export interface ProbeFinal {
+  /** The destination address. */
+  target: string;
+  /** The destination port. */
+  port: number;
+  /** The engine's counts. */
+  outcome: ProbesOutcome;
 }
 
-/**
- * Statistics of round-trip times: min, mean, max, and the 50th, 90th and
- * 99th percentiles by the nearest-rank method (the p-th percentile of n
- * sorted samples is the sample of rank ⌈p·n/100⌉).
- *
- * @param samples The RTTs in milliseconds, any order.
- * @returns The statistics, or undefined when there are none.
- *
- * @example
- * ```ts
- * import { rttStatistics } from "./probe.ts";
- * import assert from "node:assert/strict";
- *
- * assert.deepEqual(rttStatistics([4, 1, 3, 2]), {
- *   count: 4, min: 1, avg: 2.5, max: 4, p50: 2, p90: 4, p99: 4,
- * });
- * assert.equal(rttStatistics([]), undefined);
- * ```
- */
-export function rttStatistics(
-  samples: readonly number[],
-): RttStatistics | undefined {
-  if (samples.length === 0) return undefined;
-  const sorted = [...samples].sort((a, b) => a - b);
-  const rank = (p: number) =>
-    sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1]!;
-  let sum = 0;
-  for (const sample of sorted) sum += sample;
+/** Which implementation writes each `--format`. */
+const OUTPUT_KINDS: Readonly<Record<typeof PROBE_FORMATS[number], OutputKind>> =
+  { text: "text", json: "json", ndjson: "ndjson" };
+
+/** A JSON object, as the events are. */
+type JsonObject = { [key: string]: JsonValue };
+
+function recordJson(record: ProbeRecord): JsonObject {
+  if (record.kind === "reply") return replyEvent(record.reply, record.bytes);
+  const { probe, timeoutMs } = record;
   return {
-    count: sorted.length,
-    min: sorted[0]!,
-    avg: sum / sorted.length,
-    max: sorted[sorted.length - 1]!,
-    p50: rank(50),
-    p90: rank(90),
-    p99: rank(99),
+    event: "timeout",
+    probe: probe.id + 1,
+    sport: probe.srcPort,
+    seq: probe.seq,
+    sentAt: probe.sentAt,
+    timeoutMs,
   };
 }
 
-/**
- * A duration in milliseconds as the lines of `probe` and `trace` write
- * it: three decimals.
- *
- * @param ms Milliseconds.
- * @returns The number as text, without the unit.
- *
- * @example
- * ```ts
- * import { formatMs } from "./probe.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(formatMs(0.0414), "0.041");
- * assert.equal(formatMs(12), "12.000");
- * ```
- */
-export function formatMs(ms: number): string {
-  return ms.toFixed(3);
+function summaryJson(final: ProbeFinal): JsonObject {
+  const { sent, received, icmpErrors, rtts, interrupted } = final.outcome;
+  const stats = rttStatistics(rtts);
+  return {
+    event: "summary",
+    target: final.target,
+    port: final.port,
+    sent,
+    received,
+    icmpErrors,
+    lossPercent: lossPercent(sent, received),
+    rtt: stats === undefined ? null : { ...stats },
+    interrupted,
+  };
 }
 
-/**
- * Parse a `--timeout` value: a duration from 1ms to one hour (`1s`,
- * `250ms`; a bare number is seconds).
- *
- * @param text The text.
- * @returns Milliseconds.
- * @throws {ValueError} When the text is not a duration in range.
- *
- * @example
- * ```ts
- * import { parseTimeout } from "./probe.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(parseTimeout("250ms"), 250);
- * assert.throws(() => parseTimeout("0"), /out of range/);
- * ```
- */
-export function parseTimeout(text: string): number {
-  return parseDuration(text, { minMs: 1, maxMs: 3_600_000 });
+function summaryText(final: ProbeFinal): string {
+  const { sent, received, icmpErrors, rtts, interrupted } = final.outcome;
+  const stats = rttStatistics(rtts);
+  const lines = [
+    `--- ${final.target} tcpcraft statistics ---`,
+    `${sent} packet${sent === 1 ? "" : "s"} sent, ${received} received${
+      icmpErrors > 0
+        ? `, +${icmpErrors} ICMP error${icmpErrors === 1 ? "" : "s"}`
+        : ""
+    }, ${formatPercent(lossPercent(sent, received))} loss${
+      interrupted ? ", interrupted" : ""
+    }`,
+  ];
+  if (stats !== undefined) {
+    lines.push(
+      `rtt min/avg/max/p50/p90/p99 = ${
+        [stats.min, stats.avg, stats.max, stats.p50, stats.p90, stats.p99]
+          .map(formatMs).join("/")
+      } ms`,
+    );
+  }
+  return lines.join("\n");
 }
+
+/** What `probe` prints, in every format. */
+const PROBE_VIEW: OutputView<ProbeRecord, ProbeFinal> = {
+  text(record) {
+    if (record.kind === "timeout") {
+      const { probe, timeoutMs } = record;
+      return `no reply to sport=${probe.srcPort} seq=${probe.seq} within ${timeoutMs} ms`;
+    }
+    return record.reply.kind === "tcp"
+      ? describeTcpReply(record.reply, record.bytes.length)
+      : describeIcmpReply(record.reply);
+  },
+  textEnd: summaryText,
+  json: recordJson,
+  jsonEnd: summaryJson,
+  document: (records, final) => ({
+    target: final.target,
+    events: records.map(recordJson),
+    summary: summaryJson(final),
+  }),
+};
 
 /**
  * The hping3-style line of a TCP reply: `len=44 ip=10.0.0.2 ttl=64 DF
@@ -270,492 +313,8 @@ export function describeIcmpReply(reply: IcmpReply): string {
   } ${reply.description} from ${reply.from}: ${words.join(" ")}`;
 }
 
-export type { FamilySwitches } from "../packet_options.ts";
-
-/**
- * Check that raw TCP conversations can work on this host: Linux, with raw
- * network access and a receiver.
- *
- * @param host The host.
- * @param what The action, for messages (`"probe"`).
- * @returns The host's network access, with `openReceiver`.
- * @throws {CliError} Naming what is missing.
- *
- * @example
- * ```ts
- * import { requireReceiverNet } from "./probe.ts";
- * import { createMemoryHost } from "../host.ts";
- * import assert from "node:assert/strict";
- *
- * assert.throws(
- *   () => requireReceiverNet(createMemoryHost(), "probe"),
- *   /Cannot probe: this host has no raw network access/,
- * );
- * ```
- */
-export function requireReceiverNet(
-  host: CliHost,
-  what: string,
-): CliNet & Required<Pick<CliNet, "openReceiver">> {
-  if (host.os === "windows") {
-    throw new CliError(
-      `Cannot ${what}: Windows does not allow raw TCP sockets; use Linux or WSL`,
-    );
-  }
-  if (host.os === "darwin") {
-    throw new CliError(
-      `Cannot ${what}: macOS does not deliver TCP packets to raw sockets, so replies cannot be read; use Linux`,
-    );
-  }
-  const net = host.net;
-  if (net === undefined || net.openReceiver === undefined) {
-    throw new CliError(`Cannot ${what}: this host has no raw network access`);
-  }
-  return net as CliNet & Required<Pick<CliNet, "openReceiver">>;
-}
-
-/**
- * Turn TARGET into an address: parse it, check `-4`/`-6` against it, and
- * resolve a host name through the host (first address of the family).
- *
- * @param text The TARGET argument.
- * @param switches `-4` and `-6`.
- * @param net The host's network access (used only for a host name).
- * @returns The target address, family and port.
- * @throws {UsageError} For a bad TARGET or conflicting switches.
- * @throws {CliError} When a name does not resolve.
- *
- * @example
- * ```ts
- * import { resolveProbeTarget } from "./probe.ts";
- * import assert from "node:assert/strict";
- *
- * const target = await resolveProbeTarget("[2001:db8::1]:443", {}, undefined);
- * assert.deepEqual(target, {
- *   address: "2001:db8::1", family: 6, port: 443, text: "[2001:db8::1]:443",
- * });
- * await assert.rejects(resolveProbeTarget("192.0.2.1", { ipv6: true }, undefined), /-6: TARGET/);
- * ```
- */
-export async function resolveProbeTarget(
-  text: string,
-  switches: FamilySwitches,
-  net: CliNet | undefined,
-): Promise<PacketTarget> {
-  const target = parseTarget(text, { names: true });
-  const wanted = targetFamily(target, switches);
-  let address = target.host;
-  if (target.family === undefined) {
-    if (net === undefined) {
-      throw new CliError(
-        `Cannot resolve host ${
-          JSON.stringify(target.host)
-        }: this host has no network access`,
-      );
-    }
-    const found = await net.resolveHost(
-      target.host,
-      wanted === undefined ? {} : { family: wanted },
-    );
-    address = found[0] ?? "";
-    if (address === "") {
-      throw new CliError(
-        `Cannot resolve host ${JSON.stringify(target.host)}: no address`,
-      );
-    }
-  }
-  const parsed = parseAddress(address);
-  const result: PacketTarget = {
-    address: formatAddress(parsed.bytes),
-    family: parsed.family,
-    text: target.text,
-  };
-  if (target.port !== undefined) result.port = target.port;
-  return result;
-}
-
-/** A reply and the datagram it came in. */
-export interface MatchedReply {
-  /** The reply. */
-  reply: Reply;
-  /** The whole datagram (TCP, or the ICMP message's). */
-  bytes: Uint8Array;
-}
-
-/**
- * Read one batch from a receiver and match it: each reply found is
- * removed from the matcher (so a retransmitted SYN-ACK is not counted
- * twice). Replies come back oldest first.
- *
- * @param receiver The receiver.
- * @param matcher The pending probes.
- * @param family The receiver's family.
- * @param timeoutMs How long to wait for the batch.
- * @returns The replies matched (maybe none), with their datagrams.
- *
- * @example
- * ```ts
- * import { collectReplies } from "./probe.ts";
- * import { ReplyMatcher } from "../../../mod.ts";
- * import assert from "node:assert/strict";
- *
- * const receiver = {
- *   send: () => 0, sendMany: () => 0, close() {},
- *   poll: () => Promise.resolve({ tcp: [], icmp: [] }),
- * };
- * assert.deepEqual(await collectReplies(receiver, new ReplyMatcher(), 4, 0), []);
- * ```
- */
-export async function collectReplies(
-  receiver: CliReceiver,
-  matcher: ReplyMatcher,
-  family: 4 | 6,
-  timeoutMs: number,
-): Promise<MatchedReply[]> {
-  const batch = await receiver.poll(Math.max(0, Math.ceil(timeoutMs)));
-  const found: MatchedReply[] = [];
-  for (const packet of batch.tcp) {
-    const reply = matcher.matchTcp(packet.bytes, packet.receivedAt);
-    if (reply === undefined) continue;
-    matcher.remove(reply.probe);
-    found.push({ reply, bytes: packet.bytes });
-  }
-  for (const packet of batch.icmp) {
-    const reply = matcher.matchIcmp(packet.bytes, packet.receivedAt, family);
-    if (reply === undefined) continue;
-    matcher.remove(reply.probe);
-    found.push({ reply, bytes: packet.bytes });
-  }
-  return found.sort((a, b) => a.reply.receivedAt - b.reply.receivedAt);
-}
-
-/**
- * A probe's datagram: the model with its source port, sequence and
- * acknowledgment numbers and TTL (or hop limit) replaced, encoded.
- *
- * @param base The packet the options describe.
- * @param fields What changes from probe to probe.
- * @returns The datagram, IP header included.
- * @throws {RangeError} For a field the encoder refuses.
- *
- * @example
- * ```ts
- * import { probeDatagram } from "./probe.ts";
- * import { decodePacket, makeTcpPacket } from "../../../mod.ts";
- * import assert from "node:assert/strict";
- *
- * const base = makeTcpPacket({ src: "192.0.2.42", dst: "192.0.2.1" });
- * const decoded = decodePacket(probeDatagram(base, { srcPort: 50001, seq: 9, ack: 0, ttl: 3 }));
- * assert.equal(decoded.tcp.srcPort, 50001);
- * assert.equal(decoded.ip.version === 4 && decoded.ip.ttl, 3);
- * ```
- */
-export function probeDatagram(
-  base: TcpPacket,
-  fields: { srcPort: number; seq: number; ack: number; ttl?: number },
-): Uint8Array {
-  const tcp = {
-    ...base.tcp,
-    srcPort: fields.srcPort,
-    seq: fields.seq,
-    ack: fields.ack,
-  };
-  if (fields.ttl === undefined) return encodePacket({ ...base, tcp });
-  const ip = base.ip.version === 4
-    ? { ...base.ip, ttl: fields.ttl }
-    : { ...base.ip, hopLimit: fields.ttl };
-  return encodePacket({ ...base, ip, tcp });
-}
-
-/**
- * The source port of probe `index` (from 0): `base + index`, wrapping
- * inside 49152..65535 when the base is there, else modulo 65536.
- *
- * @param base The first probe's port.
- * @param index The probe's number, from 0.
- * @returns The port.
- *
- * @example
- * ```ts
- * import { probeSourcePort } from "./probe.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(probeSourcePort(50000, 2), 50002);
- * assert.equal(probeSourcePort(65535, 1), 49152);
- * assert.equal(probeSourcePort(20, 3), 23);
- * ```
- */
-export function probeSourcePort(base: number, index: number): number {
-  if (base >= EPHEMERAL_PORT_BASE) {
-    return EPHEMERAL_PORT_BASE +
-      (base - EPHEMERAL_PORT_BASE + index) % EPHEMERAL_PORT_COUNT;
-  }
-  return (base + index) % 0x1_0000;
-}
-
-/** A probe model ready for the matcher, and its bytes. */
-interface BuiltProbe {
-  probe: Probe;
-  datagram: Uint8Array;
-}
-
-/**
- * Build probe `index` from the packet the options describe.
- */
-function buildProbe(
-  base: TcpPacket,
-  index: number,
-  fields: { srcPort: number; seq: number; ack: number; ttl?: number },
-): BuiltProbe {
-  const datagram = probeDatagram(base, fields);
-  const probe: Probe = {
-    id: index,
-    family: base.ip.version,
-    src: base.ip.src,
-    dst: base.ip.dst,
-    srcPort: fields.srcPort,
-    dstPort: base.tcp.dstPort,
-    seq: fields.seq,
-    ack: fields.ack,
-    flags: base.tcp.flags,
-    payloadLength: base.tcp.payload.length,
-    sentAt: 0,
-  };
-  if (fields.ttl !== undefined) probe.ttl = fields.ttl;
-  return { probe, datagram };
-}
-
-/**
- * Everything a probing command knows before it opens anything: the
- * target, the packet model (source routed unless `--src`) and the network
- * access with a receiver.
- */
-export interface Conversation {
-  /** The destination. */
-  target: PacketTarget;
-  /** The packet the options describe (probe 0's fields before numbering). */
-  base: TcpPacket;
-  /** The network access; open the receiver with {@linkcode openReceiver}. */
-  net: CliNet & Required<Pick<CliNet, "openReceiver">>;
-}
-
-/**
- * Prepare a conversation: check the host, resolve TARGET, find the source
- * address and build the packet from the options, checking them all.
- * Nothing is opened, so bad input stops the command before anything
- * happens.
- *
- * @param text TARGET.
- * @param values The parsed options.
- * @param host The host.
- * @param what The action, for messages.
- * @returns The conversation.
- * @throws {UsageError} For bad input.
- * @throws {CliError} When the host cannot do it, or there is no route.
- *
- * @example
- * ```ts
- * import { prepareConversation } from "./probe.ts";
- * import { createMemoryHost } from "../host.ts";
- * import assert from "node:assert/strict";
- *
- * await assert.rejects(
- *   prepareConversation("192.0.2.1", {}, createMemoryHost(), "probe"),
- *   /Cannot probe: this host has no raw network access/,
- * );
- * ```
- */
-export async function prepareConversation(
-  text: string,
-  values: Parameters<typeof packetFromOptions>[0] & FamilySwitches,
-  host: CliHost,
-  what: string,
-): Promise<Conversation> {
-  const net = requireReceiverNet(host, what);
-  const target = await resolveProbeTarget(text, values, net);
-  let routed: string;
-  try {
-    routed = formatAddress(
-      parseAddress(net.routeSource(target.address)).bytes,
-    );
-  } catch (error) {
-    throw new CliError(
-      `Cannot ${what} ${target.address}: no route (${
-        reasonOf(error instanceof Error ? error : new Error(String(error)))
-      })`,
-      { cause: error },
-    );
-  }
-  const base = await packetFromOptions(values, target, {
-    host,
-    defaultSrc: routed,
-  });
-  try {
-    encodePacket(base);
-  } catch (error) {
-    if (error instanceof RangeError) {
-      throw new CliError(reasonOf(error), { cause: error });
-    }
-    throw error;
-  }
-  return { target, base, net };
-}
-
-/**
- * Open the receiver of a prepared conversation: its TCP socket sends
- * whole datagrams (tcpcraft writes the IP header, TTL included).
- *
- * @param conversation The prepared conversation.
- * @returns The receiver; close it when done.
- *
- * @example
- * ```ts ignore
- * const conversation = await prepareConversation(target, values, host, "probe");
- * const receiver = openReceiver(conversation);
- * try { ... } finally { receiver.close(); }
- * ```
- */
-export function openReceiver(conversation: Conversation): CliReceiver {
-  return conversation.net.openReceiver(conversation.target.family, {
-    headerIncluded: true,
-  });
-}
-
-/** Options for {@linkcode openConversation}. */
-export interface OpenConversationOptions {
-  /** `--pcap`: the capture file to record the conversation to. */
-  pcap?: string | undefined;
-}
-
-/** What {@linkcode openConversation} opened; close both when done. */
-export interface OpenedConversation {
-  /** The receiver ({@linkcode openReceiver}). */
-  receiver: CliReceiver;
-  /** The `--pcap` capture file, when one was asked for. */
-  capture: CaptureOutput | undefined;
-}
-
-/**
- * Open what a prepared conversation needs: the receiver, then the `--pcap`
- * capture file, so that a receiver we may not open (no privilege) leaves no
- * empty capture behind; a path that cannot be written is still exit 2 with
- * nothing sent, and the receiver is closed again.
- *
- * @param conversation The prepared conversation.
- * @param host The host, for the capture file.
- * @param options The capture file.
- * @returns The receiver and the capture file.
- *
- * @example
- * ```ts
- * import { type Conversation, openConversation } from "./probe.ts";
- * import { createMemoryHost } from "../host.ts";
- * import assert from "node:assert/strict";
- *
- * const conversation = {
- *   target: { address: "192.0.2.1", family: 4, text: "192.0.2.1" },
- *   net: { openReceiver: () => { throw new Error("no raw sockets"); } },
- * } as unknown as Conversation;
- * const host = createMemoryHost();
- * await assert.rejects(
- *   openConversation(conversation, host, { pcap: "out.pcap" }),
- *   /no raw sockets/,
- * );
- * // The receiver is opened first: a refused one leaves no capture behind.
- * await assert.rejects(host.readFile("out.pcap"), /no such file/);
- * ```
- */
-export async function openConversation(
-  conversation: Conversation,
-  host: CliHost,
-  options: OpenConversationOptions = {},
-): Promise<OpenedConversation> {
-  if (options.pcap !== undefined) checkCaptureOutput(host, options.pcap);
-  const receiver = openReceiver(conversation);
-  let capture: CaptureOutput | undefined;
-  try {
-    capture = options.pcap === undefined
-      ? undefined
-      : await openCaptureOutput(host, options.pcap);
-  } catch (error) {
-    receiver.close();
-    throw error;
-  }
-  return { receiver, capture };
-}
-
-// ------------------------------------------------------------------ probe
-
-/** The output formats of `probe` and `trace`. */
-export const CONVERSATION_FORMATS = ["text", "json", "ndjson"] as const;
-
-/** The options of `probe`. */
-export const PROBE_OPTIONS = withPacketOptions({
-  sport: {
-    ...PACKET_OPTIONS.sport,
-    help:
-      "source port, the same for every probe (default: a random port in 49152..65535, plus one per probe)",
-  },
-  seq: {
-    ...PACKET_OPTIONS.seq,
-    help:
-      "sequence number, the same for every probe (default: random per probe)",
-  },
-  ack: {
-    ...PACKET_OPTIONS.ack,
-    help:
-      "acknowledgment number (default 0, or random per probe when the flags have ACK)",
-  },
-  count: {
-    kind: "number",
-    short: "c",
-    valueName: "N",
-    help: "probes to send; 0: until Ctrl-C (default 4)",
-    group: "Probing",
-  },
-  interval: {
-    kind: "string",
-    short: "i",
-    valueName: "DUR",
-    parse: (text: string) => parseDuration(text, { minMs: 1 }),
-    help: "time between probes: 1s, 100ms (default 1s)",
-    group: "Probing",
-  },
-  timeout: {
-    kind: "string",
-    valueName: "DUR",
-    parse: parseTimeout,
-    help: "how long to wait for each reply: 1s, 250ms (default 1s)",
-    group: "Probing",
-  },
-  ipv4: {
-    kind: "boolean",
-    short: "4",
-    help: "resolve TARGET to an IPv4 address",
-    group: "Probing",
-  },
-  ipv6: {
-    kind: "boolean",
-    short: "6",
-    help: "resolve TARGET to an IPv6 address",
-    group: "Probing",
-  },
-  ...CAPTURE_OUTPUT_OPTIONS,
-  format: {
-    kind: "string",
-    choices: CONVERSATION_FORMATS,
-    valueName: "FMT",
-    help:
-      "text: a line per reply and a summary | json: one document at the end | ndjson: a JSON object per event (default text)",
-    group: "Output",
-  },
-});
-
-/** One thing that happened during a run, for the JSON formats. */
-type ProbeEvent = { [key: string]: JsonValue };
-
-function replyEvent(reply: Reply, bytes: Uint8Array): ProbeEvent {
-  const common: ProbeEvent = {
+function replyEvent(reply: Reply, bytes: Uint8Array): JsonObject {
+  const common: JsonObject = {
     probe: reply.probe.id + 1,
     sport: reply.probe.srcPort,
     seq: reply.probe.seq,
@@ -851,169 +410,61 @@ export const probeCommand = defineCommand({
     },
   ],
   async run({ values, positionals }, { host }) {
-    const count = values.count ?? 4;
-    const intervalMs = values.interval ?? 1000;
-    const timeoutMs = values.timeout ?? 1000;
-    const format = values.format ?? "text";
-    const fixedSport = values.sport;
-    const conversation = await prepareConversation(
+    const prepared = await prepareConversation(
       positionals[0]!,
-      { ...values, sport: fixedSport ?? 0, seq: values.seq ?? 0 },
+      { ...values, sport: values.sport ?? 0, seq: values.seq ?? 0 },
       host,
       "probe",
     );
-    const { target, base, net } = conversation;
-    const { capture, receiver } = await openConversation(conversation, host, {
-      pcap: values.pcap,
-    });
-    const family = target.family;
-    const sportBase = fixedSport ?? randomEphemeralPort();
-    const randomAck = values.ack === undefined &&
-      (base.tcp.flags & TCP_FLAGS.ack) !== 0;
-
-    const events: ProbeEvent[] = [];
-    const emit = (line: string, event: ProbeEvent) => {
-      if (format === "text") host.stdout(`${line}\n`);
-      else if (format === "ndjson") host.stdout(`${JSON.stringify(event)}\n`);
-      else events.push(event);
-    };
-
-    let interrupted = false;
-    const unsubscribe = host.onInterrupt?.(() => {
-      interrupted = true;
-    }) ?? (() => {});
-    const matcher = new ReplyMatcher();
-    /** Probes sent and not answered yet, with the time they time out (host.now()). */
-    const waiting = new Map<number, { probe: Probe; deadline: number }>();
-    const rtts: number[] = [];
-    let sent = 0;
-    let received = 0;
-    let icmpErrors = 0;
-    let failure: unknown;
+    const { target, base } = prepared;
+    const { conversation, capture } = await openConversation(
+      prepared,
+      host,
+      values.pcap,
+    );
+    const output = createFormatter(
+      OUTPUT_KINDS[values.format ?? "text"],
+      host,
+      PROBE_VIEW,
+    );
+    const sportBase = values.sport ?? randomEphemeralPort();
+    const interrupt = interruptSignal(host);
+    let outcome: ProbesOutcome;
     try {
-      const start = host.now();
-      // Bounded: every round sends, waits for a reply, or reaches a deadline.
-      while (!interrupted) {
-        const now = host.now();
-        const more = count === 0 || sent < count;
-        if (more && now >= start + sent * intervalMs) {
-          const built = buildProbe(base, sent, {
-            srcPort: fixedSport ?? probeSourcePort(sportBase, sent),
-            seq: values.seq ?? random32(),
-            ack: randomAck ? random32() : base.tcp.ack,
+      outcome = await runProbes(conversation, {
+        clock: host,
+        count: values.count ?? 4,
+        intervalMs: values.interval ?? 1000,
+        timeoutMs: values.timeout ?? 1000,
+        ...(values.sport === undefined ? {} : { sport: values.sport }),
+        sportBase,
+        ...(values.seq === undefined ? {} : { seq: values.seq }),
+        randomAck: values.ack === undefined &&
+          (base.tcp.flags & TCP_FLAGS.ack) !== 0,
+        signal: interrupt.signal,
+      }, async (event) => {
+        if (event.kind === "sent") {
+          await capture?.record(event.datagram, "sent", {
+            timestamp: event.probe.sentAt,
+            note: `probe ${event.index + 1}`,
           });
-          built.probe.sentAt = net.wallClock();
-          try {
-            receiver.send(built.datagram, target.address);
-          } catch (error) {
-            failure = error;
-            break;
-          }
-          matcher.add(built.probe);
-          await capture?.record(built.datagram, "sent", {
-            timestamp: built.probe.sentAt,
-            note: `probe ${sent + 1}`,
+          return;
+        }
+        if (event.kind === "reply") {
+          await capture?.record(event.bytes, "received", {
+            timestamp: event.reply.receivedAt,
+            note: `reply to probe ${event.reply.probe.id + 1}`,
           });
-          waiting.set(built.probe.id, {
-            probe: built.probe,
-            deadline: host.now() + timeoutMs,
-          });
-          sent++;
-          continue;
         }
-        for (const [id, { probe, deadline }] of waiting) {
-          if (deadline > now) continue;
-          matcher.remove(id);
-          waiting.delete(id);
-          emit(
-            `no reply to sport=${probe.srcPort} seq=${probe.seq} within ${timeoutMs} ms`,
-            {
-              event: "timeout",
-              probe: id + 1,
-              sport: probe.srcPort,
-              seq: probe.seq,
-              sentAt: probe.sentAt,
-              timeoutMs,
-            },
-          );
-        }
-        if (!more && waiting.size === 0) break;
-        let wait = 200; // at most, so that Ctrl-C is noticed soon
-        if (more) wait = Math.min(wait, start + sent * intervalMs - now);
-        for (const { deadline } of waiting.values()) {
-          wait = Math.min(wait, deadline - now);
-        }
-        const replies = await collectReplies(
-          receiver,
-          matcher,
-          family,
-          Math.max(0, wait),
-        );
-        for (const { reply, bytes } of replies) {
-          waiting.delete(reply.probe.id);
-          await capture?.record(bytes, "received", {
-            timestamp: reply.receivedAt,
-            note: `reply to probe ${reply.probe.id + 1}`,
-          });
-          if (reply.kind === "tcp") {
-            received++;
-            rtts.push(reply.rttMs);
-            emit(
-              describeTcpReply(reply, bytes.length),
-              replyEvent(reply, bytes),
-            );
-          } else {
-            icmpErrors++;
-            emit(describeIcmpReply(reply), replyEvent(reply, bytes));
-          }
-        }
-      }
+        output.write([event]);
+      });
     } finally {
-      unsubscribe();
-      receiver.close();
+      interrupt.dispose();
+      conversation.close();
       await capture?.close();
     }
-
-    const stats = rttStatistics(rtts);
-    const loss = lossPercent(sent, received);
-    if (format === "text") {
-      const lines = [
-        `--- ${target.address} tcpcraft statistics ---`,
-        `${sent} packet${sent === 1 ? "" : "s"} sent, ${received} received${
-          icmpErrors > 0
-            ? `, +${icmpErrors} ICMP error${icmpErrors === 1 ? "" : "s"}`
-            : ""
-        }, ${formatPercent(loss)} loss${interrupted ? ", interrupted" : ""}`,
-      ];
-      if (stats !== undefined) {
-        lines.push(
-          `rtt min/avg/max/p50/p90/p99 = ${
-            [stats.min, stats.avg, stats.max, stats.p50, stats.p90, stats.p99]
-              .map(formatMs).join("/")
-          } ms`,
-        );
-      }
-      host.stdout(`${lines.join("\n")}\n`);
-    } else {
-      const summary: ProbeEvent = {
-        event: "summary",
-        target: target.address,
-        port: base.tcp.dstPort,
-        sent,
-        received,
-        icmpErrors,
-        lossPercent: loss,
-        rtt: stats === undefined ? null : { ...stats },
-        interrupted,
-      };
-      if (format === "ndjson") host.stdout(`${JSON.stringify(summary)}\n`);
-      else {
-        host.stdout(
-          `${JSON.stringify({ target: target.address, events, summary })}\n`,
-        );
-      }
-    }
-    if (failure !== undefined) throw failure;
-    return received > 0 ? 0 : 1;
+    output.end({ target: target.address, port: base.tcp.dstPort, outcome });
+    if (outcome.failure !== undefined) throw outcome.failure.error;
+    return outcome.received > 0 ? 0 : 1;
   },
 });

@@ -1,7 +1,7 @@
 /**
  * `tcpcraft send TARGET [OPTIONS]`: build TCP packets from the packet
  * options of `build` and send them over a raw socket, one or many, paced or
- * as fast as the kernel takes them.
+ * as fast as the kernel takes them (the send engine, `src/engine/send.ts`).
  *
  * Decisions (the help says them too):
  * - TARGET may be a host name, resolved as the system resolves it (`-4` or
@@ -25,7 +25,7 @@
  * - Pacing: packet i leaves at start + i × interval (`--interval`, default
  *   1s, or `--rate`); when the clock is behind, the packets due go out
  *   together in one `sendMany` call. `--flood` (which needs `--count`) sends
- *   in batches of {@linkcode SEND_BATCH} with one system call each.
+ *   in batches of 1024 (`SEND_BATCH`) with one system call each.
  * - Output: one line per packet sent, in the format of `build` (`-q` leaves
  *   them out), then the summary
  *   `N packets, B bytes sent in T s (R pps)`: B counts whole IP datagrams,
@@ -52,92 +52,44 @@
  */
 
 import { random32, randomEphemeralPort } from "../../engine/random.ts";
+import {
+  PacketSeries,
+  SEND_BATCH,
+  type SendOutcome,
+  sendPackets,
+} from "../../engine/send.ts";
 import { formatAddress, parseAddress } from "../../wire/address.ts";
-import { encodePacket, type TcpPacket } from "../../wire/packet.ts";
-import { tcpHeaderLength, TcpHeaderView } from "../../wire/tcp.ts";
-import { longName } from "../args.ts";
+import type { TcpPacket } from "../../wire/packet.ts";
+import { longName, type OptionValues } from "../args.ts";
 import {
   CAPTURE_OUTPUT_OPTIONS,
+  type CaptureOutput,
   checkCaptureOutput,
   openCaptureOutput,
 } from "../capture_output.ts";
 import { defineCommand } from "../command.ts";
+import { CliError, quote, reasonOf, UsageError } from "../errors.ts";
 import {
-  CliError,
-  quote,
-  reasonOf,
-  UsageError,
-  ValueError,
-} from "../errors.ts";
-import { FORMAT_OPTIONS, formatPacket, type PacketFormat } from "../format.ts";
-import type { CliHost, CliNet, CliRawSocket } from "../host.ts";
-import { parseDuration } from "../numbers.ts";
+  FORMAT_OPTIONS,
+  PACKET_OUTPUT_KINDS,
+  PACKET_VIEW,
+  type PacketFormat,
+} from "../format.ts";
+import type { CliHost, CliNet } from "../host.ts";
+import { interruptSignal } from "../interrupt.ts";
+import { parseInterval, parseRate } from "../numbers.ts";
+import { createFormatter, type OutputView } from "../output.ts";
 import {
   PACKET_OPTIONS,
   packetFromOptions,
-  type PacketTarget,
-  parseTarget,
-  targetFamily,
   withPacketOptions,
 } from "../packet_options.ts";
-
-/** The most packets handed to the kernel in one `sendMany` call. */
-export const SEND_BATCH = 1024;
-
-/** The fastest `--rate`, in packets per second (faster: `--flood`). */
-const MAX_RATE = 1_000_000;
-
-/**
- * Parse a `--rate` value: packets per second, a decimal number above 0 and
- * at most 1000000.
- *
- * @param text The text.
- * @returns The rate.
- * @throws {ValueError} When the text is not such a number.
- *
- * @example
- * ```ts
- * import { parseRate } from "./send.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(parseRate("100"), 100);
- * assert.equal(parseRate("0.5"), 0.5);
- * assert.throws(() => parseRate("0"), /is not a rate/);
- * ```
- */
-export function parseRate(text: string): number {
-  const value = /^[0-9]+(\.[0-9]+)?$/.test(text) ? Number(text) : NaN;
-  if (!(value > 0 && value <= MAX_RATE)) {
-    throw new ValueError(
-      `${
-        quote(text)
-      } is not a rate (packets per second above 0, at most ${MAX_RATE}; faster: --flood)`,
-    );
-  }
-  return value;
-}
-
-/**
- * Parse an `--interval` value: a duration from 1us to one day (`1s`,
- * `10ms`, `500us`; a bare number is seconds).
- *
- * @param text The text.
- * @returns The interval in milliseconds.
- * @throws {ValueError} When the text is not a duration in range.
- *
- * @example
- * ```ts
- * import { parseInterval } from "./send.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(parseInterval("10ms"), 10);
- * assert.equal(parseInterval("500us"), 0.5);
- * assert.throws(() => parseInterval("0"), /out of range/);
- * ```
- */
-export function parseInterval(text: string): number {
-  return parseDuration(text, { minMs: 0.001 });
-}
+import {
+  type PacketTarget,
+  parseTarget,
+  resolveParsedTarget,
+  targetFamily,
+} from "../target.ts";
 
 /** The options of `send`: the packet options, the sending options and `--format`. */
 export const SEND_OPTIONS = withPacketOptions({
@@ -235,12 +187,10 @@ const IP_LEVEL = [
   "flowLabel",
 ] as const;
 
+type SendValues = OptionValues<typeof SEND_OPTIONS>;
+
 function flagOf(key: keyof typeof SEND_OPTIONS): string {
   return `--${longName(key, SEND_OPTIONS[key])}`;
-}
-
-function modulo(value: number, base: number): number {
-  return ((value % base) + base) % base;
 }
 
 function canonical(address: string): string {
@@ -254,6 +204,187 @@ function needNet(host: CliHost, what: string): CliNet {
     );
   }
   return host.net;
+}
+
+/** The summary at the end, or none (a failure before any packet). */
+type SendFinal = string | undefined;
+
+/**
+ * What `send` prints: each packet as `build` does, and the summary, on
+ * standard output with the `text` format and on standard error with the
+ * others, so that standard output stays one packet per line.
+ */
+const SEND_VIEW: OutputView<Uint8Array, SendFinal> = {
+  ...PACKET_VIEW,
+  textEnd: (line) => line,
+  note: (line) => line,
+};
+
+/** How the packets of a run are made and paced, from the options. */
+interface SendPlan {
+  count: number;
+  /** Milliseconds between packets; 0 for a flood. */
+  intervalMs: number;
+  dryRun: boolean;
+  format: PacketFormat;
+}
+
+/** Check the sending options that go together; nothing is opened. */
+function sendPlan(values: SendValues): SendPlan {
+  const flood = values.flood === true;
+  if (flood && values.count === undefined) {
+    throw new UsageError(
+      "--flood: needs --count (how many packets to send as fast as possible)",
+    );
+  }
+  if (values.interval !== undefined && values.rate !== undefined) {
+    throw new UsageError("--rate: conflicts with --interval; give one");
+  }
+  if (flood && (values.interval !== undefined || values.rate !== undefined)) {
+    throw new UsageError(
+      `--flood: conflicts with ${
+        values.interval !== undefined ? "--interval" : "--rate"
+      }; give one`,
+    );
+  }
+  return {
+    count: values.count ?? 1,
+    intervalMs: flood
+      ? 0
+      : values.rate !== undefined
+      ? 1000 / values.rate
+      : values.interval ?? 1000,
+    dryRun: values.dryRun === true,
+    format: values.format ?? "text",
+  };
+}
+
+/**
+ * The source the kernel would write: needed to send (it also tells the
+ * mode), and for a dry run without `--src`.
+ */
+function routedSource(
+  host: CliHost,
+  values: SendValues,
+  target: PacketTarget,
+  dryRun: boolean,
+): string | undefined {
+  if (!dryRun) {
+    return canonical(
+      needNet(host, "send packets").routeSource(target.address),
+    );
+  }
+  if (values.src !== undefined) return undefined;
+  const net = host.net;
+  try {
+    if (net === undefined) {
+      throw new Error("this host has no network access");
+    }
+    return canonical(net.routeSource(target.address));
+  } catch (error) {
+    throw new CliError(
+      `Cannot find the source address for ${target.address} (give --src ADDR to print the packets without asking): ${
+        reasonOf(error instanceof Error ? error : new Error(String(error)))
+      }`,
+      { cause: error },
+    );
+  }
+}
+
+/** The packets of the run; the first is encoded here, so a field the encoder refuses stops the command before anything is opened. */
+function packetSeries(packet: TcpPacket, values: SendValues): PacketSeries {
+  try {
+    return new PacketSeries(packet, {
+      sportStep: values.sportStep ?? 0,
+      seqStep: values.seqStep ?? 0,
+    });
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw new CliError(reasonOf(error), { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** What Linux changes in the IPv4 header of a raw packet, said before sending. */
+function linuxNotes(host: CliHost, values: SendValues): void {
+  if (values.ipChecksum !== undefined) {
+    host.stderr(
+      `note: Linux rewrites the IPv4 header checksum of raw packets; ${
+        flagOf("ipChecksum")
+      } ${values.ipChecksum} is not what the peer receives\n`,
+    );
+  }
+  if (values.id === 0) {
+    host.stderr(
+      "note: Linux replaces an IPv4 id of 0 with its own in raw packets\n",
+    );
+  }
+}
+
+/** What a run of `send` is, checked and built before anything is opened. */
+interface PreparedSend {
+  plan: SendPlan;
+  target: PacketTarget;
+  series: PacketSeries;
+  /** Whether tcpcraft writes the IP header. */
+  headerIncluded: boolean;
+}
+
+/**
+ * Check everything the command line says, resolve TARGET, find the source
+ * and build the packets; nothing is opened.
+ */
+async function prepareSend(
+  values: SendValues,
+  text: string,
+  host: CliHost,
+): Promise<PreparedSend> {
+  const parsed = parseTarget(text, { names: true });
+  const wanted = targetFamily(parsed, values);
+  const plan = sendPlan(values);
+  const target = await resolveParsedTarget(parsed, wanted, () => {
+    const net = needNet(host, `resolve host ${quote(parsed.host)}`);
+    return (name, options) => net.resolveHost(name, options);
+  });
+  const routed = routedSource(host, values, target, plan.dryRun);
+  const packet = await packetFromOptions(
+    {
+      ...values,
+      sport: values.sport ?? randomEphemeralPort(),
+      seq: values.seq ?? random32(),
+    },
+    target,
+    routed === undefined ? { host } : { host, defaultSrc: routed },
+  );
+  const headerIncluded = IP_LEVEL.some((key) => values[key] !== undefined) ||
+    (routed !== undefined && canonical(packet.ip.src) !== routed);
+  return {
+    plan,
+    target,
+    series: packetSeries(packet, values),
+    headerIncluded,
+  };
+}
+
+/** Make the packets without sending them: print them, record them as built; returns their bytes. */
+async function dryRun(
+  series: PacketSeries,
+  count: number,
+  print: (datagrams: Uint8Array[]) => void,
+  capture: CaptureOutput | undefined,
+): Promise<number> {
+  let bytes = 0;
+  for (let made = 0; made < count;) {
+    const datagrams = series.take(Math.min(SEND_BATCH, count - made));
+    for (const datagram of datagrams) bytes += datagram.length;
+    print(datagrams);
+    for (const datagram of capture === undefined ? [] : datagrams) {
+      await capture?.record(datagram, "built");
+    }
+    made += datagrams.length;
+  }
+  return bytes;
 }
 
 /** Format the summary line. */
@@ -275,146 +406,6 @@ function summary(
     line += ` (${rate >= 100 ? Math.round(rate) : rate.toFixed(1)} pps)`;
   }
   return how === "interrupted" ? `${line}, interrupted` : line;
-}
-
-/**
- * The packets of one run: the first encoded once, each next one a copy with
- * the source port and sequence number stepped in place and the checksum
- * adjusted incrementally (RFC 1624), or left as given with `--checksum`.
- * Without steps every packet is the same bytes.
- */
-class PacketSeries {
-  /** Where the TCP segment starts in each datagram. */
-  readonly tcpOffset: number;
-  readonly #template: Uint8Array;
-  readonly #sportStep: number;
-  readonly #seqStep: number;
-  readonly #fixedChecksum: boolean;
-  #sport: number;
-  #seq: number;
-  #index = 0;
-
-  constructor(first: TcpPacket, sportStep: number, seqStep: number) {
-    this.#template = encodePacket(first);
-    this.tcpOffset = this.#template.length -
-      (tcpHeaderLength(first.tcp) + first.tcp.payload.length);
-    this.#sportStep = sportStep;
-    this.#seqStep = seqStep;
-    this.#fixedChecksum = first.tcp.checksum !== undefined;
-    this.#sport = first.tcp.srcPort;
-    this.#seq = first.tcp.seq;
-  }
-
-  /** The next packet's IP datagram (do not change it: it may be shared). */
-  next(): Uint8Array {
-    if (this.#index++ === 0) return this.#template;
-    if (this.#sportStep === 0 && this.#seqStep === 0) return this.#template;
-    this.#sport = modulo(this.#sport + this.#sportStep, 0x1_0000);
-    this.#seq = modulo(this.#seq + this.#seqStep, 0x1_0000_0000);
-    const datagram = this.#template.slice();
-    const view = new TcpHeaderView(datagram, this.tcpOffset);
-    if (this.#fixedChecksum) {
-      view.srcPort = this.#sport;
-      view.seq = this.#seq;
-    } else {
-      view.patch({ srcPort: this.#sport, seq: this.#seq });
-    }
-    return datagram;
-  }
-}
-
-/** What the sending loop reports. */
-interface SendOutcome {
-  packets: number;
-  bytes: number;
-  elapsedMs: number;
-  interrupted: boolean;
-  /** What a failed send threw, after `packets` were sent. */
-  failure?: { error: unknown };
-}
-
-interface LoopOptions {
-  host: CliHost;
-  socket: CliRawSocket;
-  destination: string;
-  series: PacketSeries;
-  /** Bytes of the IP header to strip in kernel mode (0 when header-included). */
-  strip: number;
-  count: number;
-  /** Milliseconds between packets; 0 for flood. */
-  intervalMs: number;
-  /** Wall-clock time, epoch milliseconds, for the capture's timestamps. */
-  wallClock: () => number;
-  /** Print and record the datagrams of one send call, made at `sentAt`. */
-  after: (datagrams: Uint8Array[], sentAt: number) => Promise<void>;
-}
-
-async function sendLoop(options: LoopOptions): Promise<SendOutcome> {
-  const { host, socket, destination, series, strip, count, intervalMs } =
-    options;
-  let stop: () => void = () => {};
-  let interrupted = false;
-  const interruption = new Promise<void>((resolve) => {
-    stop = () => {
-      interrupted = true;
-      resolve();
-    };
-  });
-  const unsubscribe = host.onInterrupt?.(stop) ?? (() => {});
-  let packets = 0;
-  let bytes = 0;
-  let first: number | undefined;
-  let last = 0;
-  let failure: { error: unknown } | undefined;
-  try {
-    const start = host.now();
-    let yielded = start;
-    while (packets < count && !interrupted) {
-      let n = Math.min(SEND_BATCH, count - packets);
-      if (intervalMs > 0) {
-        const due = Math.floor((host.now() - start) / intervalMs) + 1;
-        n = Math.max(1, Math.min(n, due - packets));
-      }
-      const datagrams: Uint8Array[] = [];
-      for (let i = 0; i < n; i++) datagrams.push(series.next());
-      const wire = strip === 0
-        ? datagrams
-        : datagrams.map((datagram) => datagram.subarray(strip));
-      const sentAt = options.wallClock();
-      const before = host.now();
-      try {
-        if (n === 1) socket.send(wire[0]!, destination);
-        else socket.sendMany(wire, destination);
-      } catch (error) {
-        failure = { error };
-        break;
-      }
-      first ??= before;
-      last = host.now();
-      packets += n;
-      for (const datagram of datagrams) bytes += datagram.length;
-      await options.after(datagrams, sentAt);
-      if (packets >= count) break;
-      if (intervalMs > 0) {
-        const wait = start + packets * intervalMs - host.now();
-        if (wait > 0) await Promise.race([host.sleep(wait), interruption]);
-      } else if (host.now() - yielded >= 10) {
-        // Let the event loop deliver Ctrl-C during a long flood.
-        await Promise.race([host.sleep(0), interruption]);
-        yielded = host.now();
-      }
-    }
-  } finally {
-    unsubscribe();
-  }
-  const outcome: SendOutcome = {
-    packets,
-    bytes,
-    elapsedMs: first === undefined ? 0 : last - first,
-    interrupted,
-  };
-  if (failure !== undefined) outcome.failure = failure;
-  return outcome;
 }
 
 /**
@@ -497,133 +488,25 @@ export const sendCommand = defineCommand({
         "Cannot send packets: Windows does not allow raw TCP sockets; use Linux, macOS or WSL (tcpcraft build prints packets without sending them)",
       );
     }
-    // Everything the command line says is checked before anything is opened.
-    const target = parseTarget(positionals[0]!, { names: true });
-    const wanted = targetFamily(target, values);
-    const flood = values.flood === true;
-    if (flood && values.count === undefined) {
-      throw new UsageError(
-        "--flood: needs --count (how many packets to send as fast as possible)",
-      );
-    }
-    if (values.interval !== undefined && values.rate !== undefined) {
-      throw new UsageError("--rate: conflicts with --interval; give one");
-    }
-    if (flood && (values.interval !== undefined || values.rate !== undefined)) {
-      throw new UsageError(
-        `--flood: conflicts with ${
-          values.interval !== undefined ? "--interval" : "--rate"
-        }; give one`,
-      );
-    }
-    const count = values.count ?? 1;
-    const intervalMs = flood
-      ? 0
-      : values.rate !== undefined
-      ? 1000 / values.rate
-      : values.interval ?? 1000;
-    const dryRun = values.dryRun === true;
-    const format: PacketFormat = values.format ?? "text";
-
-    // The destination address.
-    let address = target.host;
-    if (target.family === undefined) {
-      const net = needNet(host, `resolve host ${quote(target.host)}`);
-      const found = await net.resolveHost(
-        target.host,
-        wanted === undefined ? {} : { family: wanted },
-      );
-      address = found[0] ?? "";
-      if (address === "") {
-        throw new CliError(
-          `Cannot resolve host ${quote(target.host)}: no address`,
-        );
-      }
-    }
-    const family = parseAddress(address).family;
-    const packetTarget: PacketTarget = {
-      address: canonical(address),
-      family,
-      text: target.text,
-    };
-    if (target.port !== undefined) packetTarget.port = target.port;
-
-    // The source: given, or the routed one (which also tells the mode).
-    let routed: string | undefined;
-    if (!dryRun) {
-      routed = canonical(
-        needNet(host, "send packets").routeSource(packetTarget.address),
-      );
-    } else if (values.src === undefined) {
-      const net = host.net;
-      try {
-        if (net === undefined) {
-          throw new Error("this host has no network access");
-        }
-        routed = canonical(net.routeSource(packetTarget.address));
-      } catch (error) {
-        throw new CliError(
-          `Cannot find the source address for ${packetTarget.address} (give --src ADDR to print the packets without asking): ${
-            reasonOf(error instanceof Error ? error : new Error(String(error)))
-          }`,
-          { cause: error },
-        );
-      }
-    }
-    const packet = await packetFromOptions(
-      {
-        ...values,
-        sport: values.sport ?? randomEphemeralPort(),
-        seq: values.seq ?? random32(),
-      },
-      packetTarget,
-      routed === undefined ? { host } : { host, defaultSrc: routed },
+    const { plan, target, series, headerIncluded } = await prepareSend(
+      values,
+      positionals[0]!,
+      host,
     );
-    const ipLevel = IP_LEVEL.filter((key) => values[key] !== undefined);
-    const headerIncluded = ipLevel.length > 0 ||
-      (routed !== undefined && canonical(packet.ip.src) !== routed);
-    // The first packet is encoded here: a field the encoder refuses stops
-    // the command before anything is opened.
-    let series: PacketSeries;
-    try {
-      series = new PacketSeries(
-        packet,
-        values.sportStep ?? 0,
-        values.seqStep ?? 0,
-      );
-    } catch (error) {
-      if (error instanceof RangeError) {
-        throw new CliError(reasonOf(error), { cause: error });
-      }
-      throw error;
-    }
-
+    const output = createFormatter(
+      PACKET_OUTPUT_KINDS[plan.format],
+      host,
+      SEND_VIEW,
+    );
     const quiet = values.quiet === true;
     const print = (datagrams: Uint8Array[]) => {
-      if (quiet) return;
-      host.stdout(
-        datagrams.map((datagram) => `${formatPacket(datagram, format)}\n`)
-          .join(""),
-      );
+      if (!quiet) output.write(datagrams);
     };
-    const printSummary = (line: string) => {
-      if (format === "text") host.stdout(`${line}\n`);
-      else host.stderr(`${line}\n`);
-    };
-
-    if (!dryRun && host.os === "linux" && headerIncluded && family === 4) {
-      if (values.ipChecksum !== undefined) {
-        host.stderr(
-          `note: Linux rewrites the IPv4 header checksum of raw packets; ${
-            flagOf("ipChecksum")
-          } ${values.ipChecksum} is not what the peer receives\n`,
-        );
-      }
-      if (values.id === 0) {
-        host.stderr(
-          "note: Linux replaces an IPv4 id of 0 with its own in raw packets\n",
-        );
-      }
+    if (
+      !plan.dryRun && host.os === "linux" && headerIncluded &&
+      target.family === 4
+    ) {
+      linuxNotes(host, values);
     }
 
     // The socket is opened before the capture file is created, so that a
@@ -631,9 +514,12 @@ export const sendCommand = defineCommand({
     // a path that cannot be written is still a usage error, and nothing has
     // been sent when it is found.
     if (values.pcap !== undefined) checkCaptureOutput(host, values.pcap);
-    const net = dryRun ? undefined : needNet(host, "send packets");
-    const socket = net?.openRawSocket({ family, headerIncluded });
-    let capture;
+    const net = plan.dryRun ? undefined : needNet(host, "send packets");
+    const socket = net?.openRawSocket({
+      family: target.family,
+      headerIncluded,
+    });
+    let capture: CaptureOutput | undefined;
     try {
       capture = values.pcap === undefined
         ? undefined
@@ -644,44 +530,31 @@ export const sendCommand = defineCommand({
     }
     let outcome: SendOutcome;
     try {
-      if (dryRun) {
-        let bytes = 0;
-        for (let made = 0; made < count;) {
-          const n = Math.min(SEND_BATCH, count - made);
-          const datagrams: Uint8Array[] = [];
-          for (let i = 0; i < n; i++) datagrams.push(series.next());
-          for (const datagram of datagrams) bytes += datagram.length;
-          print(datagrams);
-          for (const datagram of capture === undefined ? [] : datagrams) {
-            await capture?.record(datagram, "built");
-          }
-          made += n;
-        }
-        printSummary(summary(count, bytes, 0, "dry-run"));
+      if (plan.dryRun || net === undefined || socket === undefined) {
+        const bytes = await dryRun(series, plan.count, print, capture);
+        output.end(summary(plan.count, bytes, 0, "dry-run"));
         return 0;
       }
-      if (net === undefined || socket === undefined) {
-        throw new Error("send: no socket outside a dry run");
-      }
+      const interrupt = interruptSignal(host);
       try {
-        outcome = await sendLoop({
-          host,
+        outcome = await sendPackets({
           socket,
-          destination: packetTarget.address,
+          destination: target.address,
           series,
-          // Kernel mode: the kernel writes the IP header; it gets the segment.
-          strip: headerIncluded ? 0 : series.tcpOffset,
-          count,
-          intervalMs,
+          headerIncluded,
+          count: plan.count,
+          intervalMs: plan.intervalMs,
+          clock: host,
           wallClock: () => net.wallClock(),
-          async after(datagrams, sentAt) {
-            print(datagrams);
-            for (const datagram of capture === undefined ? [] : datagrams) {
-              await capture?.record(datagram, "sent", { timestamp: sentAt });
-            }
-          },
+          signal: interrupt.signal,
+        }, async (datagrams, sentAt) => {
+          print(datagrams);
+          for (const datagram of capture === undefined ? [] : datagrams) {
+            await capture?.record(datagram, "sent", { timestamp: sentAt });
+          }
         });
       } finally {
+        interrupt.dispose();
         socket.close();
       }
     } finally {
@@ -689,16 +562,16 @@ export const sendCommand = defineCommand({
     }
     // After a failed send, the summary counts the packets of the calls that
     // succeeded (none: the error alone is printed).
-    if (outcome.failure === undefined || outcome.packets > 0) {
-      printSummary(
-        summary(
+    output.end(
+      outcome.failure === undefined || outcome.packets > 0
+        ? summary(
           outcome.packets,
           outcome.bytes,
           outcome.elapsedMs,
           outcome.interrupted ? "interrupted" : "sent",
-        ),
-      );
-    }
+        )
+        : undefined,
+    );
     if (outcome.failure !== undefined) throw outcome.failure.error;
     return outcome.interrupted ? 130 : 0;
   },

@@ -1,5 +1,6 @@
 /**
- * `tcpcraft trace TARGET -p PORT`: TCP traceroute. Probes go out with a
+ * `tcpcraft trace TARGET -p PORT`: TCP traceroute, the trace engine
+ * (`src/engine/trace.ts`) on a conversation. Probes go out with a
  * TTL (IPv6: hop limit) rising from `--first-hop` (1) to `--max-hops`
  * (30), `--queries` (3) per hop; each router on the way answers with an
  * ICMP time-exceeded message, and the destination with a SYN-ACK (port
@@ -27,129 +28,21 @@
  * @module
  */
 
-import { random32, randomEphemeralPort } from "../../engine/random.ts";
-import { formatFlags, TCP_FLAGS } from "../../wire/flags.ts";
-import type { IcmpReply, Probe, Reply } from "../../engine/reply_match.ts";
-import { ReplyMatcher } from "../../engine/reply_match.ts";
+import { randomEphemeralPort } from "../../engine/random.ts";
+import {
+  runTrace,
+  type TraceHop,
+  type TraceOutcome,
+  type TraceState,
+} from "../../engine/trace.ts";
+import { CAPTURE_OUTPUT_OPTIONS } from "../capture_output.ts";
 import { defineCommand } from "../command.ts";
 import { UsageError } from "../errors.ts";
-import type { JsonValue } from "../format.ts";
+import { interruptSignal } from "../interrupt.ts";
+import { parseTimeout } from "../numbers.ts";
+import { createFormatter, type OutputView } from "../output.ts";
 import { PACKET_OPTIONS, withPacketOptions } from "../packet_options.ts";
-import { CAPTURE_OUTPUT_OPTIONS } from "../capture_output.ts";
-import {
-  collectReplies,
-  formatMs,
-  openConversation,
-  parseTimeout,
-  prepareConversation,
-  probeDatagram,
-  probeSourcePort,
-} from "./probe.ts";
-
-/** What the destination's answer says about the port. */
-export type TraceState = "open" | "closed" | "filtered";
-
-/** One query's answer in a hop, or null when none came. */
-export type TraceAnswer =
-  | {
-    kind: "tcp";
-    /** The destination. */
-    from: string;
-    /** The reply's flags, as letters (`SA`, `RA`). */
-    flags: string;
-    /** `open` for a SYN-ACK (or any reply but a RST), `closed` for a RST. */
-    state: TraceState;
-    /** Round-trip time, ms. */
-    rttMs: number;
-  }
-  | {
-    kind: "icmp";
-    /** The router or host that sent the error. */
-    from: string;
-    /** `time-exceeded`, `unreachable`, `prohibited`… */
-    category: string;
-    /** What the error says. */
-    description: string;
-    /** The ICMP type. */
-    type: number;
-    /** The ICMP code. */
-    code: number;
-    /** traceroute's mark for an unreachable (`!X`), or `""`. */
-    mark: string;
-    /** Round-trip time, ms. */
-    rttMs: number;
-  }
-  | null;
-
-/** One hop of a trace. */
-export interface TraceHop {
-  /** The TTL or hop limit the probes carried. */
-  ttl: number;
-  /** One entry per query, in order. */
-  answers: TraceAnswer[];
-}
-
-/**
- * traceroute's mark for an ICMP error that is not time exceeded: `!N`
- * network, `!H` host, `!P` protocol unreachable, `!X` administratively
- * prohibited, `!F` fragmentation needed, `!S` source route failed or
- * beyond scope, `!V` precedence violation, `!C` precedence cutoff,
- * `!<code>` for the rest; `""` for time exceeded.
- *
- * @param family 4 or 6.
- * @param type The ICMP type.
- * @param code The ICMP code.
- * @returns The mark.
- *
- * @example
- * ```ts
- * import { unreachableMark } from "./trace.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(unreachableMark(4, 3, 13), "!X");
- * assert.equal(unreachableMark(6, 1, 3), "!H");
- * assert.equal(unreachableMark(4, 11, 0), "");
- * ```
- */
-export function unreachableMark(
-  family: 4 | 6,
-  type: number,
-  code: number,
-): string {
-  if (family === 4) {
-    if (type === 11) return "";
-    if (type !== 3) return `!<${type}.${code}>`;
-    const marks: Record<number, string> = {
-      0: "!N",
-      1: "!H",
-      2: "!P",
-      3: "!",
-      4: "!F",
-      5: "!S",
-      6: "!N",
-      7: "!H",
-      9: "!X",
-      10: "!X",
-      13: "!X",
-      14: "!V",
-      15: "!C",
-    };
-    return marks[code] ?? `!<${code}>`;
-  }
-  if (type === 3) return "";
-  if (type === 2) return "!F";
-  if (type !== 1) return `!<${type}.${code}>`;
-  const marks: Record<number, string> = {
-    0: "!N",
-    1: "!X",
-    2: "!S",
-    3: "!H",
-    4: "!",
-    5: "!X",
-    6: "!X",
-  };
-  return marks[code] ?? `!<${code}>`;
-}
+import { formatMs, openConversation, prepareConversation } from "../probing.ts";
 
 /**
  * A hop as traceroute prints it: the TTL right-aligned in two columns,
@@ -202,33 +95,6 @@ export function formatHop(hop: TraceHop, target: string): string {
   }
   if (state !== undefined) parts.push(`[${state}]`);
   return parts.join("  ");
-}
-
-function answerOf(reply: Reply): TraceAnswer {
-  if (reply.kind === "tcp") {
-    const flags = reply.packet.tcp.flags;
-    return {
-      kind: "tcp",
-      from: reply.packet.ip.src,
-      flags: formatFlags(flags),
-      state: (flags & TCP_FLAGS.rst) !== 0 ? "closed" : "open",
-      rttMs: reply.rttMs,
-    };
-  }
-  return icmpAnswer(reply);
-}
-
-function icmpAnswer(reply: IcmpReply): TraceAnswer {
-  return {
-    kind: "icmp",
-    from: reply.from,
-    category: reply.category,
-    description: reply.description,
-    type: reply.type,
-    code: reply.code,
-    mark: unreachableMark(reply.family, reply.type, reply.code),
-    rttMs: reply.rttMs,
-  };
 }
 
 /** The options of `trace`. */
@@ -301,6 +167,64 @@ export const TRACE_OPTIONS = withPacketOptions({
   },
 });
 
+/** What a trace's output says besides its hops. */
+export interface TraceFacts {
+  /** The destination address. */
+  target: string;
+  /** The destination port. */
+  port: number;
+  /** The largest TTL. */
+  maxHops: number;
+  /** Probes per hop. */
+  queries: number;
+}
+
+/**
+ * What `trace` prints, in both formats: `text` a banner and a line per hop
+ * as traceroute does, `json` one document at the end.
+ *
+ * @param facts The destination and the limits.
+ * @returns The view.
+ *
+ * @example
+ * ```ts
+ * import { traceView } from "./trace.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const view = traceView({ target: "192.0.2.1", port: 80, maxHops: 30, queries: 1 });
+ * assert.equal(view.header, "tcpcraft trace to 192.0.2.1 port 80, 30 hops max, 1 probe per hop");
+ * assert.equal(view.textEnd?.({ hops: [], interrupted: true }), "interrupted");
+ * ```
+ */
+export function traceView(
+  facts: TraceFacts,
+): OutputView<TraceHop, TraceOutcome> {
+  const { target, port, maxHops, queries } = facts;
+  return {
+    header:
+      `tcpcraft trace to ${target} port ${port}, ${maxHops} hops max, ${queries} probe${
+        queries === 1 ? "" : "s"
+      } per hop`,
+    text: (hop) => formatHop(hop, target),
+    textEnd: (outcome) => outcome.interrupted ? "interrupted" : undefined,
+    document: (hops, outcome) => ({
+      target,
+      port,
+      maxHops,
+      queries,
+      hops: hops.map((hop) => ({
+        ttl: hop.ttl,
+        answers: hop.answers.map((answer) =>
+          answer === null ? null : { ...answer }
+        ),
+      })),
+      reached: outcome.reached !== undefined,
+      state: outcome.reached ?? null,
+      interrupted: outcome.interrupted,
+    }),
+  };
+}
+
 /**
  * The `trace` command.
  *
@@ -370,138 +294,61 @@ export const traceCommand = defineCommand({
       );
     }
     const queries = values.queries ?? 3;
-    const timeoutMs = values.timeout ?? 1000;
-    const format = values.format ?? "text";
-    const conversation = await prepareConversation(
+    const prepared = await prepareConversation(
       positionals[0]!,
       { ...values, sport: values.sport ?? 0 },
       host,
       "trace",
     );
-    const { target, base, net } = conversation;
-    const { capture, receiver } = await openConversation(conversation, host, {
-      pcap: values.pcap,
-    });
-    const family = target.family;
+    const { target, base } = prepared;
+    const { conversation, capture } = await openConversation(
+      prepared,
+      host,
+      values.pcap,
+    );
     const sportBase = values.sport ?? randomEphemeralPort();
-    const port = base.tcp.dstPort;
-    if (format === "text") {
-      host.stdout(
-        `tcpcraft trace to ${target.address} port ${port}, ${maxHops} hops max, ${queries} probe${
-          queries === 1 ? "" : "s"
-        } per hop\n`,
-      );
-    }
-
-    let interrupted = false;
-    const unsubscribe = host.onInterrupt?.(() => {
-      interrupted = true;
-    }) ?? (() => {});
-    const matcher = new ReplyMatcher();
-    const hops: TraceHop[] = [];
-    let reached: TraceState | undefined;
-    let nextId = 0;
-    try {
-      for (let ttl = firstHop; ttl <= maxHops && !interrupted; ttl++) {
-        const probes: Probe[] = [];
-        for (let q = 0; q < queries; q++) {
-          const srcPort = probeSourcePort(sportBase, q);
-          const seq = random32();
-          const datagram = probeDatagram(base, {
-            srcPort,
-            seq,
-            ack: base.tcp.ack,
-            ttl,
-          });
-          const probe: Probe = {
-            id: nextId++,
-            family,
-            src: base.ip.src,
-            dst: base.ip.dst,
-            srcPort,
-            dstPort: port,
-            seq,
-            ack: base.tcp.ack,
-            flags: base.tcp.flags,
-            payloadLength: base.tcp.payload.length,
-            ttl,
-            sentAt: net.wallClock(),
-          };
-          receiver.send(datagram, target.address);
-          matcher.add(probe);
-          probes.push(probe);
-          await capture?.record(datagram, "sent", {
-            timestamp: probe.sentAt,
-            note: `hop ${ttl} query ${q + 1}`,
-          });
-        }
-        const answers = new Map<number, TraceAnswer>();
-        const deadline = host.now() + timeoutMs;
-        // Bounded by the deadline; each round waits at most 200 ms so that
-        // Ctrl-C is noticed.
-        while (answers.size < queries && !interrupted) {
-          const left = deadline - host.now();
-          if (left <= 0) break;
-          const replies = await collectReplies(
-            receiver,
-            matcher,
-            family,
-            Math.min(left, 200),
-          );
-          for (const { reply, bytes } of replies) {
-            answers.set(reply.probe.id, answerOf(reply));
-            await capture?.record(bytes, "received", {
-              timestamp: reply.receivedAt,
-              note: `reply to hop ${reply.probe.ttl} query ${
-                probes.findIndex((p) => p.id === reply.probe.id) + 1
-              }`,
-            });
-          }
-        }
-        for (const probe of probes) matcher.remove(probe);
-        const hop: TraceHop = {
-          ttl,
-          answers: probes.map((probe) => answers.get(probe.id) ?? null),
-        };
-        hops.push(hop);
-        if (format === "text") {
-          host.stdout(`${formatHop(hop, target.address)}\n`);
-        }
-        let unreachable = 0;
-        for (const answer of hop.answers) {
-          if (answer === null) continue;
-          if (answer.kind === "tcp") reached ??= answer.state;
-          else if (answer.from === target.address) reached ??= "filtered";
-          else if (answer.category !== "time-exceeded") unreachable++;
-        }
-        if (reached !== undefined) break;
-        if (unreachable > 0 && unreachable >= queries - 1) break;
-      }
-    } finally {
-      unsubscribe();
-      receiver.close();
-      await capture?.close();
-    }
-    if (format === "json") {
-      const document: JsonValue = {
+    const output = createFormatter(
+      values.format ?? "text",
+      host,
+      traceView({
         target: target.address,
-        port,
+        port: base.tcp.dstPort,
         maxHops,
         queries,
-        hops: hops.map((hop) => ({
-          ttl: hop.ttl,
-          answers: hop.answers.map((answer) =>
-            answer === null ? null : { ...answer }
-          ),
-        })),
-        reached: reached !== undefined,
-        state: reached ?? null,
-        interrupted,
-      };
-      host.stdout(`${JSON.stringify(document)}\n`);
-    } else if (interrupted) {
-      host.stdout("interrupted\n");
+      }),
+    );
+    output.begin();
+    const interrupt = interruptSignal(host);
+    let outcome: TraceOutcome;
+    try {
+      outcome = await runTrace(conversation, {
+        clock: host,
+        firstHop,
+        maxHops,
+        queries,
+        timeoutMs: values.timeout ?? 1000,
+        sportBase,
+        signal: interrupt.signal,
+      }, async (event) => {
+        if (event.kind === "hop") output.write([event.hop]);
+        else if (event.kind === "sent") {
+          await capture?.record(event.datagram, "sent", {
+            timestamp: event.probe.sentAt,
+            note: `hop ${event.ttl} query ${event.query + 1}`,
+          });
+        } else {
+          await capture?.record(event.bytes, "received", {
+            timestamp: event.reply.receivedAt,
+            note: `reply to hop ${event.ttl} query ${event.query + 1}`,
+          });
+        }
+      });
+    } finally {
+      interrupt.dispose();
+      conversation.close();
+      await capture?.close();
     }
-    return reached === undefined ? 1 : 0;
+    output.end(outcome);
+    return outcome.reached === undefined ? 1 : 0;
   },
 });

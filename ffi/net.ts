@@ -1,0 +1,61 @@
+/**
+ * The engines' network interface ({@linkcode Net} in `src/host/net.ts`)
+ * implemented with this layer's raw sockets, receivers, routing and
+ * resolution, so that a program can hand the portable engines the real
+ * network.
+ *
+ * @module
+ */
+
+import type { ReceiverNet } from "../src/host/net.ts";
+import { epochNow, RawSocket } from "./raw_socket.ts";
+import { Receiver } from "./receiver.ts";
+import { resolveHost } from "./resolve.ts";
+import { routeSource } from "./route.ts";
+
+/**
+ * The real network, as the engines take it: raw sockets, receivers (a raw
+ * TCP and a raw ICMP or ICMPv6 socket read together), the routed source,
+ * the system's name resolution and the wall clock of received packets.
+ * Nothing is loaded until a member is called; errors are this layer's
+ * typed errors, whose messages say what to do (`--allow-ffi`, root or
+ * `cap_net_raw`).
+ *
+ * @returns The network access.
+ *
+ * @example
+ * ```ts
+ * import { createFfiNet } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const net = createFfiNet();
+ * assert.deepEqual(await net.resolveHost("2001:DB8::1"), ["2001:db8::1"]);
+ * assert.ok(Math.abs(net.wallClock() - Date.now()) < 1000);
+ * ```
+ */
+export function createFfiNet(): ReceiverNet {
+  return {
+    openRawSocket(options) {
+      return RawSocket.open(options);
+    },
+    routeSource(dst) {
+      return routeSource(dst);
+    },
+    resolveHost(name, options) {
+      return resolveHost(name, options);
+    },
+    wallClock() {
+      return epochNow();
+    },
+    openReceiver(family, options = {}) {
+      const receiver = Receiver.open({ family, ...options });
+      return {
+        send: (packet, destination) => receiver.tcp.send(packet, destination),
+        sendMany: (packets, destination) =>
+          receiver.tcp.sendMany(packets, destination),
+        poll: (timeoutMs) => receiver.poll(timeoutMs),
+        close: () => receiver.close(),
+      };
+    },
+  };
+}

@@ -1,0 +1,419 @@
+/**
+ * What the command line of `scan` says, checked: the option table
+ * {@linkcode SCAN_OPTIONS}, and {@linkcode scanSettings}, which turns parsed
+ * values and TARGETS into the scan engine's plan (targets files read, names
+ * resolved, exclusions taken out, the seeded order and its shard) and the
+ * settings of the run. Nothing is opened: bad input is a usage error before
+ * any socket exists.
+ *
+ * @module
+ */
+
+import { parseShard } from "../engine/permutation.ts";
+import { planScan, type ScanPlan, ScanPlanError } from "../engine/scan/plan.ts";
+import {
+  SCAN_TYPE_FLAGS,
+  SCAN_TYPE_SPECS,
+  SCAN_TYPES,
+  type ScanType,
+} from "../engine/scan/types.ts";
+import { randomEphemeralPort } from "../engine/random.ts";
+import {
+  parsePorts,
+  parseTargetList,
+  type PortRange,
+} from "../engine/targets.ts";
+import type { AddressFamily } from "../wire/address.ts";
+import { ParseError } from "../wire/errors.ts";
+import { parseFlags } from "../wire/flags.ts";
+import { defineOptions, type OptionValues } from "./args.ts";
+import { CAPTURE_OUTPUT_OPTIONS } from "./capture_output.ts";
+import { CliError, quote, reasonOf, UsageError } from "./errors.ts";
+import type { CliHost } from "./host.ts";
+import { parseDuration, parseRate } from "./numbers.ts";
+import { SCAN_FORMATS, type ScanFormat } from "./scan_output.ts";
+import { parseAddressValue, resolveTargetSpecs } from "./target.ts";
+
+/** The most retries `--retries` accepts. */
+const MAX_RETRIES = 20;
+
+function parseTimeout(text: string): number {
+  return parseDuration(text, { minMs: 1, maxMs: 60_000 });
+}
+
+function parseSeed(text: string): number {
+  if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(text)) {
+    throw new ParseError("seed", text, "expected an integer");
+  }
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) {
+    throw new ParseError(
+      "seed",
+      text,
+      `must be at most ${Number.MAX_SAFE_INTEGER}`,
+    );
+  }
+  return value;
+}
+
+function splitList(text: string): string[] {
+  const items = parseTargetList(text);
+  if (items.length === 0) {
+    throw new ParseError("target list", text, "it is empty");
+  }
+  return items;
+}
+
+/** The options of `scan`. */
+export const SCAN_OPTIONS = defineOptions({
+  ports: {
+    kind: "string",
+    short: "p",
+    valueName: "PORTS",
+    parse: parsePorts,
+    help: "ports to scan (required): 22,80,443 | 1-1024 | - (all, 1-65535)",
+    group: "Targets",
+  },
+  targetsFile: {
+    kind: "string",
+    valueName: "PATH",
+    help:
+      "read more targets from a file (- for standard input): whitespace or comma separated, # comments",
+    group: "Targets",
+  },
+  exclude: {
+    kind: "repeatable",
+    valueName: "LIST",
+    parse: splitList,
+    help:
+      "leave out these targets (comma separated; repeatable): addresses, blocks, ranges, names",
+    group: "Targets",
+  },
+  excludeFile: {
+    kind: "string",
+    valueName: "PATH",
+    help: "leave out the targets listed in a file",
+    group: "Targets",
+  },
+  ipv4: {
+    kind: "boolean",
+    short: "4",
+    help: "scan IPv4 only (host names resolve to IPv4 addresses)",
+    group: "Targets",
+  },
+  ipv6: {
+    kind: "boolean",
+    short: "6",
+    help: "scan IPv6 only (host names resolve to IPv6 addresses)",
+    group: "Targets",
+  },
+  scan: {
+    kind: "string",
+    choices: SCAN_TYPES,
+    valueName: "TYPE",
+    help: `${
+      SCAN_TYPES.join(" | ")
+    } (default syn): the probe's flags and how replies are read, as nmap's ${
+      SCAN_TYPES.map((scan) => SCAN_TYPE_SPECS[scan].nmapOption).join(" ")
+    }`,
+    group: "Probes",
+  },
+  flags: {
+    kind: "string",
+    short: "f",
+    valueName: "F",
+    parse: parseFlags,
+    help:
+      "send these flags instead (syn,ack | SA | 0x12 | xmas…); replies are read as --scan's (nmap's --scanflags)",
+    group: "Probes",
+  },
+  src: {
+    kind: "string",
+    valueName: "ADDR",
+    parse: parseAddressValue,
+    help:
+      "source address (default: the one the kernel routes from); its family is the only one scanned",
+    group: "Probes",
+  },
+  sport: {
+    kind: "number",
+    short: "s",
+    max: 0xffff,
+    noun: "a port",
+    valueName: "N",
+    help: "source port of every probe (default: random in 49152..65535)",
+    group: "Probes",
+  },
+  retries: {
+    kind: "number",
+    max: MAX_RETRIES,
+    valueName: "N",
+    help:
+      `times an unanswered probe is sent again (default 1, at most ${MAX_RETRIES})`,
+    group: "Timing",
+  },
+  timeout: {
+    kind: "string",
+    valueName: "DUR",
+    parse: parseTimeout,
+    help:
+      "how long to wait for an answer before a retry or giving up (default 1s)",
+    group: "Timing",
+  },
+  rate: {
+    kind: "string",
+    valueName: "PPS",
+    parse: parseRate,
+    help: "probes per second, retries included (default 100)",
+    group: "Timing",
+  },
+  seed: {
+    kind: "string",
+    valueName: "N",
+    parse: parseSeed,
+    help:
+      "seed of the probe order (default random); the same seed gives the same order",
+    group: "Order",
+  },
+  shard: {
+    kind: "string",
+    valueName: "I/N",
+    parse: parseShard,
+    help:
+      "send only the I-th of N disjoint slices of the order (needs --seed): N machines, one seed, every probe once",
+    group: "Order",
+  },
+  format: {
+    kind: "string",
+    choices: SCAN_FORMATS,
+    valueName: "FMT",
+    help:
+      "table (default) | ndjson: one object per port | csv | json: one document at the end",
+    group: "Output",
+  },
+  open: {
+    kind: "boolean",
+    help: "show only open (or possibly open: open|filtered, unfiltered) ports",
+    group: "Output",
+  },
+  progress: {
+    kind: "boolean",
+    help:
+      "show a progress line on standard error (default: when it is a terminal)",
+    group: "Output",
+  },
+  noProgress: {
+    kind: "boolean",
+    help: "never show the progress line",
+    group: "Output",
+  },
+  dryRun: {
+    kind: "boolean",
+    help:
+      "print the probes this shard would send, in order, as ADDRESS PORT lines; send nothing",
+    group: "Output",
+  },
+  ...CAPTURE_OUTPUT_OPTIONS,
+});
+
+/** The values of {@linkcode SCAN_OPTIONS} after parsing. */
+export type ScanValues = OptionValues<typeof SCAN_OPTIONS>;
+
+/** Everything a scan needs, checked: the engine's plan and the settings. */
+export interface ScanSettings {
+  /** What is scanned, in which order. */
+  plan: ScanPlan;
+  /** How replies are read. */
+  scan: ScanType;
+  /** The probes' flags. */
+  flags: number;
+  /** Times an unanswered probe is sent again. */
+  retries: number;
+  /** How long a try waits, ms. */
+  timeoutMs: number;
+  /** Probes a second. */
+  rate: number;
+  /** The source port of every probe. */
+  sport: number;
+  /** The output format. */
+  format: ScanFormat;
+  /** `--open`. */
+  openOnly: boolean;
+  /** Whether to draw the progress line. */
+  progress: boolean;
+  /** `--src`. */
+  src?: string;
+}
+
+/** Read a file named by an option (or standard input for `-`), as a usage error when it cannot be. */
+async function readList(
+  host: CliHost,
+  path: string,
+  flag: string,
+): Promise<string[]> {
+  let bytes: Uint8Array;
+  try {
+    bytes = path === "-" ? await host.readStdin() : await host.readFile(path);
+  } catch (error) {
+    throw new UsageError(
+      `${flag}: cannot read ${quote(path)}: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { cause: error },
+    );
+  }
+  return parseTargetList(new TextDecoder().decode(bytes));
+}
+
+/** The switches that go together, and the only family scanned (if one is). */
+function scanFamily(values: ScanValues): AddressFamily | undefined {
+  if (values.ipv4 === true && values.ipv6 === true) {
+    throw new UsageError("-4: conflicts with -6; give one");
+  }
+  if (values.progress === true && values.noProgress === true) {
+    throw new UsageError("--progress: conflicts with --no-progress; give one");
+  }
+  if (values.shard !== undefined && values.seed === undefined) {
+    throw new UsageError(
+      "--shard: needs --seed (every shard must walk the same order)",
+    );
+  }
+  const family: AddressFamily | undefined = values.ipv4 === true
+    ? 4
+    : values.ipv6 === true
+    ? 6
+    : undefined;
+  if (values.src === undefined) return family;
+  if (family !== undefined && values.src.family !== family) {
+    throw new UsageError(
+      `--src: ${values.src.address} is IPv${values.src.family}, but -${family} was given`,
+    );
+  }
+  return values.src.family;
+}
+
+/** The target space, with names resolved and exclusions taken out. */
+async function scanTargets(
+  values: ScanValues,
+  positionals: readonly string[],
+  ports: PortRange[],
+  host: CliHost,
+): Promise<ScanPlan> {
+  const family = scanFamily(values);
+  const targets = [...positionals];
+  if (values.targetsFile !== undefined) {
+    targets.push(
+      ...await readList(host, values.targetsFile, "--targets-file"),
+    );
+  }
+  if (targets.length === 0) {
+    throw new UsageError(
+      "missing TARGETS (addresses, blocks, ranges or names; or --targets-file)",
+    );
+  }
+  const excludes = (values.exclude ?? []).flat();
+  if (values.excludeFile !== undefined) {
+    excludes.push(
+      ...await readList(host, values.excludeFile, "--exclude-file"),
+    );
+  }
+  const lookup = (name: string) => {
+    const net = host.net;
+    if (net === undefined) {
+      throw new CliError(
+        `Cannot resolve host ${quote(name)}: this host has no network access`,
+      );
+    }
+    return (text: string, options?: { family?: 4 | 6 }) =>
+      net.resolveHost(text, options);
+  };
+  const include = await resolveTargetSpecs(targets, {
+    lookup,
+    family,
+    what: "TARGETS",
+    allAddresses: false,
+  });
+  const exclude = await resolveTargetSpecs(excludes, {
+    lookup,
+    family: undefined,
+    what: "--exclude",
+    allAddresses: true,
+  });
+  try {
+    return planScan({
+      include,
+      exclude,
+      ports,
+      ...(values.seed === undefined ? {} : { seed: values.seed }),
+      ...(values.shard === undefined ? {} : { shard: values.shard }),
+    });
+  } catch (error) {
+    if (error instanceof ScanPlanError) {
+      throw new UsageError(`TARGETS: ${error.reason}`, { cause: error });
+    }
+    if (error instanceof RangeError) {
+      throw new UsageError(`TARGETS: ${reasonOf(error)}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Check the command line and build the plan; nothing is opened.
+ *
+ * @param values The parsed options.
+ * @param positionals TARGETS.
+ * @param host The host: targets files, name resolution, the terminal.
+ * @returns The settings.
+ * @throws {UsageError} For anything the command line says wrong.
+ * @throws {CliError} When a name does not resolve.
+ *
+ * @example
+ * ```ts
+ * import { SCAN_OPTIONS, scanSettings } from "./scan_options.ts";
+ * import { parseArgs } from "./args.ts";
+ * import { createMemoryHost } from "./host.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const { values, positionals } = parseArgs(
+ *   ["192.0.2.0/30", "-p", "22,80", "--seed", "7", "--scan", "fin"],
+ *   SCAN_OPTIONS,
+ * );
+ * const settings = await scanSettings(values, positionals, createMemoryHost());
+ * assert.equal(settings.plan.order.length, 8);
+ * assert.equal(settings.flags, 0x01);
+ * const { values: sharded } = parseArgs(["-p", "22", "--shard", "1/2"], SCAN_OPTIONS);
+ * await assert.rejects(
+ *   scanSettings(sharded, ["192.0.2.1"], createMemoryHost()),
+ *   /--shard: needs --seed/,
+ * );
+ * ```
+ */
+export async function scanSettings(
+  values: ScanValues,
+  positionals: readonly string[],
+  host: CliHost,
+): Promise<ScanSettings> {
+  if (values.ports === undefined) {
+    throw new UsageError(
+      "missing -p/--ports (the ports to scan: 22,80,443 | 1-1024 | -)",
+    );
+  }
+  const plan = await scanTargets(values, positionals, values.ports, host);
+  const scan: ScanType = values.scan ?? "syn";
+  const settings: ScanSettings = {
+    plan,
+    scan,
+    flags: values.flags ?? SCAN_TYPE_FLAGS[scan],
+    retries: values.retries ?? 1,
+    timeoutMs: values.timeout ?? 1000,
+    rate: values.rate ?? 100,
+    sport: values.sport ?? randomEphemeralPort(),
+    format: values.format ?? "table",
+    openOnly: values.open === true,
+    progress: values.progress === true ||
+      (values.noProgress !== true && host.isTerminal.stderr),
+  };
+  if (values.src !== undefined) settings.src = values.src.address;
+  return settings;
+}

@@ -1,0 +1,580 @@
+/**
+ * The conversation engine: TCP probes to one destination and the replies
+ * to them, as `probe` (hping3's default mode) and `trace` hold them.
+ *
+ * - A {@linkcode Conversation} is the open half: a receiver of the
+ *   network (a raw TCP socket that sends whole datagrams, and a raw ICMP or
+ *   ICMPv6 socket), the packet model the probes are made from, and a
+ *   `ReplyMatcher` holding the probes waiting for an answer. It sends a
+ *   probe ({@linkcode Conversation.send}: the model with its source port,
+ *   numbers and TTL replaced, stamped with the wall clock just before the
+ *   system call) and reads replies ({@linkcode Conversation.poll}: matched
+ *   by addresses, ports and acknowledgment number, ICMP errors by the
+ *   header they quote; each reply found is forgotten, so a retransmitted
+ *   SYN-ACK counts once).
+ * - {@linkcode runProbes} is hping3's loop on a conversation: `count`
+ *   probes at `intervalMs`, each waited for `timeoutMs`, reported as events
+ *   (sent, reply, timeout) while it runs, and counted at the end with the
+ *   round-trip times ({@linkcode rttStatistics}).
+ *
+ * The network comes in through {@linkcode ReceiverNet}, the clock through
+ * {@linkcode Clock}, so all of it runs on a fake network without root.
+ *
+ * @module
+ */
+
+import type { AddressFamily } from "../wire/address.ts";
+import { encodePacket, type TcpPacket } from "../wire/packet.ts";
+import type { Clock } from "../host/host.ts";
+import type { NetReceiver, ReceiverNet } from "../host/net.ts";
+import {
+  EPHEMERAL_PORT_BASE,
+  EPHEMERAL_PORT_COUNT,
+  random32,
+} from "./random.ts";
+import { type Probe, type Reply, ReplyMatcher } from "./reply_match.ts";
+
+/** A reply and the datagram it came in. */
+export interface MatchedReply {
+  /** The reply. */
+  reply: Reply;
+  /** The whole datagram (TCP, or the ICMP message's). */
+  bytes: Uint8Array;
+}
+
+/** What changes from one probe of a conversation to the next. */
+export interface ProbeFields {
+  /** Our port. */
+  srcPort: number;
+  /** The sequence number. */
+  seq: number;
+  /** The acknowledgment number. */
+  ack: number;
+  /** The TTL or hop limit, when it differs from the model's (trace). */
+  ttl?: number;
+}
+
+/**
+ * A probe's datagram: the model with its source port, sequence and
+ * acknowledgment numbers and TTL (or hop limit) replaced, encoded.
+ *
+ * @param base The packet model.
+ * @param fields What changes from probe to probe.
+ * @returns The datagram, IP header included.
+ * @throws {RangeError} For a field the encoder refuses.
+ *
+ * @example
+ * ```ts
+ * import { decodePacket, makeTcpPacket, probeDatagram } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const base = makeTcpPacket({ src: "192.0.2.42", dst: "192.0.2.1" });
+ * const decoded = decodePacket(probeDatagram(base, { srcPort: 50001, seq: 9, ack: 0, ttl: 3 }));
+ * assert.equal(decoded.tcp.srcPort, 50001);
+ * assert.equal(decoded.ip.version === 4 && decoded.ip.ttl, 3);
+ * ```
+ */
+export function probeDatagram(
+  base: TcpPacket,
+  fields: ProbeFields,
+): Uint8Array {
+  const tcp = {
+    ...base.tcp,
+    srcPort: fields.srcPort,
+    seq: fields.seq,
+    ack: fields.ack,
+  };
+  if (fields.ttl === undefined) return encodePacket({ ...base, tcp });
+  const ip = base.ip.version === 4
+    ? { ...base.ip, ttl: fields.ttl }
+    : { ...base.ip, hopLimit: fields.ttl };
+  return encodePacket({ ...base, ip, tcp });
+}
+
+/**
+ * The source port of probe `index` (from 0): `base + index`, wrapping
+ * inside 49152..65535 when the base is there, else modulo 65536.
+ *
+ * @param base The first probe's port.
+ * @param index The probe's number, from 0.
+ * @returns The port.
+ *
+ * @example
+ * ```ts
+ * import { probeSourcePort } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(probeSourcePort(50000, 2), 50002);
+ * assert.equal(probeSourcePort(65535, 1), 49152);
+ * assert.equal(probeSourcePort(20, 3), 23);
+ * ```
+ */
+export function probeSourcePort(base: number, index: number): number {
+  if (base >= EPHEMERAL_PORT_BASE) {
+    return EPHEMERAL_PORT_BASE +
+      (base - EPHEMERAL_PORT_BASE + index) % EPHEMERAL_PORT_COUNT;
+  }
+  return (base + index) % 0x1_0000;
+}
+
+/**
+ * Read one batch from a receiver and match it: each reply found is
+ * removed from the matcher (so a retransmitted SYN-ACK is not counted
+ * twice). Replies come back oldest first.
+ *
+ * @param receiver The receiver.
+ * @param matcher The pending probes.
+ * @param family The receiver's family.
+ * @param timeoutMs How long to wait for the batch.
+ * @returns The replies matched (maybe none), with their datagrams.
+ *
+ * @example
+ * ```ts
+ * import { collectReplies, ReplyMatcher } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const receiver = {
+ *   send: () => 0, sendMany: () => 0, close() {},
+ *   poll: () => Promise.resolve({ tcp: [], icmp: [] }),
+ * };
+ * assert.deepEqual(await collectReplies(receiver, new ReplyMatcher(), 4, 0), []);
+ * ```
+ */
+export async function collectReplies(
+  receiver: NetReceiver,
+  matcher: ReplyMatcher,
+  family: AddressFamily,
+  timeoutMs: number,
+): Promise<MatchedReply[]> {
+  const batch = await receiver.poll(Math.max(0, Math.ceil(timeoutMs)));
+  const found: MatchedReply[] = [];
+  for (const packet of batch.tcp) {
+    const reply = matcher.matchTcp(packet.bytes, packet.receivedAt);
+    if (reply === undefined) continue;
+    matcher.remove(reply.probe);
+    found.push({ reply, bytes: packet.bytes });
+  }
+  for (const packet of batch.icmp) {
+    const reply = matcher.matchIcmp(packet.bytes, packet.receivedAt, family);
+    if (reply === undefined) continue;
+    matcher.remove(reply.probe);
+    found.push({ reply, bytes: packet.bytes });
+  }
+  return found.sort((a, b) => a.reply.receivedAt - b.reply.receivedAt);
+}
+
+/** A probe sent, and its bytes. */
+export interface SentProbe {
+  /** The probe, as the matcher holds it (`sentAt` set). */
+  probe: Probe;
+  /** The datagram sent. */
+  datagram: Uint8Array;
+}
+
+/** Options for {@linkcode Conversation.open}. */
+export interface OpenConversationOptions {
+  /**
+   * The packet model every probe is made from: its destination is the
+   * conversation's, its family the receiver's.
+   */
+  base: TcpPacket;
+}
+
+/**
+ * Probes to one destination and the replies to them; see the module
+ * documentation. Close it when done.
+ *
+ * @example On a fake network that answers every SYN with a RST
+ * ```ts
+ * import {
+ *   Conversation, decodePacket, encodePacket, makeTcpPacket, TCP_FLAGS,
+ * } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * let queued: Uint8Array[] = [];
+ * const net = {
+ *   openRawSocket: () => { throw new Error("unused"); },
+ *   routeSource: () => "192.0.2.42",
+ *   resolveHost: (name: string) => Promise.resolve([name]),
+ *   wallClock: () => 1000,
+ *   openReceiver: () => ({
+ *     send(bytes: Uint8Array) {
+ *       const { tcp } = decodePacket(bytes);
+ *       queued.push(encodePacket(makeTcpPacket({
+ *         src: "192.0.2.1", dst: "192.0.2.42", srcPort: tcp.dstPort, dstPort: tcp.srcPort,
+ *         seq: 0, ack: tcp.seq + 1, flags: TCP_FLAGS.rst | TCP_FLAGS.ack,
+ *       })));
+ *       return bytes.length;
+ *     },
+ *     sendMany: () => 0,
+ *     close() {},
+ *     poll() {
+ *       const tcp = queued.map((bytes) => ({ bytes, source: "192.0.2.1", receivedAt: 1000.5 }));
+ *       queued = [];
+ *       return Promise.resolve({ tcp, icmp: [] });
+ *     },
+ *   }),
+ * };
+ * const base = makeTcpPacket({ src: "192.0.2.42", dst: "192.0.2.1", dstPort: 22 });
+ * const conversation = Conversation.open(net, { base });
+ * const { probe } = conversation.send({ srcPort: 50000, seq: 7, ack: 0 }, 1);
+ * const [answer] = await conversation.poll(0);
+ * assert.equal(answer?.reply.probe, probe);
+ * assert.equal(answer?.reply.rttMs, 0.5);
+ * conversation.close();
+ * ```
+ */
+export class Conversation {
+  /** The destination address, canonical text. */
+  readonly destination: string;
+  /** The family of the destination and the receiver. */
+  readonly family: AddressFamily;
+  /** The packet model the probes are made from. */
+  readonly base: TcpPacket;
+  readonly #receiver: NetReceiver;
+  readonly #matcher = new ReplyMatcher();
+  readonly #wallClock: () => number;
+
+  private constructor(
+    receiver: NetReceiver,
+    base: TcpPacket,
+    wallClock: () => number,
+  ) {
+    this.#receiver = receiver;
+    this.base = base;
+    this.destination = base.ip.dst;
+    this.family = base.ip.version;
+    this.#wallClock = wallClock;
+  }
+
+  /**
+   * Open the receiver of a conversation: its TCP socket sends whole
+   * datagrams (the probes' IP headers, TTL included, are ours).
+   *
+   * @param net The network.
+   * @param options The packet model.
+   * @returns The conversation.
+   * @throws What the network's `openReceiver` throws (no privilege…).
+   */
+  static open(
+    net: ReceiverNet,
+    options: OpenConversationOptions,
+  ): Conversation {
+    const receiver = net.openReceiver(options.base.ip.version, {
+      headerIncluded: true,
+    });
+    return new Conversation(receiver, options.base, () => net.wallClock());
+  }
+
+  /**
+   * Send a probe made from the model and wait for its replies: the
+   * datagram is built, stamped with the wall clock, sent, and the probe
+   * given to the matcher.
+   *
+   * @param fields The probe's ports, numbers and TTL.
+   * @param id The probe's number, unique among those waiting.
+   * @returns The probe and its datagram.
+   * @throws What the receiver's `send` throws (then nothing waits).
+   */
+  send(fields: ProbeFields, id: number): SentProbe {
+    const base = this.base;
+    const datagram = probeDatagram(base, fields);
+    const probe: Probe = {
+      id,
+      family: this.family,
+      src: base.ip.src,
+      dst: base.ip.dst,
+      srcPort: fields.srcPort,
+      dstPort: base.tcp.dstPort,
+      seq: fields.seq,
+      ack: fields.ack,
+      flags: base.tcp.flags,
+      payloadLength: base.tcp.payload.length,
+      sentAt: 0,
+    };
+    if (fields.ttl !== undefined) probe.ttl = fields.ttl;
+    probe.sentAt = this.#wallClock();
+    this.#receiver.send(datagram, this.destination);
+    this.#matcher.add(probe);
+    return { probe, datagram };
+  }
+
+  /**
+   * Wait up to `timeoutMs` for replies and return those that answer a
+   * waiting probe, oldest first; each probe answered stops waiting.
+   *
+   * @param timeoutMs How long to wait.
+   * @returns The replies (maybe none).
+   */
+  poll(timeoutMs: number): Promise<MatchedReply[]> {
+    return collectReplies(
+      this.#receiver,
+      this.#matcher,
+      this.family,
+      timeoutMs,
+    );
+  }
+
+  /**
+   * Stop waiting for replies to a probe.
+   *
+   * @param probe The probe or its number.
+   * @returns Whether it was waiting.
+   */
+  forget(probe: Probe | number): boolean {
+    return this.#matcher.remove(probe);
+  }
+
+  /** Close the receiver (idempotent). */
+  close(): void {
+    this.#receiver.close();
+  }
+}
+
+/** Round-trip time statistics over a set of samples, in milliseconds. */
+export interface RttStatistics {
+  /** How many samples. */
+  count: number;
+  /** The smallest. */
+  min: number;
+  /** The mean. */
+  avg: number;
+  /** The largest. */
+  max: number;
+  /** The median (nearest rank). */
+  p50: number;
+  /** The 90th percentile (nearest rank). */
+  p90: number;
+  /** The 99th percentile (nearest rank). */
+  p99: number;
+}
+
+/**
+ * Statistics of round-trip times: min, mean, max, and the 50th, 90th and
+ * 99th percentiles by the nearest-rank method (the p-th percentile of n
+ * sorted samples is the sample of rank ⌈p·n/100⌉).
+ *
+ * @param samples The RTTs in milliseconds, any order.
+ * @returns The statistics, or undefined when there are none.
+ *
+ * @example
+ * ```ts
+ * import { rttStatistics } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(rttStatistics([4, 1, 3, 2]), {
+ *   count: 4, min: 1, avg: 2.5, max: 4, p50: 2, p90: 4, p99: 4,
+ * });
+ * assert.equal(rttStatistics([]), undefined);
+ * ```
+ */
+export function rttStatistics(
+  samples: readonly number[],
+): RttStatistics | undefined {
+  if (samples.length === 0) return undefined;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = (p: number) =>
+    sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1]!;
+  let sum = 0;
+  for (const sample of sorted) sum += sample;
+  return {
+    count: sorted.length,
+    min: sorted[0]!,
+    avg: sum / sorted.length,
+    max: sorted[sorted.length - 1]!,
+    p50: rank(50),
+    p90: rank(90),
+    p99: rank(99),
+  };
+}
+
+/** Options for {@linkcode runProbes}. */
+export interface RunProbesOptions {
+  /** The monotonic clock the interval and timeouts run on. */
+  clock: Pick<Clock, "now">;
+  /** Probes to send; 0 sends until `signal` aborts. */
+  count: number;
+  /** Time between probes, ms. */
+  intervalMs: number;
+  /** How long each probe waits for its reply, ms. */
+  timeoutMs: number;
+  /**
+   * The source port of every probe; when absent, probe `i` leaves from
+   * {@linkcode probeSourcePort}`(sportBase, i)`.
+   */
+  sport?: number;
+  /** The first source port when `sport` is absent. */
+  sportBase: number;
+  /** The sequence number of every probe (default: random per probe). */
+  seq?: number;
+  /**
+   * Give each probe a random acknowledgment number instead of the model's
+   * (for probes with ACK set and no number asked for: a RST echoes it).
+   */
+  randomAck?: boolean;
+  /** Stops the run: probes still waiting count as sent, not answered. */
+  signal?: AbortSignal;
+}
+
+/** What happens during {@linkcode runProbes}, as it happens. */
+export type ProbeEvent =
+  | {
+    /** A probe went out (`index` from 0). */
+    kind: "sent";
+    /** The probe. */
+    probe: Probe;
+    /** Its datagram. */
+    datagram: Uint8Array;
+    /** How many were sent before it. */
+    index: number;
+  }
+  | {
+    /** A reply (TCP, or an ICMP error) to a probe arrived in time. */
+    kind: "reply";
+    /** The reply. */
+    reply: Reply;
+    /** The datagram it came in. */
+    bytes: Uint8Array;
+  }
+  | {
+    /** A probe went unanswered for `timeoutMs`. */
+    kind: "timeout";
+    /** The probe. */
+    probe: Probe;
+    /** How long it waited, ms. */
+    timeoutMs: number;
+  };
+
+/** How {@linkcode runProbes} ended. */
+export interface ProbesOutcome {
+  /** Probes sent. */
+  sent: number;
+  /** TCP replies received in time. */
+  received: number;
+  /** ICMP errors about the probes received in time. */
+  icmpErrors: number;
+  /** The round-trip times of the TCP replies, ms, in arrival order. */
+  rtts: number[];
+  /** Whether `signal` stopped the run. */
+  interrupted: boolean;
+  /** What a failed send threw; the run stopped there. */
+  failure?: { error: unknown };
+}
+
+/**
+ * hping3's loop on an open conversation: probe `i` goes out at
+ * `start + i × intervalMs`, with its own source port (unless `sport`),
+ * sequence number (random unless `seq`) and acknowledgment number; replies
+ * are reported as they arrive, probes unanswered after `timeoutMs` as
+ * timeouts; the run ends when every probe is sent and settled, a send
+ * fails, or `signal` aborts. Each wait lasts at most 200 ms, so an abort is
+ * noticed soon. `onEvent` is awaited before the run goes on.
+ *
+ * @param conversation The open conversation (closed by the caller).
+ * @param options Count, pacing, timeouts, numbering, clock and signal.
+ * @param onEvent Called for each probe sent, reply and timeout.
+ * @returns The counts and round-trip times.
+ *
+ * @example Two probes into silence, on a virtual clock
+ * ```ts
+ * import { Conversation, makeTcpPacket, runProbes } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * let now = 0;
+ * const net = {
+ *   openRawSocket: () => { throw new Error("unused"); },
+ *   routeSource: () => "192.0.2.42",
+ *   resolveHost: (name: string) => Promise.resolve([name]),
+ *   wallClock: () => now,
+ *   openReceiver: () => ({
+ *     send: (bytes: Uint8Array) => bytes.length,
+ *     sendMany: () => 0,
+ *     close() {},
+ *     poll(timeoutMs: number) {
+ *       now += timeoutMs;
+ *       return Promise.resolve({ tcp: [], icmp: [] });
+ *     },
+ *   }),
+ * };
+ * const base = makeTcpPacket({ src: "192.0.2.42", dst: "192.0.2.1" });
+ * const conversation = Conversation.open(net, { base });
+ * const events: string[] = [];
+ * const outcome = await runProbes(conversation, {
+ *   clock: { now: () => now }, count: 2, intervalMs: 10, timeoutMs: 50, sportBase: 50000,
+ * }, (event) => {
+ *   events.push(`${now} ${event.kind}`);
+ * });
+ * conversation.close();
+ * assert.deepEqual(events, ["0 sent", "10 sent", "50 timeout", "60 timeout"]);
+ * assert.equal(outcome.sent, 2);
+ * assert.equal(outcome.received, 0);
+ * ```
+ */
+export async function runProbes(
+  conversation: Conversation,
+  options: RunProbesOptions,
+  onEvent: (event: ProbeEvent) => void | Promise<void>,
+): Promise<ProbesOutcome> {
+  const { clock, count, intervalMs, timeoutMs, signal } = options;
+  const base = conversation.base;
+  /** Probes sent and not answered yet, with the time they time out. */
+  const waiting = new Map<number, { probe: Probe; deadline: number }>();
+  const outcome: ProbesOutcome = {
+    sent: 0,
+    received: 0,
+    icmpErrors: 0,
+    rtts: [],
+    interrupted: false,
+  };
+  const start = clock.now();
+  // Bounded: every round sends, waits for a reply, or reaches a deadline.
+  while (signal?.aborted !== true) {
+    const now = clock.now();
+    const more = count === 0 || outcome.sent < count;
+    if (more && now >= start + outcome.sent * intervalMs) {
+      let sent;
+      try {
+        sent = conversation.send({
+          srcPort: options.sport ??
+            probeSourcePort(options.sportBase, outcome.sent),
+          seq: options.seq ?? random32(),
+          ack: options.randomAck === true ? random32() : base.tcp.ack,
+        }, outcome.sent);
+      } catch (error) {
+        outcome.failure = { error };
+        break;
+      }
+      await onEvent({ kind: "sent", ...sent, index: outcome.sent });
+      waiting.set(sent.probe.id, {
+        probe: sent.probe,
+        deadline: clock.now() + timeoutMs,
+      });
+      outcome.sent++;
+      continue;
+    }
+    for (const [id, { probe, deadline }] of waiting) {
+      if (deadline > now) continue;
+      conversation.forget(id);
+      waiting.delete(id);
+      await onEvent({ kind: "timeout", probe, timeoutMs });
+    }
+    if (!more && waiting.size === 0) break;
+    let wait = 200; // at most, so that an abort is noticed soon
+    if (more) wait = Math.min(wait, start + outcome.sent * intervalMs - now);
+    for (const { deadline } of waiting.values()) {
+      wait = Math.min(wait, deadline - now);
+    }
+    for (const { reply, bytes } of await conversation.poll(Math.max(0, wait))) {
+      waiting.delete(reply.probe.id);
+      if (reply.kind === "tcp") {
+        outcome.received++;
+        outcome.rtts.push(reply.rttMs);
+      } else {
+        outcome.icmpErrors++;
+      }
+      await onEvent({ kind: "reply", reply, bytes });
+    }
+  }
+  outcome.interrupted = signal?.aborted === true;
+  return outcome;
+}

@@ -1,0 +1,90 @@
+/**
+ * Everything a program needs from the operating system, as one injected
+ * object: standard streams, files, clocks, environment, signals and (in
+ * {@linkcode Host.net}) raw network access. Code that takes a host touches
+ * nothing else, so it stays portable and runs in tests with
+ * `createMemoryHost`; the Deno implementation is `ffi/deno_host.ts`.
+ *
+ * Adding to the host: new capabilities go in as OPTIONAL members, best
+ * grouped in a sub-object (`net?: …`), so that existing hosts and fakes
+ * keep compiling; code that needs one checks for it and says the host
+ * lacks it.
+ *
+ * @module
+ */
+
+import type { Net } from "./net.ts";
+
+/** Which standard streams are attached to a terminal. */
+export interface TerminalState {
+  /** Standard input is a terminal. */
+  stdin: boolean;
+  /** Standard output is a terminal. */
+  stdout: boolean;
+  /** Standard error is a terminal. */
+  stderr: boolean;
+}
+
+/** A monotonic clock and a way to wait: what paced loops take. */
+export interface Clock {
+  /** A monotonic clock in milliseconds, with sub-millisecond resolution. */
+  now(): number;
+  /** Wait for a number of milliseconds. */
+  sleep(ms: number): Promise<void>;
+}
+
+/** A file open for writing, from {@linkcode HostFiles.openWrite}. */
+export interface HostFileWriter {
+  /**
+   * Append bytes. Rejects with an `Error` whose message says why in a few
+   * words (`no space left on device`), without the path.
+   */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Flush and close the file (idempotent). */
+  close(): Promise<void>;
+}
+
+/** Files as streams: what capture input and output need. */
+export interface HostFiles {
+  /**
+   * Create a file (or truncate an existing one) and open it for writing.
+   * Rejects like {@linkcode Host.readFile}: a message in a few words,
+   * without the path.
+   */
+  openWrite(path: string): Promise<HostFileWriter>;
+  /**
+   * Open a file for reading as a stream of chunks, so that a large file is
+   * never held whole. Rejects like {@linkcode Host.readFile}.
+   */
+  openRead(path: string): Promise<ReadableStream<Uint8Array>>;
+}
+
+/** The operating-system services a program may use. */
+export interface Host extends Clock {
+  /** Write text to standard output as is (add the `\n` yourself). */
+  stdout(text: string): void;
+  /** Write text to standard error as is (add the `\n` yourself). */
+  stderr(text: string): void;
+  /**
+   * Read a whole file. Rejects with an `Error` whose message says why in a
+   * few words (`no such file or directory`), without the path.
+   */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Read standard input to its end. */
+  readStdin(): Promise<Uint8Array>;
+  /** Which streams are terminals. */
+  isTerminal: TerminalState;
+  /** An environment variable, or undefined when unset or not readable. */
+  env(name: string): string | undefined;
+  /** The operating system: `"linux"`, `"darwin"`, `"windows"`, … */
+  os: string;
+  /** Raw sockets and name resolution; absent where the host has none. */
+  net?: Net;
+  /** Streaming file reads and file writes; absent where the host has none. */
+  files?: HostFiles;
+  /**
+   * Call `handler` on Ctrl-C (SIGINT) instead of dying; returns a function
+   * that removes it. Absent where the host cannot catch signals.
+   */
+  onInterrupt?(handler: () => void): () => void;
+}

@@ -1,0 +1,112 @@
+/**
+ * The network half of a host, as the engines see it: raw sockets, a
+ * receiver for replies to probes, the routed source address, name
+ * resolution and the wall clock. The ffi layer implements it
+ * (`createFfiNet()` in `ffi/net.ts`); tests implement it with fakes, so the
+ * portable half of every engine runs without root.
+ *
+ * Adding to it: new capabilities go in as OPTIONAL members, so that
+ * existing implementations and fakes keep compiling; an engine that needs
+ * one checks for it and says the host lacks it.
+ *
+ * @module
+ */
+
+/** A packet read from a raw socket, as {@linkcode NetRawSocket.receive} returns it. */
+export interface NetReceivedPacket {
+  /**
+   * The whole IP datagram (for IPv6, with the fixed header rebuilt from what
+   * the kernel reports), or the ICMP message's datagram on an ICMP socket.
+   */
+  bytes: Uint8Array;
+  /** The sender's address, canonical text. */
+  source: string;
+  /** When the kernel received it, epoch milliseconds (same clock as {@linkcode Net.wallClock}). */
+  receivedAt: number;
+}
+
+/** An open raw socket (the ffi layer's `RawSocket` satisfies this). */
+export interface NetRawSocket {
+  /** Send one packet (whole datagram in header-included mode, else the TCP segment's packet); returns bytes accepted. */
+  send(packet: Uint8Array, destination: string): number;
+  /** Send many packets in as few system calls as the OS allows; returns how many were sent. */
+  sendMany(packets: Uint8Array[], destination: string): number;
+  /** Wait up to `timeoutMs` for packets without blocking the event loop; returns what arrived (maybe nothing). */
+  receive(
+    options: { timeoutMs: number; maxPackets?: number },
+  ): Promise<NetReceivedPacket[]>;
+  /** Close the socket (idempotent). */
+  close(): void;
+}
+
+/** Options for {@linkcode Net.openRawSocket}. */
+export interface NetRawSocketOptions {
+  /** Address family. */
+  family: 4 | 6;
+  /** We write the IP header (IP_HDRINCL / IPV6_HDRINCL). */
+  headerIncluded?: boolean;
+  /** 6 (TCP, default), 1 (ICMP) or 58 (ICMPv6); the ICMP ones for receiving errors. */
+  protocol?: 6 | 1 | 58;
+}
+
+/** What one {@linkcode NetReceiver.poll} read. */
+export interface NetReceivedBatch {
+  /** From the TCP socket: whole IP datagrams. */
+  tcp: NetReceivedPacket[];
+  /** From the ICMP (IPv4) or ICMPv6 (IPv6) socket: whole IP datagrams. */
+  icmp: NetReceivedPacket[];
+}
+
+/**
+ * A raw TCP socket and a raw ICMP/ICMPv6 socket of one family, read
+ * together (the ffi layer's `Receiver`). Send probes on it: a second raw
+ * TCP socket would get a copy of every TCP packet and nobody would read it.
+ */
+export interface NetReceiver {
+  /** Send one packet on the TCP socket (a whole datagram when opened with `headerIncluded`); returns bytes accepted. */
+  send(packet: Uint8Array, destination: string): number;
+  /** Send many packets on the TCP socket in as few system calls as the OS allows; returns how many were sent. */
+  sendMany(packets: Uint8Array[], destination: string): number;
+  /**
+   * What is queued on either socket, else wait up to `timeoutMs` (one wait
+   * for both, off the event loop) and return what arrived (maybe nothing).
+   */
+  poll(timeoutMs: number): Promise<NetReceivedBatch>;
+  /** Close both sockets (idempotent). */
+  close(): void;
+}
+
+/** Options for {@linkcode Net.openReceiver}. */
+export interface NetReceiverOptions {
+  /** The TCP socket sends whole datagrams, IP header included (default false). */
+  headerIncluded?: boolean;
+  /** Kernel receive buffer of each socket, bytes (default: the system's). */
+  receiveBufferBytes?: number;
+}
+
+/** Resolve a host name (or pass an address literal through), as the system does. */
+export type ResolveHost = (
+  name: string,
+  options?: { family?: 4 | 6 },
+) => Promise<string[]>;
+
+/** Raw network access: what sending, probing, scanning and tracing need. */
+export interface Net {
+  /** Open a raw socket; throws the ffi layer's errors (their messages say what to do). */
+  openRawSocket(options: NetRawSocketOptions): NetRawSocket;
+  /** The source address the kernel would use to reach `dst`. */
+  routeSource(dst: string): string;
+  /** Resolve a host name (or pass an address literal through), as the system does. */
+  resolveHost(name: string, options?: { family?: 4 | 6 }): Promise<string[]>;
+  /** Wall-clock time, epoch milliseconds with fractions. */
+  wallClock(): number;
+  /**
+   * Open a receiver for replies to probes: TCP and ICMP (or ICMPv6) raw
+   * sockets of one family. Optional: a host without it cannot probe, trace
+   * or scan.
+   */
+  openReceiver?(family: 4 | 6, options?: NetReceiverOptions): NetReceiver;
+}
+
+/** A {@linkcode Net} that can open receivers: what the probing engines take. */
+export type ReceiverNet = Net & Required<Pick<Net, "openReceiver">>;
