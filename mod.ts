@@ -36,3 +36,4 @@ export * from "./src/wire/mod.ts";
 export * from "./src/capture/mod.ts";
 export * from "./src/engine/mod.ts";
 export * from "./src/explain/mod.ts";
+export * from "./src/filter/mod.ts";
