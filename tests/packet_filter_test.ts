@@ -390,13 +390,22 @@ Deno.test("compilePacketFilter() says what is wrong with a filter it cannot comp
       /"192\.0\.2\.300" is not an address or CIDR block/,
     ],
     [{ src: ["192.0.2.0/33"] }, /prefix length must be 0\.\.32 for IPv4/],
-    [{ dst: [] }, /an address list is empty/],
+    [{ dst: [] }, /the dst address list is empty/],
     [{ port: [70000] }, /port 70000 is not a port/],
     [{ port: [[90, 80]] }, /port range 90-80 ends before it starts/],
     [{ flags: { set: 0x200 } }, /flags\.set 512 is not a mask/],
     [{ protocols: ["icmp"], port: [80] }, /ports and flags are TCP's/],
     [{ protocols: [] }, /the protocol list is empty/],
     [{ family: 5 as 4 }, /family 5 is not 4 or 6/],
+    [{ protocols: "tcp" as unknown as ["tcp"] }, /protocol is not a list/],
+    [{ port: 80 as unknown as [80] }, /port is not a list/],
+    [{ src: [5 as unknown as string] }, /5 is not an address or CIDR block/],
+    [
+      { dstPort: [[1, 2, 3] as unknown as [1, 2]] },
+      /\[1,2,3\] is not a port or a \[from, to\] range/,
+    ],
+    [{ flags: null as unknown as {} }, /flags null is not an object of masks/],
+    [null as unknown as PacketFilter, /null is not a filter object/],
   ];
   for (const [filter, message] of cases) {
     assert.throws(() => compilePacketFilter(filter), message);

@@ -202,7 +202,6 @@ function familyBlocks(filter: PacketFilter, family: 4 | 6): Block[] | null {
       : insn(BPF.LD | size | BPF.ABS, 40 + at);
   const ports = (matches: readonly PortMatch[] | undefined, ats: number[]) => {
     if (matches === undefined) return;
-    if (matches.length === 0) fail("a port list is empty");
     blocks.push(
       ats.flatMap((at) =>
         matches.map((match) => portChecks(match, l4(at, BPF.H)))
@@ -239,9 +238,34 @@ function familyBlocks(filter: PacketFilter, family: 4 | 6): Block[] | null {
   return blocks;
 }
 
+/** A list member of a filter: absent, or a non-empty array. */
+function checkList(value: unknown, name: string): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value)) fail(`${name} is not a list`);
+  if (value.length === 0) fail(`the ${name} list is empty`);
+}
+
+function checkPortMatch(match: unknown): void {
+  if (typeof match === "number") return checkPort(match, "port");
+  if (!Array.isArray(match) || match.length !== 2) {
+    fail(`${JSON.stringify(match)} is not a port or a [from, to] range`);
+  }
+  const [from, to] = match as [number, number];
+  checkPort(from, "port range start");
+  checkPort(to, "port range end");
+  if (from > to) fail(`port range ${from}-${to} ends before it starts`);
+}
+
+/**
+ * Check a filter's shape and values, as a caller without types could get
+ * them wrong, so that what compiles is exactly what was meant.
+ */
 function checkFilter(filter: PacketFilter): void {
+  if (typeof filter !== "object" || filter === null || Array.isArray(filter)) {
+    fail(`${JSON.stringify(filter)} is not a filter object`);
+  }
+  checkList(filter.protocols, "protocol");
   const protocols = filter.protocols ?? ["tcp"];
-  if (protocols.length === 0) fail("the protocol list is empty");
   for (const protocol of protocols) {
     if (protocol !== "tcp" && protocol !== "icmp") {
       fail(`protocol ${JSON.stringify(protocol)} is not tcp or icmp`);
@@ -256,12 +280,30 @@ function checkFilter(filter: PacketFilter): void {
   if (
     filter.family !== undefined && filter.family !== 4 && filter.family !== 6
   ) {
-    fail(`family ${filter.family} is not 4 or 6`);
+    fail(`family ${JSON.stringify(filter.family)} is not 4 or 6`);
   }
-  for (const list of [filter.host, filter.src, filter.dst]) {
-    if (list === undefined) continue;
-    if (list.length === 0) fail("an address list is empty");
-    for (const text of list) parseNetwork(text);
+  for (const name of ["host", "src", "dst"] as const) {
+    const list = filter[name];
+    checkList(list, name === "host" ? "address" : `${name} address`);
+    for (const text of list ?? []) {
+      if (typeof text !== "string") {
+        fail(`${JSON.stringify(text)} is not an address or CIDR block`);
+      }
+      parseNetwork(text);
+    }
+  }
+  for (const name of ["port", "srcPort", "dstPort"] as const) {
+    checkList(filter[name], "port");
+    for (const match of filter[name] ?? []) checkPortMatch(match);
+  }
+  const flags = filter.flags;
+  if (flags !== undefined) {
+    if (typeof flags !== "object" || flags === null) {
+      fail(`flags ${JSON.stringify(flags)} is not an object of masks`);
+    }
+    for (const key of ["set", "clear", "equals"] as const) {
+      if (flags[key] !== undefined) checkMask(flags[key], `flags.${key}`);
+    }
   }
 }
 
