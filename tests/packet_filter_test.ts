@@ -22,6 +22,7 @@ import {
   encodeBpf,
   encodeIpv4Header,
   encodePacket,
+  type FlagMatch,
   formatBpf,
   makeTcpPacket,
   matchPacketFilter,
@@ -404,7 +405,10 @@ Deno.test("compilePacketFilter() says what is wrong with a filter it cannot comp
       { dstPort: [[1, 2, 3] as unknown as [1, 2]] },
       /\[1,2,3\] is not a port or a \[from, to\] range/,
     ],
-    [{ flags: null as unknown as {} }, /flags null is not an object of masks/],
+    [
+      { flags: null as unknown as FlagMatch },
+      /flags null is not an object of masks/,
+    ],
     [null as unknown as PacketFilter, /null is not a filter object/],
   ];
   for (const [filter, message] of cases) {
