@@ -8,7 +8,11 @@
 
 import { formatHex } from "../wire/hex.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
-import type { Anomaly, AnomalyCode } from "./anomalies.ts";
+import {
+  type Anomaly,
+  ANOMALY_REFERENCES,
+  type AnomalyCode,
+} from "./anomalies.ts";
 import type {
   ExplainedField,
   ExplainedLayer,
@@ -158,6 +162,8 @@ export class Builder {
   ): void {
     const anomaly: Anomaly = { code, message, byteOffset };
     if (field !== undefined) anomaly.field = field;
+    const reference = ANOMALY_REFERENCES[code];
+    if (reference !== undefined) anomaly.reference = reference;
     this.anomalies.push(anomaly);
   }
 }
