@@ -14,6 +14,7 @@ import { DecodeError } from "../wire/errors.ts";
 import type { DecodedIpv4Header } from "../wire/ipv4.ts";
 import { decodeTcp } from "../wire/tcp.ts";
 import type { Explanation } from "../explain/mod.ts";
+import type { PacketInput } from "../explain/html/model.ts";
 import { renderExplanation } from "../explain/render.ts";
 import { quote } from "./errors.ts";
 import { describePacket, toJsonValue } from "./format.ts";
@@ -38,6 +39,8 @@ export type ExplainRecord =
     summary: string;
     /** Where it comes from, for a packet of a capture. */
     entry?: CaptureEntry;
+    /** The packet, to explain it again the same way (for `--html`). */
+    input?: PacketInput;
   }
   | {
     /** A packet of a capture left out. */

@@ -14,15 +14,17 @@ import {
 } from "../capture_output.ts";
 import { defineCommand } from "../command.ts";
 import { CliError, reasonOf } from "../errors.ts";
+import { HTML_OUTPUT_OPTIONS, writePage } from "../explain_html.ts";
 import { FORMAT_OPTIONS, formatPacket } from "../format.ts";
 import { PACKET_OPTIONS, packetFromOptions } from "../packet_options.ts";
 import { parseTarget, targetAddress } from "../target.ts";
 
-/** The options of `build`: the packet options, `--format` and `--pcap`. */
+/** The options of `build`: the packet options, `--format`, `--pcap` and `--html`. */
 export const BUILD_OPTIONS = defineOptions({
   ...PACKET_OPTIONS,
   ...FORMAT_OPTIONS,
   ...CAPTURE_OUTPUT_OPTIONS,
+  ...HTML_OUTPUT_OPTIONS,
 });
 
 /**
@@ -79,6 +81,12 @@ export const buildCommand = defineCommand({
         "tcpcraft build 192.0.2.1:443 --src 192.0.2.42 --pcap syn.pcapng",
     },
     {
+      comment:
+        "A page to open in a browser: the flags and options it became, bit by bit",
+      command:
+        "tcpcraft build 192.0.2.1:80 --src 192.0.2.42 -f xmas -o mss=1460 --html xmas.html",
+    },
+    {
       comment: "An IPv6 data segment with a bad checksum, every field as JSON",
       command:
         "tcpcraft build [2001:db8::1]:80 --src 2001:db8::2 -f PA --data 'GET /' --checksum 0 --format json",
@@ -103,6 +111,13 @@ export const buildCommand = defineCommand({
       } finally {
         await capture.close();
       }
+    }
+    if (values.html !== undefined) {
+      await writePage(host, values.html, {
+        title: "built packet",
+        entries: [{ kind: "packet", input: { bytes } }],
+      });
+      if (values.html === "-") return 0;
     }
     host.stdout(`${formatPacket(bytes, values.format ?? "text")}\n`);
     return 0;

@@ -22,6 +22,9 @@
  *   for `build --data-file`; a capture that is damaged part way is explained
  *   up to the damage, then `error: Cannot decode pcap file: … at byte N`,
  *   exit 1.
+ * - `--html FILE` writes one self-contained page instead (see
+ *   `src/cli/explain_html.ts`), only once every packet is explained: input
+ *   refused above leaves no file.
  * - Nothing from a packet reaches the terminal unescaped: payload bytes are
  *   shown in hex, as `.` in the hex dump's text column, or as `\xNN`; JSON
  *   has the payload as hex and its escaped preview, and escapes every
@@ -34,11 +37,11 @@ import { linkPayload, LINKTYPE, openCapture } from "../../capture/mod.ts";
 import type { CaptureSource } from "../../capture/mod.ts";
 import { DecodeError } from "../../wire/errors.ts";
 import {
-  ConnectionTracker,
   explainPacket,
   explainTcpSegment,
   type Explanation,
 } from "../../explain/mod.ts";
+import { type PacketInput, PageTracker } from "../../explain/html/model.ts";
 import {
   type ExplainFilter,
   FILTER_TERMS,
@@ -58,6 +61,16 @@ import {
   explainView,
   segmentSummary,
 } from "../explain_output.ts";
+import {
+  checkHtmlOptions,
+  HTML_OUTPUT_OPTIONS,
+  PageOutput,
+} from "../explain_html.ts";
+
+/** The last part of a path, for the page's title. */
+function basename(path: string): string {
+  return path.replace(/[\\/]+$/, "").split(/[\\/]/).at(-1) || path;
+}
 
 /**
  * Read a `--filter` value (see `parseExplainFilter`), a bad one as the
@@ -147,6 +160,7 @@ export const EXPLAIN_OPTIONS = defineOptions({
       "text: diagrams, tables and words | json: one object per packet per line, payload as hex (default text)",
     group: "Output",
   },
+  ...HTML_OUTPUT_OPTIONS,
 });
 
 type ExplainValues = OptionValues<typeof EXPLAIN_OPTIONS>;
@@ -163,7 +177,9 @@ const ARGS: readonly ArgSpec[] = [{
 function output(
   host: CliHost,
   values: ExplainValues,
+  title: string,
 ): OutputFormatter<ExplainRecord, unknown> {
+  if (values.html !== undefined) return new PageOutput(values.html, title);
   return createFormatter(
     values.format === "json" ? "ndjson" : "text",
     host,
@@ -175,10 +191,19 @@ function output(
   );
 }
 
+/** With `--html`: write the page, now that every packet is explained. */
+async function savePage(
+  out: OutputFormatter<ExplainRecord, unknown>,
+  host: CliHost,
+): Promise<void> {
+  if (out instanceof PageOutput) await out.save(host);
+}
+
 async function explainCapture(
   source: CaptureSource,
   values: ExplainValues,
   host: CliHost,
+  title: string,
 ): Promise<number> {
   let file;
   try {
@@ -189,8 +214,8 @@ async function explainCapture(
     }
     throw error;
   }
-  const out = output(host, values);
-  const tracker = new ConnectionTracker();
+  const out = output(host, values, title);
+  const tracker = new PageTracker();
   const filter = values.filter;
   let index = 0;
   let shown = 0;
@@ -222,11 +247,19 @@ async function explainCapture(
         ? record.originalLength - linkHeader
         : undefined;
       let explanation: Explanation;
+      const input: PacketInput = {
+        bytes: ip,
+        ...(wireLength === undefined ? {} : { wireLength }),
+      };
       try {
-        explanation = tracker.explain(ip, {
+        const explained = tracker.explainWithContext(ip, {
           steps: values.steps === true,
           ...(wireLength === undefined ? {} : { wireLength }),
         });
+        explanation = explained.explanation;
+        if (explained.connection !== undefined) {
+          input.connection = explained.connection;
+        }
       } catch (error) {
         if (!(error instanceof DecodeError)) throw error;
         if (!quiet && filter === undefined) {
@@ -245,6 +278,7 @@ async function explainCapture(
         explanation,
         summary: formatPacketText(ip),
         entry: { index, record },
+        input,
       }]);
       shown++;
       if (values.count !== undefined && shown >= values.count) break;
@@ -262,6 +296,7 @@ async function explainCapture(
       }`,
     );
   }
+  await savePage(out, host);
   if (shown === 0 && filter !== undefined && values.format !== "json") {
     host.stderr(
       `no packet of the ${index} read matches the filter ${
@@ -272,12 +307,13 @@ async function explainCapture(
   return 0;
 }
 
-function explainBytes(
+async function explainBytes(
   bytes: Uint8Array,
   values: ExplainValues,
   host: CliHost,
-): number {
-  const out = output(host, values);
+  title: string,
+): Promise<number> {
+  const out = output(host, values, title);
   const steps = values.steps === true;
   if (values.tcp) {
     const src = values.src?.address;
@@ -291,7 +327,15 @@ function explainBytes(
       kind: "packet",
       explanation,
       summary: segmentSummary(bytes, src, dst),
+      input: {
+        bytes,
+        segment: {
+          ...(src === undefined ? {} : { src }),
+          ...(dst === undefined ? {} : { dst }),
+        },
+      },
     }]);
+    await savePage(out, host);
     return 0;
   }
   let datagram = bytes;
@@ -323,11 +367,17 @@ function explainBytes(
     kind: "packet",
     explanation,
     summary: formatPacketText(datagram),
+    input: {
+      bytes: datagram,
+      ...(note === undefined ? {} : { notes: [note] }),
+    },
   }]);
+  await savePage(out, host);
   return 0;
 }
 
 function checkCombinations(values: ExplainValues, positionals: string[]): void {
+  checkHtmlOptions(values);
   if (values.pcap !== undefined && positionals.length > 0) {
     throw new UsageError(
       `--pcap: conflicts with the HEX argument ${
@@ -396,7 +446,7 @@ async function runExplain(
         { cause: error },
       );
     }
-    return await explainCapture(source, values, host);
+    return await explainCapture(source, values, host, basename(path));
   }
   let bytes: Uint8Array;
   const fromStdin = values.pcap === "-" ||
@@ -413,7 +463,7 @@ async function runExplain(
     }
     const input = await host.readStdin();
     if (values.pcap === "-" || isCapture(input)) {
-      return await explainCapture(input, values, host);
+      return await explainCapture(input, values, host, "standard input");
     }
     bytes = hexOrUsage(new TextDecoder().decode(input), "standard input");
     const captureOnly = (["filter", "index", "count"] as const).find((key) =>
@@ -439,7 +489,12 @@ async function runExplain(
         : "HEX: no hex bytes given",
     );
   }
-  return explainBytes(bytes, values, host);
+  return await explainBytes(
+    bytes,
+    values,
+    host,
+    fromStdin ? "hex from standard input" : "hex",
+  );
 }
 
 /**
@@ -502,6 +557,12 @@ export const explainCommand: Command = defineCommand({
       comment: "Only the SYNs to port 80 of a capture, one line each",
       command:
         "tcpcraft explain --pcap capture.pcapng --filter 'dst port 80 and flags S' --brief",
+    },
+    {
+      comment:
+        "A page to open in any browser: point at a field to light up its bytes",
+      command:
+        "tcpcraft explain --pcap capture.pcapng --filter 'port 80' --html port80.html",
     },
     {
       comment: "The packets of a live capture that have anomalies, as JSON",
