@@ -9,7 +9,7 @@
 
 /** The SHA-256 of {@linkcode PAGE_SCRIPT}, base64, for the page's CSP. */
 export const PAGE_SCRIPT_SHA256 =
-  "Wjbi7DaAMbxGDrBIl43MgqCxKirmkN1rBvKwulboDII=";
+  "Toev/gHr98bd4MfD1N+XyHnLADkz0RG/CEj43G0gc8w=";
 
 /** The script, to put in a `<script type="module">` element as it is. */
 export const PAGE_SCRIPT: string = `var __defProp = Object.defineProperty;
@@ -9146,6 +9146,7 @@ function isOption(key2) {
 function optionsSection(explanation, refs, pointer) {
   const options = refs.filter((ref2) => isOption(ref2.field.key));
   if (options.length === 0) return null;
+  const headers = new Set(options.map((ref2) => ref2.layer)).size > 1;
   const rows = options.map((ref2) => {
     const layer = explanation.layers[ref2.layer];
     const field = ref2.field;
@@ -9154,7 +9155,7 @@ function optionsSection(explanation, refs, pointer) {
       tabindex: 0
     }, h("th", {
       scope: "row"
-    }, field.name.replace(/^Option: /, "")), h("td", {}, layer.name), h("td", {
+    }, field.name.replace(/^Option: /, "")), headers ? h("td", {}, layer.name) : null, h("td", {
       class: "num"
     }, offsetText(field, layer)), h("td", {
       class: "num"
@@ -9170,7 +9171,17 @@ function optionsSection(explanation, refs, pointer) {
   });
   return h("section", {
     class: "options"
-  }, h("h3", {}, "Options"), h("table", {}, headRow("Option", "Header", "At", "Bytes", "Hex", "Value", "Meaning"), h("tbody", {}, ...rows)));
+  }, h("h3", {}, "Options"), h("table", {}, headRow(...[
+    "Option",
+    ...headers ? [
+      "Header"
+    ] : [],
+    "At",
+    "Bytes",
+    "Hex",
+    "Value",
+    "Meaning"
+  ]), h("tbody", {}, ...rows)));
 }
 function stepsTable(work) {
   const steps = work.steps;

@@ -71,8 +71,13 @@ h4 { font-size: 1rem; margin: .75rem 0 .25rem; }
 .entry[aria-selected="true"] .warn { color: inherit; }
 .entry .skip-reason { grid-column: 3 / -1; font-style: italic; }
 @media (max-width: 44rem) {
-  .entry { grid-template-columns: 4ch minmax(0, 1fr) minmax(0, 1fr); }
-  .entry .skip-reason { grid-column: 2 / -1; }
+  .entry { grid-template-columns: 4ch minmax(0, 1fr) minmax(0, 1fr) 6ch 4ch;
+    grid-template-areas: "no time flags length warn" "no source destination destination destination"; }
+  .entry > :nth-child(1) { grid-area: no; } .entry > :nth-child(2) { grid-area: time; }
+  .entry > :nth-child(3) { grid-area: source; } .entry > :nth-child(4) { grid-area: destination; }
+  .entry > :nth-child(5) { grid-area: flags; } .entry > :nth-child(6) { grid-area: length; }
+  .entry > :nth-child(7) { grid-area: warn; }
+  .entry > .skip-reason:nth-child(3) { grid-area: source / source / destination / destination; }
 }
 /* One packet */
 .packet-head .summary, .packet-head .capture { margin: .1rem 0; overflow-wrap: anywhere; }
@@ -88,32 +93,34 @@ h4 { font-size: 1rem; margin: .75rem 0 .25rem; }
   .side { position: static; max-height: none; }
 }
 /* The diagrams: one column per bit */
-.diagram { font-size: .8rem; min-width: 24rem; }
-.ruler, .word { display: grid; grid-template-columns: 2.2rem repeat(32, minmax(0, 1fr)); }
-.ruler > span { text-align: center; font-size: .62rem; color: var(--muted); }
-.offset { text-align: right; padding-right: .35rem; color: var(--muted); font-size: .7rem; align-self: center; }
+.diagram { font-size: .8rem; min-width: 30em; }
+.ruler, .word { display: grid; grid-template-columns: 2.75em repeat(32, minmax(0, 1fr)); }
+.ruler > span { text-align: center; font-size: .78em; color: var(--muted); }
+.offset { text-align: right; padding-right: .4em; color: var(--muted); font-size: .88em; align-self: center; }
 .diagram.layer-ipv4 { --tint: var(--t-ipv4); }
 .diagram.layer-ipv6 { --tint: var(--t-ipv6); }
 .diagram.layer-ipv6-extension { --tint: var(--t-ipv6-extension); }
 .diagram.layer-tcp { --tint: var(--t-tcp); }
 .piece { border: 1px solid var(--line); margin: 0 -1px -1px 0; background: var(--tint);
-  display: flex; flex-direction: column; justify-content: space-between; min-height: 3.1rem;
+  display: flex; flex-direction: column; justify-content: space-between; min-height: 3.9em;
   text-align: center; overflow: hidden; cursor: default; }
-.piece .label { padding: .15rem .15rem 0; overflow-wrap: anywhere; line-height: 1.2; }
+.piece .label { padding: .2em .2em 0; overflow-wrap: anywhere; line-height: 1.2; }
 .piece .name { display: block; font-weight: 600; }
 .piece .value { display: block; }
-.piece.narrow .name { writing-mode: vertical-rl; text-orientation: upright; font-size: .68rem;
+.piece.narrow .name { writing-mode: vertical-rl; text-orientation: upright; font-size: .85em;
   letter-spacing: -.05em; margin: 0 auto; }
-.bits { display: grid; font-size: .68rem; color: var(--muted); border-top: 1px dotted var(--line); }
+.bits { display: grid; font-size: .85em; color: var(--muted); border-top: 1px dotted var(--line); margin-top: auto; }
 .bits > span { text-align: center; }
-.databar { border: 1px dashed var(--line); border-top: 0; margin-left: 2.2rem; padding: .3rem;
-  text-align: center; font-size: .85rem; background: var(--t-data); overflow-wrap: anywhere; }
+.databar { border: 1px dashed var(--line); border-top: 0; margin-left: 2.75em; padding: .3em;
+  text-align: center; font-size: .8rem; background: var(--t-data); overflow-wrap: anywhere; }
 /* The hex view */
-.hexview { font-size: .85rem; }
+.hexview { font-size: .82rem; }
 .hexrow { display: flex; gap: 1ch; white-space: pre; }
-.hexbytes { display: grid; grid-template-columns: repeat(16, 2.3ch); }
-.hextext { display: grid; grid-template-columns: repeat(16, 1ch); }
-.hexbyte { text-align: center; cursor: default; }
+.hexbytes, .hextext { display: flex; flex: none; }
+.hexbytes { width: 40.5ch; }
+.hexbyte { width: 2.4ch; text-align: center; cursor: default; }
+/* A gap after every 4 bytes: one 32-bit row of the diagrams. */
+.hexbyte:nth-child(4n):not(:last-child) { margin-right: .7ch; }
 .hexrow .offset { font-size: .85rem; padding: 0; }
 .tint-ipv4 { background: var(--t-ipv4); } .tint-ipv6 { background: var(--t-ipv6); }
 .tint-ipv6-extension { background: var(--t-ipv6-extension); } .tint-tcp { background: var(--t-tcp); }
@@ -124,14 +131,17 @@ h4 { font-size: 1rem; margin: .75rem 0 .25rem; }
 .lit, .lit .bits, tr.lit th, tr.lit td { background: var(--lit-bg) !important; color: var(--lit-fg) !important; }
 .piece.lit, .hexbyte.lit { outline: 2px solid var(--fg); outline-offset: -2px; }
 .lit-part { background: var(--part-bg) !important; outline: 1px dashed var(--fg); outline-offset: -1px; }
-.detail { margin-top: .6rem; border-top: 1px solid var(--rule); font-size: .9rem; }
+.detail { margin-top: .6rem; border-top: 1px solid var(--rule); font-size: .9rem; overflow-x: auto; }
 .detail .hint { color: var(--muted); }
 .detail .places { margin: .3rem 0; padding-left: 1.2rem; }
 /* Tables */
 table { border-collapse: collapse; width: 100%; font-size: .87rem; }
 caption { text-align: left; font-weight: 600; padding: .3rem 0; }
-th, td { border-bottom: 1px solid var(--rule); padding: .15rem .4rem; text-align: left; vertical-align: top; }
-thead th { color: var(--muted); }
+th, td { border-bottom: 1px solid var(--rule); padding: .15rem .4rem; text-align: left; vertical-align: top;
+  overflow-wrap: break-word; }
+td.raw, td.mono { overflow-wrap: anywhere; }
+.detail td.raw, .detail td.mono { overflow-wrap: break-word; }
+thead th { color: var(--muted); overflow-wrap: normal; }
 td.num { text-align: right; white-space: nowrap; }
 .fields td.raw { min-width: 9ch; }
 .tables table { margin-bottom: 1rem; }
@@ -143,22 +153,37 @@ tr[data-field], tr[data-bytes], li[data-code], .verdict-text, .databar { cursor:
 .anomalies .code { color: var(--bad); }
 .dump { background: var(--panel); padding: .4rem; overflow: auto; font-size: .85rem; }
 .preview { overflow-wrap: anywhere; }
-/* Print: A4, one packet to a page (the script lays them out in .print-area) */
+/* Print: A4, one packet to a page (the script lays them out in .print-area,
+   at the printed width, and scales each down to fit its page) */
 @page { size: A4; margin: 10mm; }
 .print-area { display: none; }
 body.printing .print-area { display: block; position: absolute; top: 0; left: 0; width: 190mm;
-  visibility: hidden; font-size: 8.5pt; }
-.print-area .layout { grid-template-columns: minmax(0, 1fr) 17em; gap: 1em; }
+  visibility: hidden; font-size: 8pt; line-height: 1.3; }
+.print-area h2 { font-size: 1.3em; margin: 0 0 .2em; }
+.print-area h3 { font-size: 1.1em; margin: .5em 0 .2em; }
+.print-area h4 { font-size: 1em; margin: .4em 0 .1em; }
+.print-area p { margin: .2em 0; }
+.print-area .badges { margin: .2em 0; }
+.print-area .badges li { font-size: 1em; }
+.print-area .layout { grid-template-columns: minmax(0, 1fr); gap: .3em; }
 .print-area .side { position: static; max-height: none; }
-.print-area .diagram { min-width: 0; }
+.print-area .side h3 { display: none; }
+.print-area .diagram { font-size: .9em; min-width: 0; }
+.print-area .piece { min-height: 3.2em; }
+.print-area .hexview, .print-area .legend { font-size: .9em; }
 .print-area .hextext, .print-area .detail, .print-area .steps.long, .print-area .skip { display: none; }
-.print-area .steps, .print-area .entries { max-height: none; overflow: visible; }
-.print-area .tables { columns: 2; column-gap: 1.2em; }
+.print-area .steps, .print-area .entries { max-height: none; overflow: visible; border: 0; }
+.print-area table { font-size: .92em; }
+.print-area th, .print-area td { padding: 0 .3em; }
+.print-area .tables { columns: 2; column-gap: 1.5em; }
+.print-area .tables h3 { column-span: all; }
 .print-area .tables table { break-inside: avoid; }
-.print-area .tables td.raw { display: none; }
-.print-area .tables th:nth-child(4) { display: none; }
-.print-area .dump { max-height: 12em; overflow: hidden; }
-.print-area h2 { margin-top: 0; }
+.print-area .fields td.raw, .print-area .fields thead th:nth-child(4) { display: none; }
+.print-area .checksums { display: grid; grid-template-columns: 1fr 1fr; gap: 0 1.5em; }
+.print-area .checksums h3 { grid-column: 1 / -1; }
+.print-area .steps caption, .print-area .steps thead th:first-child,
+.print-area .steps td:first-child { display: none; }
+.print-area .dump { max-height: 8em; overflow: hidden; font-size: .9em; }
 @media print {
   :root { color-scheme: light; ${LIGHT} }
   body { font-size: 9pt; }

@@ -98,6 +98,8 @@ export function optionsSection(
 ): HTMLElement | null {
   const options = refs.filter((ref) => isOption(ref.field.key));
   if (options.length === 0) return null;
+  // Which header an option is in matters only when two headers have some.
+  const headers = new Set(options.map((ref) => ref.layer)).size > 1;
   const rows = options.map((ref) => {
     const layer = explanation.layers[ref.layer]!;
     const field = ref.field;
@@ -105,7 +107,7 @@ export function optionsSection(
       "tr",
       { "data-field": ref.id, tabindex: 0 },
       h("th", { scope: "row" }, field.name.replace(/^Option: /, "")),
-      h("td", {}, layer.name),
+      headers ? h("td", {}, layer.name) : null,
       h("td", { class: "num" }, offsetText(field, layer)),
       h("td", { class: "num" }, field.bitLength / 8),
       h("td", { class: "mono raw" }, field.hex),
@@ -122,7 +124,17 @@ export function optionsSection(
     h(
       "table",
       {},
-      headRow("Option", "Header", "At", "Bytes", "Hex", "Value", "Meaning"),
+      headRow(
+        ...[
+          "Option",
+          ...(headers ? ["Header"] : []),
+          "At",
+          "Bytes",
+          "Hex",
+          "Value",
+          "Meaning",
+        ],
+      ),
       h("tbody", {}, ...rows),
     ),
   );
