@@ -57,7 +57,7 @@ const CAPTURES = [
 ];
 
 /** The data a page holds, read back from its HTML. */
-export function pageDataOf(html: string): PageData {
+function pageDataOf(html: string): PageData {
   const match =
     /<script type="application\/json" id="tcpcraft-data">([^<]*)<\/script>/
       .exec(html);
@@ -338,7 +338,7 @@ Deno.test("the page reads hex, tells captures from hex and names skipped packets
 });
 
 /** A pcap of one good packet, then a record cut short. */
-export function damagedPcap(): Uint8Array {
+function damagedPcap(): Uint8Array {
   const writer = new PcapWriter();
   const packet = parseHex(XMAS_HEX);
   const record = writer.packet(packet, { timestamp: 1000 });
