@@ -57,7 +57,8 @@ export const PERMISSIONS: readonly Permission[] = [
   },
   {
     flag: "--allow-write",
-    why: "the capture file the user names with --pcap FILE, anywhere",
+    why:
+      "the capture file the user names with --pcap FILE, and the page of --html FILE, anywhere",
   },
   {
     flag: "--allow-env=TCPCRAFT_DEBUG",
