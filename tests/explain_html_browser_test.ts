@@ -330,6 +330,16 @@ Deno.test({
             diagram[0].top < 900,
             "the first diagram is on the first screen",
           );
+          // Nothing covers them: the middle of each diagram is one of its boxes.
+          const seen = await page.evaluate(
+            `[...document.querySelectorAll(".diagram")].map((d) => {
+              d.scrollIntoView({ block: "center" });
+              const r = d.getBoundingClientRect();
+              const e = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+              return e !== null && e.closest(".piece") !== null && d.contains(e);
+            })`,
+          );
+          assert.deepEqual(seen, [true, true]);
           const keys = await page.evaluate(
             `Object.keys(globalThis.tcpcraft).sort()`,
           );

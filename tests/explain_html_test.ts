@@ -121,6 +121,24 @@ Deno.test("the page's script is src/explain/html/ui/main.ts bundled as `deno tas
   );
 });
 
+Deno.test("the page's script takes every part of the library mod.ts exports", async () => {
+  const parts = (text: string, from: string) =>
+    [...text.matchAll(
+      /^(?:export \* from|import \* as \w+ from) "([^"]+)";$/gm,
+    )]
+      .map((m) => new URL(m[1]!, new URL(from, ROOT)).href)
+      .filter((url) => url.endsWith("/mod.ts"))
+      .sort();
+  const mod = await Deno.readTextFile(new URL("mod.ts", ROOT));
+  const entry = "src/explain/html/ui/main.ts";
+  const main = await Deno.readTextFile(new URL(entry, ROOT));
+  assert.deepEqual(
+    parts(main, entry),
+    parts(mod, "mod.ts"),
+    `${entry} must import each src/*/mod.ts that mod.ts exports (then run deno task bundle:page)`,
+  );
+});
+
 Deno.test("the page's Content-Security-Policy admits its own script by hash, and the page names nothing to load", async () => {
   assert.equal(await scriptHash(PAGE_SCRIPT), PAGE_SCRIPT_SHA256);
   assert.match(PAGE_CSP, /^default-src 'none'; /);

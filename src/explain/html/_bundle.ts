@@ -9,7 +9,7 @@
 
 /** The SHA-256 of {@linkcode PAGE_SCRIPT}, base64, for the page's CSP. */
 export const PAGE_SCRIPT_SHA256 =
-  "Toev/gHr98bd4MfD1N+XyHnLADkz0RG/CEj43G0gc8w=";
+  "388yk60S+JANlrLbNJbmTpyaNRNFTNUCnuH77hWwOAg=";
 
 /** The script, to put in a `<script type="module">` element as it is. */
 export const PAGE_SCRIPT: string = `var __defProp = Object.defineProperty;
@@ -210,10 +210,20 @@ function toCaptureTimestamp(input) {
 var LINKTYPE = {
   /** BSD loopback: a 4-byte address family in the capturing host's byte order. */
   NULL: 0,
-  /** Ethernet II (with 802.1Q/802.1ad tags when present). */
+  /** Ethernet II (with 802.1Q/802.1ad tags and MPLS labels when present). */
   ETHERNET: 1,
+  /** SLIP, with libpcap's 16-byte pseudo-header (direction and compression state). */
+  SLIP: 8,
+  /** PPP (RFC 1661), with or without the HDLC-like \`ff 03\` address and control. */
+  PPP: 9,
+  /** PPP in HDLC-like framing (RFC 1662), or Cisco HDLC on the same link. */
+  PPP_SERIAL: 50,
   /** Raw IP: the datagram itself, IPv4 or IPv6 (what tcpcraft writes). */
   RAW: 101,
+  /** Cisco HDLC: address, control, then an EtherType. */
+  C_HDLC: 104,
+  /** Frame Relay (Q.922 address, UI control, NLPID or SNAP). */
+  FRELAY: 107,
   /** OpenBSD loopback: a 4-byte address family, big-endian. */
   LOOP: 108,
   /** Linux "cooked" capture v1 (\`tcpdump -i any\`), 16-byte header. */
@@ -222,6 +232,8 @@ var LINKTYPE = {
   IPV4: 228,
   /** Raw IPv6 only. */
   IPV6: 229,
+  /** Apple's packet tap: a header naming the inner link type, then the frame. */
+  PKTAP: 258,
   /** Linux "cooked" capture v2 (\`tcpdump -i any -y LINUX_SLL2\`), 20-byte header. */
   LINUX_SLL2: 276
 };
@@ -232,6 +244,10 @@ var VLAN_ETHERTYPES = /* @__PURE__ */ new Set([
   34984,
   37120
 ]);
+var MPLS_ETHERTYPES = /* @__PURE__ */ new Set([
+  34887,
+  34888
+]);
 var AF_INET = 2;
 var AF_INET6_VALUES = /* @__PURE__ */ new Set([
   10,
@@ -239,6 +255,17 @@ var AF_INET6_VALUES = /* @__PURE__ */ new Set([
   28,
   30
 ]);
+var PPP_IPV4 = 33;
+var PPP_IPV6 = 87;
+var NLPID_IPV4 = 204;
+var NLPID_IPV6 = 142;
+var NLPID_SNAP = 128;
+var DLT_RAW = 12;
+function etherTypeVersion(type) {
+  if (type === ETHERTYPE_IPV4) return 4;
+  if (type === ETHERTYPE_IPV6) return 6;
+  return void 0;
+}
 function afterEtherType(data, view, typeAt) {
   if (typeAt + 2 > data.length) return void 0;
   let type = view.getUint16(typeAt);
@@ -247,74 +274,214 @@ function afterEtherType(data, view, typeAt) {
     if (typeAt + 2 > data.length) return void 0;
     type = view.getUint16(typeAt);
   }
+  if (MPLS_ETHERTYPES.has(type)) {
+    for (let at = typeAt + 2; at + 4 <= data.length; at += 4) {
+      if ((data[at + 2] & 1) === 1) return {
+        start: at + 4
+      };
+    }
+    return void 0;
+  }
   const version = etherTypeVersion(type);
   return version === void 0 ? void 0 : {
     start: typeAt + 2,
     version
   };
 }
+function afterPppProtocol(data, at) {
+  if (at >= data.length) return void 0;
+  let protocol = data[at];
+  let start = at + 1;
+  if ((protocol & 1) === 0) {
+    if (at + 2 > data.length) return void 0;
+    protocol = protocol << 8 | data[at + 1];
+    start = at + 2;
+  }
+  if (protocol === PPP_IPV4) return {
+    start,
+    version: 4
+  };
+  if (protocol === PPP_IPV6) return {
+    start,
+    version: 6
+  };
+  return void 0;
+}
+function ppp(data) {
+  const framed = data[0] === 255 && data[1] === 3;
+  return afterPppProtocol(data, framed ? 2 : 0);
+}
+function ciscoHdlc(data, view) {
+  if (data[0] !== 15 && data[0] !== 143) return void 0;
+  return afterEtherType(data, view, 2);
+}
+function frameRelay(data, view) {
+  let at = 0;
+  while (at < 4 && at < data.length && (data[at] & 1) === 0) at++;
+  at++;
+  if (at < 2 || data[at] !== 3) return void 0;
+  at++;
+  if (data[at] === 0) at++;
+  const nlpid = data[at];
+  if (nlpid === NLPID_IPV4) return {
+    start: at + 1,
+    version: 4
+  };
+  if (nlpid === NLPID_IPV6) return {
+    start: at + 1,
+    version: 6
+  };
+  if (nlpid === NLPID_SNAP) return afterEtherType(data, view, at + 4);
+  return void 0;
+}
+function loopback(littleEndianFirst) {
+  return (data, view) => {
+    if (data.length < 4) return void 0;
+    let family = view.getUint32(0, littleEndianFirst);
+    if (littleEndianFirst && family > 65535) family = view.getUint32(0, false);
+    if (family === AF_INET) return {
+      start: 4,
+      version: 4
+    };
+    if (AF_INET6_VALUES.has(family)) return {
+      start: 4,
+      version: 6
+    };
+    return void 0;
+  };
+}
+function pktap(data, view) {
+  if (data.length < 12) return void 0;
+  const length = view.getUint32(0, true);
+  const inner = view.getUint32(8, true);
+  if (length < 12 || length > data.length || inner === LINKTYPE.PKTAP) {
+    return void 0;
+  }
+  const frame = data.subarray(length);
+  const found = LINK_LAYERS.get(inner === DLT_RAW ? LINKTYPE.RAW : inner)?.find(frame, new DataView(frame.buffer, frame.byteOffset, frame.byteLength));
+  return found && {
+    ...found,
+    start: length + found.start
+  };
+}
+var RAW = {
+  find: () => ({
+    start: 0
+  })
+};
+var LINK_LAYERS = /* @__PURE__ */ new Map([
+  [
+    LINKTYPE.NULL,
+    {
+      find: loopback(true)
+    }
+  ],
+  [
+    LINKTYPE.ETHERNET,
+    {
+      find: (d, v) => afterEtherType(d, v, 12)
+    }
+  ],
+  [
+    LINKTYPE.SLIP,
+    {
+      find: (d) => d.length > 16 ? {
+        start: 16
+      } : void 0
+    }
+  ],
+  [
+    LINKTYPE.PPP,
+    {
+      find: ppp
+    }
+  ],
+  [
+    LINKTYPE.PPP_SERIAL,
+    {
+      find: (d, v) => d[0] === 15 || d[0] === 143 ? ciscoHdlc(d, v) : ppp(d)
+    }
+  ],
+  [
+    LINKTYPE.RAW,
+    RAW
+  ],
+  [
+    LINKTYPE.C_HDLC,
+    {
+      find: ciscoHdlc
+    }
+  ],
+  [
+    LINKTYPE.FRELAY,
+    {
+      find: frameRelay
+    }
+  ],
+  [
+    LINKTYPE.LOOP,
+    {
+      find: loopback(false)
+    }
+  ],
+  [
+    LINKTYPE.LINUX_SLL,
+    {
+      find: (d, v) => afterEtherType(d, v, 14)
+    }
+  ],
+  [
+    LINKTYPE.IPV4,
+    {
+      find: () => ({
+        start: 0,
+        version: 4
+      })
+    }
+  ],
+  [
+    LINKTYPE.IPV6,
+    {
+      find: () => ({
+        start: 0,
+        version: 6
+      })
+    }
+  ],
+  [
+    LINKTYPE.PKTAP,
+    {
+      find: pktap
+    }
+  ],
+  [
+    LINKTYPE.LINUX_SLL2,
+    {
+      find: (d, v) => {
+        if (d.length < 20) return void 0;
+        const version = etherTypeVersion(v.getUint16(0));
+        return version === void 0 ? void 0 : {
+          start: 20,
+          version
+        };
+      }
+    }
+  ]
+]);
 function linkPayload(record) {
   const data = record.data;
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  let start;
-  let ipVersion;
-  switch (record.linkType) {
-    case LINKTYPE.RAW:
-      start = 0;
-      break;
-    case LINKTYPE.IPV4:
-      start = 0;
-      ipVersion = 4;
-      break;
-    case LINKTYPE.IPV6:
-      start = 0;
-      ipVersion = 6;
-      break;
-    case LINKTYPE.ETHERNET:
-    case LINKTYPE.LINUX_SLL: {
-      const found = afterEtherType(data, view, record.linkType === LINKTYPE.ETHERNET ? 12 : 14);
-      if (found === void 0) return void 0;
-      start = found.start;
-      ipVersion = found.version;
-      break;
-    }
-    case LINKTYPE.LINUX_SLL2: {
-      if (data.length < 20) return void 0;
-      const version = etherTypeVersion(view.getUint16(0));
-      if (version === void 0) return void 0;
-      start = 20;
-      ipVersion = version;
-      break;
-    }
-    case LINKTYPE.NULL:
-    case LINKTYPE.LOOP: {
-      if (data.length < 4) return void 0;
-      let family = view.getUint32(0, record.linkType === LINKTYPE.NULL);
-      if (record.linkType === LINKTYPE.NULL && family > 65535) {
-        family = view.getUint32(0, false);
-      }
-      if (family === AF_INET) ipVersion = 4;
-      else if (AF_INET6_VALUES.has(family)) ipVersion = 6;
-      else return void 0;
-      start = 4;
-      break;
-    }
-    default:
-      return void 0;
-  }
-  const ip = data.subarray(start);
+  const found = LINK_LAYERS.get(record.linkType)?.find(data, view);
+  if (found === void 0) return void 0;
+  const ip = data.subarray(found.start);
   if (ip.length === 0) return void 0;
   const nibble = ip[0] >> 4;
-  if (ipVersion === void 0) {
+  let version = found.version;
+  if (version === void 0) {
     if (nibble !== 4 && nibble !== 6) return void 0;
-    ipVersion = nibble;
+    version = nibble;
   }
-  return trimToDatagram(ip, ipVersion);
-}
-function etherTypeVersion(type) {
-  if (type === ETHERTYPE_IPV4) return 4;
-  if (type === ETHERTYPE_IPV6) return 6;
-  return void 0;
+  return trimToDatagram(ip, version);
 }
 function trimToDatagram(ip, version) {
   if (version === 4 && ip.length >= 20 && ip[0] >> 4 === 4) {
@@ -1080,9 +1247,9 @@ var PcapngDecoder = class {
     if (comment !== void 0) record.comment = comment;
     const flags = options.find((option) => option.code === EPB_FLAGS && option.value.length === 4);
     if (flags !== void 0) {
-      const word = viewOf(flags.value).getUint32(0, le);
-      record.flags = word;
-      const direction = word & 3;
+      const word2 = viewOf(flags.value).getUint32(0, le);
+      record.flags = word2;
+      const direction = word2 & 3;
       if (direction === 1) record.direction = "inbound";
       else if (direction === 2) record.direction = "outbound";
     }
@@ -1675,14 +1842,14 @@ function parseIPv4(text) {
   return bytes;
 }
 function parseIPv6(text) {
-  const fail = (reason) => {
+  const fail2 = (reason) => {
     throw new ParseError("IPv6 address", text, reason);
   };
   if (text.includes("%")) {
-    fail("zone identifiers (the part after %) cannot be sent in a packet");
+    fail2("zone identifiers (the part after %) cannot be sent in a packet");
   }
   const halves = text.split("::");
-  if (halves.length > 2) fail('"::" may appear only once');
+  if (halves.length > 2) fail2('"::" may appear only once');
   const parseGroups = (part, allowIPv4) => {
     if (part === "") return [];
     const groups = part.split(":");
@@ -1694,15 +1861,15 @@ function parseIPv6(text) {
         try {
           v4 = parseIPv4(group);
         } catch {
-          return fail(\`embedded IPv4 address "\${group}" is not a dotted quad\`);
+          return fail2(\`embedded IPv4 address "\${group}" is not a dotted quad\`);
         }
         words2.push(read16(v4, 0), read16(v4, 2));
       } else if (HEX_GROUP.test(group)) {
         words2.push(parseInt(group, 16));
       } else if (group === "") {
-        fail("empty group (a single ':' where a number was expected)");
+        fail2("empty group (a single ':' where a number was expected)");
       } else {
-        fail(\`group "\${group}" is not 1 to 4 hexadecimal digits\`);
+        fail2(\`group "\${group}" is not 1 to 4 hexadecimal digits\`);
       }
     }
     return words2;
@@ -1712,7 +1879,7 @@ function parseIPv6(text) {
     const head = parseGroups(halves[0], false);
     const tail = parseGroups(halves[1], true);
     const missing = 8 - head.length - tail.length;
-    if (missing < 1) fail('"::" must stand for at least one zero group');
+    if (missing < 1) fail2('"::" must stand for at least one zero group');
     words = [
       ...head,
       ...new Array(missing).fill(0),
@@ -1721,7 +1888,7 @@ function parseIPv6(text) {
   } else {
     words = parseGroups(text, true);
     if (words.length !== 8) {
-      fail(\`expected 8 groups of hexadecimal digits, found \${words.length}\`);
+      fail2(\`expected 8 groups of hexadecimal digits, found \${words.length}\`);
     }
   }
   const bytes = new Uint8Array(16);
@@ -1877,10 +2044,10 @@ function parseFlags(text) {
   const single = words[0] === "ns" ? "ae" : words[0];
   if (words.length > 1 || single !== void 0 && Object.hasOwn(TCP_FLAGS, single)) {
     let mask = 0;
-    for (const word of words) {
-      const name = word === "ns" ? "ae" : word;
+    for (const word2 of words) {
+      const name = word2 === "ns" ? "ae" : word2;
       if (!Object.hasOwn(TCP_FLAGS, name)) {
-        throw new ParseError("flags", text, \`unknown flag "\${word}"; names are \${TCP_FLAG_NAMES.join(", ")}\`);
+        throw new ParseError("flags", text, \`unknown flag "\${word2}"; names are \${TCP_FLAG_NAMES.join(", ")}\`);
       }
       mask |= TCP_FLAGS[name];
     }
@@ -1925,9 +2092,9 @@ function readField(bytes, base, field) {
   }
   const end = bitOffset + bitLength;
   const count = end + 7 >> 3;
-  let word = 0;
-  for (let i = 0; i < count; i++) word = word << 8 | bytes[at + i];
-  return word >>> count * 8 - end & (1 << bitLength) - 1;
+  let word2 = 0;
+  for (let i = 0; i < count; i++) word2 = word2 << 8 | bytes[at + i];
+  return word2 >>> count * 8 - end & (1 << bitLength) - 1;
 }
 function writeField(bytes, base, field, value) {
   const at = base + field.byteOffset;
@@ -1944,12 +2111,12 @@ function writeField(bytes, base, field, value) {
   const count = end + 7 >> 3;
   const shift = count * 8 - end;
   const mask = (1 << bitLength) - 1 << shift;
-  let word = 0;
-  for (let i = 0; i < count; i++) word = word << 8 | bytes[at + i];
-  word = word & ~mask | value << shift & mask;
+  let word2 = 0;
+  for (let i = 0; i < count; i++) word2 = word2 << 8 | bytes[at + i];
+  word2 = word2 & ~mask | value << shift & mask;
   for (let i = count - 1; i >= 0; i--) {
-    bytes[at + i] = word & 255;
-    word >>>= 8;
+    bytes[at + i] = word2 & 255;
+    word2 >>>= 8;
   }
 }
 function fieldBytes(bytes, base, field) {
@@ -3111,11 +3278,11 @@ var userTimeout = {
   },
   encode: (o, body) => write16(body, 0, (o.granularity === "minutes" ? 32768 : 0) | o.timeout),
   decode: (body) => {
-    const word = read16(body, 0);
+    const word2 = read16(body, 0);
     return {
       kind: "userTimeout",
-      granularity: (word & 32768) !== 0 ? "minutes" : "seconds",
-      timeout: word & 32767
+      granularity: (word2 & 32768) !== 0 ? "minutes" : "seconds",
+      timeout: word2 & 32767
     };
   },
   spelling: {
@@ -5053,29 +5220,29 @@ function parseTargetList(text) {
   for (const line of text.split(/\\r?\\n/)) {
     const hash = line.indexOf("#");
     const content = hash < 0 ? line : line.slice(0, hash);
-    for (const word of content.split(/[\\s,]+/)) {
-      if (word !== "") targets.push(word);
+    for (const word2 of content.split(/[\\s,]+/)) {
+      if (word2 !== "") targets.push(word2);
     }
   }
   return targets;
 }
 function parsePorts(text) {
-  const fail = (reason) => {
+  const fail2 = (reason) => {
     throw new ParseError("ports", text, reason);
   };
   const trimmed = text.trim();
-  if (trimmed === "") fail("the list is empty");
+  if (trimmed === "") fail2("the list is empty");
   const port = (digits, fallback) => {
     if (digits === "") return fallback;
     if (!/^[0-9]{1,5}$/.test(digits) || Number(digits) > 65535) {
-      return fail(\`\${digits} is not a port (0..65535)\`);
+      return fail2(\`\${digits} is not a port (0..65535)\`);
     }
     return Number(digits);
   };
   const ranges = [];
   for (const part of trimmed.split(",")) {
     const item = part.trim();
-    if (item === "") fail("an empty item between commas");
+    if (item === "") fail2("an empty item between commas");
     const dash = item.indexOf("-");
     if (dash < 0) {
       const value = port(item, -1);
@@ -5087,7 +5254,7 @@ function parsePorts(text) {
     }
     const first = port(item.slice(0, dash), 1);
     const last = port(item.slice(dash + 1), 65535);
-    if (last < first) fail(\`the range \${item} ends before it starts\`);
+    if (last < first) fail2(\`the range \${item} ends before it starts\`);
     ranges.push({
       first,
       last
@@ -7136,12 +7303,12 @@ var TCP_WORDS = headerWordLabels(Object.values(TCP_HEADER_FIELDS), TCP_MIN_HEADE
 function runSteps(words) {
   const steps = [];
   let sum = 0;
-  for (const { word, from, byteOffset } of words) {
-    const total = sum + word;
+  for (const { word: word2, from, byteOffset } of words) {
+    const total = sum + word2;
     const carry = total > 65535;
     const folded = carry ? (total & 65535) + 1 : total;
     const step = {
-      word,
+      word: word2,
       from,
       before: sum,
       sum: total,
@@ -7164,10 +7331,10 @@ function coveredWords(bytes, start, length, checksumAt, source, layerName) {
   const words = [];
   for (let i = 0; i < length; i += 2) {
     const odd = i + 1 >= length;
-    const word = i === checksumAt ? 0 : wordAt(bytes, start + i, odd);
+    const word2 = i === checksumAt ? 0 : wordAt(bytes, start + i, odd);
     const range = odd ? \`byte \${i} and a zero pad byte\` : \`bytes \${i}-\${i + 1}\`;
     words.push({
-      word,
+      word: word2,
       from: \`\${layerName} \${range}: \${source.describe(i)}\${i === checksumAt ? " (counted as 0)" : ""}\`,
       byteOffset: start + i
     });
@@ -7335,8 +7502,8 @@ function tcpSum(work, pseudo, info, headerEnd, steps) {
   words.push(...coveredWords(segment, 0, length, checksumAt, {
     describe
   }, "TCP"));
-  for (const word of words) {
-    if (word.byteOffset !== void 0) word.byteOffset += base;
+  for (const word2 of words) {
+    if (word2.byteOffset !== void 0) word2.byteOffset += base;
   }
   const run = runSteps(words);
   work.steps = run.steps;
@@ -8293,9 +8460,1050 @@ function key(facts, reverse) {
   return reverse ? \`\${to} > \${from}\` : \`\${from} > \${to}\`;
 }
 
-// src/wire/mod.ts
+// src/filter/mod.ts
 var mod_exports4 = {};
 __export(mod_exports4, {
+  BPF: () => BPF,
+  BPF_ACCEPT: () => BPF_ACCEPT,
+  BPF_MAX_INSTRUCTIONS: () => BPF_MAX_INSTRUCTIONS,
+  compilePacketFilter: () => compilePacketFilter,
+  encodeBpf: () => encodeBpf,
+  formatBpf: () => formatBpf,
+  matchPacketFilter: () => matchPacketFilter,
+  runBpf: () => runBpf,
+  tcpdumpFilterExpression: () => tcpdumpFilterExpression,
+  validateBpf: () => validateBpf
+});
+
+// src/filter/types.ts
+var BPF = Object.freeze({
+  LD: 0,
+  LDX: 1,
+  ALU: 4,
+  JMP: 5,
+  RET: 6,
+  MISC: 7,
+  W: 0,
+  H: 8,
+  B: 16,
+  IMM: 0,
+  ABS: 32,
+  IND: 64,
+  MEM: 96,
+  LEN: 128,
+  MSH: 160,
+  ADD: 0,
+  SUB: 16,
+  MUL: 32,
+  DIV: 48,
+  OR: 64,
+  AND: 80,
+  LSH: 96,
+  RSH: 112,
+  NEG: 128,
+  MOD: 144,
+  XOR: 160,
+  JA: 0,
+  JEQ: 16,
+  JGT: 32,
+  JGE: 48,
+  JSET: 64,
+  K: 0,
+  X: 8,
+  A: 16,
+  TAX: 0,
+  TXA: 128
+});
+var BPF_MAX_INSTRUCTIONS = 4096;
+var BPF_ACCEPT = 262144;
+
+// src/filter/compile.ts
+var PROTOCOL_NUMBERS = Object.freeze({
+  4: Object.freeze({
+    tcp: 6,
+    icmp: 1
+  }),
+  6: Object.freeze({
+    tcp: 6,
+    icmp: 58
+  })
+});
+function insn(code, k = 0, jt = 0, jf = 0) {
+  return {
+    code,
+    jt,
+    jf,
+    k: k >>> 0
+  };
+}
+function fail(reason) {
+  throw new RangeError(\`Cannot compile packet filter: \${reason}\`);
+}
+function parseNetwork(text) {
+  const slash = text.indexOf("/");
+  const address = slash < 0 ? text : text.slice(0, slash);
+  let parsed;
+  try {
+    parsed = parseAddress(address);
+  } catch {
+    return fail(\`\${JSON.stringify(text)} is not an address or CIDR block\`);
+  }
+  const bits = parsed.family === 4 ? 32 : 128;
+  let prefix = bits;
+  if (slash >= 0) {
+    const digits = text.slice(slash + 1);
+    prefix = /^[0-9]{1,3}$/.test(digits) ? Number(digits) : NaN;
+    if (!(prefix <= bits)) {
+      fail(\`\${JSON.stringify(text)}: the prefix length must be 0..\${bits} for IPv\${parsed.family}\`);
+    }
+  }
+  return {
+    family: parsed.family,
+    bytes: parsed.bytes,
+    prefix
+  };
+}
+function word(bytes, at) {
+  return (bytes[at] << 24 | bytes[at + 1] << 16 | bytes[at + 2] << 8 | bytes[at + 3]) >>> 0;
+}
+function networkChecks(network, offset) {
+  const checks = [];
+  for (let w = 0; w * 32 < network.prefix; w++) {
+    const bits = Math.min(32, network.prefix - w * 32);
+    const mask = bits === 32 ? 4294967295 : 4294967295 << 32 - bits >>> 0;
+    const load3 = [
+      insn(BPF.LD | BPF.W | BPF.ABS, offset + 4 * w)
+    ];
+    if (mask !== 4294967295) load3.push(insn(BPF.ALU | BPF.AND | BPF.K, mask));
+    checks.push({
+      load: load3,
+      op: BPF.JEQ,
+      k: (word(network.bytes, 4 * w) & mask) >>> 0
+    });
+  }
+  return checks;
+}
+function checkPort(port, what) {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    fail(\`\${what} \${port} is not a port (0..65535)\`);
+  }
+}
+function portChecks(match, load3) {
+  if (typeof match === "number") {
+    checkPort(match, "port");
+    return [
+      {
+        load: [
+          load3
+        ],
+        op: BPF.JEQ,
+        k: match
+      }
+    ];
+  }
+  const [from, to] = match;
+  checkPort(from, "port range start");
+  checkPort(to, "port range end");
+  if (from > to) fail(\`port range \${from}-\${to} ends before it starts\`);
+  return [
+    {
+      load: [
+        load3
+      ],
+      op: BPF.JGE,
+      k: from
+    },
+    {
+      load: [
+        load3
+      ],
+      op: BPF.JGT,
+      k: to,
+      negate: true
+    }
+  ];
+}
+function checkMask(mask, what) {
+  if (!Number.isInteger(mask) || mask < 0 || mask > 511) {
+    fail(\`\${what} \${mask} is not a mask of the 9 TCP flags (0..0x1ff)\`);
+  }
+}
+function familyBlocks(filter, family) {
+  const protocols = filter.protocols ?? [
+    "tcp"
+  ];
+  const tcpTerms = filter.port !== void 0 || filter.srcPort !== void 0 || filter.dstPort !== void 0 || filter.flags !== void 0;
+  const blocks = [];
+  const numbers = PROTOCOL_NUMBERS[family];
+  const protocolAt = family === 4 ? 9 : 6;
+  blocks.push(protocols.map((protocol) => [
+    {
+      load: [
+        insn(BPF.LD | BPF.B | BPF.ABS, protocolAt)
+      ],
+      op: BPF.JEQ,
+      k: numbers[protocol]
+    }
+  ]));
+  const addressBlock = (lists) => {
+    const alternatives = [];
+    for (const [texts, offset] of lists) {
+      for (const text of texts) {
+        const network = parseNetwork(text);
+        if (network.family === family) {
+          alternatives.push(networkChecks(network, offset));
+        }
+      }
+    }
+    return alternatives;
+  };
+  const [srcAt, dstAt] = family === 4 ? [
+    12,
+    16
+  ] : [
+    8,
+    24
+  ];
+  for (const lists of [
+    filter.host && [
+      [
+        filter.host,
+        srcAt
+      ],
+      [
+        filter.host,
+        dstAt
+      ]
+    ],
+    filter.src && [
+      [
+        filter.src,
+        srcAt
+      ]
+    ],
+    filter.dst && [
+      [
+        filter.dst,
+        dstAt
+      ]
+    ]
+  ]) {
+    if (lists === void 0) continue;
+    const block = addressBlock(lists);
+    if (block.length === 0) return null;
+    blocks.push(block);
+  }
+  if (!tcpTerms) return blocks;
+  if (family === 4) {
+    blocks.push([
+      [
+        {
+          load: [
+            insn(BPF.LD | BPF.H | BPF.ABS, 6)
+          ],
+          op: BPF.JSET,
+          k: 8191,
+          negate: true
+        }
+      ]
+    ]);
+  }
+  const l4 = (at, size) => family === 4 ? insn(BPF.LD | size | BPF.IND, at) : insn(BPF.LD | size | BPF.ABS, 40 + at);
+  const ports = (matches, ats) => {
+    if (matches === void 0) return;
+    blocks.push(ats.flatMap((at) => matches.map((match) => portChecks(match, l4(at, BPF.H)))));
+  };
+  ports(filter.port, [
+    0,
+    2
+  ]);
+  ports(filter.srcPort, [
+    0
+  ]);
+  ports(filter.dstPort, [
+    2
+  ]);
+  const flags = filter.flags;
+  if (flags !== void 0) {
+    const load3 = (mask) => [
+      l4(12, BPF.H),
+      insn(BPF.ALU | BPF.AND | BPF.K, mask)
+    ];
+    if (flags.set !== void 0) {
+      checkMask(flags.set, "flags.set");
+      blocks.push([
+        [
+          {
+            load: load3(flags.set),
+            op: BPF.JEQ,
+            k: flags.set
+          }
+        ]
+      ]);
+    }
+    if (flags.clear !== void 0) {
+      checkMask(flags.clear, "flags.clear");
+      blocks.push([
+        [
+          {
+            load: [
+              l4(12, BPF.H)
+            ],
+            op: BPF.JSET,
+            k: flags.clear,
+            negate: true
+          }
+        ]
+      ]);
+    }
+    if (flags.equals !== void 0) {
+      checkMask(flags.equals, "flags.equals");
+      blocks.push([
+        [
+          {
+            load: load3(511),
+            op: BPF.JEQ,
+            k: flags.equals
+          }
+        ]
+      ]);
+    }
+  }
+  return blocks;
+}
+function checkList(value, name) {
+  if (value === void 0) return;
+  if (!Array.isArray(value)) fail(\`\${name} is not a list\`);
+  if (value.length === 0) fail(\`the \${name} list is empty\`);
+}
+function checkPortMatch(match) {
+  if (typeof match === "number") return checkPort(match, "port");
+  if (!Array.isArray(match) || match.length !== 2) {
+    fail(\`\${JSON.stringify(match)} is not a port or a [from, to] range\`);
+  }
+  const [from, to] = match;
+  checkPort(from, "port range start");
+  checkPort(to, "port range end");
+  if (from > to) fail(\`port range \${from}-\${to} ends before it starts\`);
+}
+function checkFilter(filter) {
+  if (typeof filter !== "object" || filter === null || Array.isArray(filter)) {
+    fail(\`\${JSON.stringify(filter)} is not a filter object\`);
+  }
+  checkList(filter.protocols, "protocol");
+  const protocols = filter.protocols ?? [
+    "tcp"
+  ];
+  for (const protocol of protocols) {
+    if (protocol !== "tcp" && protocol !== "icmp") {
+      fail(\`protocol \${JSON.stringify(protocol)} is not tcp or icmp\`);
+    }
+  }
+  const tcpTerms = filter.port !== void 0 || filter.srcPort !== void 0 || filter.dstPort !== void 0 || filter.flags !== void 0;
+  if (tcpTerms && protocols.some((p) => p !== "tcp")) {
+    fail("ports and flags are TCP's: give ICMP in a filter of its own");
+  }
+  if (filter.family !== void 0 && filter.family !== 4 && filter.family !== 6) {
+    fail(\`family \${JSON.stringify(filter.family)} is not 4 or 6\`);
+  }
+  for (const name of [
+    "host",
+    "src",
+    "dst"
+  ]) {
+    const list = filter[name];
+    checkList(list, name === "host" ? "address" : \`\${name} address\`);
+    for (const text of list ?? []) {
+      if (typeof text !== "string") {
+        fail(\`\${JSON.stringify(text)} is not an address or CIDR block\`);
+      }
+      parseNetwork(text);
+    }
+  }
+  for (const name of [
+    "port",
+    "srcPort",
+    "dstPort"
+  ]) {
+    checkList(filter[name], "port");
+    for (const match of filter[name] ?? []) checkPortMatch(match);
+  }
+  const flags = filter.flags;
+  if (flags !== void 0) {
+    if (typeof flags !== "object" || flags === null) {
+      fail(\`flags \${JSON.stringify(flags)} is not an object of masks\`);
+    }
+    for (const key2 of [
+      "set",
+      "clear",
+      "equals"
+    ]) {
+      if (flags[key2] !== void 0) checkMask(flags[key2], \`flags.\${key2}\`);
+    }
+  }
+}
+function alternativePieces(alternative, success) {
+  const sizes = alternative.map((check) => check.load.length + 1);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const pieces = [];
+  let done = 0;
+  alternative.forEach((check, i) => {
+    for (const load3 of check.load) pieces.push({
+      insn: load3
+    });
+    done += sizes[i];
+    const skip = total - done + 1;
+    if (skip > 255) fail("an alternative is too long");
+    const code = BPF.JMP | check.op | BPF.K;
+    pieces.push({
+      insn: check.negate ? insn(code, check.k, skip, 0) : insn(code, check.k, 0, skip)
+    });
+  });
+  pieces.push({
+    ja: success
+  });
+  return pieces;
+}
+function blockPieces(all, prefix) {
+  const pieces = [];
+  const blocks = all.filter((block) => !block.some((a) => a.length === 0));
+  blocks.forEach((block, b) => {
+    const next = \`\${prefix}.\${b + 1}\`;
+    for (const alternative of block) {
+      pieces.push(...alternativePieces(alternative, next));
+    }
+    pieces.push({
+      ja: "reject"
+    }, {
+      label: next
+    });
+  });
+  pieces.push({
+    insn: insn(BPF.RET | BPF.K, BPF_ACCEPT)
+  });
+  return pieces;
+}
+function assemble(pieces) {
+  const labels = /* @__PURE__ */ new Map();
+  let count = 0;
+  for (const piece of pieces) {
+    if ("label" in piece) labels.set(piece.label, count);
+    else count++;
+  }
+  const program = [];
+  for (const piece of pieces) {
+    if ("insn" in piece) program.push(piece.insn);
+    else if ("ja" in piece) {
+      const target = labels.get(piece.ja);
+      program.push(insn(BPF.JMP | BPF.JA, target - program.length - 1));
+    }
+  }
+  return program;
+}
+function compilePacketFilter(filters) {
+  const list = Array.isArray(filters) ? filters : [
+    filters
+  ];
+  if (list.length === 0) fail("no filter given");
+  const pieces = [];
+  const sections = [];
+  for (const family of [
+    4,
+    6
+  ]) {
+    const alternatives = [];
+    list.forEach((filter, f) => {
+      checkFilter(filter);
+      if (filter.family !== void 0 && filter.family !== family) return;
+      const blocks = familyBlocks(filter, family);
+      if (blocks === null) return;
+      const prefix = \`v\${family}.f\${f}\`;
+      const body = blockPieces(blocks, prefix).map((piece) => "ja" in piece && piece.ja === "reject" ? {
+        ja: \`\${prefix}.fail\`
+      } : piece);
+      alternatives.push(...body, {
+        label: \`\${prefix}.fail\`
+      });
+    });
+    if (alternatives.length === 0) continue;
+    if (family === 4) pieces.push({
+      insn: insn(BPF.LDX | BPF.B | BPF.MSH, 0)
+    });
+    sections.push({
+      label: \`v\${family}\`
+    }, ...alternatives, {
+      ja: "reject"
+    });
+    pieces.push({
+      insn: insn(BPF.LD | BPF.B | BPF.ABS, 0)
+    }, {
+      insn: insn(BPF.ALU | BPF.AND | BPF.K, 240)
+    }, {
+      insn: insn(BPF.JMP | BPF.JEQ | BPF.K, family << 4, 0, 1)
+    }, {
+      ja: \`v\${family}\`
+    });
+  }
+  pieces.push({
+    ja: "reject"
+  }, ...sections, {
+    label: "reject"
+  }, {
+    insn: insn(BPF.RET | BPF.K, 0)
+  });
+  const program = assemble(pieces);
+  if (program.length > BPF_MAX_INSTRUCTIONS) {
+    fail(\`the program has \${program.length} instructions, more than the kernel's \${BPF_MAX_INSTRUCTIONS}\`);
+  }
+  return program;
+}
+
+// src/filter/vm.ts
+function invalid(at, reason) {
+  throw new RangeError(\`Invalid BPF program: instruction \${at} \${reason}\`);
+}
+var JUMPS = [
+  BPF.JEQ,
+  BPF.JGT,
+  BPF.JGE,
+  BPF.JSET
+];
+var LOAD_SIZES = {
+  [BPF.W]: 4,
+  [BPF.H]: 2,
+  [BPF.B]: 1
+};
+function validateBpf(program) {
+  const n = program.length;
+  if (n === 0 || n > BPF_MAX_INSTRUCTIONS) {
+    throw new RangeError(\`Invalid BPF program: \${n} instructions, expected 1..\${BPF_MAX_INSTRUCTIONS}\`);
+  }
+  program.forEach((ins, at) => {
+    const { code, jt, jf, k } = ins;
+    if (!Number.isInteger(code) || code < 0 || code > 65535 || !Number.isInteger(jt) || jt < 0 || jt > 255 || !Number.isInteger(jf) || jf < 0 || jf > 255 || !Number.isInteger(k) || k < 0 || k > 4294967295) {
+      invalid(at, "has a field out of range");
+    }
+    const cls = code & 7;
+    if (cls === BPF.JMP) {
+      const op = code & 240;
+      if (op === BPF.JA) {
+        if (at + 1 + k >= n) invalid(at, "jumps past the end");
+      } else if (!JUMPS.includes(op)) {
+        invalid(at, \`has an unknown jump 0x\${code.toString(16)}\`);
+      } else if (at + 1 + Math.max(jt, jf) >= n) {
+        invalid(at, "jumps past the end");
+      }
+    } else if (cls === BPF.ALU) {
+      const op = code & 240;
+      if ((op === BPF.DIV || op === BPF.MOD) && (code & BPF.X) === 0 && k === 0) {
+        invalid(at, "divides by 0");
+      }
+    } else if ((cls === 2 || cls === 3) && k >= 16) {
+      invalid(at, "stores past the 16 scratch words");
+    } else if ((cls === BPF.LD || cls === BPF.LDX) && (code & 224) === BPF.MEM && k >= 16) {
+      invalid(at, "loads past the 16 scratch words");
+    }
+  });
+  if ((program[n - 1].code & 7) !== BPF.RET) {
+    invalid(n - 1, "is not a ret: a program must end with one");
+  }
+}
+function load2(packet, at, size) {
+  if (at < 0 || at + size > packet.length) return void 0;
+  if (size === 1) return packet[at];
+  if (size === 2) return packet[at] << 8 | packet[at + 1];
+  return (packet[at] << 24 | packet[at + 1] << 16 | packet[at + 2] << 8 | packet[at + 3]) >>> 0;
+}
+function alu(op, a, operand) {
+  switch (op) {
+    case BPF.ADD:
+      return a + operand >>> 0;
+    case BPF.SUB:
+      return a - operand >>> 0;
+    case BPF.MUL:
+      return Math.imul(a, operand) >>> 0;
+    case BPF.DIV:
+      return operand === 0 ? void 0 : Math.floor(a / operand) >>> 0;
+    case BPF.MOD:
+      return operand === 0 ? void 0 : a % operand >>> 0;
+    case BPF.OR:
+      return (a | operand) >>> 0;
+    case BPF.AND:
+      return (a & operand) >>> 0;
+    case BPF.XOR:
+      return (a ^ operand) >>> 0;
+    case BPF.LSH:
+      return operand >= 32 ? 0 : a << operand >>> 0;
+    case BPF.RSH:
+      return operand >= 32 ? 0 : a >>> operand;
+    case BPF.NEG:
+      return -a >>> 0;
+  }
+  return void 0;
+}
+function runBpf(program, packet) {
+  validateBpf(program);
+  let a = 0;
+  let x = 0;
+  const memory = new Uint32Array(16);
+  for (let pc = 0; pc < program.length; pc++) {
+    const { code, jt, jf, k } = program[pc];
+    const cls = code & 7;
+    const mode = code & 224;
+    switch (cls) {
+      case BPF.LD: {
+        let value;
+        if (mode === BPF.IMM) value = k;
+        else if (mode === BPF.LEN) value = packet.length;
+        else if (mode === BPF.MEM) value = memory[k];
+        else {
+          const size = LOAD_SIZES[code & 24];
+          if (size === void 0) return 0;
+          value = load2(packet, mode === BPF.IND ? x + k : k, size);
+        }
+        if (value === void 0) return 0;
+        a = value;
+        break;
+      }
+      case BPF.LDX: {
+        if (mode === BPF.IMM) x = k;
+        else if (mode === BPF.LEN) x = packet.length;
+        else if (mode === BPF.MEM) x = memory[k];
+        else if (mode === BPF.MSH) {
+          const byte = load2(packet, k, 1);
+          if (byte === void 0) return 0;
+          x = (byte & 15) * 4;
+        } else return 0;
+        break;
+      }
+      case 2:
+        memory[k] = a;
+        break;
+      case 3:
+        memory[k] = x;
+        break;
+      case BPF.ALU: {
+        const value = alu(code & 240, a, (code & BPF.X) !== 0 ? x : k);
+        if (value === void 0) return 0;
+        a = value;
+        break;
+      }
+      case BPF.JMP: {
+        const op = code & 240;
+        if (op === BPF.JA) {
+          pc += k;
+          break;
+        }
+        const operand = (code & BPF.X) !== 0 ? x : k;
+        const holds2 = op === BPF.JEQ ? a === operand : op === BPF.JGT ? a > operand : op === BPF.JGE ? a >= operand : (a & operand) !== 0;
+        pc += holds2 ? jt : jf;
+        break;
+      }
+      case BPF.RET:
+        return ((code & 24) === BPF.A ? a : k) >>> 0;
+      case BPF.MISC:
+        if ((code & 248) === BPF.TXA) a = x;
+        else x = a;
+        break;
+    }
+  }
+  return 0;
+}
+
+// src/filter/match.ts
+var PastTheEnd = class {
+};
+var Reader = class {
+  packet;
+  constructor(packet) {
+    this.packet = packet;
+  }
+  byte(at) {
+    if (at < 0 || at >= this.packet.length) throw new PastTheEnd();
+    return this.packet[at];
+  }
+  half(at) {
+    return this.byte(at) << 8 | this.byte(at + 1);
+  }
+  word(at) {
+    if (at < 0 || at + 4 > this.packet.length) throw new PastTheEnd();
+    return (this.packet[at] << 24 | this.packet[at + 1] << 16 | this.packet[at + 2] << 8 | this.packet[at + 3]) >>> 0;
+  }
+};
+function networkHolds(text, reader, offset) {
+  const slash = text.indexOf("/");
+  const parsed = parseAddress(slash < 0 ? text : text.slice(0, slash));
+  const prefix = slash < 0 ? parsed.bytes.length * 8 : Number(text.slice(slash + 1));
+  for (let w = 0; w * 32 < prefix; w++) {
+    const bits = Math.min(32, prefix - w * 32);
+    const mask = bits === 32 ? 4294967295 : 4294967295 << 32 - bits >>> 0;
+    const b = parsed.bytes;
+    const net = (b[4 * w] << 24 | b[4 * w + 1] << 16 | b[4 * w + 2] << 8 | b[4 * w + 3]) & mask;
+    if ((reader.word(offset + 4 * w) & mask) >>> 0 !== net >>> 0) {
+      return false;
+    }
+  }
+  return true;
+}
+function portHolds(match, port) {
+  return typeof match === "number" ? match === port : port >= match[0] && port <= match[1];
+}
+function matchPacketFilter(filters, packet) {
+  const list = Array.isArray(filters) ? filters : [
+    filters
+  ];
+  const reader = new Reader(packet);
+  try {
+    const version = reader.byte(0) >> 4;
+    if (version !== 4 && version !== 6) return false;
+    return list.some((filter) => (filter.family === void 0 || filter.family === version) && holds(filter, reader, version));
+  } catch (error) {
+    if (error instanceof PastTheEnd) return false;
+    throw error;
+  }
+}
+function holds(filter, reader, version) {
+  const v4 = version === 4;
+  const [srcAt, dstAt] = v4 ? [
+    12,
+    16
+  ] : [
+    8,
+    24
+  ];
+  const ofFamily = (list) => list.filter((text) => parseAddress(text.split("/")[0]).family === version);
+  const lists = [
+    filter.host && [
+      [
+        filter.host,
+        srcAt
+      ],
+      [
+        filter.host,
+        dstAt
+      ]
+    ],
+    filter.src && [
+      [
+        filter.src,
+        srcAt
+      ]
+    ],
+    filter.dst && [
+      [
+        filter.dst,
+        dstAt
+      ]
+    ]
+  ];
+  for (const pairs of lists) {
+    if (pairs !== void 0 && ofFamily(pairs[0][0]).length === 0) {
+      return false;
+    }
+  }
+  const protocol = reader.byte(v4 ? 9 : 6);
+  const wanted = (filter.protocols ?? [
+    "tcp"
+  ]).map((p) => p === "tcp" ? 6 : v4 ? 1 : 58);
+  if (!wanted.includes(protocol)) return false;
+  for (const pairs of lists) {
+    if (pairs === void 0) continue;
+    const always = pairs.some(([texts]) => ofFamily(texts).some((text) => /\\/0$/.test(text)));
+    if (always) continue;
+    const ok = pairs.some(([texts, offset]) => ofFamily(texts).some((text) => networkHolds(text, reader, offset)));
+    if (!ok) return false;
+  }
+  const tcpTerms = filter.port !== void 0 || filter.srcPort !== void 0 || filter.dstPort !== void 0 || filter.flags !== void 0;
+  if (!tcpTerms) return true;
+  if (v4 && (reader.half(6) & 8191) !== 0) return false;
+  const tcp = v4 ? (reader.byte(0) & 15) * 4 : 40;
+  const ports = (matches, ats) => matches === void 0 || ats.some((at) => matches.some((match) => portHolds(match, reader.half(tcp + at))));
+  if (!ports(filter.port, [
+    0,
+    2
+  ])) return false;
+  if (!ports(filter.srcPort, [
+    0
+  ])) return false;
+  if (!ports(filter.dstPort, [
+    2
+  ])) return false;
+  const flags = filter.flags;
+  if (flags === void 0) return true;
+  const bits = () => reader.half(tcp + 12) & 511;
+  if (flags.set !== void 0 && (bits() & flags.set) !== flags.set) {
+    return false;
+  }
+  if (flags.clear !== void 0 && (bits() & flags.clear) !== 0) return false;
+  if (flags.equals !== void 0 && bits() !== flags.equals) return false;
+  return true;
+}
+
+// src/filter/format.ts
+var SIZE_SUFFIX = {
+  [BPF.W]: "",
+  [BPF.H]: "h",
+  [BPF.B]: "b"
+};
+var ALU_NAMES = {
+  [BPF.ADD]: "add",
+  [BPF.SUB]: "sub",
+  [BPF.MUL]: "mul",
+  [BPF.DIV]: "div",
+  [BPF.OR]: "or",
+  [BPF.AND]: "and",
+  [BPF.LSH]: "lsh",
+  [BPF.RSH]: "rsh",
+  [BPF.NEG]: "neg",
+  [BPF.MOD]: "mod",
+  [BPF.XOR]: "xor"
+};
+var JUMP_NAMES = {
+  [BPF.JEQ]: "jeq",
+  [BPF.JGT]: "jgt",
+  [BPF.JGE]: "jge",
+  [BPF.JSET]: "jset"
+};
+function image(ins, pc) {
+  const { code, k } = ins;
+  const hex = \`#0x\${k.toString(16)}\`;
+  const mode = code & 224;
+  switch (code & 7) {
+    case BPF.LD: {
+      const op = \`ld\${SIZE_SUFFIX[code & 24] ?? "?"}\`;
+      if (mode === BPF.IMM) return [
+        "ld",
+        \`#0x\${k.toString(16)}\`
+      ];
+      if (mode === BPF.LEN) return [
+        "ld",
+        "#pktlen"
+      ];
+      if (mode === BPF.MEM) return [
+        "ld",
+        \`M[\${k}]\`
+      ];
+      if (mode === BPF.IND) return [
+        op,
+        \`[x + \${k}]\`
+      ];
+      return [
+        op,
+        \`[\${k}]\`
+      ];
+    }
+    case BPF.LDX:
+      if (mode === BPF.MSH) return [
+        "ldxb",
+        \`4*([\${k}]&0xf)\`
+      ];
+      if (mode === BPF.MEM) return [
+        "ldx",
+        \`M[\${k}]\`
+      ];
+      if (mode === BPF.LEN) return [
+        "ldx",
+        "#pktlen"
+      ];
+      return [
+        "ldx",
+        hex
+      ];
+    case 2:
+      return [
+        "st",
+        \`M[\${k}]\`
+      ];
+    case 3:
+      return [
+        "stx",
+        \`M[\${k}]\`
+      ];
+    case BPF.ALU: {
+      const name = ALU_NAMES[code & 240] ?? "alu?";
+      if ((code & 240) === BPF.NEG) return [
+        "neg",
+        ""
+      ];
+      return [
+        name,
+        (code & BPF.X) !== 0 ? "x" : hex
+      ];
+    }
+    case BPF.JMP: {
+      if ((code & 240) === BPF.JA) return [
+        "ja",
+        String(pc + 1 + k)
+      ];
+      return [
+        JUMP_NAMES[code & 240] ?? "j?",
+        (code & BPF.X) !== 0 ? "x" : hex
+      ];
+    }
+    case BPF.RET:
+      return [
+        "ret",
+        (code & 24) === BPF.A ? "" : \`#\${k}\`
+      ];
+    default:
+      return [
+        (code & 248) === BPF.TXA ? "txa" : "tax",
+        ""
+      ];
+  }
+}
+function formatBpf(program) {
+  return program.map((ins, pc) => {
+    const [op, operand] = image(ins, pc);
+    const n = \`(\${String(pc).padStart(3, "0")})\`;
+    const isCondition = (ins.code & 7) === BPF.JMP && (ins.code & 240) !== BPF.JA;
+    if (isCondition) {
+      return \`\${n} \${op.padEnd(8)} \${operand.padEnd(16)} jt \${pc + 1 + ins.jt}	jf \${pc + 1 + ins.jf}\`;
+    }
+    return \`\${n} \${op.padEnd(8)} \${operand}\`.trimEnd();
+  }).join("\\n");
+}
+function encodeBpf(program, options = {}) {
+  const littleEndian = options.littleEndian ?? true;
+  const bytes = new Uint8Array(program.length * 8);
+  const view = new DataView(bytes.buffer);
+  program.forEach((ins, i) => {
+    view.setUint16(i * 8, ins.code, littleEndian);
+    view.setUint8(i * 8 + 2, ins.jt);
+    view.setUint8(i * 8 + 3, ins.jf);
+    view.setUint32(i * 8 + 4, ins.k, littleEndian);
+  });
+  return bytes;
+}
+function networkText(text) {
+  const slash = text.indexOf("/");
+  const parsed = parseAddress(slash < 0 ? text : text.slice(0, slash));
+  const bits = parsed.bytes.length * 8;
+  const prefix = slash < 0 ? bits : Number(text.slice(slash + 1));
+  const bytes = parsed.bytes.slice();
+  for (let bit = prefix; bit < bits; bit++) {
+    bytes[bit >> 3] &= ~(128 >> (bit & 7));
+  }
+  const address = formatAddress(bytes);
+  return prefix === bits ? {
+    net: \`host \${address}\`,
+    full: true
+  } : {
+    net: \`net \${address}/\${prefix}\`,
+    full: false
+  };
+}
+function any(terms) {
+  return terms.length === 1 ? terms[0] : \`(\${terms.join(" or ")})\`;
+}
+function portTerm(direction, match) {
+  return typeof match === "number" ? \`tcp \${direction}port \${match}\` : \`tcp \${direction}portrange \${match[0]}-\${match[1]}\`;
+}
+function tcpdumpFilterExpression(filters) {
+  const list = Array.isArray(filters) ? filters : [
+    filters
+  ];
+  const parts = [];
+  for (const family of [
+    4,
+    6
+  ]) {
+    for (const filter of list) {
+      if (filter.family !== void 0 && filter.family !== family) continue;
+      const terms = familyTerms(filter, family);
+      if (terms !== null) parts.push(\`(\${terms.join(" and ")})\`);
+    }
+  }
+  return parts.length === 0 ? "len < 0" : parts.join(" or ");
+}
+function familyTerms(filter, family) {
+  const ip = family === 4 ? "ip" : "ip6";
+  const terms = [
+    ip
+  ];
+  const numbers = family === 4 ? {
+    tcp: 6,
+    icmp: 1
+  } : {
+    tcp: 6,
+    icmp: 58
+  };
+  const at = family === 4 ? 9 : 6;
+  terms.push(any((filter.protocols ?? [
+    "tcp"
+  ]).map((p) => \`\${ip}[\${at}] == \${numbers[p]}\`)));
+  const ofFamily = (texts) => texts.filter((t) => parseAddress(t.split("/")[0]).family === family);
+  for (const [texts, directions] of [
+    [
+      filter.host,
+      [
+        "src ",
+        "dst "
+      ]
+    ],
+    [
+      filter.src,
+      [
+        "src "
+      ]
+    ],
+    [
+      filter.dst,
+      [
+        "dst "
+      ]
+    ]
+  ]) {
+    if (texts === void 0) continue;
+    const mine = ofFamily(texts);
+    if (mine.length === 0) return null;
+    terms.push(any(directions.flatMap((d) => mine.map((t) => \`\${d}\${networkText(t).net}\`))));
+  }
+  for (const [matches, directions] of [
+    [
+      filter.port,
+      [
+        "src ",
+        "dst "
+      ]
+    ],
+    [
+      filter.srcPort,
+      [
+        "src "
+      ]
+    ],
+    [
+      filter.dstPort,
+      [
+        "dst "
+      ]
+    ]
+  ]) {
+    if (matches === void 0) continue;
+    terms.push(any(directions.flatMap((d) => matches.map((m) => portTerm(d, m)))));
+  }
+  const flags = filter.flags;
+  if (flags !== void 0) {
+    const word2 = family === 4 ? "tcp[12:2]" : "ip6[52:2]";
+    const hex = (n) => \`0x\${n.toString(16)}\`;
+    if (family === 4) terms.push("ip[6:2] & 0x1fff == 0");
+    if (flags.set !== void 0) {
+      terms.push(\`\${word2} & \${hex(flags.set)} == \${hex(flags.set)}\`);
+    }
+    if (flags.clear !== void 0) {
+      terms.push(\`\${word2} & \${hex(flags.clear)} == 0\`);
+    }
+    if (flags.equals !== void 0) {
+      terms.push(\`\${word2} & 0x1ff == \${hex(flags.equals)}\`);
+    }
+  }
+  return terms;
+}
+
+// src/wire/mod.ts
+var mod_exports5 = {};
+__export(mod_exports5, {
   DecodeError: () => DecodeError,
   IPPROTO_TCP: () => IPPROTO_TCP,
   IPV4_HEADER_FIELDS: () => IPV4_HEADER_FIELDS,
@@ -9783,10 +10991,11 @@ function startPage() {
 // src/explain/html/ui/main.ts
 Object.assign(globalThis, {
   tcpcraft: Object.freeze({
-    ...mod_exports4,
+    ...mod_exports5,
     ...mod_exports,
     ...mod_exports2,
-    ...mod_exports3
+    ...mod_exports3,
+    ...mod_exports4
   })
 });
 startPage();`;

@@ -416,6 +416,8 @@ function wire(page: Page, parts: ReturnType<typeof skeleton>): void {
     readFile(event.dataTransfer?.files[0]);
   });
   addEventListener("beforeprint", () => {
+    // With no packet, the page prints as it is.
+    if (page.shown.data.entries.length === 0) return;
     document.body.classList.add("printing");
     printAll(parts.print, page.shown.data, (entry, i) => page.view(entry, i));
   });
