@@ -9,7 +9,7 @@
 
 /** The SHA-256 of {@linkcode PAGE_SCRIPT}, base64, for the page's CSP. */
 export const PAGE_SCRIPT_SHA256 =
-  "388yk60S+JANlrLbNJbmTpyaNRNFTNUCnuH77hWwOAg=";
+  "65BnfIM++NstehMv2iLPhX8GPXfHES900uoragpZq78=";
 
 /** The script, to put in a `<script type="module">` element as it is. */
 export const PAGE_SCRIPT: string = `var __defProp = Object.defineProperty;
@@ -10959,6 +10959,7 @@ function wire(page, parts) {
     readFile(event.dataTransfer?.files[0]);
   });
   addEventListener("beforeprint", () => {
+    if (page.shown.data.entries.length === 0) return;
     document.body.classList.add("printing");
     printAll(parts.print, page.shown.data, (entry, i) => page.view(entry, i));
   });
