@@ -453,17 +453,34 @@ Deno.test({
       );
 
       await t.step(
-        "a damaged capture dropped on the page shows the good packets and one plain error line",
+        "a capture opened on the page is listed; a damaged one dropped on it shows the good packets and one plain error line",
         async () => {
-          const path = `${dir}/damaged.pcap`;
-          const two = damagedPcap();
-          await Deno.writeFile(path, two);
+          const good = `${dir}/lo_ethernet.pcap`;
+          await Deno.writeFile(good, fixture("lo_ethernet.pcap"));
           const { root } = await page.send("DOM.getDocument");
           const { nodeId } = await page.send("DOM.querySelector", {
             nodeId: root.nodeId,
             selector: "#file",
           });
-          await page.send("DOM.setFileInputFiles", { nodeId, files: [path] });
+          await page.send("DOM.setFileInputFiles", { nodeId, files: [good] });
+          await page.waitFor(
+            `document.querySelectorAll("[role=option]").length === 20`,
+          );
+          assert.equal(
+            await page.evaluate(`document.getElementById("error").hidden`),
+            true,
+          );
+          const path = `${dir}/damaged.pcap`;
+          await Deno.writeFile(path, damagedPcap());
+          const data = { items: [], files: [path], dragOperationsMask: 1 };
+          for (const type of ["dragEnter", "dragOver", "drop"]) {
+            await page.send("Input.dispatchDragEvent", {
+              type,
+              x: 400,
+              y: 300,
+              data,
+            });
+          }
           await page.waitFor(
             `document.querySelector("header.top .title").textContent === "damaged.pcap"`,
           );
