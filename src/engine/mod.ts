@@ -42,3 +42,4 @@ export type {
   ReceiverNet,
   ResolveHost,
 } from "../host/net.ts";
+export * from "./services.ts";
