@@ -43,3 +43,4 @@ export type {
   ResolveHost,
 } from "../host/net.ts";
 export * from "./services.ts";
+export * from "./report/mod.ts";
