@@ -34,73 +34,11 @@ import {
   nmapXmlFormat,
 } from "../mod.ts";
 import { commandExists, netnsTestGate, withNetwork } from "./_netns.ts";
+import { expandRanges, parseNmapXml } from "./_nmap.ts";
 
 const gate = netnsTestGate("nft", "nmap", "ndiff", "xmllint");
 const DTD = "/usr/share/nmap/nmap.dtd";
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
-
-/** What an nmap XML file says: the run and each host's verdicts. */
-interface NmapXml {
-  scanType: NmapScanType;
-  ports: number[];
-  hosts: { address: string; ports: NmapPortResult[] }[];
-}
-
-function expandRanges(text: string): number[] {
-  return text.split(",").filter((part) => part !== "").flatMap((part) => {
-    const [first, last] = part.split("-").map(Number);
-    const out: number[] = [];
-    for (let p = first!; p <= (last ?? first!); p++) out.push(p);
-    return out;
-  });
-}
-
-function attribute(tag: string, name: string): string | undefined {
-  return new RegExp(`\\b${name}="([^"]*)"`).exec(tag)?.[1];
-}
-
-/** The verdicts of nmap's XML, collapsed ports included. */
-function parseNmapXml(xml: string): NmapXml {
-  const scaninfo = /<scaninfo [^>]*>/.exec(xml)![0];
-  const hosts: NmapXml["hosts"] = [];
-  for (const match of xml.matchAll(/<host [\s\S]*?<\/host>/g)) {
-    const text = match[0];
-    const address = attribute(/<address [^>]*>/.exec(text)![0], "addr")!;
-    const ports: NmapPortResult[] = [];
-    for (const extra of text.matchAll(/<extraports [\s\S]*?<\/extraports>/g)) {
-      const state = attribute(extra[0], "state") as NmapPortResult["state"];
-      for (const reasons of extra[0].matchAll(/<extrareasons [^>]*>/g)) {
-        for (const port of expandRanges(attribute(reasons[0], "ports")!)) {
-          ports.push({
-            host: address,
-            port,
-            state,
-            reason: attribute(reasons[0], "reason")!,
-          });
-        }
-      }
-    }
-    for (const port of text.matchAll(/<port [^>]*><state [^>]*>/g)) {
-      const state = /<state [^>]*>/.exec(port[0])![0];
-      const record: NmapPortResult = {
-        host: address,
-        port: Number(attribute(port[0], "portid")),
-        state: attribute(state, "state") as NmapPortResult["state"],
-        reason: attribute(state, "reason")!,
-        reasonTtl: Number(attribute(state, "reason_ttl")),
-      };
-      const ip = attribute(state, "reason_ip");
-      if (ip !== undefined) record.reasonIp = ip;
-      ports.push(record);
-    }
-    hosts.push({ address, ports });
-  }
-  return {
-    scanType: attribute(scaninfo, "type") as NmapScanType,
-    ports: expandRanges(attribute(scaninfo, "services")!),
-    hosts,
-  };
-}
 
 /** tcpcraft's three outputs of the given verdicts, shuffled first. */
 function writeOurs(

@@ -65,3 +65,11 @@ export {
   type VerdictRun,
   verdictRunsFromCodes,
 } from "./verdict_runs.ts";
+export * from "./connect_scan.ts";
+export type {
+  ByteStream,
+  ConnectOutcome,
+  ReadResult,
+  TcpConnector,
+  UnreachableReason,
+} from "../host/connect.ts";
