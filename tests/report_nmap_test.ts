@@ -30,7 +30,6 @@ import {
   type NmapPortResult,
   NmapReporter,
   type NmapRunInfo,
-  type NmapScanType,
   nmapXmlFormat,
 } from "../mod.ts";
 import { commandExists, netnsTestGate, withNetwork } from "./_netns.ts";
