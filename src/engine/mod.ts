@@ -73,3 +73,4 @@ export type {
   TcpConnector,
   UnreachableReason,
 } from "../host/connect.ts";
+export * from "./banner/mod.ts";
