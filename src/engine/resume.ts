@@ -40,9 +40,32 @@ import {
   type VerdictRun,
 } from "./verdict_runs.ts";
 
-/** The format's name, in every file. */
+/**
+ * The format's name, in every file.
+ *
+ * @example
+ * ```ts
+ * import { encodeResume, RESUME_FORMAT, type ResumeState } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const state = { tool: "t", seed: 1, shard: { index: 1, count: 1 }, total: 1, options: {},
+ *   position: 0, round: 1, probesSent: 0, elapsedMs: 0, savedAt: 0, outputs: [] } satisfies ResumeState;
+ * assert.equal(JSON.parse(encodeResume(state)).format, RESUME_FORMAT);
+ * ```
+ */
 export const RESUME_FORMAT = "tcpcraft-resume";
-/** The format's version this code reads and writes. */
+/**
+ * The format's version this code reads and writes; a file of another
+ * version is refused (`ResumeError` of kind `version`).
+ *
+ * @example
+ * ```ts
+ * import { RESUME_VERSION } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(RESUME_VERSION, 1);
+ * ```
+ */
 export const RESUME_VERSION = 1;
 
 /** An option value the resume file keeps. */

@@ -106,6 +106,15 @@ export function toBase64(bytes: Uint8Array): string {
  * @param text The text.
  * @returns The bytes.
  * @throws {DOMException} For text that is not base64.
+ *
+ * @example
+ * ```ts
+ * import { fromBase64 } from "./verdict_runs.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(fromBase64("AAE="), new Uint8Array([0, 1]));
+ * assert.throws(() => fromBase64("!"));
+ * ```
  */
 export function fromBase64(text: string): Uint8Array {
   const raw = atob(text);

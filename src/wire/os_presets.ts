@@ -158,7 +158,17 @@ export const SYN_PRESETS: Readonly<Record<SynPresetOs, SynPreset>> = Object
     },
   });
 
-/** The systems with a preset, as `--os` lists them. */
+/**
+ * The systems with a preset, as `--os` lists them.
+ *
+ * @example
+ * ```ts
+ * import { SYN_PRESET_OSES } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(SYN_PRESET_OSES, ["linux", "windows", "macos", "freebsd"]);
+ * ```
+ */
 export const SYN_PRESET_OSES: readonly SynPresetOs[] = Object.freeze(
   Object.keys(SYN_PRESETS) as SynPresetOs[],
 );

@@ -21,7 +21,17 @@ export interface DerElement {
   end: number;
 }
 
-/** Universal tags used here. */
+/**
+ * Universal tags used here.
+ *
+ * @example
+ * ```ts
+ * import { DER_TAGS } from "./der.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DER_TAGS.sequence, 0x30);
+ * ```
+ */
 export const DER_TAGS = Object.freeze({
   boolean: 0x01,
   integer: 0x02,

@@ -27,7 +27,17 @@ const HANDSHAKE = Object.freeze({
   serverHelloDone: 14,
 });
 
-/** The cipher suites offered, with IANA's names. */
+/**
+ * The cipher suites offered, with IANA's names.
+ *
+ * @example
+ * ```ts
+ * import { TLS_CIPHER_SUITES } from "../../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(TLS_CIPHER_SUITES[0xc02f], "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+ * ```
+ */
 export const TLS_CIPHER_SUITES: Readonly<Record<number, string>> = Object
   .freeze({
     0xc02b: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",

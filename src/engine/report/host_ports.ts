@@ -68,7 +68,21 @@ const PORT_SHIFT = 2 ** 19;
 const STATE_SHIFT = 2 ** 16;
 const REASON_SHIFT = 2 ** 8;
 
-/** Reason words by number, shared by every host (nmap has about 60). */
+/**
+ * Reason words by number, shared by every host (nmap has about 60).
+ *
+ * @example
+ * ```ts
+ * import { ReasonCodes } from "./host_ports.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const codes = new ReasonCodes();
+ * assert.equal(codes.code("syn-ack"), 0);
+ * assert.equal(codes.code("reset"), 1);
+ * assert.equal(codes.code("syn-ack"), 0);
+ * assert.equal(codes.word(1), "reset");
+ * ```
+ */
 export class ReasonCodes {
   readonly #codes = new Map<string, number>();
   readonly #words: string[] = [];
