@@ -161,9 +161,9 @@ export function nmapNormalFormat(options: NmapNormalOptions = {}): NmapFormat {
     host: (report: HostReport, info: NmapRunInfo, _times: HostTimes) =>
       normalHost(report, info),
     end: (info: NmapRunInfo, summary: NmapRunSummary) => {
-      const counted = `${
-        hostsText(summary.hostsTotal, summary.hostsUp)
-      } ${"scanned in"} ${seconds(summary.endMs - summary.startMs)} seconds`;
+      const hosts = hostsText(summary.hostsTotal, summary.hostsUp);
+      const elapsed = seconds(summary.endMs - summary.startMs);
+      const counted = `${hosts} scanned in ${elapsed} seconds`;
       return terminal
         ? `${scannerText(info)} done: ${counted}\n`
         : `# ${scannerText(info)} done at ${
