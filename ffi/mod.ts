@@ -79,3 +79,9 @@ export { createFfiNet } from "./net.ts";
 export { routeSource } from "./route.ts";
 export { resolveHost, type ResolveHostOptions } from "./resolve.ts";
 export { sendTcp, type SendTcpInit, type SendTcpResult } from "./send_tcp.ts";
+export {
+  connectErrorOutcome,
+  ConnStream,
+  createDenoConnector,
+  type DenoConnectorOptions,
+} from "./connect.ts";

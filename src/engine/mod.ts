@@ -42,3 +42,35 @@ export type {
   ReceiverNet,
   ResolveHost,
 } from "../host/net.ts";
+export * from "./services.ts";
+export * from "./report/mod.ts";
+export {
+  checkResumeOptions,
+  decodeResume,
+  type DecodeResumeOptions,
+  encodeResume,
+  RESUME_FORMAT,
+  RESUME_VERSION,
+  type ResumeDecided,
+  ResumeError,
+  type ResumeErrorKind,
+  type ResumeOptionValue,
+  type ResumeOutput,
+  type ResumeState,
+  type ResumeVerdict,
+} from "./resume.ts";
+export {
+  decodeVerdictRuns,
+  encodeVerdictRuns,
+  type VerdictRun,
+  verdictRunsFromCodes,
+} from "./verdict_runs.ts";
+export * from "./connect_scan.ts";
+export type {
+  ByteStream,
+  ConnectOutcome,
+  ReadResult,
+  TcpConnector,
+  UnreachableReason,
+} from "../host/connect.ts";
+export * from "./banner/mod.ts";

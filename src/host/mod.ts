@@ -10,3 +10,4 @@
 export * from "./host.ts";
 export * from "./net.ts";
 export * from "./memory.ts";
+export * from "./connect.ts";

@@ -43,3 +43,4 @@ export * from "./tcp_view.ts";
 export * from "./ipv4.ts";
 export * from "./ipv6.ts";
 export * from "./packet.ts";
+export * from "./os_presets.ts";
