@@ -55,7 +55,12 @@ export async function bundlePageScript(): Promise<string> {
       }`,
     );
   }
-  const script = new TextDecoder().decode(output.stdout).trimEnd();
+  // Where the library's strings hold "<!--", "<script" or "</script" (an
+  // XML comment, markup in a message), write the "<" as "\\x3C": the same
+  // character in a string, template or regular expression, and no longer
+  // the start of a tag for the HTML parser.
+  const script = new TextDecoder().decode(output.stdout).trimEnd()
+    .replace(/<(\/script|!--|script)/gi, "\\x3C$1");
   const unsafe = UNSAFE_IN_SCRIPT.exec(script);
   if (unsafe !== null) {
     throw new Error(
