@@ -8,6 +8,7 @@
  */
 
 import type { ReceiverNet } from "../src/host/net.ts";
+import { libc } from "./_libc.ts";
 import { epochNow, RawSocket } from "./raw_socket.ts";
 import { Receiver } from "./receiver.ts";
 import { resolveHost } from "./resolve.ts";
@@ -55,6 +56,13 @@ export function createFfiNet(): ReceiverNet {
           receiver.tcp.sendMany(packets, destination),
         poll: (timeoutMs) => receiver.poll(timeoutMs),
         close: () => receiver.close(),
+        ...(receiver.tcp.headerIncluded
+          ? { openSendRing: (o) => receiver.openSendRing(o) }
+          : {}),
+        ...(libc().recvmmsg === undefined ? {} : {
+          drain: (onPacket, max) => receiver.drain(onPacket, max),
+        }),
+        drops: () => receiver.drops(),
       };
     },
   };

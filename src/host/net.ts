@@ -25,6 +25,49 @@ export interface NetReceivedPacket {
   receivedAt: number;
 }
 
+/**
+ * Send slots kept between calls (a fast path): each slot is a buffer the
+ * caller writes one datagram into, once, and patches in place; `send`
+ * hands the kernel the filled slots in as few system calls as the OS
+ * allows, with nothing built per packet (the message headers, buffer
+ * pointers and socket addresses were written when the ring was opened).
+ */
+export interface NetSendRing {
+  /** The slots, each `slotBytes` long; their bytes stay as written between sends. */
+  readonly slots: readonly Uint8Array[];
+  /**
+   * Send bytes `offset` to `length` of slots `0..count-1`, in slot order.
+   * Where each goes: the ring's destination, or (a receiver's ring) the
+   * destination address in each slot's IP header.
+   *
+   * @returns `count`; a failure throws (the message says how many were sent).
+   */
+  send(count: number, length: number, offset?: number): number;
+}
+
+/** Options for {@linkcode NetRawSocket.openSendRing}. */
+export interface NetSendRingOptions {
+  /** How many slots (the most packets one `send` takes). */
+  slots: number;
+  /** The bytes of each slot. */
+  slotBytes: number;
+  /** Where every packet goes. */
+  destination: string;
+}
+
+/**
+ * Called with each packet a receiver drains: `data[offset..offset+length)`
+ * is the whole IP datagram (IPv6: its fixed header rebuilt), valid only
+ * during the call; `icmp` says it came from the ICMP or ICMPv6 socket.
+ */
+export type NetPacketHandler = (
+  data: Uint8Array,
+  offset: number,
+  length: number,
+  receivedAt: number,
+  icmp: boolean,
+) => void;
+
 /** An open raw socket (the ffi layer's `RawSocket` satisfies this). */
 export interface NetRawSocket {
   /** Send one packet (whole datagram in header-included mode, else the TCP segment's packet); returns bytes accepted. */
@@ -37,6 +80,11 @@ export interface NetRawSocket {
   ): Promise<NetReceivedPacket[]>;
   /** Close the socket (idempotent). */
   close(): void;
+  /**
+   * Optional fast path: send slots to one destination ({@linkcode NetSendRing});
+   * the slots live as long as the socket.
+   */
+  openSendRing?(options: NetSendRingOptions): NetSendRing;
 }
 
 /** Options for {@linkcode Net.openRawSocket}. */
@@ -74,6 +122,21 @@ export interface NetReceiver {
   poll(timeoutMs: number): Promise<NetReceivedBatch>;
   /** Close both sockets (idempotent). */
   close(): void;
+  /**
+   * Optional fast path: send slots on the TCP socket, each datagram to the
+   * destination in its own IP header (`headerIncluded` receivers).
+   */
+  openSendRing?(options: Omit<NetSendRingOptions, "destination">): NetSendRing;
+  /**
+   * Optional fast path: read what is queued on both sockets now, without
+   * waiting, in batches (`recvmmsg`), each packet handed to `onPacket` in
+   * place (nothing allocated per packet).
+   *
+   * @returns How many packets were handed over (at most `maxPackets`, default 4096).
+   */
+  drain?(onPacket: NetPacketHandler, maxPackets?: number): number;
+  /** Optional: packets the kernel dropped on both sockets for want of buffer room, since they were opened. */
+  drops?(): number;
 }
 
 /** Options for {@linkcode Net.openReceiver}. */
