@@ -255,8 +255,10 @@ export class SendRing {
         continue;
       }
       const errno = c.errno();
-      if ((errno === ENOBUFS || errno === EAGAIN || errno === EINTR) &&
-        ++busy < 100_000) continue;
+      if (
+        (errno === ENOBUFS || errno === EAGAIN || errno === EINTR) &&
+        ++busy < 100_000
+      ) continue;
       throw fail(errno, "sendmmsg", sent, count);
     }
     return count;
@@ -456,7 +458,11 @@ export class ReceiveRing {
     let destination = -1;
     const cl = layout.cmsghdr;
     let at = control;
-    for (let guard = 0; guard < 16 && at + cl.headerSize <= controlEnd; guard++) {
+    for (
+      let guard = 0;
+      guard < 16 && at + cl.headerSize <= controlEnd;
+      guard++
+    ) {
       const cmsgLength = view.getUint32(at, LITTLE_ENDIAN);
       if (cmsgLength < cl.headerSize || at + cmsgLength > controlEnd) break;
       const level = view.getInt32(at + cl.level, LITTLE_ENDIAN);
@@ -469,8 +475,12 @@ export class ReceiveRing {
           ? seconds * 1000 + view.getUint32(d + 8, LITTLE_ENDIAN) / 1e6
           : seconds * 1000 + view.getInt32(d + 8, LITTLE_ENDIAN) / 1e3;
       } else if (level === k.IPPROTO_IPV6) {
-        if (type === k.IPV6_HOPLIMIT) hopLimit = view.getInt32(d, LITTLE_ENDIAN);
-        else if (type === k.IPV6_TCLASS) {
+        if (type === k.IPV6_HOPLIMIT) {
+          hopLimit = view.getInt32(
+            d,
+            LITTLE_ENDIAN,
+          );
+        } else if (type === k.IPV6_TCLASS) {
           trafficClass = view.getInt32(d, LITTLE_ENDIAN);
         } else if (type === k.IPV6_PKTINFO) destination = d;
         else if (type === k.IPV6_FLOWINFO) flow = view.getUint32(d) & 0xfffff;
@@ -489,8 +499,9 @@ export class ReceiveRing {
       m[data + 7] = hopLimit;
       const name = this.#namesAt + i * NAME_BYTES;
       m.copyWithin(data + 8, name + 8, name + 24);
-      if (destination >= 0) m.copyWithin(data + 24, destination, destination + 16);
-      else m.fill(0, data + 24, data + 40);
+      if (destination >= 0) {
+        m.copyWithin(data + 24, destination, destination + 16);
+      } else m.fill(0, data + 24, data + 40);
       onPacket(m, data, 40 + length, receivedAt);
       return;
     }
