@@ -121,4 +121,10 @@ export interface ScanOutcome {
   interrupted: boolean;
   /** What stopped it, when something failed (a send, a receive, the capture). */
   failure?: { error: unknown };
+  /**
+   * Replies the kernel dropped for want of receive buffer room (the
+   * receivers' count, when the network keeps one): more than 0 means the
+   * rate was more than this host could read.
+   */
+  kernelDrops?: number;
 }

@@ -1,0 +1,72 @@
+/**
+ * The only state a scan keeps per probe, and only when it needs it: one
+ * bit per position of the shard's order, set when the port is decided (a
+ * reply read, or silence after the last try). It suppresses duplicate
+ * replies, lets retries skip answered ports, and tells silence from an
+ * answer. A scan that reports only answers and sends no retries keeps no
+ * bitmap at all.
+ *
+ * @module
+ */
+
+/**
+ * One bit per position; see the module documentation.
+ *
+ * @example
+ * ```ts
+ * import { DecidedBits } from "./bitmap.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bits = new DecidedBits(524280);
+ * assert.equal(bits.bytes, 65535);
+ * assert.ok(bits.set(7));
+ * assert.ok(!bits.set(7)); // already set: a duplicate
+ * assert.ok(bits.has(7) && !bits.has(8));
+ * assert.equal(bits.count, 1);
+ * ```
+ */
+export class DecidedBits {
+  readonly #words: Uint32Array;
+  /** How many bits are set. */
+  count = 0;
+
+  /**
+   * Make the bits of `size` positions, all clear.
+   *
+   * @param size How many positions.
+   */
+  constructor(size: number) {
+    this.#words = new Uint32Array(Math.ceil(size / 32));
+  }
+
+  /** The memory the bits take, bytes: `ceil(size / 32) * 4`. */
+  get bytes(): number {
+    return this.#words.byteLength;
+  }
+
+  /**
+   * Whether a position is decided.
+   *
+   * @param position The position.
+   * @returns True when its bit is set.
+   */
+  has(position: number): boolean {
+    return (this.#words[position >>> 5]! & (1 << (position & 31))) !== 0;
+  }
+
+  /**
+   * Set a position's bit.
+   *
+   * @param position The position.
+   * @returns True when it was clear (the first decision), false for a duplicate.
+   */
+  set(position: number): boolean {
+    const word = position >>> 5;
+    const bit = 1 << (position & 31);
+    const value = this.#words[word]!;
+    if ((value & bit) !== 0) return false;
+    this.#words[word] = value | bit;
+    this.count++;
+    return true;
+  }
+}
