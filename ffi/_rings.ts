@@ -12,7 +12,7 @@
  */
 
 import { LITTLE_ENDIAN, type OsConstants } from "./_constants.ts";
-import { type Libc } from "./_libc.ts";
+import type { Libc } from "./_libc.ts";
 import { pointerOf } from "./_msghdr.ts";
 import { allocate } from "./_sockaddr.ts";
 

@@ -61,6 +61,7 @@ import {
   type ScanSession,
   ScanSourceError,
 } from "../../engine/scan/run.ts";
+import { scanTypeSpec } from "../../engine/scan/types.ts";
 import { formatFlags } from "../../wire/flags.ts";
 import {
   type CaptureOutput,
@@ -83,6 +84,7 @@ import {
   scanSettings,
 } from "../scan_options.ts";
 import {
+  dropLine,
   dryRunLines,
   hostWidth,
   ProgressLine,
@@ -168,6 +170,7 @@ async function openSession(
       scan: settings.scan,
       flags: settings.flags,
       sport: settings.sport,
+      rate: settings.rate,
       ...(settings.src === undefined ? {} : { src: settings.src }),
     });
   } catch (error) {
@@ -213,12 +216,26 @@ async function runScan(
       timeoutMs: settings.timeoutMs,
       signal: interrupt.signal,
       ...(settings.progress ? { progressMs: PROGRESS_MS } : {}),
+      // --open of a scan whose silent ports are filtered reports only
+      // answers: without retries the engine then keeps nothing per probe.
+      reportSilence: !settings.openOnly ||
+        shownWithOpen(scanTypeSpec(settings.scan).noResponse),
       onProgress: (at) => progress.draw(at),
       onResult(result) {
         progress.clear();
         if (!settings.openOnly || shownWithOpen(result.state)) {
           output.write([result]);
         }
+      },
+      // A batch of results in one write: one system call per turn of the
+      // loop, not one per port.
+      onResults(results) {
+        progress.clear();
+        output.write(
+          settings.openOnly
+            ? results.filter((r) => shownWithOpen(r.state))
+            : results,
+        );
       },
       ...(capture === undefined ? {} : {
         record: (packet) =>
@@ -340,6 +357,9 @@ export const scanCommand: Command = defineCommand({
     output.end(scanDocument(settings, outcome));
     if (outcome.failure === undefined || outcome.probesSent > 0) {
       host.stderr(`${summaryLine(plan, outcome)}\n`);
+    }
+    if (outcome.kernelDrops !== undefined && outcome.kernelDrops > 0) {
+      host.stderr(`${dropLine(outcome.kernelDrops)}\n`);
     }
     if (outcome.failure !== undefined) throw outcome.failure.error;
     return outcome.interrupted ? 130 : 0;

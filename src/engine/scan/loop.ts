@@ -195,6 +195,14 @@ export class ScanLoop {
       await this.#recordChain;
       this.#kernelDrops = drops;
     }
+    if (this.#bits === undefined) {
+      // Positions past their last wait that no answer decided were silent
+      // (an answer is read only before its position's last wait is over).
+      this.#counts[this.#spec.noResponse] += Math.max(
+        0,
+        this.#silentUncounted - this.#answered,
+      );
+    }
     const outcome: ScanOutcome = {
       counts: this.#counts,
       probesSent: this.#probesSent,
@@ -209,6 +217,10 @@ export class ScanLoop {
   }
 
   #kernelDrops: number | undefined;
+  /** Positions past their last wait, in a scan without bits (answered ones included). */
+  #silentUncounted = 0;
+  /** Ports decided by an answer. */
+  #answered = 0;
 
   #drops(): number | undefined {
     let total: number | undefined;
@@ -339,9 +351,15 @@ export class ScanLoop {
     const bits = this.#bits;
     while (this.#verdictPos < this.#verdictLimit && budget > 0) {
       const position = this.#verdictPos++;
-      if (bits === undefined || !bits.set(position)) continue;
+      if (bits === undefined) {
+        // No bits: the silent ports are counted at the end.
+        this.#silentUncounted++;
+        continue;
+      }
+      if (!bits.set(position)) continue;
       budget--;
       if (this.#reportSilence) this.#silent(position);
+      else this.#counts[this.#spec.noResponse]++;
     }
     for (const log of this.#logs) log.dropBefore(this.#verdictPos);
   }
@@ -512,6 +530,7 @@ export class ScanLoop {
     if (verdict === undefined) return;
     if (bits !== undefined) bits.set(position);
     else if (this.#duplicate(index)) return;
+    this.#answered++;
     const sentAt = this.#logs[reader.tryNumber]!.wallTimeOf(position);
     const rtt = sentAt === undefined ? null : Math.max(0, receivedAt - sentAt);
     this.#decide(reader.addressIndex, port, verdict, rtt);
