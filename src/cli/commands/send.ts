@@ -537,22 +537,28 @@ export const sendCommand = defineCommand({
       }
       const interrupt = interruptSignal(host);
       try {
-        outcome = await sendPackets({
-          socket,
-          destination: target.address,
-          series,
-          headerIncluded,
-          count: plan.count,
-          intervalMs: plan.intervalMs,
-          clock: host,
-          wallClock: () => net.wallClock(),
-          signal: interrupt.signal,
-        }, async (datagrams, sentAt) => {
-          print(datagrams);
-          for (const datagram of capture === undefined ? [] : datagrams) {
-            await capture?.record(datagram, "sent", { timestamp: sentAt });
-          }
-        });
+        outcome = await sendPackets(
+          {
+            socket,
+            destination: target.address,
+            series,
+            headerIncluded,
+            count: plan.count,
+            intervalMs: plan.intervalMs,
+            clock: host,
+            wallClock: () => net.wallClock(),
+            signal: interrupt.signal,
+          },
+          quiet && capture === undefined ? undefined : async (
+            datagrams,
+            sentAt,
+          ) => {
+            print(datagrams);
+            for (const datagram of capture === undefined ? [] : datagrams) {
+              await capture?.record(datagram, "sent", { timestamp: sentAt });
+            }
+          },
+        );
       } finally {
         interrupt.dispose();
         socket.close();

@@ -32,6 +32,7 @@ import { formatAddress } from "../../wire/address.ts";
 import { TCP_FLAGS } from "../../wire/flags.ts";
 import type { NetReceiver } from "../../host/net.ts";
 import { whenAborted } from "../_abort.ts";
+import { eventLoopTurns } from "../_turn.ts";
 import { DecidedBits } from "./bitmap.ts";
 import { ackCookie, cookieKey, cookieV4, cookieV6 } from "./cookies.ts";
 import { Pacer } from "./pacing.ts";
@@ -71,21 +72,6 @@ export interface LoopSetup {
   wallClock: () => number;
   /** Close the receivers (idempotent). */
   close: () => void;
-}
-
-/** A macrotask turn of the event loop (timers, signals, output), about 30 µs. */
-function yielder(): { turn: () => Promise<void>; close: () => void } {
-  const channel = new MessageChannel();
-  let resolve: (() => void) | undefined;
-  channel.port1.onmessage = () => resolve?.();
-  return {
-    turn: () =>
-      new Promise<void>((r) => {
-        resolve = r;
-        channel.port2.postMessage(0);
-      }),
-    close: () => channel.port1.close(),
-  };
 }
 
 /** One run of a scan; see the module documentation. */
@@ -273,7 +259,7 @@ export class ScanLoop {
     const batch = this.#fast
       ? Math.max(1, Math.min(FAST_BATCH, Math.floor(this.#options.rate / 400)))
       : 1;
-    const turn = yielder();
+    const turn = eventLoopTurns();
     let lastProgress = -Infinity;
     try {
       while (!this.#stopped && signal?.aborted !== true) {
