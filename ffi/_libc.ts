@@ -173,6 +173,15 @@ export interface Libc {
     | undefined;
   /** Returns bytes received or -1. */
   recvmsg(fd: number, msghdr: Uint8Array, flags: number): number;
+  /** Returns bytes received or -1; `fromLength` holds the room for `from` (a `socklen_t`). */
+  recvfrom(
+    fd: number,
+    buffer: Uint8Array,
+    length: number,
+    flags: number,
+    from: Uint8Array,
+    fromLength: Uint8Array,
+  ): number;
   /** `length` holds the value's room (a `socklen_t`) and receives its size; returns 0 or -1. */
   getsockopt(
     fd: number,
@@ -317,6 +326,7 @@ type CommonPart = Pick<
   | "setsockopt"
   | "sendto"
   | "recvmsg"
+  | "recvfrom"
   | "getsockopt"
   | "bind"
   | "ifNameToIndex"
@@ -340,6 +350,10 @@ function common(
         s.sendto(fd, buffer, BigInt(length), flags, address, addressLength),
       ),
     recvmsg: (fd, msghdr, flags) => Number(s.recvmsg(fd, msghdr, flags)),
+    recvfrom: (fd, buffer, length, flags, from, fromLength) =>
+      Number(
+        s.recvfrom(fd, buffer, BigInt(length), flags, from, fromLength),
+      ),
     getsockopt: (fd, level, name, value, length) =>
       s.getsockopt(fd, level, name, value, length),
     bind: (fd, address, length) => s.bind(fd, address, length),

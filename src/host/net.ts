@@ -145,6 +145,21 @@ export interface NetReceiverOptions {
   headerIncluded?: boolean;
   /** Kernel receive buffer of each socket, bytes (default: the system's). */
   receiveBufferBytes?: number;
+  /**
+   * Send on the link layer instead (Linux `AF_PACKET`): every datagram in a
+   * frame on this interface to the next hop of `destination` (its
+   * hardware address resolved once); replies are still read by the raw
+   * sockets. Needs `headerIncluded`.
+   */
+  link?: { interface: string; destination: string };
+}
+
+/** Options for {@linkcode Net.openLinkSocket}. */
+export interface NetLinkSocketOptions {
+  /** The interface. */
+  interface: string;
+  /** The address whose next hop every frame goes to (the gateway's hardware address, or its own on the link). */
+  destination: string;
 }
 
 /** Resolve a host name (or pass an address literal through), as the system does. */
@@ -169,6 +184,13 @@ export interface Net {
    * or scan.
    */
   openReceiver?(family: 4 | 6, options?: NetReceiverOptions): NetReceiver;
+  /**
+   * Open a link-layer socket (Linux `AF_PACKET`): datagrams, IP header
+   * included, sent in frames to the next hop of a destination on one
+   * interface, past the kernel's IP output path. Optional: a host without
+   * it has no `-I`.
+   */
+  openLinkSocket?(options: NetLinkSocketOptions): NetRawSocket;
 }
 
 /** A {@linkcode Net} that can open receivers: what the probing engines take. */

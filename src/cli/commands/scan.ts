@@ -172,6 +172,9 @@ async function openSession(
       sport: settings.sport,
       rate: settings.rate,
       ...(settings.src === undefined ? {} : { src: settings.src }),
+      ...(settings.interface === undefined
+        ? {}
+        : { interface: settings.interface }),
     });
   } catch (error) {
     if (error instanceof ScanSourceError) {

@@ -147,6 +147,14 @@ export const SEND_OPTIONS = withPacketOptions({
       "add N to the sequence number for each packet, modulo 2^32 (default 0)",
     group: "Sending",
   },
+  interface: {
+    kind: "string",
+    short: "I",
+    valueName: "NAME",
+    help:
+      "send Ethernet frames on this interface (Linux AF_PACKET, past the kernel's IP path; the next hop's MAC from the neighbour table); tcpcraft writes the IP header",
+    group: "Sending",
+  },
   ipv4: {
     kind: "boolean",
     short: "4",
@@ -357,7 +365,9 @@ async function prepareSend(
     target,
     routed === undefined ? { host } : { host, defaultSrc: routed },
   );
-  const headerIncluded = IP_LEVEL.some((key) => values[key] !== undefined) ||
+  // Frames carry the whole datagram: with -I tcpcraft writes the IP header.
+  const headerIncluded = values.interface !== undefined ||
+    IP_LEVEL.some((key) => values[key] !== undefined) ||
     (routed !== undefined && canonical(packet.ip.src) !== routed);
   return {
     plan,
@@ -365,6 +375,24 @@ async function prepareSend(
     series: packetSeries(packet, values),
     headerIncluded,
   };
+}
+
+/** The raw socket, or with -I the link-layer socket. */
+function openSocket(
+  net: CliNet,
+  target: PacketTarget,
+  headerIncluded: boolean,
+  name: string | undefined,
+) {
+  if (name === undefined) {
+    return net.openRawSocket({ family: target.family, headerIncluded });
+  }
+  if (net.openLinkSocket === undefined) {
+    throw new CliError(
+      `Cannot send on ${name}: this host has no link-layer (AF_PACKET) access; leave out -I`,
+    );
+  }
+  return net.openLinkSocket({ interface: name, destination: target.address });
 }
 
 /** Make the packets without sending them: print them, record them as built; returns their bytes. */
@@ -442,6 +470,8 @@ export const sendCommand = defineCommand({
     "the address the kernel routes from. The kernel writes the IP header unless an",
     "IP-level option (--ttl, --id, --tos, --df, --ip-checksum, --ip-options,",
     "--hop-limit, --flow-label) or a --src other than the routed one is given.",
+    "With -I NAME the datagrams go out as Ethernet frames on that interface (Linux",
+    "AF_PACKET), to the next hop's hardware address from the neighbour table.",
     "",
     "Prints one line per packet sent (as build does) and a summary: on standard",
     "output with --format text, on standard error with hex and json. Ctrl-C stops",
@@ -504,7 +534,7 @@ export const sendCommand = defineCommand({
     };
     if (
       !plan.dryRun && host.os === "linux" && headerIncluded &&
-      target.family === 4
+      target.family === 4 && values.interface === undefined
     ) {
       linuxNotes(host, values);
     }
@@ -515,10 +545,9 @@ export const sendCommand = defineCommand({
     // been sent when it is found.
     if (values.pcap !== undefined) checkCaptureOutput(host, values.pcap);
     const net = plan.dryRun ? undefined : needNet(host, "send packets");
-    const socket = net?.openRawSocket({
-      family: target.family,
-      headerIncluded,
-    });
+    const socket = net === undefined
+      ? undefined
+      : openSocket(net, target, headerIncluded, values.interface);
     let capture: CaptureOutput | undefined;
     try {
       capture = values.pcap === undefined

@@ -75,6 +75,11 @@ export interface OpenScanOptions {
   src?: string;
   /** The rate the run will ask for, to size the receive buffers (default 100). */
   rate?: number;
+  /**
+   * Send on the link layer, on this interface: every probe of a family in
+   * a frame to the next hop of its first target (masscan's router MAC).
+   */
+  interface?: string;
 }
 
 /**
@@ -169,6 +174,12 @@ export interface ScanSession {
   close(): void;
 }
 
+/** The first target address of a family, as text. */
+function firstTarget(plan: ScanPlan, family: AddressFamily): string {
+  const first = plan.space.addresses.find((r) => r.family === family)!;
+  return formatAddress(bigIntToAddress(first.first, family));
+}
+
 /**
  * Open a scan: sources, templates and receivers; nothing is sent.
  *
@@ -209,8 +220,7 @@ export function openScan(
   for (const family of plan.space.families) {
     let src = options.src;
     if (src === undefined) {
-      const first = plan.space.addresses.find((r) => r.family === family)!;
-      const dst = formatAddress(bigIntToAddress(first.first, family));
+      const dst = firstTarget(plan, family);
       try {
         src = formatAddress(parseAddress(net.routeSource(dst)).bytes);
       } catch (error) {
@@ -233,6 +243,12 @@ export function openScan(
         net.openReceiver(family, {
           headerIncluded: true,
           receiveBufferBytes: receiveBufferFor(options.rate ?? 100),
+          ...(options.interface === undefined ? {} : {
+            link: {
+              interface: options.interface,
+              destination: firstTarget(plan, family),
+            },
+          }),
         }),
       );
     }
