@@ -208,6 +208,8 @@ export class ScanLoop {
     if (this.#kernelDrops !== undefined) {
       outcome.kernelDrops = this.#kernelDrops;
     }
+    // Three numbers an entry (position, monotonic and wall-clock time).
+    outcome.stateBytes = this.stateBytes + this.#peakLogEntries * 24;
     if (this.#failure !== undefined) outcome.failure = this.#failure;
     return outcome;
   }
@@ -217,6 +219,8 @@ export class ScanLoop {
   #silentUncounted = 0;
   /** Ports decided by an answer. */
   #answered = 0;
+  /** The most send-log entries held at once. */
+  #peakLogEntries = 0;
 
   #drops(): number | undefined {
     let total: number | undefined;
@@ -412,9 +416,12 @@ export class ScanLoop {
       this.#failure ??= { error };
       return budget - left;
     }
+    let entries = 0;
     for (let t = 0; t < this.#tries; t++) {
       if (advanced[t]) this.#logs[t]!.add(this.#pos[t]!, now, wall);
+      entries += this.#logs[t]!.size;
     }
+    this.#peakLogEntries = Math.max(this.#peakLogEntries, entries);
     return budget - left;
   }
 

@@ -127,4 +127,10 @@ export interface ScanOutcome {
    * rate was more than this host could read.
    */
   kernelDrops?: number;
+  /**
+   * The most memory the scan's own state took, bytes: its decision bits
+   * (one per probe, when kept) and its send log at its longest (one entry
+   * per batch of the last few timeouts). Nothing else is kept per probe.
+   */
+  stateBytes?: number;
 }
