@@ -20,7 +20,9 @@ try {
         ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"]
         : []),
       "/work/wt-perf/cli.ts",
-      ...args.filter((a) => a !== "--prof").map((a) => a === "IFACE" ? net.aIface : a),
+      ...args.filter((a) => a !== "--prof").map((a) =>
+        a === "IFACE" ? net.aIface : a
+      ),
     ],
     stdout: "piped",
     stderr: "piped",

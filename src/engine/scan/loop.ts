@@ -45,7 +45,7 @@ import { SpaceIndex } from "./space_index.ts";
 import { PORT_STATES, type PortState, type PortVerdict } from "./state.ts";
 import type { ProbeTemplate } from "./template.ts";
 import { type ScanType, type ScanTypeSpec, scanTypeSpec } from "./types.ts";
-import type { RunScanOptions } from "./run.ts";
+import type { RunScanOptions } from "./run_options.ts";
 
 /** How long one wait lasts at most, so replies are drained and an end is noticed soon. */
 const WAIT_MS = 50;
@@ -100,7 +100,6 @@ export class ScanLoop {
   readonly #counts = Object.fromEntries(
     PORT_STATES.map((state) => [state, 0]),
   ) as Record<PortState, number>;
-  readonly #hosts = new Map<number, string>();
   #results: ScanResult[] = [];
   #probesSent = 0;
   #open = 0;
@@ -605,22 +604,9 @@ export class ScanLoop {
     this.#options.onResults?.(results);
   }
 
-  /** An address's text, kept for the addresses seen last. */
+  /** An address's text. */
   #host(addressIndex: number): string {
-    let host = this.#hosts.get(addressIndex);
-    if (host !== undefined) return host;
-    if (this.#hosts.size >= 4096) this.#hosts.clear();
-    const space = this.#index;
-    if (space.familyAt(addressIndex) === 4) {
-      const v = space.v4At(addressIndex);
-      host = `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
-    } else {
-      const bytes = new Uint8Array(16);
-      space.v6Into(addressIndex, bytes, 0);
-      host = formatAddress(bytes);
-    }
-    this.#hosts.set(addressIndex, host);
-    return host;
+    return this.#index.addressText(addressIndex);
   }
 
   /** Hand a packet to `record`, after the ones before it. */

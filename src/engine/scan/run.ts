@@ -21,17 +21,14 @@ import {
   formatAddress,
   parseAddress,
 } from "../../wire/address.ts";
-import type { Clock } from "../../host/host.ts";
 import type { Net, NetReceiver } from "../../host/net.ts";
 import { bigIntToAddress } from "../targets.ts";
 import { ScanLoop } from "./loop.ts";
+import type { RunScanOptions } from "./run_options.ts";
+
+export type { RunScanOptions } from "./run_options.ts";
 import type { ScanPlan } from "./plan.ts";
-import type {
-  ScanOutcome,
-  ScanPacket,
-  ScanProgress,
-  ScanResult,
-} from "./result.ts";
+import type { ScanOutcome } from "./result.ts";
 import { ProbeTemplate } from "./template.ts";
 import { SCAN_TYPE_FLAGS, type ScanType } from "./types.ts";
 
@@ -115,44 +112,6 @@ export class ScanSourceError extends Error {
     this.name = "ScanSourceError";
     this.destination = destination;
   }
-}
-
-/** Options for {@linkcode ScanSession.run}. */
-export interface RunScanOptions {
-  /** The monotonic clock the pace and deadlines run on. */
-  clock: Clock;
-  /** Probes a second, retries included. */
-  rate: number;
-  /** Times an unanswered probe is sent again. */
-  retries: number;
-  /** How long a try waits for its answer, ms. */
-  timeoutMs: number;
-  /** Stops the scan: no more probes, undecided ports not reported. */
-  signal?: AbortSignal;
-  /** Report progress this often, ms (default: never). */
-  progressMs?: number;
-  /** Called for each port as it is decided (unless `onResults` is given). */
-  onResult(result: ScanResult): void;
-  /**
-   * Called instead of `onResult`, with the ports decided in one turn of
-   * the loop (one call per batch of replies): fewer calls at high rates.
-   */
-  onResults?(results: readonly ScanResult[]): void;
-  /**
-   * Whether ports that never answer are reported with the scan type's
-   * no-response state (default true). A scan that reports only answers
-   * and sends no retries keeps no state per probe at all (zmap's way);
-   * otherwise it keeps one bit per probe.
-   */
-  reportSilence?: boolean;
-  /** Called every `progressMs`. */
-  onProgress?(progress: ScanProgress): void;
-  /**
-   * Called with each packet sent and each reply received, in order, each
-   * call after the previous one settled (for a capture file); a rejection
-   * stops the scan with that failure.
-   */
-  record?(packet: ScanPacket): Promise<void>;
 }
 
 /**

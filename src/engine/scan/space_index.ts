@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { AddressFamily } from "../../wire/address.ts";
+import { type AddressFamily, formatAddress } from "../../wire/address.ts";
 import type { TargetSpace } from "../target_space.ts";
 
 /**
@@ -53,6 +53,8 @@ export class SpaceIndex {
   /** Per IPv6 range: first and last address (0n for IPv4 ranges). */
   readonly #v6First: bigint[] = [];
   readonly #v6Last: bigint[] = [];
+  /** The text of the addresses seen last (at most 4096 kept). */
+  readonly #texts = new Map<number, string>();
   /** How many IPv4 ranges (they come first). */
   readonly #v4Count: number;
 
@@ -140,6 +142,28 @@ export class SpaceIndex {
       target[offset + i] = Number(value & 0xffn);
       value >>= 8n;
     }
+  }
+
+  /**
+   * The canonical text of the address at an index (the last 4096 are kept).
+   *
+   * @param addressIndex 0..addressCount-1.
+   * @returns The text.
+   */
+  addressText(addressIndex: number): string {
+    let text = this.#texts.get(addressIndex);
+    if (text !== undefined) return text;
+    if (this.#texts.size >= 4096) this.#texts.clear();
+    if (this.familyAt(addressIndex) === 4) {
+      const v = this.v4At(addressIndex);
+      text = `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+    } else {
+      const bytes = new Uint8Array(16);
+      this.v6Into(addressIndex, bytes, 0);
+      text = formatAddress(bytes);
+    }
+    this.#texts.set(addressIndex, text);
+    return text;
   }
 
   /**
