@@ -18,12 +18,9 @@
  *   ports need it) and its send time (`send_log.ts`: one entry per batch).
  *   On the fast path they are drained (`recvmmsg`) between batches, in
  *   place.
- * - **Pace**: `Pacer`, at most a few milliseconds of probes at once;
- *   between batches the loop sleeps on the clock when the next batch is a
- *   millisecond away or more, else yields to the event loop and drains.
- *
- * Nothing is kept or allocated per probe but the bit; results are handed
- * over as they are decided.
+ * - **Pace**: `Pacer`, at most a few milliseconds of probes at once; the
+ *   loop sleeps when the next batch is a millisecond away or more, else
+ *   turns the event loop and drains. Nothing is kept per probe but the bit.
  *
  * @module
  */
@@ -433,7 +430,7 @@ export class ScanLoop {
     const family = this.#onlyFamily ?? space.familyAt(addressIndex);
     const slots = this.#slots.get(family)!;
     const slot = slots.next();
-    const { key } = this;
+    const key = this.#key;
     const sport = this.#setup.sport;
     const hasAck = (this.#setup.flags & TCP_FLAGS.ack) !== 0;
     if (family === 4) {
@@ -466,11 +463,6 @@ export class ScanLoop {
         try: t + 1,
       });
     }
-  }
-
-  /** The scan's key (for the writer's cookies). */
-  get key(): Uint32Array {
-    return this.#key;
   }
 
   #drainAll(): void {
@@ -531,9 +523,7 @@ export class ScanLoop {
         port,
       });
     }
-    const verdict = reader.kind === "tcp"
-      ? this.#spec.tcp(reader.flags, reader.window)
-      : this.#spec.icmp(reader.family, reader.icmpType, reader.icmpCode);
+    const verdict = this.#verdict(reader);
     // nmap ignores what it cannot read (a SYN-ACK to a FIN probe): keep waiting.
     if (verdict === undefined) return;
     if (bits !== undefined) bits.set(position);
@@ -543,6 +533,25 @@ export class ScanLoop {
     const rtt = sentAt === undefined ? null : Math.max(0, receivedAt - sentAt);
     this.#decide(reader.addressIndex, port, verdict, rtt);
   }
+
+  /**
+   * The scan type's reading of a reply, kept per flags, window sign, ICMP
+   * type and code: a verdict is not made afresh per reply.
+   */
+  #verdict(reader: ReplyReader): PortVerdict | undefined {
+    const key = reader.kind === "tcp"
+      ? (reader.flags << 1) | (reader.window > 0 ? 1 : 0)
+      : 0x10000 | (reader.family << 16) | (reader.icmpType << 8) |
+        reader.icmpCode;
+    if (this.#verdicts.has(key)) return this.#verdicts.get(key);
+    const verdict = reader.kind === "tcp"
+      ? this.#spec.tcp(reader.flags, reader.window)
+      : this.#spec.icmp(reader.family, reader.icmpType, reader.icmpCode);
+    this.#verdicts.set(key, verdict);
+    return verdict;
+  }
+
+  readonly #verdicts = new Map<number, PortVerdict | undefined>();
 
   /** Whether a scan without decision bits has just reported this index. */
   #duplicate(index: number): boolean {
