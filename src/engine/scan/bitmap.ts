@@ -18,7 +18,7 @@
  * import assert from "node:assert/strict";
  *
  * const bits = new DecidedBits(524280);
- * assert.equal(bits.bytes, 65535);
+ * assert.equal(bits.bytes, 65536); // 16384 words of 32 bits
  * assert.ok(bits.set(7));
  * assert.ok(!bits.set(7)); // already set: a duplicate
  * assert.ok(bits.has(7) && !bits.has(8));
