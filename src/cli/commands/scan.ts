@@ -78,6 +78,7 @@ import { CliError, plural, reasonOf, UsageError } from "../errors.ts";
 import type { CliHost } from "../host.ts";
 import { interruptSignal } from "../interrupt.ts";
 import { createFormatter, type OutputFormatter } from "../output.ts";
+import { ScanLineWriter } from "../scan_lines.ts";
 import {
   SCAN_OPTIONS,
   type ScanSettings,
@@ -210,6 +211,10 @@ async function runScan(
 ): Promise<ScanOutcome> {
   const { session, capture } = opened;
   const progress = new ProgressLine(host);
+  const lines = settings.format === "json"
+    ? undefined
+    : new ScanLineWriter(host, settings.format, hostWidth(settings.plan.space));
+  if (lines !== undefined) lines.onWrite = () => progress.clear();
   const interrupt = interruptSignal(host);
   try {
     return await session.run({
@@ -230,16 +235,27 @@ async function runScan(
           output.write([result]);
         }
       },
-      // A batch of results in one write: one system call per turn of the
-      // loop, not one per port.
-      onResults(results) {
-        progress.clear();
-        output.write(
-          settings.openOnly
-            ? results.filter((r) => shownWithOpen(r.state))
-            : results,
-        );
-      },
+      // Lines built as bytes from one reused result, written once per turn
+      // of the loop (json collects the results for its document instead).
+      ...(lines === undefined
+        ? {
+          onResults(results) {
+            progress.clear();
+            output.write(
+              settings.openOnly
+                ? results.filter((r) => shownWithOpen(r.state))
+                : results,
+            );
+          },
+        }
+        : {
+          onResultView(result) {
+            if (!settings.openOnly || shownWithOpen(result.state)) {
+              lines.write(result);
+            }
+          },
+          onFlush: () => lines.flush(),
+        }),
       ...(capture === undefined ? {} : {
         record: (packet) =>
           capture.record(packet.bytes, packet.event, {
@@ -251,6 +267,7 @@ async function runScan(
       }),
     });
   } finally {
+    lines?.flush();
     interrupt.dispose();
     await capture?.close();
     progress.clear();

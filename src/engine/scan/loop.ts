@@ -25,7 +25,6 @@
  * @module
  */
 
-import { formatAddress } from "../../wire/address.ts";
 import { TCP_FLAGS } from "../../wire/flags.ts";
 import type { NetReceiver } from "../../host/net.ts";
 import { whenAborted } from "../_abort.ts";
@@ -35,7 +34,7 @@ import { ackCookie, cookieKey, cookieV4, cookieV6 } from "./cookies.ts";
 import { Pacer } from "./pacing.ts";
 import type { ScanPlan } from "./plan.ts";
 import { ReplyReader } from "./replies.ts";
-import type { ScanOutcome, ScanResult } from "./result.ts";
+import type { ScanOutcome, ScanResult, ScanResultView } from "./result.ts";
 import { SendLog } from "./send_log.ts";
 import { FamilySlots } from "./slots.ts";
 import { SpaceIndex } from "./space_index.ts";
@@ -54,6 +53,8 @@ const SILENCE_MAX = 8192;
 const BATCH_MAX = 1024;
 /** The most probes of one batch on the fast path. */
 const FAST_BATCH = 64;
+/** The most probes owed at once: this many milliseconds of them (a late timer costs none). */
+const BURST_MS = 10;
 /** The longest the fast path sends and drains between turns of the event loop, ms. */
 const SLICE_MS = 2;
 /** Entries of the duplicate filter of a scan without decision bits. */
@@ -132,7 +133,7 @@ export class ScanLoop {
     for (let t = 0; t < this.#tries; t++) this.#logs.push(new SendLog());
     const families = plan.space.families;
     this.#onlyFamily = families.length === 1 ? families[0] : undefined;
-    const burst = Math.max(4, Math.ceil(options.rate * 0.005));
+    const burst = Math.max(4, Math.ceil(options.rate * BURST_MS / 1000));
     for (const [family, template] of setup.templates) {
       const receiver = setup.receivers.get(family)!;
       const fast = receiver.openSendRing !== undefined &&
@@ -251,7 +252,7 @@ export class ScanLoop {
     const pacer = new Pacer(
       this.#options.rate,
       start,
-      Math.max(4, Math.ceil(this.#options.rate * 0.005)),
+      Math.max(4, Math.ceil(this.#options.rate * BURST_MS / 1000)),
     );
     // The fast path sends up to 2.5 ms of probes a call, 64 at most (as
     // the C baselines: larger batches leave more replies cold in the
@@ -505,7 +506,6 @@ export class ScanLoop {
   ): void {
     const reader = this.#reader;
     if (!reader.read(data, offset, length, icmp)) return;
-    this.#lastData = data;
     const space = this.#index;
     const index = reader.portIndex * space.addressCount + reader.addressIndex;
     const position = this.#plan.order.positionOf(index);
@@ -570,47 +570,57 @@ export class ScanLoop {
   ): void {
     this.#counts[verdict.state]++;
     if (verdict.state === "open") this.#open++;
+    this.#unflushed = true;
+    const v = this.#view;
+    v.host = this.#host(addressIndex);
+    v.port = port;
+    v.state = verdict.state;
+    v.reason = verdict.reason;
+    v.rttMs = rttMs;
+    v.addressIndex = addressIndex;
+    v.ttl = undefined;
+    v.reasonIp = undefined;
+    if (rttMs !== null) {
+      v.ttl = this.#reader.replyTtl();
+      v.reasonIp = this.#reader.reasonIp(v.host);
+    }
+    const { onResultView, onResults, onResult } = this.#options;
+    if (onResultView !== undefined) return onResultView(v);
     const result: ScanResult = {
-      host: this.#host(addressIndex),
+      host: v.host,
       port,
-      state: verdict.state,
-      reason: verdict.reason,
+      state: v.state,
+      reason: v.reason,
       rttMs,
       addressIndex,
     };
-    if (rttMs !== null) this.#replyFacts(result, addressIndex);
-    if (this.#options.onResults !== undefined) this.#results.push(result);
-    else this.#options.onResult(result);
+    if (v.ttl !== undefined) result.ttl = v.ttl;
+    if (v.reasonIp !== undefined) result.reasonIp = v.reasonIp;
+    if (onResults !== undefined) this.#results.push(result);
+    else onResult(result);
   }
 
-  /** The TTL of the reply that decided a port, and who sent an ICMP error. */
-  #replyFacts(result: ScanResult, addressIndex: number): void {
-    const reader = this.#reader;
-    if (reader.kind === "tcp" || reader.family === 4 || reader.ttl !== 0) {
-      result.ttl = reader.ttl;
-    }
-    if (reader.kind !== "icmp") return;
-    let from: string;
-    if (reader.family === 4) {
-      if (reader.fromV4 === this.#index.v4At(addressIndex)) return;
-      const v = reader.fromV4;
-      from = `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
-    } else {
-      from = formatAddress(
-        this.#lastData.slice(reader.fromV6At, reader.fromV6At + 16),
-      );
-      if (from === result.host) return;
-    }
-    result.reasonIp = from;
-  }
-
-  #lastData: Uint8Array = new Uint8Array(0);
+  #unflushed = false;
+  /** The one result object handed to `onResultView`. */
+  readonly #view: ScanResultView = {
+    host: "",
+    port: 0,
+    state: "open",
+    reason: "",
+    rttMs: null,
+    ttl: undefined,
+    reasonIp: undefined,
+    addressIndex: 0,
+  };
 
   #flushResults(): void {
-    if (this.#results.length === 0) return;
-    const results = this.#results;
-    this.#results = [];
-    this.#options.onResults?.(results);
+    if (this.#results.length > 0) {
+      const results = this.#results;
+      this.#results = [];
+      this.#options.onResults?.(results);
+    }
+    if (this.#unflushed) this.#options.onFlush?.();
+    this.#unflushed = false;
   }
 
   /** An address's text. */

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { formatAddress } from "../../wire/address.ts";
 import { TCP_FLAGS } from "../../wire/flags.ts";
 import { ackCookie, cookieV4, cookieV6 } from "./cookies.ts";
 import type { SpaceIndex } from "./space_index.ts";
@@ -108,6 +109,7 @@ export class ReplyReader {
   /** The sender of an ICMP error: an IPv4 number, or where its IPv6 bytes are. */
   fromV4 = 0;
   fromV6At = 0;
+  #data: Uint8Array = new Uint8Array(0);
 
   /**
    * Make a reader for one scan.
@@ -120,6 +122,36 @@ export class ReplyReader {
     this.#space = ((context.flags & syn) !== 0 ? 1 : 0) +
       ((context.flags & fin) !== 0 ? 1 : 0);
     this.#probeAck = (context.flags & ack) !== 0;
+  }
+
+  /**
+   * The TTL (hop limit) to report for the last reply read: always for TCP
+   * and ICMP, for ICMPv6 only when the kernel said it.
+   *
+   * @returns The TTL, or undefined.
+   */
+  replyTtl(): number | undefined {
+    return this.kind === "tcp" || this.family === 4 || this.ttl !== 0
+      ? this.ttl
+      : undefined;
+  }
+
+  /**
+   * Who sent the last ICMP error read, when not the target itself.
+   *
+   * @param target The target's address text.
+   * @returns The sender's text, or undefined (a TCP reply, or the target).
+   */
+  reasonIp(target: string): string | undefined {
+    if (this.kind !== "icmp") return undefined;
+    let from: string;
+    if (this.family === 4) {
+      const v = this.fromV4;
+      from = `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+    } else {
+      from = formatAddress(this.#data.slice(this.fromV6At, this.fromV6At + 16));
+    }
+    return from === target ? undefined : from;
   }
 
   /**
@@ -138,6 +170,7 @@ export class ReplyReader {
     icmp: boolean,
   ): boolean {
     if (length < 20) return false;
+    this.#data = data;
     this.offset = offset;
     this.length = length;
     const version = data[offset]! >> 4;

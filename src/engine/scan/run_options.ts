@@ -6,7 +6,12 @@
  */
 
 import type { Clock } from "../../host/host.ts";
-import type { ScanPacket, ScanProgress, ScanResult } from "./result.ts";
+import type {
+  ScanPacket,
+  ScanProgress,
+  ScanResult,
+  ScanResultView,
+} from "./result.ts";
 
 /** Options for `ScanSession.run`. */
 export interface RunScanOptions {
@@ -29,6 +34,14 @@ export interface RunScanOptions {
    * the loop (one call per batch of replies): fewer calls at high rates.
    */
   onResults?(results: readonly ScanResult[]): void;
+  /**
+   * Called instead of `onResult` and `onResults`, with each decided port
+   * in one object reused for every port (read it during the call): the
+   * way to take results without an allocation per port.
+   */
+  onResultView?(result: ScanResultView): void;
+  /** Called after each turn of the loop that decided ports (to write out what was buffered). */
+  onFlush?(): void;
   /**
    * Whether ports that never answer are reported with the scan type's
    * no-response state (default true). A scan that reports only answers
