@@ -70,3 +70,46 @@ export class DecidedBits {
     return true;
   }
 }
+
+/**
+ * The duplicate filter of a scan without decision bits: the indices
+ * reported last, one per slot of a fixed table (a later index in the same
+ * slot takes its place), so a reply sent twice is reported once, in
+ * memory that does not grow with the scan.
+ *
+ * @example
+ * ```ts
+ * import { RecentIndices } from "./bitmap.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const recent = new RecentIndices(16);
+ * assert.ok(!recent.seen(5));
+ * assert.ok(recent.seen(5));
+ * assert.ok(!recent.seen(21)); // the same slot: 5 is forgotten
+ * ```
+ */
+export class RecentIndices {
+  readonly #slots: Float64Array;
+
+  /**
+   * Make the table.
+   *
+   * @param size Slots.
+   */
+  constructor(size: number) {
+    this.#slots = new Float64Array(size);
+  }
+
+  /**
+   * Whether an index was the last one seen in its slot; it is now.
+   *
+   * @param index The index.
+   * @returns True for a duplicate.
+   */
+  seen(index: number): boolean {
+    const slot = index % this.#slots.length;
+    if (this.#slots[slot] === index + 1) return true;
+    this.#slots[slot] = index + 1;
+    return false;
+  }
+}

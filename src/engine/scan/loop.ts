@@ -29,7 +29,7 @@ import { TCP_FLAGS } from "../../wire/flags.ts";
 import type { NetReceiver } from "../../host/net.ts";
 import { whenAborted } from "../_abort.ts";
 import { eventLoopTurns } from "../_turn.ts";
-import { DecidedBits } from "./bitmap.ts";
+import { DecidedBits, RecentIndices } from "./bitmap.ts";
 import { ackCookie, cookieKey, cookieV4, cookieV6 } from "./cookies.ts";
 import { Pacer } from "./pacing.ts";
 import type { ScanPlan } from "./plan.ts";
@@ -57,8 +57,6 @@ const FAST_BATCH = 64;
 const BURST_MS = 10;
 /** The longest the fast path sends and drains between turns of the event loop, ms. */
 const SLICE_MS = 2;
-/** Entries of the duplicate filter of a scan without decision bits. */
-const RECENT = 4096;
 
 /** What a loop takes from its session. */
 export interface LoopSetup {
@@ -82,7 +80,7 @@ export class ScanLoop {
   readonly #key = cookieKey();
   readonly #reader: ReplyReader;
   readonly #bits: DecidedBits | undefined;
-  readonly #recent = new Float64Array(RECENT);
+  readonly #recent = new RecentIndices(4096);
   readonly #tries: number;
   readonly #logs: SendLog[] = [];
   /** Next position of each try's cursor, and how far each may go. */
@@ -527,7 +525,7 @@ export class ScanLoop {
     // nmap ignores what it cannot read (a SYN-ACK to a FIN probe): keep waiting.
     if (verdict === undefined) return;
     if (bits !== undefined) bits.set(position);
-    else if (this.#duplicate(index)) return;
+    else if (this.#recent.seen(index)) return;
     this.#answered++;
     const sentAt = this.#logs[reader.tryNumber]!.wallTimeOf(position);
     const rtt = sentAt === undefined ? null : Math.max(0, receivedAt - sentAt);
@@ -552,14 +550,6 @@ export class ScanLoop {
   }
 
   readonly #verdicts = new Map<number, PortVerdict | undefined>();
-
-  /** Whether a scan without decision bits has just reported this index. */
-  #duplicate(index: number): boolean {
-    const slot = index % RECENT;
-    if (this.#recent[slot] === index + 1) return true;
-    this.#recent[slot] = index + 1;
-    return false;
-  }
 
   /** Count and hand over a decided port. */
   #decide(
