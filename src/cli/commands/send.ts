@@ -25,7 +25,12 @@
  * - Pacing: packet i leaves at start + i × interval (`--interval`, default
  *   1s, or `--rate`); when the clock is behind, the packets due go out
  *   together in one `sendMany` call. `--flood` (which needs `--count`) sends
- *   in batches of 1024 (`SEND_BATCH`) with one system call each.
+ *   in batches with one system call each: with `-q` and no `--pcap`, 256
+ *   packets a `sendmmsg` from send slots written once and stepped in place
+ *   (`RING_BATCH`), else 1024 packets a `sendMany` (`SEND_BATCH`).
+ * - `-I NAME` (Linux) sends the datagrams as Ethernet frames on that
+ *   interface (`AF_PACKET`) to the next hop's MAC from the neighbour table;
+ *   tcpcraft then writes the IP header.
  * - Output: one line per packet sent, in the format of `build` (`-q` leaves
  *   them out), then the summary
  *   `N packets, B bytes sent in T s (R pps)`: B counts whole IP datagrams,
@@ -127,7 +132,7 @@ export const SEND_OPTIONS = withPacketOptions({
   flood: {
     kind: "boolean",
     help:
-      "send as fast as possible, in batches of 1024 per system call; needs --count",
+      "send as fast as possible, in batches of up to 1024 per system call; needs --count",
     group: "Sending",
   },
   sportStep: {
