@@ -347,6 +347,12 @@ function chart(
     path,
     barChart("tcpcraft bench:net", subtitle, panels),
   );
+  // In the repository (.github/perf.svg) it must pass `deno fmt --check`.
+  new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "-q", path],
+    stdout: "null",
+    stderr: "null",
+  }).outputSync();
 }
 
 function machine(): string {
