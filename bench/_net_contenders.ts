@@ -238,11 +238,12 @@ export function floodContenders(): Contender[] {
 }
 
 /**
- * The scan contenders at one asked rate: tcpcraft's scan, then masscan's.
+ * The scan contenders at one asked rate: tcpcraft's scan, masscan's, then
+ * tcpcraft's on the link layer (`-I`, AF_PACKET, as masscan sends).
  *
  * @param rate Probes per second asked.
  * @param size Hosts and ports scanned.
- * @returns The two contenders.
+ * @returns The three contenders.
  */
 export function scanContenders(rate: number, size: ScanSize): Contender[] {
   const tag = formatRate(rate);
@@ -302,6 +303,26 @@ export function scanContenders(rate: number, size: ScanSize): Contender[] {
       stopWhenIdleMs: 2000,
       timeBounded: true,
       check: (c) => checkMasscan(c, size, `${c.temp}/masscan-${rate}.txt`),
+    },
+    {
+      id: "scan-link",
+      label: `tcpcraft scan -I --rate ${tag}`,
+      group: "scan",
+      rate,
+      size,
+      command: (c) =>
+        c.sendHasInterface
+          ? c.network.bounded(
+            c.network.a,
+            c.limit,
+            tcpcraftArgs(c, [
+              ...tcpcraftScan(c, size, rate),
+              "-I",
+              c.network.aIface,
+            ]),
+          )
+          : { skip: "tcpcraft has no -I IFACE (link-layer) option yet" },
+      check: (c, stdout) => checkTcpcraft(c, size, stdout),
     },
   ];
 }

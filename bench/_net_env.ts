@@ -201,8 +201,19 @@ export class BenchNetwork {
         { length: hosts },
         (_, i) => `10.200.0.${2 + i}`,
       );
-      for (const address of [...scanHosts.slice(1), FLOOD_TARGET]) {
-        await net.run(b, ["ip", "addr", "add", `${address}/24`, "dev", bIface]);
+      for (const address of [...scanHosts, FLOOD_TARGET]) {
+        if (address !== scanHosts[0]) {
+          await net.run(b, [
+            "ip",
+            "addr",
+            "add",
+            `${address}/24`,
+            "dev",
+            bIface,
+          ]);
+        }
+        // Every address's neighbour entry is there before any contender
+        // runs: none pays for ARP, and the link-layer paths find b's MAC.
         await net.run(a, [
           "ip",
           "neigh",

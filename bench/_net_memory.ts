@@ -1,8 +1,9 @@
 /**
  * The memory part of `bench/net.ts`: the resident memory of a large scan
- * (8 hosts × 65,535 ports by default) sampled from `/proc/PID/status`
- * while it runs, next to Deno's own baseline (an empty program that waits)
- * measured the same way in the same run.
+ * (8 hosts × 65,535 ports by default) and of a long flood (10 million
+ * packets) sampled from `/proc/PID/status` while they run, next to Deno's
+ * own baseline (an empty program that waits) measured the same way in the
+ * same run.
  *
  * @module
  */
@@ -15,7 +16,7 @@ import {
   tcpcraftArgs,
   tcpcraftScan,
 } from "./_net_contenders.ts";
-import type { ProcessSet } from "./_net_env.ts";
+import { FLOOD_PORT, FLOOD_TARGET, type ProcessSet } from "./_net_env.ts";
 import { type MemorySample, runContender } from "./_net_measure.ts";
 
 /** What the memory measurement found. */
@@ -32,6 +33,8 @@ export interface MemoryResult {
   pps: number;
   completeness: Completeness;
   samples: MemorySample[];
+  /** The flood: packets sent, its peak resident memory, its rate at the receiver. */
+  flood: { packets: number; peak: number; pps: number; perPacket: number };
 }
 
 /** The greatest `VmHWM` seen, or NaN. */
@@ -69,6 +72,7 @@ export async function measureMemory(
   processes: ProcessSet,
   size: ScanSize,
   rate: number,
+  floodPackets: number,
 ): Promise<MemoryResult> {
   const n = context.network;
   const idle = await runContender(
@@ -93,9 +97,40 @@ export async function measureMemory(
     ),
     { memoryOf: "deno", sampleMs: 20 },
   );
+  const flood = await runContender(
+    n,
+    processes,
+    n.bounded(
+      n.a,
+      Math.max(context.limit, 120),
+      tcpcraftArgs(context, [
+        "send",
+        FLOOD_TARGET,
+        "-p",
+        String(FLOOD_PORT),
+        "--flood",
+        "-q",
+        "-s",
+        "40000",
+        "--seq",
+        "1",
+        "--sport-step",
+        "1",
+        "-c",
+        String(floodPackets),
+      ]),
+    ),
+    { memoryOf: "deno", sampleMs: 20 },
+  );
   return {
     size,
     rate,
+    flood: {
+      packets: floodPackets,
+      peak: peakOf(flood.memory),
+      pps: flood.pps,
+      perPacket: growthPerProbe(flood.memory, floodPackets),
+    },
     baseline: peakOf(idle.memory),
     peak: peakOf(scan.memory),
     perProbe: growthPerProbe(scan.memory, size.hosts * size.ports),
@@ -125,5 +160,16 @@ export function memoryLines(m: MemoryResult): string[] {
     `  RSS growth from 25% to 95% of probes     ${
       Number.isFinite(m.perProbe) ? `${m.perProbe.toFixed(1)} B/probe` : "-"
     } (${m.samples.length} samples)`,
+    `flood of ${m.flood.packets} packets (--sport-step 1): ${
+      (m.flood.pps / 1000).toFixed(1)
+    } kpps at the receiver`,
+    `  flood, peak RSS (VmHWM)                  ${mb(m.flood.peak)} (${
+      mb(m.flood.peak - m.baseline)
+    } over baseline)`,
+    `  RSS growth from 25% to 95% of packets    ${
+      Number.isFinite(m.flood.perPacket)
+        ? `${m.flood.perPacket.toFixed(3)} B/packet`
+        : "-"
+    }`,
   ];
 }

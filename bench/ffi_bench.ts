@@ -4,8 +4,9 @@
  * falls off Deno's fast call path.
  *
  * The hot symbols are the ones called per packet or per batch of packets:
- * `sendmmsg` (`RawSocket.sendMany`), `sendto` (`RawSocket.send`) and
- * `recvmsg` (the receive loop). Each is measured three ways, all on fd -1
+ * `sendmmsg` (`RawSocket.sendMany`, the send slots of floods and scans),
+ * `sendto` (`RawSocket.send`), `recvmsg` (the receive loop) and `recvmmsg`
+ * (the scan's drains). Each is measured three ways, all on fd -1
  * so that the kernel fails at once with `EBADF`:
  *
  * - **library**: through `libc()` of `ffi/_libc.ts`, as tcpcraft calls it;
@@ -37,7 +38,7 @@
 
 import { libc, LINUX_SYMBOLS } from "../ffi/_libc.ts";
 
-const HOT = ["sendmmsg", "sendto", "recvmsg"] as const;
+const HOT = ["sendmmsg", "sendto", "recvmsg", "recvmmsg"] as const;
 type Hot = typeof HOT[number];
 
 /** A case: a loop of `n` calls, written out as its own function. */
@@ -99,6 +100,7 @@ function openProbes() {
       sendmmsg: probe("sendmmsg"),
       sendto: probe("sendto"),
       recvmsg: probe("recvmsg"),
+      recvmmsg: probe("recvmmsg"),
       slow: probe("sendto"),
     } as const satisfies Deno.ForeignLibraryInterface,
   );
@@ -118,6 +120,7 @@ function measure(calls: number) {
     sendmmsg: LINUX_SYMBOLS.sendmmsg,
     sendto: LINUX_SYMBOLS.sendto,
     recvmsg: LINUX_SYMBOLS.recvmsg,
+    recvmmsg: LINUX_SYMBOLS.recvmmsg,
   }).symbols;
   const buffer = new Uint8Array(1024);
   const address = new Uint8Array(16);
@@ -172,6 +175,17 @@ function measure(calls: number) {
     },
     recvmsgSignature: (n) => {
       for (let i = 0; i < n; i++) probes.recvmsg(-1, msghdr, 0);
+    },
+    recvmmsgLibrary: (n) => {
+      for (let i = 0; i < n; i++) c.recvmmsg!(-1, vector, 64, dontWait);
+    },
+    recvmmsgDirect: (n) => {
+      for (let i = 0; i < n; i++) {
+        direct.recvmmsg(-1, vector, 64, dontWait, null);
+      }
+    },
+    recvmmsgSignature: (n) => {
+      for (let i = 0; i < n; i++) probes.recvmmsg(-1, vector, 64, 0, null);
     },
   }, calls);
   const rows: Row[] = HOT.map((name) => ({
@@ -276,7 +290,7 @@ async function checkFastPath(): Promise<void> {
     }  (UnsafePointerView.getInt32 of __errno_location, read after a failed call)`,
     `  poll      ${
       poll.toFixed(1)
-    } µs per awaited call with timeout 0: declared nonblocking (a worker thread), off the fast path by design; the receive loops call it when their queue is empty`,
+    } µs per awaited call with timeout 0: declared nonblocking (a worker thread), off the fast path by design; the scan's fast path never calls it (it drains with recvmmsg between batches), only the slower receive loops do`,
   ];
   console.log(lines.join("\n"));
   if (m.slow - m.fast < 40) {

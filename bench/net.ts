@@ -75,7 +75,8 @@ OPTIONS:
 
 CONTENDERS:
     tcpcraft, c-raw, hping3, tcpcraft-step, c-raw-step, tcpcraft-link, c-packet  (floods)
-    scan, masscan  (one each per asked rate), memory  (the large scan's RSS)
+    scan, masscan, scan-link  (one each per asked rate), memory  (the RSS of
+    the large scan and of a 10-million-packet flood)
 `;
 
 interface Options {
@@ -242,8 +243,19 @@ function ratioSpecs(labels: Map<string, string>, rates: number[]): RatioSpec[] {
     { label: "C AF_PACKET / C raw socket", of: l("c-packet"), to: l("c-raw") },
   ];
   for (const rate of rates) {
-    const [scan, masscan] = scanContenders(rate, { hosts: 1, ports: 1 });
+    const [scan, masscan, link] = scanContenders(rate, { hosts: 1, ports: 1 });
     specs.push(
+      {
+        label: `scan -I ${formatRate(rate)} / masscan ${formatRate(rate)}`,
+        of: link!.label,
+        to: masscan!.label,
+        target: { min: 1.2 },
+      },
+      {
+        label: `scan -I ${formatRate(rate)} / scan ${formatRate(rate)}`,
+        of: link!.label,
+        to: scan!.label,
+      },
       {
         label: `scan ${formatRate(rate)}: achieved / asked`,
         of: scan!.label,
@@ -258,10 +270,18 @@ function ratioSpecs(labels: Map<string, string>, rates: number[]): RatioSpec[] {
       },
     );
   }
-  const top = scanContenders(Math.max(...rates), { hosts: 1, ports: 1 })[0]!;
+  const [top, , topLink] = scanContenders(Math.max(...rates), {
+    hosts: 1,
+    ports: 1,
+  });
   specs.push({
     label: `scan ${formatRate(Math.max(...rates))} / C sendmmsg`,
-    of: top.label,
+    of: top!.label,
+    to: l("c-raw"),
+    target: { min: 0.75 },
+  }, {
+    label: `scan -I ${formatRate(Math.max(...rates))} / C sendmmsg`,
+    of: topLink!.label,
     to: l("c-raw"),
     target: { min: 0.75 },
   });
@@ -276,7 +296,7 @@ function chart(
   results: RatioResult[],
 ): void {
   const kind = (c: Contender): Bar["kind"] =>
-    c.id.startsWith("tcpcraft") || c.id === "scan"
+    c.id.startsWith("tcpcraft") || c.id.startsWith("scan")
       ? "tcpcraft"
       : c.id.startsWith("c-")
       ? "baseline"
@@ -327,6 +347,12 @@ function chart(
     path,
     barChart("tcpcraft bench:net", subtitle, panels),
   );
+  // In the repository (.github/perf.svg) it must pass `deno fmt --check`.
+  new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "-q", path],
+    stdout: "null",
+    stderr: "null",
+  }).outputSync();
 }
 
 function machine(): string {
@@ -505,6 +531,7 @@ async function run(
       processes,
       size,
       Math.max(...options.rates),
+      options.quick ? 1_000_000 : 10_000_000,
     );
   }
   const labels = new Map(runnable.map((c) => [c.id, c.label]));

@@ -210,6 +210,22 @@ export interface OsConstants {
   POLLERR: number;
   /** The most messages one `sendmmsg` call takes (`UIO_MAXIOV`). */
   SENDMMSG_MAX: number;
+  /** Linux: `SO_RCVBUF` past `net.core.rmem_max`, for root (`CAP_NET_ADMIN`); undefined elsewhere. */
+  SO_RCVBUFFORCE: number | undefined;
+  /** Linux: `getsockopt` of a socket's memory counters (`SK_MEMINFO_*`, drops at index 8); undefined elsewhere. */
+  SO_MEMINFO: number | undefined;
+  /** Linux: a classic BPF program on a socket (`struct sock_fprog`); undefined elsewhere. */
+  SO_ATTACH_FILTER: number | undefined;
+  /** Linux packet sockets (`AF_PACKET`): whole link-layer frames; undefined elsewhere. */
+  AF_PACKET: number | undefined;
+  /** Linux: netlink sockets (`AF_NETLINK`), for the neighbour table; undefined elsewhere. */
+  AF_NETLINK: number | undefined;
+  /** Linux: the socket option level of packet sockets (`SOL_PACKET`). */
+  SOL_PACKET: number | undefined;
+  /** Linux: level `SOL_PACKET`, send straight to the driver (`PACKET_QDISC_BYPASS`). */
+  PACKET_QDISC_BYPASS: number | undefined;
+  /** Linux: level `SOL_PACKET`, packets received and dropped (`struct tpacket_stats`). */
+  PACKET_STATISTICS: number | undefined;
   /** errno numbers. */
   errno: Readonly<Record<ErrnoName, number>>;
   /** `getaddrinfo` return codes. */
@@ -265,6 +281,14 @@ export const LINUX: OsConstants = Object.freeze(
     POLLIN: 0x001,
     POLLERR: 0x008,
     SENDMMSG_MAX: 1024,
+    SO_RCVBUFFORCE: 33,
+    SO_MEMINFO: 55,
+    SO_ATTACH_FILTER: 26,
+    AF_PACKET: 17,
+    AF_NETLINK: 16,
+    SOL_PACKET: 263,
+    PACKET_QDISC_BYPASS: 20,
+    PACKET_STATISTICS: 6,
     errno: Object.freeze({
       EPERM: 1,
       ENOENT: 2,
@@ -395,6 +419,14 @@ export const DARWIN: OsConstants = Object.freeze(
     POLLIN: 0x001,
     POLLERR: 0x008,
     SENDMMSG_MAX: 0,
+    SO_RCVBUFFORCE: undefined,
+    SO_MEMINFO: undefined,
+    SO_ATTACH_FILTER: undefined,
+    AF_PACKET: undefined,
+    AF_NETLINK: undefined,
+    SOL_PACKET: undefined,
+    PACKET_QDISC_BYPASS: undefined,
+    PACKET_STATISTICS: undefined,
     errno: Object.freeze({
       EPERM: 1,
       ENOENT: 2,

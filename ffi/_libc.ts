@@ -38,6 +38,9 @@ import {
  * int connect(int fd, const struct sockaddr *addr, socklen_t length);
  * int getsockname(int fd, struct sockaddr *addr, socklen_t *length);
  * char *strerror(int errnum);
+ * int getsockopt(int fd, int level, int name, void *value, socklen_t *length);
+ * int bind(int fd, const struct sockaddr *addr, socklen_t length);
+ * unsigned int if_nametoindex(const char *name);
  * void freeaddrinfo(struct addrinfo *ai);
  * const char *gai_strerror(int code);
  * ```
@@ -61,6 +64,12 @@ export const COMMON_SYMBOLS = {
   connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   strerror: { parameters: ["i32"], result: "pointer" },
+  getsockopt: {
+    parameters: ["i32", "i32", "i32", "buffer", "buffer"],
+    result: "i32",
+  },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  if_nametoindex: { parameters: ["buffer"], result: "u32" },
   freeaddrinfo: { parameters: ["pointer"], result: "void" },
   gai_strerror: { parameters: ["i32"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
@@ -70,12 +79,18 @@ export const COMMON_SYMBOLS = {
  *
  * ```c
  * int sendmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags);
+ * int recvmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags,
+ *              struct timespec *timeout);  // timeout: always NULL here
  * int *__errno_location(void);
  * ```
  */
 export const LINUX_SYMBOLS = {
   ...COMMON_SYMBOLS,
   sendmmsg: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
+  recvmmsg: {
+    parameters: ["i32", "buffer", "u32", "i32", "pointer"],
+    result: "i32",
+  },
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
@@ -149,8 +164,36 @@ export interface Libc {
   readonly sendmmsg:
     | ((fd: number, vector: Uint8Array, count: number, flags: number) => number)
     | undefined;
+  /**
+   * Linux only: receive up to `count` messages into the `mmsghdr` array
+   * (no timeout); returns messages received or -1.
+   */
+  readonly recvmmsg:
+    | ((fd: number, vector: Uint8Array, count: number, flags: number) => number)
+    | undefined;
   /** Returns bytes received or -1. */
   recvmsg(fd: number, msghdr: Uint8Array, flags: number): number;
+  /** Returns bytes received or -1; `fromLength` holds the room for `from` (a `socklen_t`). */
+  recvfrom(
+    fd: number,
+    buffer: Uint8Array,
+    length: number,
+    flags: number,
+    from: Uint8Array,
+    fromLength: Uint8Array,
+  ): number;
+  /** `length` holds the value's room (a `socklen_t`) and receives its size; returns 0 or -1. */
+  getsockopt(
+    fd: number,
+    level: number,
+    name: number,
+    value: Uint8Array,
+    length: Uint8Array,
+  ): number;
+  /** Returns 0 or -1. */
+  bind(fd: number, address: Uint8Array, length: number): number;
+  /** The index of a network interface, or 0 when there is none of that name. */
+  ifNameToIndex(name: string): number;
   close(fd: number): number;
   connect(fd: number, address: Uint8Array, length: number): number;
   getsockname(fd: number, address: Uint8Array, length: Uint8Array): number;
@@ -247,6 +290,8 @@ function openLinux(constants: OsConstants): Libc {
     ...common(s),
     sendmmsg: (fd, vector, count, flags) =>
       s.sendmmsg(fd, vector, count, flags),
+    recvmmsg: (fd, vector, count, flags) =>
+      s.recvmmsg(fd, vector, count, flags, null),
     errno: () => errnoView.getInt32(),
     poll: (fds, count, timeoutMs) =>
       blocking.symbols.poll(fds, BigInt(count), timeoutMs),
@@ -266,6 +311,7 @@ function openDarwin(constants: OsConstants): Libc {
     constants,
     ...common(s),
     sendmmsg: undefined,
+    recvmmsg: undefined,
     errno: () => errnoView.getInt32(),
     poll: (fds, count, timeoutMs) =>
       blocking.symbols.poll(fds, count, timeoutMs),
@@ -280,6 +326,10 @@ type CommonPart = Pick<
   | "setsockopt"
   | "sendto"
   | "recvmsg"
+  | "recvfrom"
+  | "getsockopt"
+  | "bind"
+  | "ifNameToIndex"
   | "close"
   | "connect"
   | "getsockname"
@@ -300,6 +350,15 @@ function common(
         s.sendto(fd, buffer, BigInt(length), flags, address, addressLength),
       ),
     recvmsg: (fd, msghdr, flags) => Number(s.recvmsg(fd, msghdr, flags)),
+    recvfrom: (fd, buffer, length, flags, from, fromLength) =>
+      Number(
+        s.recvfrom(fd, buffer, BigInt(length), flags, from, fromLength),
+      ),
+    getsockopt: (fd, level, name, value, length) =>
+      s.getsockopt(fd, level, name, value, length),
+    bind: (fd, address, length) => s.bind(fd, address, length),
+    ifNameToIndex: (name) =>
+      s.if_nametoindex(new TextEncoder().encode(`${name}\0`)),
     close: (fd) => s.close(fd),
     connect: (fd, address, length) => s.connect(fd, address, length),
     getsockname: (fd, address, length) => s.getsockname(fd, address, length),

@@ -20,9 +20,9 @@ const encoder = new TextEncoder();
 
 function writeAll(
   stream: typeof Deno.stdout | typeof Deno.stderr,
-  text: string,
+  text: string | Uint8Array,
 ) {
-  const bytes = encoder.encode(text);
+  const bytes = typeof text === "string" ? encoder.encode(text) : text;
   let written = 0;
   try {
     while (written < bytes.length) {
@@ -130,6 +130,9 @@ export function createDenoHost(options: DenoHostOptions = {}): Host {
   return {
     stdout(text) {
       writeAll(Deno.stdout, text);
+    },
+    stdoutBytes(bytes) {
+      writeAll(Deno.stdout, bytes);
     },
     stderr(text) {
       writeAll(Deno.stderr, text);

@@ -22,6 +22,9 @@ export type Syscall =
   | "sendto"
   | "sendmmsg"
   | "recvmsg"
+  | "recvmmsg"
+  | "getsockopt"
+  | "bind"
   | "poll"
   | "connect"
   | "getsockname"
@@ -100,6 +103,9 @@ const DEFAULT_ACTIONS: Record<Syscall, string> = {
   sendto: "Cannot send packet",
   sendmmsg: "Cannot send packets",
   recvmsg: "Cannot receive packets",
+  recvmmsg: "Cannot receive packets",
+  getsockopt: "Cannot read socket option",
+  bind: "Cannot bind socket",
   poll: "Cannot wait for packets",
   connect: "Cannot find a route",
   getsockname: "Cannot read the socket's address",

@@ -15,7 +15,12 @@
  *   us (`headerIncluded`); `send`, `sendMany` (one `sendmmsg` per 1024
  *   packets on Linux), `receive` (waits on a worker thread), `close`.
  * - {@linkcode Receiver}: a TCP and an ICMP socket read together, one
- *   worker-thread wait per batch (for matching replies to probes).
+ *   worker-thread wait per batch (for matching replies to probes), or
+ *   drained in place with `recvmmsg` (`drain`); send slots on its TCP
+ *   socket (`openSendRing`: one `sendmmsg` per batch, nothing built per
+ *   packet); the kernel's drop count (`drops`).
+ * - {@linkcode LinkSocket}: Ethernet frames through `AF_PACKET` (Linux) to
+ *   the next hop {@linkcode resolveLink} finds in the neighbour table.
  * - {@linkcode routeSource}: the source address the kernel would use.
  * - {@linkcode resolveHost}: host names as the system resolves them,
  *   `/etc/hosts` included.
@@ -64,6 +69,8 @@ export {
 export {
   epochNow,
   type RawProtocol,
+  type RawSendRing,
+  type RawSendRingOptions,
   RawSocket,
   type RawSocketOptions,
   type ReceivedPacket,
@@ -76,6 +83,14 @@ export {
   type ReceiverPollOptions,
 } from "./receiver.ts";
 export { createFfiNet } from "./net.ts";
+export {
+  formatMac,
+  LinkError,
+  LinkSocket,
+  type LinkSocketOptions,
+  type LinkTarget,
+  resolveLink,
+} from "./link.ts";
 export { routeSource } from "./route.ts";
 export { resolveHost, type ResolveHostOptions } from "./resolve.ts";
 export { sendTcp, type SendTcpInit, type SendTcpResult } from "./send_tcp.ts";

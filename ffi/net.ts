@@ -8,6 +8,8 @@
  */
 
 import type { ReceiverNet } from "../src/host/net.ts";
+import { libc } from "./_libc.ts";
+import { LinkSocket } from "./link.ts";
 import { epochNow, RawSocket } from "./raw_socket.ts";
 import { Receiver } from "./receiver.ts";
 import { resolveHost } from "./resolve.ts";
@@ -47,14 +49,39 @@ export function createFfiNet(): ReceiverNet {
     wallClock() {
       return epochNow();
     },
+    openLinkSocket(options) {
+      return LinkSocket.open(options);
+    },
     openReceiver(family, options = {}) {
-      const receiver = Receiver.open({ family, ...options });
+      const { link, ...rest } = options;
+      // The link socket first: a next hop that does not resolve opens nothing.
+      const out = link === undefined ? undefined : LinkSocket.open(link);
+      let receiver: Receiver;
+      try {
+        receiver = Receiver.open({ family, ...rest });
+      } catch (error) {
+        out?.close();
+        throw error;
+      }
+      const sender = out ?? receiver.tcp;
       return {
-        send: (packet, destination) => receiver.tcp.send(packet, destination),
+        send: (packet, destination) => sender.send(packet, destination),
         sendMany: (packets, destination) =>
-          receiver.tcp.sendMany(packets, destination),
+          sender.sendMany(packets, destination),
         poll: (timeoutMs) => receiver.poll(timeoutMs),
-        close: () => receiver.close(),
+        close: () => {
+          receiver.close();
+          out?.close();
+        },
+        ...(out !== undefined
+          ? { openSendRing: (o) => out.openSendRing(o) }
+          : receiver.tcp.headerIncluded
+          ? { openSendRing: (o) => receiver.openSendRing(o) }
+          : {}),
+        ...(libc().recvmmsg === undefined ? {} : {
+          drain: (onPacket, max) => receiver.drain(onPacket, max),
+        }),
+        drops: () => receiver.drops(),
       };
     },
   };

@@ -29,7 +29,14 @@ import { type Libc, libc } from "./_libc.ts";
 import { ReceiveBuffers, SendVector } from "./_msghdr.ts";
 import { OutgoingPackets } from "./_packets.ts";
 import { type ReceivedPacket, receivedPacket } from "./_received.ts";
+import {
+  ReceiveRing,
+  type RingFailure,
+  type RingPacketHandler,
+  SendRing,
+} from "./_rings.ts";
 import { allocate } from "./_sockaddr.ts";
+import { forceReceiveBuffer, socketDrops } from "./_sockopt.ts";
 import { SocketError, socketErrorFromErrno, type Syscall } from "./errors.ts";
 
 export { bsdIpv4HeaderOrder } from "./_packets.ts";
@@ -53,8 +60,42 @@ export interface RawSocketOptions {
    * sent; their received packets carry no `packet` decode.
    */
   protocol?: RawProtocol;
-  /** The kernel receive buffer size in bytes (`SO_RCVBUF`); the system default when absent. */
+  /**
+   * The kernel receive buffer size in bytes; the system default when
+   * absent. Asked with `SO_RCVBUFFORCE` (Linux, as root: past
+   * `net.core.rmem_max`), else `SO_RCVBUF` (capped by the kernel).
+   */
   receiveBufferBytes?: number;
+}
+
+/** Options for {@linkcode RawSocket.openSendRing}. */
+export interface RawSendRingOptions {
+  /** How many slots: the most packets one `send` takes. */
+  slots: number;
+  /** Bytes of each slot. */
+  slotBytes: number;
+  /**
+   * Where every packet goes; `"per-slot"` sends each datagram to the
+   * destination address in its IP header (`headerIncluded` sockets).
+   */
+  destination: string | "per-slot";
+}
+
+/**
+ * Send slots on a raw socket (from {@linkcode RawSocket.openSendRing}):
+ * write a datagram into each slot once, patch it in place, and `send` the
+ * first `count` slots in one `sendmmsg`, nothing built per packet.
+ */
+export interface RawSendRing {
+  /** The slots, each `slotBytes` long; their bytes stay as written. */
+  readonly slots: readonly Uint8Array[];
+  /**
+   * Send bytes `offset..length` of slots `0..count-1`.
+   *
+   * @returns `count`.
+   * @throws {SocketError} When the kernel refuses; the message says how many were sent.
+   */
+  send(count: number, length: number, offset?: number): number;
 }
 
 /** Options for {@linkcode RawSocket.receive}. */
@@ -109,6 +150,7 @@ export class RawSocket implements Disposable {
   readonly #received: ReceiveBuffers;
   readonly #pollfd: Uint8Array<ArrayBuffer>;
   readonly #token = {};
+  #ring: ReceiveRing | undefined;
 
   private constructor(
     c: Libc,
@@ -226,7 +268,9 @@ export class RawSocket implements Disposable {
             `Cannot open raw socket: receiveBufferBytes ${bytes} is not in 1..2147483647`,
           );
         }
-        set(k.SOL_SOCKET, k.SO_RCVBUF, bytes, "SO_RCVBUF");
+        if (!forceReceiveBuffer(c, fd, bytes)) {
+          set(k.SOL_SOCKET, k.SO_RCVBUF, bytes, "SO_RCVBUF");
+        }
       }
     } catch (error) {
       c.close(fd);
@@ -375,6 +419,100 @@ export class RawSocket implements Disposable {
   }
 
   /**
+   * Open send slots on this socket ({@linkcode RawSendRing}): the fast
+   * path of floods and scans. The ring lives as long as the socket.
+   *
+   * @param options Slots, their size, and where packets go.
+   * @returns The ring.
+   * @throws {ParseError} For a destination that is not an address of the socket's family.
+   * @throws {RangeError} For slots out of range, or `"per-slot"` on a socket that is not `headerIncluded`.
+   *
+   * @example
+   * ```ts ignore
+   * import { RawSocket } from "./mod.ts";
+   *
+   * using socket = RawSocket.open({ family: 4 });
+   * const ring = socket.openSendRing({ slots: 64, slotBytes: 20, destination: "192.0.2.1" });
+   * // write a TCP segment into each slot, then:
+   * ring.send(64, 20);
+   * ```
+   */
+  openSendRing(options: RawSendRingOptions): RawSendRing {
+    this.#requireOpen("sendmmsg");
+    let destination;
+    if (options.destination === "per-slot") {
+      if (!this.headerIncluded) {
+        throw new RangeError(
+          "Cannot open send ring: per-slot destinations need a headerIncluded socket",
+        );
+      }
+      destination = { perSlot: this.family };
+    } else {
+      const dest = this.#packets.destination(options.destination);
+      destination = { sockaddr: dest.sockaddr, length: dest.length };
+    }
+    const ring = new SendRing(this.#k, {
+      slots: options.slots,
+      slotBytes: options.slotBytes,
+      destination,
+    });
+    const text = options.destination;
+    const fail: RingFailure = (errno, syscall, sent, count) =>
+      this.#error(errno, syscall, text, options.slotBytes, sent, count);
+    return {
+      slots: ring.slots,
+      send: (count, length, offset = 0) => {
+        this.#requireOpen("sendmmsg", text);
+        return ring.send(this.#c, this.#fd, count, length, offset, fail);
+      },
+    };
+  }
+
+  /**
+   * Read what is queued (non-blocking) with `recvmmsg`, up to `maxPackets`,
+   * handing each datagram to `onPacket` in place: the fast path of scans
+   * (Linux). IPv6 datagrams get their fixed header rebuilt in front.
+   *
+   * @param onPacket Takes each datagram (valid only during the call).
+   * @param maxPackets The most to read (default 4096).
+   * @returns How many were read.
+   * @throws {SocketError} When reading fails for a reason other than an empty queue.
+   * @throws {RangeError} Where the OS has no `recvmmsg` (macOS).
+   */
+  drain(onPacket: RingPacketHandler, maxPackets = 4096): number {
+    this.#requireOpen("recvmsg");
+    if (this.#c.recvmmsg === undefined) {
+      throw new RangeError(
+        `Cannot drain packets: ${this.#k.os} has no recvmmsg; use receive()`,
+      );
+    }
+    this.#ring ??= new ReceiveRing(this.#k, {
+      family: this.family,
+      protocol: this.protocol,
+    });
+    return this.#ring.drain(
+      this.#c,
+      this.#fd,
+      maxPackets,
+      onPacket,
+      (errno, syscall) =>
+        socketErrorFromErrno(errno, syscall, {
+          strerror: this.#c.strerror(errno),
+        }),
+    );
+  }
+
+  /**
+   * Packets the kernel dropped on this socket for want of receive buffer
+   * room since it was opened (Linux; 0 where the OS does not say).
+   *
+   * @returns The count.
+   */
+  drops(): number {
+    return this.#closed ? 0 : socketDrops(this.#c, this.#fd);
+  }
+
+  /**
    * Wait up to `timeoutMs` for packets, then return every packet queued
    * (up to `maxPackets`). The wait is one `poll` on a worker thread, so the
    * event loop keeps running; the packets are then read with non-blocking
@@ -451,7 +589,7 @@ export class RawSocket implements Disposable {
 
   #error(
     errno: number,
-    syscall: Syscall,
+    syscall: Syscall | "recvmmsg",
     destination: string,
     length: number,
     index?: number,

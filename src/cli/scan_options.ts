@@ -144,6 +144,14 @@ export const SCAN_OPTIONS = defineOptions({
     help: "source port of every probe (default: random in 49152..65535)",
     group: "Probes",
   },
+  interface: {
+    kind: "string",
+    short: "I",
+    valueName: "NAME",
+    help:
+      "send Ethernet frames on this interface (Linux AF_PACKET, faster than raw IP sockets), all to the next hop of the first target (its MAC from the neighbour table), as masscan does",
+    group: "Probes",
+  },
   retries: {
     kind: "number",
     max: MAX_RETRIES,
@@ -243,6 +251,8 @@ export interface ScanSettings {
   progress: boolean;
   /** `--src`. */
   src?: string;
+  /** `-I`: send frames on this interface. */
+  interface?: string;
 }
 
 /** Read a file named by an option (or standard input for `-`), as a usage error when it cannot be. */
@@ -415,5 +425,6 @@ export async function scanSettings(
       (values.noProgress !== true && host.isTerminal.stderr),
   };
   if (values.src !== undefined) settings.src = values.src.address;
+  if (values.interface !== undefined) settings.interface = values.interface;
   return settings;
 }

@@ -286,6 +286,27 @@ export function summaryLine(facts: SummaryFacts, outcome: ScanOutcome): string {
 }
 
 /**
+ * The line that says the kernel dropped replies: the rate was more than
+ * this host could read, so some ports may be reported wrong.
+ *
+ * @param drops Replies dropped.
+ * @returns The line.
+ *
+ * @example
+ * ```ts
+ * import { dropLine } from "./scan_output.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(dropLine(1), "warning: 1 reply dropped by the kernel: lower --rate");
+ * ```
+ */
+export function dropLine(drops: number): string {
+  return `warning: ${drops} ${
+    drops === 1 ? "reply" : "replies"
+  } dropped by the kernel: lower --rate`;
+}
+
+/**
  * The dry run's lines: the probes of a shard, in order, as `ADDRESS PORT`,
  * handed to `write` in pieces of about 64 KiB.
  *

@@ -60,6 +60,11 @@ export interface PermutationShard {
    * `shard.index - 1 + j * shard.count`.
    */
   at(j: number): number;
+  /**
+   * Where an element is in the shard: the `j` with `at(j) === element`,
+   * or -1 when the element belongs to another shard (or is out of range).
+   */
+  positionOf(element: number): number;
 }
 
 /** murmur3's 32-bit finaliser: a bijective avalanche mix. */
@@ -150,23 +155,81 @@ export class Permutation implements Iterable<number> {
   /** One pass of the Feistel network over `[0, 2^bits)`. */
   #encrypt(x: number): number {
     const keys = this.#keys;
-    let aBits = this.#highBits;
-    let bBits = this.#lowBits;
-    let a = Math.floor(x / 2 ** bBits);
-    let b = x % 2 ** bBits;
+    const high = this.#highBits;
+    const low = this.#lowBits;
+    const lowSize = 2 ** low;
+    // Each half has at most 26 bits: everything below is int32 arithmetic.
+    let a = Math.floor(x / lowSize);
+    let b = x - a * lowSize;
+    let aMask = (1 << high) - 1;
+    let bMask = (1 << low) - 1;
     for (let round = 0; round < ROUNDS; round++) {
       const f = fmix32(
         fmix32((b ^ keys[2 * round]!) >>> 0) + keys[2 * round + 1]!,
       );
-      // a has aBits (<= 26) bits: the sum stays exact, the mask takes it mod 2^aBits.
-      const c = (a + f) % 2 ** aBits;
+      // (a + f) mod 2^aBits, without leaving int32.
+      const c = (a + (f & aMask)) & aMask;
       a = b;
       b = c;
-      const t = aBits;
-      aBits = bBits;
-      bBits = t;
+      const t = aMask;
+      aMask = bMask;
+      bMask = t;
     }
-    return a * 2 ** bBits + b;
+    return a * lowSize + b;
+  }
+
+  /** The inverse of {@linkcode Permutation.#encrypt}: the rounds undone, last first. */
+  #decrypt(x: number): number {
+    const keys = this.#keys;
+    const high = this.#highBits;
+    const low = this.#lowBits;
+    const lowSize = 2 ** low;
+    // After an even number of rounds the halves are (high, low) bits again.
+    let a = Math.floor(x / lowSize);
+    let b = x - a * lowSize;
+    for (let round = ROUNDS - 1; round >= 0; round--) {
+      // Round r took (a, b) to (b, (a + f(b)) mod 2^aBits).
+      const aMask = round % 2 === 0 ? (1 << high) - 1 : (1 << low) - 1;
+      const previousB = a;
+      const f = fmix32(
+        fmix32((previousB ^ keys[2 * round]!) >>> 0) + keys[2 * round + 1]!,
+      );
+      a = (b - (f & aMask)) & aMask;
+      b = previousB;
+    }
+    return a * lowSize + b;
+  }
+
+  /**
+   * The position of an element: the `k` with `at(k) === element`.
+   *
+   * @param element The element, 0..size-1.
+   * @returns Its position, 0..size-1.
+   * @throws {RangeError} For an element out of range.
+   *
+   * @example
+   * ```ts
+   * import { Permutation } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const permutation = new Permutation(1000, { seed: 3 });
+   * assert.equal(permutation.positionOf(permutation.at(417)), 417);
+   * ```
+   */
+  positionOf(element: number): number {
+    if (
+      !Number.isInteger(element) || element < 0 || element >= this.size
+    ) {
+      throw new RangeError(
+        `Cannot find in permutation: element ${element} is not in 0..${
+          this.size - 1
+        }`,
+      );
+    }
+    if (this.size === 1) return 0;
+    let x = this.#decrypt(element);
+    while (x >= this.size) x = this.#decrypt(x);
+    return x;
   }
 
   /**
@@ -227,6 +290,13 @@ export class Permutation implements Iterable<number> {
           );
         }
         return this.at(first + j * step);
+      },
+      positionOf: (element: number) => {
+        if (!Number.isInteger(element) || element < 0 || element >= this.size) {
+          return -1;
+        }
+        const k = this.positionOf(element) - first;
+        return k < 0 || k % step !== 0 ? -1 : k / step;
       },
     };
   }

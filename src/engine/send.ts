@@ -9,6 +9,12 @@
  *   `start + i × intervalMs`; when the clock is behind, the packets due go
  *   out together in one `sendMany` call; with no interval (a flood) they go
  *   in batches of {@linkcode SEND_BATCH}, one system call each.
+ * - A flood on a socket with send slots (`NetRawSocket.openSendRing`) and
+ *   nobody watching each packet (no `onSent`) takes the fast path: the
+ *   packets are written into {@linkcode RING_BATCH} slots once, and each
+ *   batch is one `sendmmsg` of the slots after stepping each slot on in
+ *   place (`--sport-step`, `--seq-step`; RFC 1624 checksum updates), with
+ *   nothing allocated per packet.
  *
  * The socket comes in through {@linkcode NetRawSocket}, the clock through
  * {@linkcode Clock}.
@@ -19,14 +25,55 @@
 import { encodePacket, type TcpPacket } from "../wire/packet.ts";
 import { tcpHeaderLength, TcpHeaderView } from "../wire/tcp.ts";
 import type { Clock } from "../host/host.ts";
-import type { NetRawSocket } from "../host/net.ts";
+import type { NetRawSocket, NetSendRing } from "../host/net.ts";
 import { whenAborted } from "./_abort.ts";
+import { eventLoopTurns } from "./_turn.ts";
 
 /** The most packets handed to the kernel in one `sendMany` call. */
 export const SEND_BATCH = 1024;
 
+/** The packets of one `sendmmsg` on the fast path (as the C baselines). */
+export const RING_BATCH = 256;
+
 function modulo(value: number, base: number): number {
   return ((value % base) + base) % base;
+}
+
+/**
+ * Add `dPort` to a segment's source port and `dSeq` to its sequence number
+ * (both already reduced modulo 2^16 and 2^32), in place, adjusting the
+ * checksum for the three 16-bit words that change (RFC 1624, eqn. 3:
+ * `HC' = ~(~HC + ~m + m')`) unless it is fixed.
+ */
+function stepSegment(
+  b: Uint8Array,
+  t: number,
+  dPort: number,
+  dSeq: number,
+  fixed: boolean,
+): void {
+  const port = (b[t]! << 8) | b[t + 1]!;
+  const seqHigh = (b[t + 4]! << 8) | b[t + 5]!;
+  const seqLow = (b[t + 6]! << 8) | b[t + 7]!;
+  const nextPort = (port + dPort) & 0xffff;
+  const nextSeq = ((seqHigh * 0x10000 + seqLow + dSeq) % 0x1_0000_0000) >>> 0;
+  const nextHigh = nextSeq >>> 16;
+  const nextLow = nextSeq & 0xffff;
+  b[t] = nextPort >>> 8;
+  b[t + 1] = nextPort & 0xff;
+  b[t + 4] = nextHigh >>> 8;
+  b[t + 5] = nextHigh & 0xff;
+  b[t + 6] = nextLow >>> 8;
+  b[t + 7] = nextLow & 0xff;
+  if (fixed) return;
+  let sum = (~((b[t + 16]! << 8) | b[t + 17]!) & 0xffff) +
+    (~port & 0xffff) + nextPort + (~seqHigh & 0xffff) + nextHigh +
+    (~seqLow & 0xffff) + nextLow;
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  const check = ~sum & 0xffff;
+  b[t + 16] = check >>> 8;
+  b[t + 17] = check & 0xff;
 }
 
 /**
@@ -106,6 +153,61 @@ export class PacketSeries {
     return datagram;
   }
 
+  /** The length of every datagram. */
+  get length(): number {
+    return this.#template.length;
+  }
+
+  /** Whether the packets differ (a step is set). */
+  get stepped(): boolean {
+    return this.#sportStep !== 0 || this.#seqStep !== 0;
+  }
+
+  /**
+   * Write the next `slots.length` packets into the slots, in place (the
+   * fast path's start), as `next()` would give them.
+   *
+   * @param slots At least {@linkcode PacketSeries.length} bytes each.
+   */
+  fill(slots: readonly Uint8Array[]): void {
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      slot.set(this.#template);
+      if (this.#index + i > 0) this.#step(slot, this.#index + i);
+    }
+  }
+
+  /**
+   * Step the first `count` slots on by `by` packets each, in place (the
+   * fast path after each batch): the source port and sequence number
+   * advance, the checksum is updated incrementally (RFC 1624, eqn. 3).
+   *
+   * @param slots The slots, as {@linkcode PacketSeries.fill} wrote them.
+   * @param count How many to step.
+   * @param by How many packets on.
+   */
+  advance(slots: readonly Uint8Array[], count: number, by: number): void {
+    if (!this.stepped) return;
+    const t = this.tcpOffset;
+    const dPort = modulo(by * this.#sportStep, 0x1_0000);
+    const dSeq = modulo(by * this.#seqStep, 0x1_0000_0000);
+    const fixed = this.#fixedChecksum;
+    for (let i = 0; i < count; i++) {
+      stepSegment(slots[i]!, t, dPort, dSeq, fixed);
+    }
+  }
+
+  /** Move a template copy to packet `index`. */
+  #step(slot: Uint8Array, index: number): void {
+    stepSegment(
+      slot,
+      this.tcpOffset,
+      modulo(index * this.#sportStep, 0x1_0000),
+      modulo(index * this.#seqStep, 0x1_0000_0000),
+      this.#fixedChecksum,
+    );
+  }
+
   /**
    * The next `count` packets.
    *
@@ -121,8 +223,8 @@ export class PacketSeries {
 
 /** Options for {@linkcode sendPackets}. */
 export interface SendPacketsOptions {
-  /** The open raw socket. */
-  socket: Pick<NetRawSocket, "send" | "sendMany">;
+  /** The open raw socket (with `openSendRing`, floods take the fast path). */
+  socket: Pick<NetRawSocket, "send" | "sendMany" | "openSendRing">;
   /** The address to send to. */
   destination: string;
   /** The packets. */
@@ -165,7 +267,8 @@ export interface SendOutcome {
  *
  * @param options The socket, destination, packets, pace, clocks and signal.
  * @param onSent Called (and awaited) with the datagrams of each system
- *   call that succeeded and the wall-clock time it was made at.
+ *   call that succeeded and the wall-clock time it was made at; without
+ *   it, a flood on a socket with send slots takes the fast path.
  * @returns The counts.
  *
  * @example Three packets, 10 ms apart, on a virtual clock
@@ -191,10 +294,21 @@ export interface SendOutcome {
  */
 export async function sendPackets(
   options: SendPacketsOptions,
-  onSent: (datagrams: Uint8Array[], sentAt: number) => void | Promise<void>,
+  onSent?: (datagrams: Uint8Array[], sentAt: number) => void | Promise<void>,
 ): Promise<SendOutcome> {
   const { socket, destination, series, count, intervalMs, clock, signal } =
     options;
+  if (
+    onSent === undefined && intervalMs === 0 &&
+    socket.openSendRing !== undefined && count > 1
+  ) {
+    const ring = socket.openSendRing({
+      slots: Math.min(RING_BATCH, count),
+      slotBytes: series.length,
+      destination,
+    });
+    return await flood(options, ring);
+  }
   const strip = options.headerIncluded ? 0 : series.tcpOffset;
   const aborted = whenAborted(signal);
   const interrupted = () => signal?.aborted === true;
@@ -228,7 +342,7 @@ export async function sendPackets(
     last = clock.now();
     packets += n;
     for (const datagram of datagrams) bytes += datagram.length;
-    await onSent(datagrams, sentAt);
+    await onSent?.(datagrams, sentAt);
     if (packets >= count) break;
     if (intervalMs > 0) {
       const wait = start + packets * intervalMs - clock.now();
@@ -244,6 +358,57 @@ export async function sendPackets(
     bytes,
     elapsedMs: first === undefined ? 0 : last - first,
     interrupted: interrupted(),
+  };
+  if (failure !== undefined) outcome.failure = failure;
+  return outcome;
+}
+
+/**
+ * The fast path of a flood: the packets written into the ring's slots
+ * once, each batch one `send` of the slots, then each slot stepped on by
+ * the batch; the event loop gets a turn every 10 ms (for Ctrl-C).
+ */
+async function flood(
+  options: SendPacketsOptions,
+  ring: NetSendRing,
+): Promise<SendOutcome> {
+  const { series, count, clock, signal } = options;
+  const offset = options.headerIncluded ? 0 : series.tcpOffset;
+  const length = series.length;
+  const slots = ring.slots;
+  series.fill(slots);
+  const turns = eventLoopTurns();
+  let packets = 0;
+  let failure: { error: unknown } | undefined;
+  const start = clock.now();
+  let last = start;
+  let turned = start;
+  try {
+    while (packets < count && signal?.aborted !== true) {
+      const n = Math.min(slots.length, count - packets);
+      try {
+        ring.send(n, length, offset);
+      } catch (error) {
+        failure = { error };
+        break;
+      }
+      packets += n;
+      last = clock.now();
+      if (packets >= count) break;
+      series.advance(slots, n, n);
+      if (last - turned >= 10) {
+        await turns.turn();
+        turned = clock.now();
+      }
+    }
+  } finally {
+    turns.close();
+  }
+  const outcome: SendOutcome = {
+    packets,
+    bytes: packets * length,
+    elapsedMs: packets === 0 ? 0 : last - start,
+    interrupted: signal?.aborted === true,
   };
   if (failure !== undefined) outcome.failure = failure;
   return outcome;

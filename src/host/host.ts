@@ -63,6 +63,11 @@ export interface HostFiles {
 export interface Host extends Clock {
   /** Write text to standard output as is (add the `\n` yourself). */
   stdout(text: string): void;
+  /**
+   * Optional: write bytes to standard output as they are (output built as
+   * bytes, with no string made for it).
+   */
+  stdoutBytes?(bytes: Uint8Array): void;
   /** Write text to standard error as is (add the `\n` yourself). */
   stderr(text: string): void;
   /**

@@ -25,6 +25,49 @@ export interface NetReceivedPacket {
   receivedAt: number;
 }
 
+/**
+ * Send slots kept between calls (a fast path): each slot is a buffer the
+ * caller writes one datagram into, once, and patches in place; `send`
+ * hands the kernel the filled slots in as few system calls as the OS
+ * allows, with nothing built per packet (the message headers, buffer
+ * pointers and socket addresses were written when the ring was opened).
+ */
+export interface NetSendRing {
+  /** The slots, each `slotBytes` long; their bytes stay as written between sends. */
+  readonly slots: readonly Uint8Array[];
+  /**
+   * Send bytes `offset` to `length` of slots `0..count-1`, in slot order.
+   * Where each goes: the ring's destination, or (a receiver's ring) the
+   * destination address in each slot's IP header.
+   *
+   * @returns `count`; a failure throws (the message says how many were sent).
+   */
+  send(count: number, length: number, offset?: number): number;
+}
+
+/** Options for {@linkcode NetRawSocket.openSendRing}. */
+export interface NetSendRingOptions {
+  /** How many slots (the most packets one `send` takes). */
+  slots: number;
+  /** The bytes of each slot. */
+  slotBytes: number;
+  /** Where every packet goes. */
+  destination: string;
+}
+
+/**
+ * Called with each packet a receiver drains: `data[offset..offset+length)`
+ * is the whole IP datagram (IPv6: its fixed header rebuilt), valid only
+ * during the call; `icmp` says it came from the ICMP or ICMPv6 socket.
+ */
+export type NetPacketHandler = (
+  data: Uint8Array,
+  offset: number,
+  length: number,
+  receivedAt: number,
+  icmp: boolean,
+) => void;
+
 /** An open raw socket (the ffi layer's `RawSocket` satisfies this). */
 export interface NetRawSocket {
   /** Send one packet (whole datagram in header-included mode, else the TCP segment's packet); returns bytes accepted. */
@@ -37,6 +80,11 @@ export interface NetRawSocket {
   ): Promise<NetReceivedPacket[]>;
   /** Close the socket (idempotent). */
   close(): void;
+  /**
+   * Optional fast path: send slots to one destination ({@linkcode NetSendRing});
+   * the slots live as long as the socket.
+   */
+  openSendRing?(options: NetSendRingOptions): NetSendRing;
 }
 
 /** Options for {@linkcode Net.openRawSocket}. */
@@ -74,6 +122,21 @@ export interface NetReceiver {
   poll(timeoutMs: number): Promise<NetReceivedBatch>;
   /** Close both sockets (idempotent). */
   close(): void;
+  /**
+   * Optional fast path: send slots on the TCP socket, each datagram to the
+   * destination in its own IP header (`headerIncluded` receivers).
+   */
+  openSendRing?(options: Omit<NetSendRingOptions, "destination">): NetSendRing;
+  /**
+   * Optional fast path: read what is queued on both sockets now, without
+   * waiting, in batches (`recvmmsg`), each packet handed to `onPacket` in
+   * place (nothing allocated per packet).
+   *
+   * @returns How many packets were handed over (at most `maxPackets`, default 4096).
+   */
+  drain?(onPacket: NetPacketHandler, maxPackets?: number): number;
+  /** Optional: packets the kernel dropped on both sockets for want of buffer room, since they were opened. */
+  drops?(): number;
 }
 
 /** Options for {@linkcode Net.openReceiver}. */
@@ -82,6 +145,21 @@ export interface NetReceiverOptions {
   headerIncluded?: boolean;
   /** Kernel receive buffer of each socket, bytes (default: the system's). */
   receiveBufferBytes?: number;
+  /**
+   * Send on the link layer instead (Linux `AF_PACKET`): every datagram in a
+   * frame on this interface to the next hop of `destination` (its
+   * hardware address resolved once); replies are still read by the raw
+   * sockets. Needs `headerIncluded`.
+   */
+  link?: { interface: string; destination: string };
+}
+
+/** Options for {@linkcode Net.openLinkSocket}. */
+export interface NetLinkSocketOptions {
+  /** The interface. */
+  interface: string;
+  /** The address whose next hop every frame goes to (the gateway's hardware address, or its own on the link). */
+  destination: string;
 }
 
 /** Resolve a host name (or pass an address literal through), as the system does. */
@@ -106,6 +184,13 @@ export interface Net {
    * or scan.
    */
   openReceiver?(family: 4 | 6, options?: NetReceiverOptions): NetReceiver;
+  /**
+   * Open a link-layer socket (Linux `AF_PACKET`): datagrams, IP header
+   * included, sent in frames to the next hop of a destination on one
+   * interface, past the kernel's IP output path. Optional: a host without
+   * it has no `-I`.
+   */
+  openLinkSocket?(options: NetLinkSocketOptions): NetRawSocket;
 }
 
 /** A {@linkcode Net} that can open receivers: what the probing engines take. */

@@ -61,6 +61,7 @@ import {
   type ScanSession,
   ScanSourceError,
 } from "../../engine/scan/run.ts";
+import { scanTypeSpec } from "../../engine/scan/types.ts";
 import { formatFlags } from "../../wire/flags.ts";
 import {
   type CaptureOutput,
@@ -77,12 +78,14 @@ import { CliError, plural, reasonOf, UsageError } from "../errors.ts";
 import type { CliHost } from "../host.ts";
 import { interruptSignal } from "../interrupt.ts";
 import { createFormatter, type OutputFormatter } from "../output.ts";
+import { ScanLineWriter } from "../scan_lines.ts";
 import {
   SCAN_OPTIONS,
   type ScanSettings,
   scanSettings,
 } from "../scan_options.ts";
 import {
+  dropLine,
   dryRunLines,
   hostWidth,
   ProgressLine,
@@ -168,7 +171,11 @@ async function openSession(
       scan: settings.scan,
       flags: settings.flags,
       sport: settings.sport,
+      rate: settings.rate,
       ...(settings.src === undefined ? {} : { src: settings.src }),
+      ...(settings.interface === undefined
+        ? {}
+        : { interface: settings.interface }),
     });
   } catch (error) {
     if (error instanceof ScanSourceError) {
@@ -204,6 +211,10 @@ async function runScan(
 ): Promise<ScanOutcome> {
   const { session, capture } = opened;
   const progress = new ProgressLine(host);
+  const lines = settings.format === "json"
+    ? undefined
+    : new ScanLineWriter(host, settings.format, hostWidth(settings.plan.space));
+  if (lines !== undefined) lines.onWrite = () => progress.clear();
   const interrupt = interruptSignal(host);
   try {
     return await session.run({
@@ -213,6 +224,10 @@ async function runScan(
       timeoutMs: settings.timeoutMs,
       signal: interrupt.signal,
       ...(settings.progress ? { progressMs: PROGRESS_MS } : {}),
+      // --open of a scan whose silent ports are filtered reports only
+      // answers: without retries the engine then keeps nothing per probe.
+      reportSilence: !settings.openOnly ||
+        shownWithOpen(scanTypeSpec(settings.scan).noResponse),
       onProgress: (at) => progress.draw(at),
       onResult(result) {
         progress.clear();
@@ -220,6 +235,27 @@ async function runScan(
           output.write([result]);
         }
       },
+      // Lines built as bytes from one reused result, written once per turn
+      // of the loop (json collects the results for its document instead).
+      ...(lines === undefined
+        ? {
+          onResults(results) {
+            progress.clear();
+            output.write(
+              settings.openOnly
+                ? results.filter((r) => shownWithOpen(r.state))
+                : results,
+            );
+          },
+        }
+        : {
+          onResultView(result) {
+            if (!settings.openOnly || shownWithOpen(result.state)) {
+              lines.write(result);
+            }
+          },
+          onFlush: () => lines.flush(),
+        }),
       ...(capture === undefined ? {} : {
         record: (packet) =>
           capture.record(packet.bytes, packet.event, {
@@ -231,6 +267,7 @@ async function runScan(
       }),
     });
   } finally {
+    lines?.flush();
     interrupt.dispose();
     await capture?.close();
     progress.clear();
@@ -340,6 +377,9 @@ export const scanCommand: Command = defineCommand({
     output.end(scanDocument(settings, outcome));
     if (outcome.failure === undefined || outcome.probesSent > 0) {
       host.stderr(`${summaryLine(plan, outcome)}\n`);
+    }
+    if (outcome.kernelDrops !== undefined && outcome.kernelDrops > 0) {
+      host.stderr(`${dropLine(outcome.kernelDrops)}\n`);
     }
     if (outcome.failure !== undefined) throw outcome.failure.error;
     return outcome.interrupted ? 130 : 0;

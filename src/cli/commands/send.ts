@@ -25,7 +25,12 @@
  * - Pacing: packet i leaves at start + i × interval (`--interval`, default
  *   1s, or `--rate`); when the clock is behind, the packets due go out
  *   together in one `sendMany` call. `--flood` (which needs `--count`) sends
- *   in batches of 1024 (`SEND_BATCH`) with one system call each.
+ *   in batches with one system call each: with `-q` and no `--pcap`, 256
+ *   packets a `sendmmsg` from send slots written once and stepped in place
+ *   (`RING_BATCH`), else 1024 packets a `sendMany` (`SEND_BATCH`).
+ * - `-I NAME` (Linux) sends the datagrams as Ethernet frames on that
+ *   interface (`AF_PACKET`) to the next hop's MAC from the neighbour table;
+ *   tcpcraft then writes the IP header.
  * - Output: one line per packet sent, in the format of `build` (`-q` leaves
  *   them out), then the summary
  *   `N packets, B bytes sent in T s (R pps)`: B counts whole IP datagrams,
@@ -127,7 +132,7 @@ export const SEND_OPTIONS = withPacketOptions({
   flood: {
     kind: "boolean",
     help:
-      "send as fast as possible, in batches of 1024 per system call; needs --count",
+      "send as fast as possible, in batches of up to 1024 per system call; needs --count",
     group: "Sending",
   },
   sportStep: {
@@ -145,6 +150,14 @@ export const SEND_OPTIONS = withPacketOptions({
     valueName: "N",
     help:
       "add N to the sequence number for each packet, modulo 2^32 (default 0)",
+    group: "Sending",
+  },
+  interface: {
+    kind: "string",
+    short: "I",
+    valueName: "NAME",
+    help:
+      "send Ethernet frames on this interface (Linux AF_PACKET, past the kernel's IP path; the next hop's MAC from the neighbour table); tcpcraft writes the IP header",
     group: "Sending",
   },
   ipv4: {
@@ -357,7 +370,9 @@ async function prepareSend(
     target,
     routed === undefined ? { host } : { host, defaultSrc: routed },
   );
-  const headerIncluded = IP_LEVEL.some((key) => values[key] !== undefined) ||
+  // Frames carry the whole datagram: with -I tcpcraft writes the IP header.
+  const headerIncluded = values.interface !== undefined ||
+    IP_LEVEL.some((key) => values[key] !== undefined) ||
     (routed !== undefined && canonical(packet.ip.src) !== routed);
   return {
     plan,
@@ -365,6 +380,24 @@ async function prepareSend(
     series: packetSeries(packet, values),
     headerIncluded,
   };
+}
+
+/** The raw socket, or with -I the link-layer socket. */
+function openSocket(
+  net: CliNet,
+  target: PacketTarget,
+  headerIncluded: boolean,
+  name: string | undefined,
+) {
+  if (name === undefined) {
+    return net.openRawSocket({ family: target.family, headerIncluded });
+  }
+  if (net.openLinkSocket === undefined) {
+    throw new CliError(
+      `Cannot send on ${name}: this host has no link-layer (AF_PACKET) access; leave out -I`,
+    );
+  }
+  return net.openLinkSocket({ interface: name, destination: target.address });
 }
 
 /** Make the packets without sending them: print them, record them as built; returns their bytes. */
@@ -442,6 +475,8 @@ export const sendCommand = defineCommand({
     "the address the kernel routes from. The kernel writes the IP header unless an",
     "IP-level option (--ttl, --id, --tos, --df, --ip-checksum, --ip-options,",
     "--hop-limit, --flow-label) or a --src other than the routed one is given.",
+    "With -I NAME the datagrams go out as Ethernet frames on that interface (Linux",
+    "AF_PACKET), to the next hop's hardware address from the neighbour table.",
     "",
     "Prints one line per packet sent (as build does) and a summary: on standard",
     "output with --format text, on standard error with hex and json. Ctrl-C stops",
@@ -504,7 +539,7 @@ export const sendCommand = defineCommand({
     };
     if (
       !plan.dryRun && host.os === "linux" && headerIncluded &&
-      target.family === 4
+      target.family === 4 && values.interface === undefined
     ) {
       linuxNotes(host, values);
     }
@@ -515,10 +550,9 @@ export const sendCommand = defineCommand({
     // been sent when it is found.
     if (values.pcap !== undefined) checkCaptureOutput(host, values.pcap);
     const net = plan.dryRun ? undefined : needNet(host, "send packets");
-    const socket = net?.openRawSocket({
-      family: target.family,
-      headerIncluded,
-    });
+    const socket = net === undefined
+      ? undefined
+      : openSocket(net, target, headerIncluded, values.interface);
     let capture: CaptureOutput | undefined;
     try {
       capture = values.pcap === undefined
@@ -537,22 +571,28 @@ export const sendCommand = defineCommand({
       }
       const interrupt = interruptSignal(host);
       try {
-        outcome = await sendPackets({
-          socket,
-          destination: target.address,
-          series,
-          headerIncluded,
-          count: plan.count,
-          intervalMs: plan.intervalMs,
-          clock: host,
-          wallClock: () => net.wallClock(),
-          signal: interrupt.signal,
-        }, async (datagrams, sentAt) => {
-          print(datagrams);
-          for (const datagram of capture === undefined ? [] : datagrams) {
-            await capture?.record(datagram, "sent", { timestamp: sentAt });
-          }
-        });
+        outcome = await sendPackets(
+          {
+            socket,
+            destination: target.address,
+            series,
+            headerIncluded,
+            count: plan.count,
+            intervalMs: plan.intervalMs,
+            clock: host,
+            wallClock: () => net.wallClock(),
+            signal: interrupt.signal,
+          },
+          quiet && capture === undefined ? undefined : async (
+            datagrams,
+            sentAt,
+          ) => {
+            print(datagrams);
+            for (const datagram of capture === undefined ? [] : datagrams) {
+              await capture?.record(datagram, "sent", { timestamp: sentAt });
+            }
+          },
+        );
       } finally {
         interrupt.dispose();
         socket.close();

@@ -1,23 +1,18 @@
 /**
- * SYN cookies, as masscan has them: a probe's sequence number (and, for
- * probes with ACK set, its acknowledgment number) is a keyed hash of its
- * destination, its ports and its try, so a reply can be told ours and no
- * two tries of one port look alike. The hash is MurmurHash3's 32-bit
- * finaliser (`fmix32`) over each word, with the key mixed in.
+ * SYN cookies, as masscan and zmap have them: a probe's sequence number
+ * (and, for probes with ACK set, its acknowledgment number) is a keyed hash
+ * of its flow (destination address, destination port, source port) plus
+ * the try, so a reply is known to be ours from its own bytes (its
+ * acknowledgment number, or the sequence number an ICMP error quotes, less
+ * the hash, is a try that was sent) and no two tries of one port look
+ * alike. The hash is MurmurHash3's 32-bit finaliser (`fmix32`) over each
+ * word, with a random key mixed in: nothing is kept per probe.
  *
  * @module
  */
 
-/** The sequence and acknowledgment numbers of one probe. */
-export interface ProbeCookies {
-  /** The sequence number. */
-  seq: number;
-  /** The acknowledgment number (used when the probe has ACK set). */
-  ack: number;
-}
-
 /**
- * A fresh random key for {@linkcode probeCookies}: four 32-bit words.
+ * A fresh random key for the cookies: four 32-bit words.
  *
  * @returns The key.
  *
@@ -43,43 +38,76 @@ function fmix32(h: number): number {
 }
 
 /**
- * Keyed hashes of a probe's destination, ports and try: its sequence and
- * acknowledgment numbers.
+ * The cookie of an IPv4 flow: try `t`'s sequence number is `cookie + t`
+ * (mod 2^32).
  *
  * @param key The scan's key ({@linkcode cookieKey}).
- * @param address The destination's address bytes (4 or 16).
+ * @param address The destination, a 32-bit number.
  * @param port The destination port.
  * @param sport The source port.
- * @param tryNumber The try, from 0.
- * @returns The numbers.
+ * @returns The cookie, 0..2^32-1.
  *
  * @example
  * ```ts
- * import { probeCookies } from "./cookies.ts";
+ * import { cookieV4 } from "./cookies.ts";
  * import assert from "node:assert/strict";
  *
  * const key = new Uint32Array([1, 2, 3, 4]);
- * const address = new Uint8Array([192, 0, 2, 1]);
- * const first = probeCookies(key, address, 80, 50000, 0);
- * assert.deepEqual(probeCookies(key, address, 80, 50000, 0), first);
- * assert.notEqual(probeCookies(key, address, 80, 50000, 1).seq, first.seq);
+ * assert.equal(cookieV4(key, 0xc0000201, 80, 50000), cookieV4(key, 0xc0000201, 80, 50000));
+ * assert.notEqual(cookieV4(key, 0xc0000201, 81, 50000), cookieV4(key, 0xc0000201, 80, 50000));
  * ```
  */
-export function probeCookies(
+export function cookieV4(
   key: Uint32Array,
-  address: Uint8Array,
+  address: number,
   port: number,
   sport: number,
-  tryNumber: number,
-): ProbeCookies {
+): number {
+  const h = fmix32((key[0]! ^ address) >>> 0);
+  return fmix32(
+    (fmix32((h ^ ((port << 16) | sport) ^ key[1]!) >>> 0) ^
+      key[2]!) >>> 0,
+  );
+}
+
+/**
+ * The cookie of an IPv6 flow, as {@linkcode cookieV4}.
+ *
+ * @param key The scan's key.
+ * @param bytes Holds the 16 address bytes.
+ * @param offset Where they start.
+ * @param port The destination port.
+ * @param sport The source port.
+ * @returns The cookie.
+ */
+export function cookieV6(
+  key: Uint32Array,
+  bytes: Uint8Array,
+  offset: number,
+  port: number,
+  sport: number,
+): number {
   let h = key[0]!;
-  for (let i = 0; i < address.length; i += 4) {
+  for (let i = offset; i < offset + 16; i += 4) {
     h = fmix32(
-      (h ^ ((address[i]! << 24) | (address[i + 1]! << 16) |
-        (address[i + 2]! << 8) | address[i + 3]!)) >>> 0,
+      (h ^ ((bytes[i]! << 24) | (bytes[i + 1]! << 16) |
+        (bytes[i + 2]! << 8) | bytes[i + 3]!)) >>> 0,
     );
   }
-  h = fmix32((h ^ ((port << 16) | sport) ^ key[1]!) >>> 0);
-  const seq = fmix32((h ^ tryNumber ^ key[2]!) >>> 0);
-  return { seq, ack: fmix32((seq ^ key[3]!) >>> 0) };
+  return fmix32(
+    (fmix32((h ^ ((port << 16) | sport) ^ key[1]!) >>> 0) ^
+      key[2]!) >>> 0,
+  );
+}
+
+/**
+ * The acknowledgment cookie of a flow (for probes with ACK set): try `t`'s
+ * acknowledgment number is `ackCookie + t`.
+ *
+ * @param key The scan's key.
+ * @param cookie The flow's cookie.
+ * @returns The acknowledgment cookie.
+ */
+export function ackCookie(key: Uint32Array, cookie: number): number {
+  return fmix32((cookie ^ key[3]!) >>> 0);
 }

@@ -1,17 +1,20 @@
 /**
  * The scan engine, one concern per file so that each can be replaced on
- * its own:
+ * its own (zmap's split):
  *
  * - `types.ts`: the scan-type registry (flags, how replies read, nmap's
  *   names); `state.ts`: nmap's port states and reasons;
  * - `plan.ts`: targets, ports, the seeded order and its shards;
- * - `cookies.ts`: the SYN cookies of the probes; `template.ts`: the probe
- *   writer (a template per family and destination, patched per probe);
- * - `pacing.ts`: the token bucket;
- * - `tracker.ts`: the tries waiting for an answer, their deadlines and
- *   retries;
- * - `result.ts`: what a scan reports; `run.ts`: the loop that sends,
- *   receives and decides.
+ *   `space_index.ts`: the space as numbers, both ways;
+ * - `cookies.ts`: the SYN cookies; `template.ts`: the probe writer (a
+ *   template per family, patched per probe in a send slot); `slots.ts`:
+ *   the send slots of each family;
+ * - `replies.ts`: replies validated from their own bytes;
+ * - `bitmap.ts`: one decision bit per probe, when needed; `send_log.ts`:
+ *   when each stretch of the order was sent (one entry per batch);
+ * - `pacing.ts`: the pace; `result.ts`: what a scan reports;
+ * - `loop.ts`: the loop that sends, drains and decides; `run.ts`: opening a
+ *   scan and running it.
  *
  * @module
  */

@@ -30,6 +30,30 @@ export interface ScanResult {
 }
 
 /**
+ * A port's result as {@linkcode ScanResult}, in one object the engine
+ * reuses for every port (`RunScanOptions.onResultView`): read it during
+ * the call, copy what you keep. Nothing is allocated per port.
+ */
+export interface ScanResultView {
+  /** The address, canonical text. */
+  host: string;
+  /** The port. */
+  port: number;
+  /** nmap's state. */
+  state: PortState;
+  /** nmap's reason. */
+  reason: string;
+  /** The round-trip time of the reply that decided it, ms; null for no response. */
+  rttMs: number | null;
+  /** The TTL or hop limit of that reply, when known. */
+  ttl: number | undefined;
+  /** Who sent the ICMP error that decided it, when not the host itself. */
+  reasonIp: string | undefined;
+  /** The address's index in the target space. */
+  addressIndex: number;
+}
+
+/**
  * The result of a port from its verdict and the reply that gave it (none
  * for no response).
  *
@@ -121,4 +145,16 @@ export interface ScanOutcome {
   interrupted: boolean;
   /** What stopped it, when something failed (a send, a receive, the capture). */
   failure?: { error: unknown };
+  /**
+   * Replies the kernel dropped for want of receive buffer room (the
+   * receivers' count, when the network keeps one): more than 0 means the
+   * rate was more than this host could read.
+   */
+  kernelDrops?: number;
+  /**
+   * The most memory the scan's own state took, bytes: its decision bits
+   * (one per probe, when kept) and its send log at its longest (one entry
+   * per batch of the last few timeouts). Nothing else is kept per probe.
+   */
+  stateBytes?: number;
 }

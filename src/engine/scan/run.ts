@@ -1,22 +1,17 @@
 /**
- * The scan engine's loop: a stateless port scanner in the manner of masscan
- * and zmap, with nmap's port states.
- *
- * - {@linkcode openScan} is the OS half's start: a source address per
- *   family (given, or the one the kernel routes from to the first target
- *   of that family), a probe template per family, and a receiver per family
- *   (raw TCP and ICMP sockets, header included, 4 MiB receive buffers:
- *   replies to a fast scan arrive in bursts).
- * - {@linkcode ScanSession.run} sends a probe per (address, port) of the
- *   plan's order, paced by a token bucket at `rate` probes a second
- *   (retries included; probes due together to one destination go in one
- *   `sendMany` call). Each probe's sequence number is a SYN cookie. Replies
- *   are matched to their tries and read by the scan type's entry in the
- *   registry; a try unanswered after `timeoutMs` is sent again, `retries`
- *   times, then the port gets the type's no-response state. Results are
- *   reported as ports are decided; the run ends when every port is
- *   decided, something fails, or the signal aborts (undecided ports are not
- *   reported).
+ * The scan engine's start: {@linkcode openScan} finds a source address per
+ * family (given, or the one the kernel routes from to the first target of
+ * that family), builds a probe template per family and opens a receiver per
+ * family (raw TCP and ICMP sockets, header included, receive buffers sized
+ * to the rate: replies to a fast scan arrive in bursts). Its
+ * {@linkcode ScanSession.run} runs the loop of `loop.ts`: a stateless scan
+ * in the manner of zmap and masscan, with nmap's port states. Each probe's
+ * sequence number is a SYN cookie; replies are read from their own bytes;
+ * an unanswered probe is sent again `retries` times, `timeoutMs` after the
+ * try before, then its port gets the type's no-response state. Results are
+ * reported as ports are decided; the run ends when every port is decided,
+ * something fails, or the signal aborts (undecided ports are not
+ * reported).
  *
  * @module
  */
@@ -26,40 +21,37 @@ import {
   formatAddress,
   parseAddress,
 } from "../../wire/address.ts";
-import { TCP_FLAGS } from "../../wire/flags.ts";
-import type { Clock } from "../../host/host.ts";
 import type { Net, NetReceiver } from "../../host/net.ts";
-import { whenAborted } from "../_abort.ts";
-import type { Probe } from "../reply_match.ts";
 import { bigIntToAddress } from "../targets.ts";
-import { cookieKey, probeCookies } from "./cookies.ts";
-import { TokenBucket } from "./pacing.ts";
-import type { ScanPlan } from "./plan.ts";
-import {
-  type ScanOutcome,
-  type ScanPacket,
-  type ScanProgress,
-  type ScanResult,
-  scanResult,
-} from "./result.ts";
-import { PORT_STATES, type PortState, type PortVerdict } from "./state.ts";
-import { ProbeTemplate } from "./template.ts";
-import { type PortRecord, ProbeTracker, type TrackedReply } from "./tracker.ts";
-import {
-  noResponseVerdict,
-  replyVerdict,
-  SCAN_TYPE_FLAGS,
-  type ScanType,
-} from "./types.ts";
+import { ScanLoop } from "./loop.ts";
+import type { RunScanOptions } from "./run_options.ts";
 
-/** How long one receiver wait lasts, so a receive loop notices the end soon. */
-const POLL_MS = 50;
+export type { RunScanOptions } from "./run_options.ts";
+import type { ScanPlan } from "./plan.ts";
+import type { ScanOutcome } from "./result.ts";
+import { ProbeTemplate } from "./template.ts";
+import { SCAN_TYPE_FLAGS, type ScanType } from "./types.ts";
 
 /**
- * The receive buffer asked for each socket: replies to a fast scan arrive in
- * bursts (the kernel caps it at `net.core.rmem_max`).
+ * The receive buffer asked for each socket: about 300 bytes a probe a
+ * second (a quarter second of replies at their kernel size), 4 MiB at
+ * least, 256 MiB at most. Root gets it past `net.core.rmem_max`.
+ *
+ * @param rate Probes a second.
+ * @returns Bytes.
+ *
+ * @example
+ * ```ts
+ * import { receiveBufferFor } from "./run.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(receiveBufferFor(100), 4 << 20);
+ * assert.equal(receiveBufferFor(1e6), 256 << 20);
+ * ```
  */
-const RECEIVE_BUFFER_BYTES = 4 << 20;
+export function receiveBufferFor(rate: number): number {
+  return Math.min(256 << 20, Math.max(4 << 20, Math.ceil(rate * 300)));
+}
 
 /** What the scan engine takes of the network. */
 export type ScanNet =
@@ -78,6 +70,13 @@ export interface OpenScanOptions {
   sport: number;
   /** The source address (default: the routed one, per family). */
   src?: string;
+  /** The rate the run will ask for, to size the receive buffers (default 100). */
+  rate?: number;
+  /**
+   * Send on the link layer, on this interface: every probe of a family in
+   * a frame to the next hop of its first target (masscan's router MAC).
+   */
+  interface?: string;
 }
 
 /**
@@ -115,32 +114,6 @@ export class ScanSourceError extends Error {
   }
 }
 
-/** Options for {@linkcode ScanSession.run}. */
-export interface RunScanOptions {
-  /** The monotonic clock the pace and deadlines run on. */
-  clock: Clock;
-  /** Probes a second, retries included. */
-  rate: number;
-  /** Times an unanswered probe is sent again. */
-  retries: number;
-  /** How long a try waits for its answer, ms. */
-  timeoutMs: number;
-  /** Stops the scan: no more probes, undecided ports not reported. */
-  signal?: AbortSignal;
-  /** Report progress this often, ms (default: never). */
-  progressMs?: number;
-  /** Called for each port as it is decided. */
-  onResult(result: ScanResult): void;
-  /** Called every `progressMs`. */
-  onProgress?(progress: ScanProgress): void;
-  /**
-   * Called with each packet sent and each reply received, in order, each
-   * call after the previous one settled (for a capture file); a rejection
-   * stops the scan with that failure.
-   */
-  record?(packet: ScanPacket): Promise<void>;
-}
-
 /**
  * An opened scan: sources found, templates built, receivers open. Run it
  * once, or close it.
@@ -158,6 +131,12 @@ export interface ScanSession {
   run(options: RunScanOptions): Promise<ScanOutcome>;
   /** Close the receivers (idempotent). */
   close(): void;
+}
+
+/** The first target address of a family, as text. */
+function firstTarget(plan: ScanPlan, family: AddressFamily): string {
+  const first = plan.space.addresses.find((r) => r.family === family)!;
+  return formatAddress(bigIntToAddress(first.first, family));
 }
 
 /**
@@ -200,8 +179,7 @@ export function openScan(
   for (const family of plan.space.families) {
     let src = options.src;
     if (src === undefined) {
-      const first = plan.space.addresses.find((r) => r.family === family)!;
-      const dst = formatAddress(bigIntToAddress(first.first, family));
+      const dst = firstTarget(plan, family);
       try {
         src = formatAddress(parseAddress(net.routeSource(dst)).bytes);
       } catch (error) {
@@ -223,7 +201,13 @@ export function openScan(
         family,
         net.openReceiver(family, {
           headerIncluded: true,
-          receiveBufferBytes: RECEIVE_BUFFER_BYTES,
+          receiveBufferBytes: receiveBufferFor(options.rate ?? 100),
+          ...(options.interface === undefined ? {} : {
+            link: {
+              interface: options.interface,
+              destination: firstTarget(plan, family),
+            },
+          }),
         }),
       );
     }
@@ -238,7 +222,7 @@ export function openScan(
     sources,
     async run(runOptions) {
       try {
-        return await new ScanRun(plan, {
+        return await new ScanLoop(plan, {
           scan,
           flags,
           sport,
@@ -253,327 +237,4 @@ export function openScan(
     },
     close,
   };
-}
-
-/** What a run takes from its session. */
-interface RunSetup {
-  scan: ScanType;
-  flags: number;
-  sport: number;
-  templates: ReadonlyMap<AddressFamily, ProbeTemplate>;
-  receivers: ReadonlyMap<AddressFamily, NetReceiver>;
-  wallClock: () => number;
-  /** Close the receivers (idempotent). */
-  close: () => void;
-}
-
-/** One try ready to go: the port and the buffer its datagram is written to. */
-interface Pending {
-  record: PortRecord;
-  buffer: Uint8Array;
-}
-
-/** The state of one run of the loop. */
-class ScanRun {
-  readonly #plan: ScanPlan;
-  readonly #setup: RunSetup;
-  readonly #options: RunScanOptions;
-  readonly #tracker = new ProbeTracker();
-  readonly #key = cookieKey();
-  readonly #counts = Object.fromEntries(
-    PORT_STATES.map((state) => [state, 0]),
-  ) as Record<PortState, number>;
-  readonly #pool: Uint8Array[] = [];
-  #position = 0;
-  #probesSent = 0;
-  #open = 0;
-  #stopped = false;
-  #failure: { error: unknown } | undefined;
-  #recordChain = Promise.resolve();
-  #wake: () => void = () => {};
-  #nudge: () => void = () => {};
-  readonly #woken = new Promise<void>((resolve) => {
-    this.#wake = resolve;
-  });
-
-  constructor(plan: ScanPlan, setup: RunSetup, options: RunScanOptions) {
-    this.#plan = plan;
-    this.#setup = setup;
-    this.#options = options;
-  }
-
-  async run(): Promise<ScanOutcome> {
-    const { clock, signal } = this.#options;
-    const loops = [...this.#setup.receivers].map(([family, receiver]) =>
-      this.#receiveLoop(family, receiver)
-    );
-    const start = clock.now();
-    let interrupted = false;
-    try {
-      await this.#sendLoop(start);
-      interrupted = signal?.aborted === true;
-    } finally {
-      this.#stopped = true;
-      await Promise.all(loops);
-      this.#setup.close();
-      await this.#recordChain;
-    }
-    const outcome: ScanOutcome = {
-      counts: this.#counts,
-      probesSent: this.#probesSent,
-      elapsedMs: clock.now() - start,
-      interrupted,
-    };
-    if (this.#failure !== undefined) outcome.failure = this.#failure;
-    return outcome;
-  }
-
-  /** Stop the run with a failure (the first one wins). */
-  #fail(error: unknown): void {
-    this.#failure ??= { error };
-    this.#stopped = true;
-    this.#wake();
-  }
-
-  /** Hand a packet to `record`, after the ones before it. */
-  #record(packet: ScanPacket): void {
-    const record = this.#options.record;
-    if (record === undefined) return;
-    this.#recordChain = this.#recordChain.then(() => record(packet)).catch(
-      (error) => this.#fail(error),
-    );
-  }
-
-  async #receiveLoop(
-    family: AddressFamily,
-    receiver: NetReceiver,
-  ): Promise<void> {
-    const tracker = this.#tracker;
-    while (!this.#stopped) {
-      let batch;
-      try {
-        batch = await receiver.poll(POLL_MS);
-      } catch (error) {
-        this.#fail(error);
-        return;
-      }
-      for (const packet of batch.tcp) {
-        this.#handle(
-          tracker.matchTcp(packet.bytes, packet.receivedAt),
-          packet.bytes,
-        );
-      }
-      for (const packet of batch.icmp) {
-        this.#handle(
-          tracker.matchIcmp(packet.bytes, packet.receivedAt, family),
-          packet.bytes,
-        );
-      }
-    }
-  }
-
-  #handle(tracked: TrackedReply | undefined, bytes: Uint8Array): void {
-    if (tracked === undefined) return;
-    const { reply, record } = tracked;
-    this.#record({
-      event: "received",
-      bytes,
-      timestamp: reply.receivedAt,
-      address: reply.probe.dst,
-      port: reply.probe.dstPort,
-    });
-    if (record === undefined) return;
-    const verdict = replyVerdict(this.#setup.scan, reply);
-    // nmap ignores what it cannot read (a SYN-ACK to a FIN probe): keep waiting.
-    if (verdict !== undefined) this.#finish(record, verdict, tracked);
-  }
-
-  #finish(
-    record: PortRecord,
-    verdict: PortVerdict,
-    tracked?: TrackedReply,
-  ): void {
-    this.#tracker.finish(record);
-    // The last port decided: the send loop may be asleep until a deadline.
-    if (this.#tracker.pending === 0) this.#nudge();
-    this.#counts[verdict.state]++;
-    if (verdict.state === "open") this.#open++;
-    this.#options.onResult(scanResult(record, verdict, tracked?.reply));
-  }
-
-  async #sendLoop(start: number): Promise<void> {
-    const { clock, signal, progressMs } = this.#options;
-    const aborted = whenAborted(signal);
-    const total = this.#plan.order.length;
-    const bucket = new TokenBucket(this.#options.rate, start);
-    let lastProgress = -Infinity;
-    while (!this.#stopped && signal?.aborted !== true) {
-      let now = clock.now();
-      // Unanswered tries past their deadline: send again, or give up.
-      this.#tracker.expire(now, this.#options.retries, (record) => {
-        this.#finish(record, noResponseVerdict(this.#setup.scan));
-      });
-      bucket.refill(now);
-      const batch = this.#due(bucket);
-      if (batch.length > 0) {
-        now = clock.now();
-        for (const { record, buffer } of batch) {
-          this.#prepare(record, buffer, now);
-        }
-        try {
-          this.#send(batch);
-        } catch (error) {
-          this.#failure = { error };
-          break;
-        }
-      }
-      if (
-        this.#position >= total && this.#tracker.retriesDue === 0 &&
-        this.#tracker.pending === 0
-      ) break;
-      now = clock.now();
-      if (progressMs !== undefined && now - lastProgress >= progressMs) {
-        this.#options.onProgress?.(this.#progress(now - start));
-        lastProgress = now;
-      }
-      await Promise.race([
-        clock.sleep(this.#sleepMs(now, bucket)),
-        aborted,
-        this.#woken,
-        new Promise<void>((resolve) => {
-          this.#nudge = resolve;
-        }),
-      ]);
-    }
-  }
-
-  /** The tries due now, retries first, with a buffer each. */
-  #due(bucket: TokenBucket): Pending[] {
-    const { order, space } = this.#plan;
-    const batch: Pending[] = [];
-    while (bucket.ready) {
-      const record = this.#tracker.next(() => {
-        if (this.#position >= order.length) return undefined;
-        const index = order.at(this.#position++);
-        const point = space.at(index);
-        return {
-          index,
-          addressIndex: point.addressIndex,
-          address: point.address,
-          addressBytes: parseAddress(point.address).bytes,
-          family: point.family,
-          port: point.port,
-          tries: 0,
-          probeIds: [],
-          deadline: 0,
-          done: false,
-        };
-      });
-      if (record === undefined) break;
-      const template = this.#setup.templates.get(record.family)!;
-      let buffer = this.#pool[batch.length];
-      if (buffer === undefined || buffer.length !== template.length) {
-        buffer = new Uint8Array(template.length);
-        this.#pool[batch.length] = buffer;
-      }
-      batch.push({ record, buffer });
-      bucket.take();
-    }
-    return batch;
-  }
-
-  /** Write one try of a port into its buffer and wait for its replies. */
-  #prepare(record: PortRecord, buffer: Uint8Array, now: number): void {
-    const { sport, flags } = this.#setup;
-    const template = this.#setup.templates.get(record.family)!;
-    const { seq, ack } = probeCookies(
-      this.#key,
-      record.addressBytes,
-      record.port,
-      sport,
-      record.tries,
-    );
-    const ackValue = (flags & TCP_FLAGS.ack) !== 0 ? ack : 0;
-    template.write(
-      buffer,
-      record.address,
-      record.addressBytes,
-      record.port,
-      seq,
-      ackValue,
-    );
-    const probe: Probe = {
-      id: this.#tracker.nextId(),
-      family: record.family,
-      src: template.src,
-      dst: record.address,
-      srcPort: sport,
-      dstPort: record.port,
-      seq,
-      ack: ackValue,
-      flags,
-      payloadLength: 0,
-      sentAt: this.#setup.wallClock(),
-    };
-    this.#record({
-      event: "sent",
-      bytes: buffer.slice(),
-      timestamp: probe.sentAt,
-      address: record.address,
-      port: record.port,
-      try: record.tries + 1,
-    });
-    this.#tracker.sent(record, probe, now + this.#options.timeoutMs);
-  }
-
-  /** Send a batch: one call per run of tries to the same destination. */
-  #send(batch: readonly Pending[]): void {
-    let i = 0;
-    while (i < batch.length) {
-      const first = batch[i]!.record;
-      let j = i + 1;
-      while (j < batch.length && batch[j]!.record.address === first.address) {
-        j++;
-      }
-      const receiver = this.#setup.receivers.get(first.family)!;
-      if (j - i === 1) receiver.send(batch[i]!.buffer, first.address);
-      else {
-        receiver.sendMany(
-          batch.slice(i, j).map((item) => item.buffer),
-          first.address,
-        );
-      }
-      this.#probesSent += j - i;
-      i = j;
-    }
-  }
-
-  /** Until the next token, the next deadline or the next progress report. */
-  #sleepMs(now: number, bucket: TokenBucket): number {
-    let wait = Infinity;
-    const work = this.#position < this.#plan.order.length ||
-      this.#tracker.retriesDue > 0;
-    if (work) wait = bucket.waitMs();
-    const nextDeadline = this.#tracker.nextDeadline();
-    if (nextDeadline !== undefined) {
-      wait = Math.min(wait, Math.max(0, nextDeadline - now));
-    }
-    const progressMs = this.#options.progressMs;
-    if (progressMs !== undefined) wait = Math.min(wait, progressMs);
-    return Number.isFinite(wait) ? wait : POLL_MS;
-  }
-
-  #progress(elapsedMs: number): ScanProgress {
-    const total = this.#plan.order.length;
-    const remaining = total - this.#position + this.#tracker.retriesDue;
-    return {
-      started: this.#position,
-      total,
-      probesSent: this.#probesSent,
-      elapsedMs,
-      open: this.#open,
-      etaSeconds: remaining / this.#options.rate +
-        (this.#tracker.pending > 0 ? this.#options.timeoutMs / 1000 : 0),
-    };
-  }
 }
