@@ -82,6 +82,7 @@ export {
   type ReceiverOptions,
   type ReceiverPollOptions,
 } from "./receiver.ts";
+export type { RingPacketHandler } from "./_rings.ts";
 export { createFfiNet } from "./net.ts";
 export {
   formatMac,

@@ -31,17 +31,7 @@ export * from "./conversation.ts";
 export * from "./trace.ts";
 export * from "./send.ts";
 export type { Clock } from "../host/host.ts";
-export type {
-  Net,
-  NetRawSocket,
-  NetRawSocketOptions,
-  NetReceivedBatch,
-  NetReceivedPacket,
-  NetReceiver,
-  NetReceiverOptions,
-  ReceiverNet,
-  ResolveHost,
-} from "../host/net.ts";
+export type * from "../host/net.ts";
 export * from "./services.ts";
 export * from "./report/mod.ts";
 export {

@@ -9,7 +9,7 @@
 
 /** The SHA-256 of {@linkcode PAGE_SCRIPT}, base64, for the page's CSP. */
 export const PAGE_SCRIPT_SHA256 =
-  "o0SfJrWG83sIHyTC7dDlA/onmOqg97uMQkailbt8QpE=";
+  "9aujQX+NAEbKD20LvtVGu4UONxw0q6AFFjwiLYacZ+U=";
 
 /** The script, to put in a `<script type="module">` element as it is. */
 export const PAGE_SCRIPT: string = `var __defProp = Object.defineProperty;
@@ -1759,6 +1759,7 @@ __export(mod_exports2, {
   Permutation: () => Permutation,
   RESUME_FORMAT: () => RESUME_FORMAT,
   RESUME_VERSION: () => RESUME_VERSION,
+  RING_BATCH: () => RING_BATCH,
   ReplyMatcher: () => ReplyMatcher,
   ResumeError: () => ResumeError,
   SCAN_TYPES: () => SCAN_TYPES,
@@ -5579,20 +5580,65 @@ var Permutation = class {
   /** One pass of the Feistel network over \`[0, 2^bits)\`. */
   #encrypt(x) {
     const keys = this.#keys;
-    let aBits = this.#highBits;
-    let bBits = this.#lowBits;
-    let a = Math.floor(x / 2 ** bBits);
-    let b = x % 2 ** bBits;
+    const high = this.#highBits;
+    const low = this.#lowBits;
+    const lowSize = 2 ** low;
+    let a = Math.floor(x / lowSize);
+    let b = x - a * lowSize;
+    let aMask = (1 << high) - 1;
+    let bMask = (1 << low) - 1;
     for (let round = 0; round < ROUNDS; round++) {
       const f = fmix32(fmix32((b ^ keys[2 * round]) >>> 0) + keys[2 * round + 1]);
-      const c = (a + f) % 2 ** aBits;
+      const c = a + (f & aMask) & aMask;
       a = b;
       b = c;
-      const t = aBits;
-      aBits = bBits;
-      bBits = t;
+      const t = aMask;
+      aMask = bMask;
+      bMask = t;
     }
-    return a * 2 ** bBits + b;
+    return a * lowSize + b;
+  }
+  /** The inverse of {@linkcode Permutation.#encrypt}: the rounds undone, last first. */
+  #decrypt(x) {
+    const keys = this.#keys;
+    const high = this.#highBits;
+    const low = this.#lowBits;
+    const lowSize = 2 ** low;
+    let a = Math.floor(x / lowSize);
+    let b = x - a * lowSize;
+    for (let round = ROUNDS - 1; round >= 0; round--) {
+      const aMask = round % 2 === 0 ? (1 << high) - 1 : (1 << low) - 1;
+      const previousB = a;
+      const f = fmix32(fmix32((previousB ^ keys[2 * round]) >>> 0) + keys[2 * round + 1]);
+      a = b - (f & aMask) & aMask;
+      b = previousB;
+    }
+    return a * lowSize + b;
+  }
+  /**
+   * The position of an element: the \`k\` with \`at(k) === element\`.
+   *
+   * @param element The element, 0..size-1.
+   * @returns Its position, 0..size-1.
+   * @throws {RangeError} For an element out of range.
+   *
+   * @example
+   * \`\`\`ts
+   * import { Permutation } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const permutation = new Permutation(1000, { seed: 3 });
+   * assert.equal(permutation.positionOf(permutation.at(417)), 417);
+   * \`\`\`
+   */
+  positionOf(element) {
+    if (!Number.isInteger(element) || element < 0 || element >= this.size) {
+      throw new RangeError(\`Cannot find in permutation: element \${element} is not in 0..\${this.size - 1}\`);
+    }
+    if (this.size === 1) return 0;
+    let x = this.#decrypt(element);
+    while (x >= this.size) x = this.#decrypt(x);
+    return x;
   }
   /**
    * The element at position \`k\` of the permuted sequence.
@@ -5644,6 +5690,13 @@ var Permutation = class {
           throw new RangeError(\`Cannot read shard \${shard.index}/\${shard.count}: position \${j} is not in 0..\${length - 1}\`);
         }
         return this.at(first + j * step);
+      },
+      positionOf: (element) => {
+        if (!Number.isInteger(element) || element < 0 || element >= this.size) {
+          return -1;
+        }
+        const k = this.positionOf(element) - first;
+        return k < 0 || k % step !== 0 ? -1 : k / step;
       }
     };
   }
@@ -5965,6 +6018,86 @@ function whenAborted(signal) {
   });
 }
 
+// src/engine/_turn.ts
+function eventLoopTurns() {
+  const channel = new MessageChannel();
+  let resolve;
+  channel.port1.onmessage = () => resolve?.();
+  return {
+    turn: () => new Promise((r) => {
+      resolve = r;
+      channel.port2.postMessage(0);
+    }),
+    close: () => channel.port1.close()
+  };
+}
+
+// src/engine/scan/bitmap.ts
+var DecidedBits = class {
+  #words;
+  /** How many bits are set. */
+  count = 0;
+  /**
+   * Make the bits of \`size\` positions, all clear.
+   *
+   * @param size How many positions.
+   */
+  constructor(size) {
+    this.#words = new Uint32Array(Math.ceil(size / 32));
+  }
+  /** The memory the bits take, bytes: \`ceil(size / 32) * 4\`. */
+  get bytes() {
+    return this.#words.byteLength;
+  }
+  /**
+   * Whether a position is decided.
+   *
+   * @param position The position.
+   * @returns True when its bit is set.
+   */
+  has(position) {
+    return (this.#words[position >>> 5] & 1 << (position & 31)) !== 0;
+  }
+  /**
+   * Set a position's bit.
+   *
+   * @param position The position.
+   * @returns True when it was clear (the first decision), false for a duplicate.
+   */
+  set(position) {
+    const word2 = position >>> 5;
+    const bit = 1 << (position & 31);
+    const value = this.#words[word2];
+    if ((value & bit) !== 0) return false;
+    this.#words[word2] = value | bit;
+    this.count++;
+    return true;
+  }
+};
+var RecentIndices = class {
+  #slots;
+  /**
+   * Make the table.
+   *
+   * @param size Slots.
+   */
+  constructor(size) {
+    this.#slots = new Float64Array(size);
+  }
+  /**
+   * Whether an index was the last one seen in its slot; it is now.
+   *
+   * @param index The index.
+   * @returns True for a duplicate.
+   */
+  seen(index) {
+    const slot = index % this.#slots.length;
+    if (this.#slots[slot] === index + 1) return true;
+    this.#slots[slot] = index + 1;
+    return false;
+  }
+};
+
 // src/engine/scan/cookies.ts
 function cookieKey() {
   return crypto.getRandomValues(new Uint32Array(4));
@@ -5977,66 +6110,1200 @@ function fmix322(h2) {
   h2 ^= h2 >>> 16;
   return h2 >>> 0;
 }
-function probeCookies(key2, address, port, sport, tryNumber) {
+function cookieV4(key2, address, port, sport) {
+  const h2 = fmix322((key2[0] ^ address) >>> 0);
+  return fmix322((fmix322((h2 ^ (port << 16 | sport) ^ key2[1]) >>> 0) ^ key2[2]) >>> 0);
+}
+function cookieV6(key2, bytes, offset, port, sport) {
   let h2 = key2[0];
-  for (let i = 0; i < address.length; i += 4) {
-    h2 = fmix322((h2 ^ (address[i] << 24 | address[i + 1] << 16 | address[i + 2] << 8 | address[i + 3])) >>> 0);
+  for (let i = offset; i < offset + 16; i += 4) {
+    h2 = fmix322((h2 ^ (bytes[i] << 24 | bytes[i + 1] << 16 | bytes[i + 2] << 8 | bytes[i + 3])) >>> 0);
   }
-  h2 = fmix322((h2 ^ (port << 16 | sport) ^ key2[1]) >>> 0);
-  const seq = fmix322((h2 ^ tryNumber ^ key2[2]) >>> 0);
-  return {
-    seq,
-    ack: fmix322((seq ^ key2[3]) >>> 0)
-  };
+  return fmix322((fmix322((h2 ^ (port << 16 | sport) ^ key2[1]) >>> 0) ^ key2[2]) >>> 0);
+}
+function ackCookie(key2, cookie) {
+  return fmix322((cookie ^ key2[3]) >>> 0);
 }
 
 // src/engine/scan/pacing.ts
-var TokenBucket = class {
-  /** Tokens a second. */
+var Pacer = class {
+  /** Probes a second. */
   rate;
-  /** The most tokens kept. */
-  capacity;
-  #tokens = 1;
-  #last;
+  /** The most probes owed at once. */
+  burst;
+  #origin;
+  #spent = 0;
   /**
-   * Create a bucket.
+   * Start pacing.
    *
-   * @param rate Tokens a second.
+   * @param rate Probes a second.
    * @param now The clock's time, ms.
+   * @param burst The most probes owed at once (at least 1).
    */
-  constructor(rate, now) {
+  constructor(rate, now, burst) {
     this.rate = rate;
-    this.capacity = Math.max(4, rate / 50);
-    this.#last = now;
-  }
-  /** The tokens in the bucket (fractions included). */
-  get tokens() {
-    return this.#tokens;
-  }
-  /** Whether a whole token is there to spend. */
-  get ready() {
-    return this.#tokens >= 1;
+    this.burst = Math.max(1, Math.floor(burst));
+    this.#origin = now;
   }
   /**
-   * Add the tokens earned since the last refill.
+   * The probes that may leave now.
    *
    * @param now The clock's time, ms.
+   * @returns How many, 0..burst.
    */
-  refill(now) {
-    this.#tokens = Math.min(this.capacity, this.#tokens + (now - this.#last) * this.rate / 1e3);
-    this.#last = now;
-  }
-  /** Spend a token. */
-  take() {
-    this.#tokens -= 1;
+  available(now) {
+    const due = Math.floor((now - this.#origin) * this.rate / 1e3 + 1e-9) + 1 - this.#spent;
+    if (due <= this.burst) return Math.max(0, due);
+    this.#origin = now - (this.burst - 1 + this.#spent) * 1e3 / this.rate;
+    return this.burst;
   }
   /**
-   * How long until the next whole token, ms (0 when one is there).
+   * Probes left.
    *
-   * @returns The wait.
+   * @param count How many.
    */
-  waitMs() {
-    return Math.max(0, (1 - this.#tokens) * 1e3 / this.rate);
+  spend(count2) {
+    this.#spent += count2;
+  }
+  /**
+   * How long until \`count\` probes may leave.
+   *
+   * @param now The clock's time, ms.
+   * @param count How many (at most the burst).
+   * @returns Milliseconds, 0 when they may leave now.
+   */
+  waitMs(now, count2) {
+    const at = this.#origin + (Math.min(count2, this.burst) - 1 + this.#spent) * 1e3 / this.rate;
+    return Math.max(0, at - now);
+  }
+};
+
+// src/engine/scan/replies.ts
+var ICMP4_ERROR = new Uint8Array(256);
+for (const type of [
+  3,
+  4,
+  11,
+  12
+]) ICMP4_ERROR[type] = 1;
+var ICMP6_ERROR = new Uint8Array(256);
+for (const type of [
+  1,
+  2,
+  3,
+  4
+]) ICMP6_ERROR[type] = 1;
+function read162(b, at) {
+  return b[at] << 8 | b[at + 1];
+}
+function read322(b, at) {
+  return (b[at] << 24 | b[at + 1] << 16 | b[at + 2] << 8 | b[at + 3]) >>> 0;
+}
+var ReplyReader = class {
+  #c;
+  /** Sequence space of a probe: one for SYN, one for FIN. */
+  #space;
+  #probeAck;
+  /** "tcp" or "icmp". */
+  kind = "tcp";
+  /** 4 or 6. */
+  family = 4;
+  /** The target's address index. */
+  addressIndex = 0;
+  /** The target's port index. */
+  portIndex = 0;
+  /** Which try it answers, from 0. */
+  tryNumber = 0;
+  /** The TCP reply's flags. */
+  flags = 0;
+  /** The TCP reply's window. */
+  window = 0;
+  /** The ICMP type and code. */
+  icmpType = 0;
+  icmpCode = 0;
+  /** TTL or hop limit of the datagram that arrived (0 when unknown, IPv6 ICMP). */
+  ttl = 0;
+  /** Where the datagram starts and how long it is (for a capture). */
+  offset = 0;
+  length = 0;
+  /** The sender of an ICMP error: an IPv4 number, or where its IPv6 bytes are. */
+  fromV4 = 0;
+  fromV6At = 0;
+  #data = new Uint8Array(0);
+  /**
+   * Make a reader for one scan.
+   *
+   * @param context The scan's key, targets, port, flags, tries and sources.
+   */
+  constructor(context) {
+    this.#c = context;
+    const { syn, fin, ack } = TCP_FLAGS;
+    this.#space = ((context.flags & syn) !== 0 ? 1 : 0) + ((context.flags & fin) !== 0 ? 1 : 0);
+    this.#probeAck = (context.flags & ack) !== 0;
+  }
+  /**
+   * The TTL (hop limit) to report for the last reply read: always for TCP
+   * and ICMP, for ICMPv6 only when the kernel said it.
+   *
+   * @returns The TTL, or undefined.
+   */
+  replyTtl() {
+    return this.kind === "tcp" || this.family === 4 || this.ttl !== 0 ? this.ttl : void 0;
+  }
+  /**
+   * Who sent the last ICMP error read, when not the target itself.
+   *
+   * @param target The target's address text.
+   * @returns The sender's text, or undefined (a TCP reply, or the target).
+   */
+  reasonIp(target) {
+    if (this.kind !== "icmp") return void 0;
+    let from;
+    if (this.family === 4) {
+      const v = this.fromV4;
+      from = \`\${v >>> 24}.\${v >>> 16 & 255}.\${v >>> 8 & 255}.\${v & 255}\`;
+    } else {
+      from = formatAddress(this.#data.slice(this.fromV6At, this.fromV6At + 16));
+    }
+    return from === target ? void 0 : from;
+  }
+  /**
+   * Read one datagram.
+   *
+   * @param data Holds it.
+   * @param offset Where it starts.
+   * @param length Its length.
+   * @param icmp Whether it came from the ICMP (or ICMPv6) socket.
+   * @returns Whether it answers a probe of this scan (the fields say how).
+   */
+  read(data, offset, length, icmp) {
+    if (length < 20) return false;
+    this.#data = data;
+    this.offset = offset;
+    this.length = length;
+    const version = data[offset] >> 4;
+    if (version === 4) {
+      return icmp ? this.#icmp4(data, offset, length) : this.#tcp4(data, offset, length);
+    }
+    if (version === 6 && length >= 40) {
+      return icmp ? this.#icmp6(data, offset, length) : this.#tcp6(data, offset, length);
+    }
+    return false;
+  }
+  /** An IPv4 header's length, or 0 when it is not one to read (fragment, short). */
+  #ipv4Header(data, at, length, protocol) {
+    const ihl = (data[at] & 15) * 4;
+    if (ihl < 20 || ihl > length || data[at + 9] !== protocol) return 0;
+    if ((read162(data, at + 6) & 16383) !== 0) return 0;
+    return ihl;
+  }
+  #tcp4(data, at, length) {
+    const c = this.#c;
+    if (c.srcV4 === void 0) return false;
+    const ihl = this.#ipv4Header(data, at, length, 6);
+    if (ihl === 0 || length < ihl + 20) return false;
+    if (read322(data, at + 16) !== c.srcV4) return false;
+    const src = read322(data, at + 12);
+    const t = at + ihl;
+    if (read162(data, t + 2) !== c.sport) return false;
+    const port = read162(data, t);
+    const addressIndex = c.index.addressIndexOfV4(src);
+    if (addressIndex < 0) return false;
+    const cookie = cookieV4(c.key, src, port, c.sport);
+    if (!this.#tcpCookie(data, t, cookie)) return false;
+    return this.#tcpFound(data, t, 4, addressIndex, port, data[at + 8]);
+  }
+  #tcp6(data, at, length) {
+    const c = this.#c;
+    const src = c.srcV6;
+    if (src === void 0 || data[at + 6] !== 6 || length < 60) return false;
+    for (let i = 0; i < 16; i++) if (data[at + 24 + i] !== src[i]) return false;
+    const t = at + 40;
+    if (read162(data, t + 2) !== c.sport) return false;
+    const port = read162(data, t);
+    const addressIndex = c.index.addressIndexOfV6(data, at + 8);
+    if (addressIndex < 0) return false;
+    const cookie = cookieV6(c.key, data, at + 8, port, c.sport);
+    if (!this.#tcpCookie(data, t, cookie)) return false;
+    return this.#tcpFound(data, t, 6, addressIndex, port, data[at + 7]);
+  }
+  /** Whether a segment's numbers answer a try of the flow; sets \`tryNumber\`. */
+  #tcpCookie(data, t, cookie) {
+    const flags = data[t + 13] | (data[t + 12] & 1) << 8;
+    let d;
+    if ((flags & TCP_FLAGS.ack) !== 0) {
+      d = read322(data, t + 8) - this.#space - cookie >>> 0;
+    } else if ((flags & TCP_FLAGS.rst) !== 0 && this.#probeAck) {
+      d = read322(data, t + 4) - ackCookie(this.#c.key, cookie) >>> 0;
+    } else return false;
+    if (d > this.#c.maxTry) return false;
+    this.tryNumber = d;
+    this.flags = flags;
+    return true;
+  }
+  #tcpFound(data, t, family, addressIndex, port, ttl) {
+    const portIndex = this.#c.index.portIndexOf(port);
+    if (portIndex < 0) return false;
+    this.kind = "tcp";
+    this.family = family;
+    this.addressIndex = addressIndex;
+    this.portIndex = portIndex;
+    this.window = read162(data, t + 14);
+    this.ttl = ttl;
+    return true;
+  }
+  #icmp4(data, at, length) {
+    const c = this.#c;
+    if (c.srcV4 === void 0) return false;
+    const ihl = this.#ipv4Header(data, at, length, 1);
+    const m = at + ihl;
+    if (ihl === 0 || length < ihl + 8 + 20 + 8) return false;
+    if (ICMP4_ERROR[data[m]] !== 1) return false;
+    const q = m + 8;
+    if (data[q] >> 4 !== 4) return false;
+    const qihl = this.#ipv4Header(data, q, at + length - q, 6);
+    if (qihl === 0 || q + qihl + 8 > at + length) return false;
+    if (read322(data, q + 12) !== c.srcV4) return false;
+    const dst = read322(data, q + 16);
+    const t = q + qihl;
+    if (read162(data, t) !== c.sport) return false;
+    const port = read162(data, t + 2);
+    const addressIndex = c.index.addressIndexOfV4(dst);
+    if (addressIndex < 0) return false;
+    const cookie = cookieV4(c.key, dst, port, c.sport);
+    if (!this.#quotedCookie(data, t, cookie)) return false;
+    this.fromV4 = read322(data, at + 12);
+    return this.#icmpFound(data, m, 4, addressIndex, port, data[at + 8]);
+  }
+  #icmp6(data, at, length) {
+    const c = this.#c;
+    const src = c.srcV6;
+    const m = at + 40;
+    if (src === void 0 || data[at + 6] !== 58) return false;
+    if (length < 40 + 8 + 40 + 8) return false;
+    if (ICMP6_ERROR[data[m]] !== 1) return false;
+    const q = m + 8;
+    if (data[q] >> 4 !== 6 || data[q + 6] !== 6) return false;
+    for (let i = 0; i < 16; i++) if (data[q + 8 + i] !== src[i]) return false;
+    const t = q + 40;
+    if (read162(data, t) !== c.sport) return false;
+    const port = read162(data, t + 2);
+    const addressIndex = c.index.addressIndexOfV6(data, q + 24);
+    if (addressIndex < 0) return false;
+    const cookie = cookieV6(c.key, data, q + 24, port, c.sport);
+    if (!this.#quotedCookie(data, t, cookie)) return false;
+    this.fromV6At = at + 8;
+    return this.#icmpFound(data, m, 6, addressIndex, port, data[at + 7]);
+  }
+  /** Whether a quoted sequence number is a try of the flow; sets \`tryNumber\`. */
+  #quotedCookie(data, t, cookie) {
+    const d = read322(data, t + 4) - cookie >>> 0;
+    if (d > this.#c.maxTry) return false;
+    this.tryNumber = d;
+    return true;
+  }
+  #icmpFound(data, m, family, addressIndex, port, ttl) {
+    const portIndex = this.#c.index.portIndexOf(port);
+    if (portIndex < 0) return false;
+    this.kind = "icmp";
+    this.family = family;
+    this.addressIndex = addressIndex;
+    this.portIndex = portIndex;
+    this.icmpType = data[m];
+    this.icmpCode = data[m + 1];
+    this.ttl = ttl;
+    return true;
+  }
+};
+
+// src/engine/scan/send_log.ts
+var SendLog = class {
+  #end = new Float64Array(64);
+  #time = new Float64Array(64);
+  #wall = new Float64Array(64);
+  #head = 0;
+  #tail = 0;
+  #read = 0;
+  /** Entries held. */
+  get size() {
+    return this.#tail - this.#head;
+  }
+  /**
+   * Record that positions up to \`end\` (exclusive) were sent by now.
+   *
+   * @param end The position reached.
+   * @param time The monotonic clock, ms.
+   * @param wall The wall clock, epoch ms.
+   */
+  add(end, time, wall) {
+    const last = this.#tail - 1;
+    if (last >= this.#head && this.#time[last] === time) {
+      this.#end[last] = end;
+      return;
+    }
+    if (this.#tail === this.#end.length) this.#grow();
+    this.#end[this.#tail] = end;
+    this.#time[this.#tail] = time;
+    this.#wall[this.#tail] = wall;
+    this.#tail++;
+  }
+  #grow() {
+    const live = this.#tail - this.#head;
+    const size = live * 2 > this.#end.length ? this.#end.length * 2 : this.#end.length;
+    for (const name of [
+      "end",
+      "time",
+      "wall"
+    ]) {
+      const old = name === "end" ? this.#end : name === "time" ? this.#time : this.#wall;
+      const next = new Float64Array(size);
+      next.set(old.subarray(this.#head, this.#tail));
+      if (name === "end") this.#end = next;
+      else if (name === "time") this.#time = next;
+      else this.#wall = next;
+    }
+    this.#read -= this.#head;
+    this.#tail = live;
+    this.#head = 0;
+  }
+  /**
+   * The position every entry sent at or before \`time\` reached (entries
+   * already read are not read again): what the next try may go up to.
+   *
+   * @param time The monotonic clock less the timeout, ms.
+   * @returns The position, or -1 when no new entry is that old.
+   */
+  reachedBefore(time) {
+    let reached = -1;
+    while (this.#read < this.#tail && this.#time[this.#read] <= time) {
+      reached = this.#end[this.#read];
+      this.#read++;
+    }
+    return reached;
+  }
+  /**
+   * When the oldest entry not yet read was sent.
+   *
+   * @returns Its monotonic time, or undefined when every entry was read.
+   */
+  nextUnread() {
+    return this.#read < this.#tail ? this.#time[this.#read] : void 0;
+  }
+  /**
+   * The wall-clock time a position was sent at.
+   *
+   * @param position The position.
+   * @returns Epoch ms, or undefined when no entry holds it any more.
+   */
+  wallTimeOf(position) {
+    let low = this.#head;
+    let high = this.#tail - 1;
+    if (high < low || this.#end[high] <= position) return void 0;
+    while (low < high) {
+      const mid = low + high >>> 1;
+      if (this.#end[mid] > position) high = mid;
+      else low = mid + 1;
+    }
+    if (low === this.#head && this.#dropped > position) return void 0;
+    return this.#wall[low];
+  }
+  #dropped = 0;
+  /**
+   * Drop the entries that end at or before \`position\` (their positions are
+   * decided, or too old for any reply to count).
+   *
+   * @param position The position.
+   */
+  dropBefore(position) {
+    while (this.#head < this.#tail && this.#end[this.#head] <= position) {
+      this.#dropped = this.#end[this.#head];
+      this.#head++;
+    }
+    if (this.#read < this.#head) this.#read = this.#head;
+  }
+  /**
+   * Drop the entries sent before \`time\`.
+   *
+   * @param time The monotonic clock, ms.
+   */
+  dropOlderThan(time) {
+    while (this.#head < this.#tail - 1 && this.#time[this.#head] < time && this.#head < this.#read) {
+      this.#dropped = this.#end[this.#head];
+      this.#head++;
+    }
+  }
+};
+
+// src/engine/scan/slots.ts
+function fallbackRing(receiver, slots, slotBytes, family) {
+  const list = Array.from({
+    length: slots
+  }, () => new Uint8Array(slotBytes));
+  const dstAt = family === 4 ? 16 : 24;
+  const dstEnd = dstAt + (family === 4 ? 4 : 16);
+  const same = (a, b) => {
+    for (let i = dstAt; i < dstEnd; i++) if (a[i] !== b[i]) return false;
+    return true;
+  };
+  return {
+    slots: list,
+    send(count2, length) {
+      let i = 0;
+      while (i < count2) {
+        let j = i + 1;
+        while (j < count2 && same(list[i], list[j])) j++;
+        const destination = formatAddress(list[i].subarray(dstAt, dstEnd));
+        if (j - i === 1) {
+          receiver.send(list[i].subarray(0, length), destination);
+        } else {
+          receiver.sendMany(list.slice(i, j).map((slot) => slot.subarray(0, length)), destination);
+        }
+        i = j;
+      }
+      return count2;
+    }
+  };
+}
+var FamilySlots = class {
+  /** The family's template. */
+  template;
+  /** Whether the slots are the network's ring (the fast path). */
+  fast;
+  #ring;
+  #count = 0;
+  /**
+   * Open the family's slots.
+   *
+   * @param receiver The family's receiver.
+   * @param template The family's template.
+   * @param slots How many (the most probes of one batch).
+   */
+  constructor(receiver, template, slots) {
+    this.template = template;
+    const open = receiver.openSendRing;
+    this.fast = open !== void 0;
+    this.#ring = open !== void 0 ? open.call(receiver, {
+      slots,
+      slotBytes: template.length
+    }) : fallbackRing(receiver, slots, template.length, template.family);
+    for (const slot of this.#ring.slots) template.prepare(slot);
+  }
+  /** Probes written since the last flush. */
+  get count() {
+    return this.#count;
+  }
+  /** The most probes a batch holds. */
+  get capacity() {
+    return this.#ring.slots.length;
+  }
+  /**
+   * The next slot to write a probe into (it holds the template and the
+   * last probe written there).
+   *
+   * @returns The slot.
+   */
+  next() {
+    return this.#ring.slots[this.#count++];
+  }
+  /**
+   * The slot of the last probe written.
+   *
+   * @returns The slot.
+   */
+  last() {
+    return this.#ring.slots[this.#count - 1];
+  }
+  /**
+   * Send the probes written since the last flush.
+   *
+   * @returns How many were sent.
+   * @throws What the network throws (then none of them counts as sent).
+   */
+  flush() {
+    const count2 = this.#count;
+    this.#count = 0;
+    if (count2 === 0) return 0;
+    return this.#ring.send(count2, this.template.length);
+  }
+};
+
+// src/engine/scan/space_index.ts
+var SpaceIndex = class {
+  /** How many addresses. */
+  addressCount;
+  /** How many ports. */
+  portCount;
+  /** The port of each port index. */
+  #ports;
+  /** The port index of each port, -1 when it is not scanned. */
+  #portIndex;
+  /** Per address range: its first address index. */
+  #starts = [];
+  /** Per address range: 4 or 6. */
+  #families = [];
+  /** Per IPv4 range: first and last address as numbers (NaN for IPv6 ranges). */
+  #v4First = [];
+  #v4Last = [];
+  /** Per IPv6 range: first and last address (0n for IPv4 ranges). */
+  #v6First = [];
+  #v6Last = [];
+  /** The text of the addresses seen last (at most 4096 kept). */
+  #texts = /* @__PURE__ */ new Map();
+  /** How many IPv4 ranges (they come first). */
+  #v4Count;
+  /**
+   * Read a space's ranges.
+   *
+   * @param space The target space.
+   */
+  constructor(space) {
+    this.addressCount = space.addressCount;
+    this.portCount = space.portCount;
+    this.#ports = new Uint16Array(space.portCount);
+    this.#portIndex = new Int32Array(65536).fill(-1);
+    let i = 0;
+    for (const range of space.ports) {
+      for (let port = range.first; port <= range.last; port++) {
+        this.#ports[i] = port;
+        this.#portIndex[port] = i++;
+      }
+    }
+    let start = 0;
+    for (const range of space.addresses) {
+      this.#starts.push(start);
+      this.#families.push(range.family);
+      const v4 = range.family === 4;
+      this.#v4First.push(v4 ? Number(range.first) : NaN);
+      this.#v4Last.push(v4 ? Number(range.last) : NaN);
+      this.#v6First.push(v4 ? 0n : range.first);
+      this.#v6Last.push(v4 ? 0n : range.last);
+      start += Number(range.last - range.first) + 1;
+    }
+    this.#v4Count = this.#families.filter((f) => f === 4).length;
+    if (this.#families.slice(0, this.#v4Count).some((f) => f !== 4)) {
+      throw new RangeError("Cannot index target space: IPv4 ranges must come first");
+    }
+  }
+  /** The range holding an address index. */
+  #range(addressIndex) {
+    const starts = this.#starts;
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const mid = low + high + 1 >>> 1;
+      if (starts[mid] <= addressIndex) low = mid;
+      else high = mid - 1;
+    }
+    return low;
+  }
+  /**
+   * The family of the address at an index.
+   *
+   * @param addressIndex 0..addressCount-1.
+   * @returns 4 or 6.
+   */
+  familyAt(addressIndex) {
+    return this.#families[this.#range(addressIndex)];
+  }
+  /**
+   * The IPv4 address at an index, as a 32-bit number.
+   *
+   * @param addressIndex An index of an IPv4 address.
+   * @returns The address.
+   */
+  v4At(addressIndex) {
+    const r = this.#range(addressIndex);
+    return this.#v4First[r] + addressIndex - this.#starts[r];
+  }
+  /**
+   * Write the IPv6 address at an index into \`target\` at \`offset\`.
+   *
+   * @param addressIndex An index of an IPv6 address.
+   * @param target Where the 16 bytes go.
+   * @param offset Where they start.
+   */
+  v6Into(addressIndex, target, offset) {
+    const r = this.#range(addressIndex);
+    let value = this.#v6First[r] + BigInt(addressIndex - this.#starts[r]);
+    for (let i = 15; i >= 0; i--) {
+      target[offset + i] = Number(value & 0xffn);
+      value >>= 8n;
+    }
+  }
+  /**
+   * The canonical text of the address at an index (the last 4096 are kept).
+   *
+   * @param addressIndex 0..addressCount-1.
+   * @returns The text.
+   */
+  addressText(addressIndex) {
+    let text = this.#texts.get(addressIndex);
+    if (text !== void 0) return text;
+    if (this.#texts.size >= 4096) this.#texts.clear();
+    if (this.familyAt(addressIndex) === 4) {
+      const v = this.v4At(addressIndex);
+      text = \`\${v >>> 24}.\${v >>> 16 & 255}.\${v >>> 8 & 255}.\${v & 255}\`;
+    } else {
+      const bytes = new Uint8Array(16);
+      this.v6Into(addressIndex, bytes, 0);
+      text = formatAddress(bytes);
+    }
+    this.#texts.set(addressIndex, text);
+    return text;
+  }
+  /**
+   * The port at a port index.
+   *
+   * @param portIndex 0..portCount-1.
+   * @returns The port.
+   */
+  portAt(portIndex) {
+    return this.#ports[portIndex];
+  }
+  /**
+   * The port index of a port.
+   *
+   * @param port 0..65535.
+   * @returns Its index, or -1 when the port is not scanned.
+   */
+  portIndexOf(port) {
+    return this.#portIndex[port] ?? -1;
+  }
+  /**
+   * The index of an IPv4 address.
+   *
+   * @param address The address as a 32-bit number.
+   * @returns Its index, or -1 when it is not scanned.
+   */
+  addressIndexOfV4(address) {
+    const firsts = this.#v4First;
+    let low = 0;
+    let high = this.#v4Count - 1;
+    while (low < high) {
+      const mid = low + high + 1 >>> 1;
+      if (firsts[mid] <= address) low = mid;
+      else high = mid - 1;
+    }
+    if (high < 0 || address < firsts[low] || address > this.#v4Last[low]) {
+      return -1;
+    }
+    return this.#starts[low] + address - firsts[low];
+  }
+  /**
+   * The index of an IPv6 address.
+   *
+   * @param bytes Holds the 16 bytes.
+   * @param offset Where they start.
+   * @returns Its index, or -1 when it is not scanned.
+   */
+  addressIndexOfV6(bytes, offset) {
+    let value = 0n;
+    for (let i = 0; i < 16; i++) {
+      value = value << 8n | BigInt(bytes[offset + i]);
+    }
+    for (let r = 0; r < this.#families.length; r++) {
+      if (this.#families[r] !== 6) continue;
+      if (value >= this.#v6First[r] && value <= this.#v6Last[r]) {
+        return this.#starts[r] + Number(value - this.#v6First[r]);
+      }
+    }
+    return -1;
+  }
+};
+
+// src/engine/scan/loop.ts
+var WAIT_MS = 50;
+var SKIP_MAX = 65536;
+var SILENCE_MAX = 8192;
+var BATCH_MAX = 1024;
+var FAST_BATCH = 64;
+var BURST_MS = 10;
+var SLICE_MS = 2;
+var ScanLoop = class {
+  #plan;
+  #setup;
+  #options;
+  #spec;
+  #index;
+  #key = cookieKey();
+  #reader;
+  #bits;
+  #recent = new RecentIndices(4096);
+  #tries;
+  #logs = [];
+  /** Next position of each try's cursor, and how far each may go. */
+  #pos;
+  #limit;
+  #verdictPos = 0;
+  #verdictLimit = 0;
+  #reportSilence;
+  #slots = /* @__PURE__ */ new Map();
+  /** The family of every address, when only one is scanned. */
+  #onlyFamily;
+  #fast;
+  #counts = Object.fromEntries(PORT_STATES.map((state) => [
+    state,
+    0
+  ]));
+  #results = [];
+  #probesSent = 0;
+  #open = 0;
+  #stopped = false;
+  #failure;
+  #recordChain = Promise.resolve();
+  #wake = () => {
+  };
+  #handler = (data, offset, length, receivedAt, icmp) => this.#onPacket(data, offset, length, receivedAt, icmp);
+  constructor(plan, setup, options) {
+    this.#plan = plan;
+    this.#setup = setup;
+    this.#options = options;
+    this.#spec = scanTypeSpec(setup.scan);
+    this.#index = new SpaceIndex(plan.space);
+    this.#tries = options.retries + 1;
+    this.#reportSilence = options.reportSilence ?? true;
+    const total = plan.order.length;
+    this.#bits = this.#reportSilence || options.retries > 0 ? new DecidedBits(total) : void 0;
+    this.#pos = Array.from({
+      length: this.#tries
+    }, () => 0);
+    this.#limit = Array.from({
+      length: this.#tries
+    }, (_, t) => t === 0 ? total : 0);
+    for (let t = 0; t < this.#tries; t++) this.#logs.push(new SendLog());
+    const families = plan.space.families;
+    this.#onlyFamily = families.length === 1 ? families[0] : void 0;
+    const burst = Math.max(4, Math.ceil(options.rate * BURST_MS / 1e3));
+    for (const [family, template] of setup.templates) {
+      const receiver = setup.receivers.get(family);
+      const fast = receiver.openSendRing !== void 0 && receiver.drain !== void 0;
+      this.#slots.set(family, new FamilySlots(receiver, template, Math.min(fast ? FAST_BATCH : BATCH_MAX, burst)));
+    }
+    this.#fast = [
+      ...setup.receivers.values()
+    ].every((r) => r.drain !== void 0) && [
+      ...this.#slots.values()
+    ].every((s) => s.fast);
+    const v4 = setup.templates.get(4);
+    const v6 = setup.templates.get(6);
+    this.#reader = new ReplyReader({
+      key: this.#key,
+      index: this.#index,
+      sport: setup.sport,
+      flags: setup.flags,
+      maxTry: options.retries,
+      ...v4 === void 0 ? {} : {
+        srcV4: v4.srcV4
+      },
+      ...v6 === void 0 ? {} : {
+        srcV6: v6.srcBytes
+      }
+    });
+  }
+  /** The decision bits' memory, bytes (0 when the scan keeps none). */
+  get stateBytes() {
+    return this.#bits?.bytes ?? 0;
+  }
+  async run() {
+    const { clock, signal } = this.#options;
+    const loops = this.#fast ? [] : [
+      ...this.#setup.receivers.values()
+    ].map((receiver) => this.#receiveLoop(receiver));
+    const start = clock.now();
+    let interrupted = false;
+    try {
+      await this.#sendLoop(start);
+      interrupted = signal?.aborted === true;
+    } finally {
+      this.#stopped = true;
+      this.#wake();
+      await Promise.all(loops);
+      this.#flushResults();
+      const drops = this.#drops();
+      this.#setup.close();
+      await this.#recordChain;
+      this.#kernelDrops = drops;
+    }
+    if (this.#bits === void 0) {
+      this.#counts[this.#spec.noResponse] += Math.max(0, this.#silentUncounted - this.#answered);
+    }
+    const outcome = {
+      counts: this.#counts,
+      probesSent: this.#probesSent,
+      elapsedMs: clock.now() - start,
+      interrupted
+    };
+    if (this.#kernelDrops !== void 0) {
+      outcome.kernelDrops = this.#kernelDrops;
+    }
+    outcome.stateBytes = this.stateBytes + this.#peakLogEntries * 24;
+    if (this.#failure !== void 0) outcome.failure = this.#failure;
+    return outcome;
+  }
+  #kernelDrops;
+  /** Positions past their last wait, in a scan without bits (answered ones included). */
+  #silentUncounted = 0;
+  /** Ports decided by an answer. */
+  #answered = 0;
+  /** The most send-log entries held at once. */
+  #peakLogEntries = 0;
+  #drops() {
+    let total;
+    for (const receiver of this.#setup.receivers.values()) {
+      if (receiver.drops === void 0) continue;
+      try {
+        total = (total ?? 0) + receiver.drops();
+      } catch {
+      }
+    }
+    return total;
+  }
+  /** Stop the run with a failure (the first one wins). */
+  #fail(error) {
+    this.#failure ??= {
+      error
+    };
+    this.#stopped = true;
+    this.#wake();
+  }
+  /** Whether every port is decided, or every position has had its last wait. */
+  #done() {
+    const total = this.#plan.order.length;
+    return this.#verdictPos >= total || this.#bits !== void 0 && this.#bits.count >= total;
+  }
+  async #sendLoop(start) {
+    const { clock, signal, progressMs } = this.#options;
+    const aborted = whenAborted(signal);
+    const pacer = new Pacer(this.#options.rate, start, Math.max(4, Math.ceil(this.#options.rate * BURST_MS / 1e3)));
+    const batch = this.#fast ? Math.max(1, Math.min(FAST_BATCH, Math.floor(this.#options.rate / 400))) : 1;
+    const turn = eventLoopTurns();
+    let lastProgress = -Infinity;
+    try {
+      while (!this.#stopped && signal?.aborted !== true) {
+        let now = clock.now();
+        const sliceEnd = now + SLICE_MS;
+        let done = false;
+        do {
+          if (this.#fast) this.#drainAll();
+          this.#advance(now);
+          done = this.#done();
+          if (done) break;
+          const work = this.#sendable();
+          const due = pacer.available(now);
+          if (work === 0 || due < Math.min(batch, work)) break;
+          pacer.spend(this.#sendBatch(Math.min(due, this.#capacity()), now));
+          if (this.#failure !== void 0) return;
+          now = clock.now();
+        } while (this.#fast && now < sliceEnd && !this.#stopped);
+        if (done) break;
+        this.#flushResults();
+        now = clock.now();
+        if (progressMs !== void 0 && now - lastProgress >= progressMs) {
+          this.#options.onProgress?.(this.#progress(now - start));
+          lastProgress = now;
+        }
+        const wait = this.#waitMs(now, pacer, batch, lastProgress);
+        if (this.#fast && wait < 1) await turn.turn();
+        else {
+          await Promise.race([
+            clock.sleep(this.#fast ? Math.min(wait, WAIT_MS) : wait),
+            aborted,
+            new Promise((resolve) => {
+              this.#wake = resolve;
+            })
+          ]);
+        }
+      }
+    } finally {
+      turn.close();
+    }
+  }
+  /** Probes the cursors could send now, were there tokens. */
+  #sendable() {
+    let work = this.#plan.order.length - this.#pos[0];
+    for (let t = 1; t < this.#tries; t++) {
+      work += Math.max(0, this.#limit[t] - this.#pos[t]);
+    }
+    return work;
+  }
+  #capacity() {
+    let capacity = Infinity;
+    for (const slots of this.#slots.values()) {
+      capacity = Math.min(capacity, slots.capacity);
+    }
+    return capacity;
+  }
+  /** Until the next batch's tokens, the next try's timeout or the next progress report. */
+  #waitMs(now, pacer, batch, lastProgress) {
+    let at = Infinity;
+    const work = this.#sendable();
+    if (work > 0) at = now + pacer.waitMs(now, Math.min(batch, work));
+    const timeout = this.#options.timeoutMs;
+    for (let t = 0; t < this.#tries; t++) {
+      const sent = this.#logs[t].nextUnread();
+      if (sent !== void 0) at = Math.min(at, sent + timeout);
+    }
+    const progressMs = this.#options.progressMs;
+    if (progressMs !== void 0) at = Math.min(at, lastProgress + progressMs);
+    return Number.isFinite(at) ? Math.max(0, at - now) : WAIT_MS;
+  }
+  /** Move the trailing cursors' limits, and decide the ports silent past their last try. */
+  #advance(now) {
+    const waited = now - this.#options.timeoutMs;
+    for (let t = 1; t < this.#tries; t++) {
+      const reached2 = this.#logs[t - 1].reachedBefore(waited);
+      if (reached2 >= 0) this.#limit[t] = reached2;
+    }
+    const last = this.#tries - 1;
+    const reached = this.#logs[last].reachedBefore(waited);
+    if (reached >= 0) this.#verdictLimit = reached;
+    let budget = SILENCE_MAX;
+    const bits = this.#bits;
+    while (this.#verdictPos < this.#verdictLimit && budget > 0) {
+      const position = this.#verdictPos++;
+      if (bits === void 0) {
+        this.#silentUncounted++;
+        continue;
+      }
+      if (!bits.set(position)) continue;
+      budget--;
+      if (this.#reportSilence) this.#silent(position);
+      else this.#counts[this.#spec.noResponse]++;
+    }
+    for (const log of this.#logs) log.dropBefore(this.#verdictPos);
+  }
+  /** A port silent after its last try. */
+  #silent(position) {
+    const index = this.#plan.order.at(position);
+    const addressIndex = index % this.#index.addressCount;
+    const port = this.#index.portAt(Math.floor(index / this.#index.addressCount));
+    const state = this.#spec.noResponse;
+    this.#decide(addressIndex, port, {
+      state,
+      reason: "no-response"
+    }, null);
+  }
+  /** Write and send up to \`budget\` probes, retries first; returns how many were sent. */
+  #sendBatch(budget, now) {
+    const bits = this.#bits;
+    const advanced = [];
+    let left = budget;
+    for (let t = this.#tries - 1; t >= 1; t--) {
+      let skips = 0;
+      const before2 = this.#pos[t];
+      while (left > 0 && this.#pos[t] < this.#limit[t] && skips < SKIP_MAX) {
+        const position = this.#pos[t]++;
+        if (bits !== void 0 && bits.has(position)) {
+          skips++;
+          continue;
+        }
+        this.#write(t, position);
+        left--;
+      }
+      advanced[t] = this.#pos[t] !== before2;
+    }
+    const total = this.#plan.order.length;
+    const before = this.#pos[0];
+    while (left > 0 && this.#pos[0] < total) {
+      this.#write(0, this.#pos[0]++);
+      left--;
+    }
+    advanced[0] = this.#pos[0] !== before;
+    const wall = this.#setup.wallClock();
+    try {
+      for (const slots of this.#slots.values()) {
+        this.#probesSent += slots.flush();
+      }
+    } catch (error) {
+      this.#failure ??= {
+        error
+      };
+      return budget - left;
+    }
+    let entries = 0;
+    for (let t = 0; t < this.#tries; t++) {
+      if (advanced[t]) this.#logs[t].add(this.#pos[t], now, wall);
+      entries += this.#logs[t].size;
+    }
+    this.#peakLogEntries = Math.max(this.#peakLogEntries, entries);
+    return budget - left;
+  }
+  /** Write try \`t\` of the port at \`position\` into its family's next slot. */
+  #write(t, position) {
+    const index = this.#plan.order.at(position);
+    const space = this.#index;
+    const addressIndex = index % space.addressCount;
+    const port = space.portAt(Math.floor(index / space.addressCount));
+    const family = this.#onlyFamily ?? space.familyAt(addressIndex);
+    const slots = this.#slots.get(family);
+    const slot = slots.next();
+    const key2 = this.#key;
+    const sport = this.#setup.sport;
+    const hasAck = (this.#setup.flags & TCP_FLAGS.ack) !== 0;
+    if (family === 4) {
+      const dst = space.v4At(addressIndex);
+      const cookie = cookieV4(key2, dst, port, sport);
+      slots.template.writeV4(slot, dst, port, cookie + t >>> 0, hasAck ? ackCookie(key2, cookie) + t >>> 0 : 0);
+    } else {
+      space.v6Into(addressIndex, slot, 24);
+      const cookie = cookieV6(key2, slot, 24, port, sport);
+      slots.template.writeV6(slot, port, cookie + t >>> 0, hasAck ? ackCookie(key2, cookie) + t >>> 0 : 0);
+    }
+    if (this.#options.record !== void 0) {
+      this.#record({
+        event: "sent",
+        bytes: slot.slice(0, slots.template.length),
+        timestamp: this.#setup.wallClock(),
+        address: this.#host(addressIndex),
+        port,
+        try: t + 1
+      });
+    }
+  }
+  #drainAll() {
+    for (const receiver of this.#setup.receivers.values()) {
+      try {
+        receiver.drain(this.#handler);
+      } catch (error) {
+        this.#fail(error);
+      }
+    }
+  }
+  async #receiveLoop(receiver) {
+    while (!this.#stopped) {
+      let batch;
+      try {
+        batch = await receiver.poll(WAIT_MS);
+      } catch (error) {
+        this.#fail(error);
+        return;
+      }
+      for (const p of batch.tcp) {
+        this.#onPacket(p.bytes, 0, p.bytes.length, p.receivedAt, false);
+      }
+      for (const p of batch.icmp) {
+        this.#onPacket(p.bytes, 0, p.bytes.length, p.receivedAt, true);
+      }
+      if (batch.tcp.length + batch.icmp.length > 0) this.#flushResults();
+      if (this.#done()) this.#wake();
+    }
+  }
+  /** A datagram from a receiver: decide its port when it is a reply of ours. */
+  #onPacket(data, offset, length, receivedAt, icmp) {
+    const reader = this.#reader;
+    if (!reader.read(data, offset, length, icmp)) return;
+    const space = this.#index;
+    const index = reader.portIndex * space.addressCount + reader.addressIndex;
+    const position = this.#plan.order.positionOf(index);
+    if (position < 0 || position < this.#verdictPos) return;
+    const bits = this.#bits;
+    if (bits !== void 0 && bits.has(position)) return;
+    const port = space.portAt(reader.portIndex);
+    if (this.#options.record !== void 0) {
+      this.#record({
+        event: "received",
+        bytes: data.slice(offset, offset + length),
+        timestamp: receivedAt,
+        address: this.#host(reader.addressIndex),
+        port
+      });
+    }
+    const verdict = this.#verdict(reader);
+    if (verdict === void 0) return;
+    if (bits !== void 0) bits.set(position);
+    else if (this.#recent.seen(index)) return;
+    this.#answered++;
+    const sentAt = this.#logs[reader.tryNumber].wallTimeOf(position);
+    const rtt = sentAt === void 0 ? null : Math.max(0, receivedAt - sentAt);
+    this.#decide(reader.addressIndex, port, verdict, rtt);
+  }
+  /**
+   * The scan type's reading of a reply, kept per flags, window sign, ICMP
+   * type and code: a verdict is not made afresh per reply.
+   */
+  #verdict(reader) {
+    const key2 = reader.kind === "tcp" ? reader.flags << 1 | (reader.window > 0 ? 1 : 0) : 65536 | reader.family << 16 | reader.icmpType << 8 | reader.icmpCode;
+    if (this.#verdicts.has(key2)) return this.#verdicts.get(key2);
+    const verdict = reader.kind === "tcp" ? this.#spec.tcp(reader.flags, reader.window) : this.#spec.icmp(reader.family, reader.icmpType, reader.icmpCode);
+    this.#verdicts.set(key2, verdict);
+    return verdict;
+  }
+  #verdicts = /* @__PURE__ */ new Map();
+  /** Count and hand over a decided port. */
+  #decide(addressIndex, port, verdict, rttMs) {
+    this.#counts[verdict.state]++;
+    if (verdict.state === "open") this.#open++;
+    this.#unflushed = true;
+    const v = this.#view;
+    v.host = this.#host(addressIndex);
+    v.port = port;
+    v.state = verdict.state;
+    v.reason = verdict.reason;
+    v.rttMs = rttMs;
+    v.addressIndex = addressIndex;
+    v.ttl = void 0;
+    v.reasonIp = void 0;
+    if (rttMs !== null) {
+      v.ttl = this.#reader.replyTtl();
+      v.reasonIp = this.#reader.reasonIp(v.host);
+    }
+    const { onResultView, onResults, onResult } = this.#options;
+    if (onResultView !== void 0) return onResultView(v);
+    const result = {
+      host: v.host,
+      port,
+      state: v.state,
+      reason: v.reason,
+      rttMs,
+      addressIndex
+    };
+    if (v.ttl !== void 0) result.ttl = v.ttl;
+    if (v.reasonIp !== void 0) result.reasonIp = v.reasonIp;
+    if (onResults !== void 0) this.#results.push(result);
+    else onResult(result);
+  }
+  #unflushed = false;
+  /** The one result object handed to \`onResultView\`. */
+  #view = {
+    host: "",
+    port: 0,
+    state: "open",
+    reason: "",
+    rttMs: null,
+    ttl: void 0,
+    reasonIp: void 0,
+    addressIndex: 0
+  };
+  #flushResults() {
+    if (this.#results.length > 0) {
+      const results = this.#results;
+      this.#results = [];
+      this.#options.onResults?.(results);
+    }
+    if (this.#unflushed) this.#options.onFlush?.();
+    this.#unflushed = false;
+  }
+  /** An address's text. */
+  #host(addressIndex) {
+    return this.#index.addressText(addressIndex);
+  }
+  /** Hand a packet to \`record\`, after the ones before it. */
+  #record(packet) {
+    const record = this.#options.record;
+    if (record === void 0) return;
+    this.#recordChain = this.#recordChain.then(() => record(packet)).catch((error) => this.#fail(error));
+  }
+  #progress(elapsedMs) {
+    const total = this.#plan.order.length;
+    const started = this.#pos[0];
+    return {
+      started,
+      total,
+      probesSent: this.#probesSent,
+      elapsedMs,
+      open: this.#open,
+      etaSeconds: (total - started) / this.#options.rate + (this.#verdictPos < total ? this.#tries * this.#options.timeoutMs / 1e3 : 0)
+    };
   }
 };
 
@@ -6049,17 +7316,33 @@ function random32() {
 
 // src/engine/scan/template.ts
 var PROBE_WINDOW = 1024;
+function sum16(bytes, from, to) {
+  let sum = 0;
+  for (let i = from; i < to; i += 2) sum += bytes[i] << 8 | bytes[i + 1];
+  return sum;
+}
+function finish(sum) {
+  sum = (sum & 65535) + Math.floor(sum / 65536);
+  sum = (sum & 65535) + (sum >>> 16);
+  sum = (sum & 65535) + (sum >>> 16);
+  return ~sum & 65535;
+}
 var ProbeTemplate = class {
   /** 4 or 6. */
   family;
-  /** The source address. */
+  /** The source address, canonical text. */
   src;
-  #srcBytes;
+  /** The source address's bytes. */
+  srcBytes;
+  /** The source address as a number (IPv4; 0 for IPv6). */
+  srcV4;
+  /** Where the TCP header starts. */
+  tcpOffset;
   #base;
-  #tcpOffset;
-  #dstOffset;
-  #current;
-  #currentAddress = "";
+  /** Sum of the IPv4 header without its destination and checksum. */
+  #ipSum;
+  /** Sum of the pseudo-header without the destination, and of the TCP header without port, numbers and checksum. */
+  #tcpSum;
   /**
    * Build the family's template.
    *
@@ -6070,12 +7353,13 @@ var ProbeTemplate = class {
    */
   constructor(family, src, sport, flags) {
     this.family = family;
-    this.src = src;
-    this.#srcBytes = parseAddress(src).bytes;
-    const placeholder = family === 4 ? "0.0.0.0" : "::";
-    this.#base = encodePacket(makeTcpPacket({
+    this.srcBytes = parseAddress(src).bytes;
+    this.src = formatAddress(this.srcBytes);
+    const b = this.srcBytes;
+    this.srcV4 = family === 4 ? (b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]) >>> 0 : 0;
+    const base = encodePacket(makeTcpPacket({
       src,
-      dst: placeholder,
+      dst: family === 4 ? "0.0.0.0" : "::",
       srcPort: sport,
       dstPort: 0,
       seq: 0,
@@ -6091,198 +7375,89 @@ var ProbeTemplate = class {
       ttl: 64,
       id: family === 4 ? 1 + random32() % 65535 : void 0
     }));
-    this.#tcpOffset = family === 4 ? 20 : 40;
-    this.#dstOffset = family === 4 ? 16 : 24;
-    this.#current = this.#base.slice();
+    this.#base = base;
+    const t = family === 4 ? 20 : 40;
+    this.tcpOffset = t;
+    const tcpLength = base.length - t;
+    base[t + 16] = 0;
+    base[t + 17] = 0;
+    if (family === 4) {
+      base[10] = 0;
+      base[11] = 0;
+      this.#ipSum = sum16(base, 0, 20);
+      this.#tcpSum = sum16(b, 0, 4) + 6 + tcpLength + sum16(base, t, base.length);
+    } else {
+      this.#ipSum = 0;
+      this.#tcpSum = sum16(b, 0, 16) + 6 + tcpLength + sum16(base, t, base.length);
+    }
   }
   /** The length of every probe datagram. */
   get length() {
     return this.#base.length;
   }
   /**
-   * Write the probe for one destination, port and numbers into \`target\`.
+   * Copy the template into a slot (once per slot: probes rewrite only
+   * what changes).
    *
-   * @param target Where the datagram goes ({@linkcode ProbeTemplate.length} bytes).
-   * @param address The destination, canonical text.
-   * @param addressBytes The destination's bytes.
+   * @param slot At least {@linkcode ProbeTemplate.length} bytes.
+   */
+  prepare(slot) {
+    slot.set(this.#base);
+  }
+  /**
+   * Write an IPv4 probe into a prepared slot.
+   *
+   * @param slot The slot ({@linkcode ProbeTemplate.prepare}d).
+   * @param dst The destination, a 32-bit number.
    * @param port The destination port.
    * @param seq The sequence number.
-   * @param ack The acknowledgment number (0 leaves the template's).
+   * @param ack The acknowledgment number.
    */
-  write(target, address, addressBytes2, port, seq, ack) {
-    const current = this.#current;
-    if (address !== this.#currentAddress) {
-      current.set(this.#base);
-      current.set(addressBytes2, this.#dstOffset);
-      if (this.family === 4) {
-        current[10] = 0;
-        current[11] = 0;
-        const sum2 = finishChecksum(sumWords(current.subarray(0, 20)));
-        current[10] = sum2 >>> 8;
-        current[11] = sum2 & 255;
-      }
-      const tcp = current.subarray(this.#tcpOffset);
-      const sum = tcpChecksum(tcp, this.#srcBytes, addressBytes2);
-      tcp[16] = sum >>> 8;
-      tcp[17] = sum & 255;
-      this.#currentAddress = address;
-    }
-    target.set(current);
-    const view = new TcpHeaderView(target, this.#tcpOffset);
-    view.setDstPortAndSeq(port, seq);
-    if (ack !== 0) view.patch({
-      ack
-    });
-  }
-};
-
-// src/engine/scan/tracker.ts
-var COMPACT_AFTER = 4096;
-var ProbeTracker = class {
-  #matcher = new ReplyMatcher();
-  #byProbe = /* @__PURE__ */ new Map();
-  /** Records waiting for their deadline, in send order (deadlines ascend). */
-  #waiting = [];
-  #waitingHead = 0;
-  #retries = [];
-  #retryHead = 0;
-  #pending = 0;
-  #nextId = 1;
-  /** Ports started and not decided. */
-  get pending() {
-    return this.#pending;
-  }
-  /** Ports due for another try and not sent yet. */
-  get retriesDue() {
-    return this.#retries.length - this.#retryHead;
+  writeV4(slot, dst, port, seq, ack) {
+    const high = dst >>> 16;
+    const low = dst & 65535;
+    slot[16] = high >>> 8;
+    slot[17] = high & 255;
+    slot[18] = low >>> 8;
+    slot[19] = low & 255;
+    const ip = finish(this.#ipSum + high + low);
+    slot[10] = ip >>> 8;
+    slot[11] = ip & 255;
+    this.#writeTcp(slot, 20, high + low, port, seq, ack);
   }
   /**
-   * A number for the next probe, unique in the scan.
+   * Write an IPv6 probe into a prepared slot whose destination (bytes
+   * 24-39) is already written.
    *
-   * @returns The number.
+   * @param slot The slot, its destination written.
+   * @param port The destination port.
+   * @param seq The sequence number.
+   * @param ack The acknowledgment number.
    */
-  nextId() {
-    return this.#nextId++;
+  writeV6(slot, port, seq, ack) {
+    this.#writeTcp(slot, 40, sum16(slot, 24, 40), port, seq, ack);
   }
-  /**
-   * Settle the tries past their deadline: ports with tries left are due
-   * again, the others are given up through \`giveUp\`.
-   *
-   * @param now The clock's time.
-   * @param retries How many times an unanswered probe is sent again.
-   * @param giveUp Called for each port out of tries.
-   */
-  expire(now, retries, giveUp) {
-    const waiting = this.#waiting;
-    while (this.#waitingHead < waiting.length) {
-      const record = waiting[this.#waitingHead];
-      if (record.done) {
-        this.#waitingHead++;
-        continue;
-      }
-      if (record.deadline > now) break;
-      this.#waitingHead++;
-      if (record.tries <= retries) this.#retries.push(record);
-      else giveUp(record);
-    }
-    if (this.#waitingHead > COMPACT_AFTER && this.#waitingHead * 2 > waiting.length) {
-      waiting.splice(0, this.#waitingHead);
-      this.#waitingHead = 0;
-    }
-    if (this.#retryHead > COMPACT_AFTER && this.#retryHead * 2 > this.#retries.length) {
-      this.#retries.splice(0, this.#retryHead);
-      this.#retryHead = 0;
-    }
-  }
-  /**
-   * The next port to send a try to: one due again first, else a new one
-   * from \`fresh\` (which then counts as started).
-   *
-   * @param fresh Gives the next new port, or undefined when there is none.
-   * @returns The port, or undefined when nothing is to be sent.
-   */
-  next(fresh) {
-    while (this.#retryHead < this.#retries.length) {
-      const candidate = this.#retries[this.#retryHead++];
-      if (!candidate.done) return candidate;
-    }
-    const record = fresh();
-    if (record !== void 0) this.#pending++;
-    return record;
-  }
-  /**
-   * A try of a port was made: wait for its replies until \`deadline\`.
-   *
-   * @param record The port.
-   * @param probe The try, as sent.
-   * @param deadline When it counts as unanswered.
-   */
-  sent(record, probe, deadline) {
-    this.#matcher.add(probe);
-    this.#byProbe.set(probe.id, record);
-    record.probeIds.push(probe.id);
-    record.tries++;
-    record.deadline = deadline;
-    this.#waiting.push(record);
-  }
-  /**
-   * Whose reply a TCP segment is.
-   *
-   * @param bytes The datagram.
-   * @param receivedAt When it arrived, epoch ms.
-   * @returns The reply and its port, or undefined when it answers no try.
-   */
-  matchTcp(bytes, receivedAt) {
-    return this.#tracked(this.#matcher.matchTcp(bytes, receivedAt));
-  }
-  /**
-   * Whose try an ICMP error is about.
-   *
-   * @param bytes The datagram.
-   * @param receivedAt When it arrived, epoch ms.
-   * @param family The ICMP socket's family.
-   * @returns The reply and its port, or undefined when it is about no try.
-   */
-  matchIcmp(bytes, receivedAt, family) {
-    return this.#tracked(this.#matcher.matchIcmp(bytes, receivedAt, family));
-  }
-  #tracked(reply) {
-    if (reply === void 0) return void 0;
-    const record = this.#byProbe.get(reply.probe.id);
-    return {
-      reply,
-      record: record?.done === false ? record : void 0
-    };
-  }
-  /**
-   * A port is decided: forget its tries.
-   *
-   * @param record The port.
-   */
-  finish(record) {
-    record.done = true;
-    this.#pending--;
-    for (const id of record.probeIds) {
-      this.#matcher.remove(id);
-      this.#byProbe.delete(id);
-    }
-  }
-  /**
-   * The deadline of the oldest try still waiting.
-   *
-   * @returns The clock's time, or undefined when none waits.
-   */
-  nextDeadline() {
-    for (let i = this.#waitingHead; i < this.#waiting.length; i++) {
-      if (!this.#waiting[i].done) return this.#waiting[i].deadline;
-    }
-    return void 0;
+  #writeTcp(slot, t, dstSum, port, seq, ack) {
+    slot[t + 2] = port >>> 8;
+    slot[t + 3] = port & 255;
+    slot[t + 4] = seq >>> 24;
+    slot[t + 5] = seq >>> 16 & 255;
+    slot[t + 6] = seq >>> 8 & 255;
+    slot[t + 7] = seq & 255;
+    slot[t + 8] = ack >>> 24;
+    slot[t + 9] = ack >>> 16 & 255;
+    slot[t + 10] = ack >>> 8 & 255;
+    slot[t + 11] = ack & 255;
+    const sum = finish(this.#tcpSum + dstSum + port + (seq >>> 16) + (seq & 65535) + (ack >>> 16) + (ack & 65535));
+    slot[t + 16] = sum >>> 8;
+    slot[t + 17] = sum & 255;
   }
 };
 
 // src/engine/scan/run.ts
-var POLL_MS = 50;
-var RECEIVE_BUFFER_BYTES = 4 << 20;
+function receiveBufferFor(rate) {
+  return Math.min(256 << 20, Math.max(4 << 20, Math.ceil(rate * 300)));
+}
 var ScanSourceError = class extends Error {
   /** The destination no route leads to. */
   destination;
@@ -6300,6 +7475,10 @@ var ScanSourceError = class extends Error {
     this.destination = destination;
   }
 };
+function firstTarget(plan, family) {
+  const first = plan.space.addresses.find((r) => r.family === family);
+  return formatAddress(bigIntToAddress(first.first, family));
+}
 function openScan(plan, options) {
   const { net, scan, sport } = options;
   const flags = options.flags ?? SCAN_TYPE_FLAGS[scan];
@@ -6307,8 +7486,7 @@ function openScan(plan, options) {
   for (const family of plan.space.families) {
     let src = options.src;
     if (src === void 0) {
-      const first = plan.space.addresses.find((r) => r.family === family);
-      const dst = formatAddress(bigIntToAddress(first.first, family));
+      const dst = firstTarget(plan, family);
       try {
         src = formatAddress(parseAddress(net.routeSource(dst)).bytes);
       } catch (error) {
@@ -6328,7 +7506,13 @@ function openScan(plan, options) {
     for (const family of templates.keys()) {
       receivers.set(family, net.openReceiver(family, {
         headerIncluded: true,
-        receiveBufferBytes: RECEIVE_BUFFER_BYTES
+        receiveBufferBytes: receiveBufferFor(options.rate ?? 100),
+        ...options.interface === void 0 ? {} : {
+          link: {
+            interface: options.interface,
+            destination: firstTarget(plan, family)
+          }
+        }
       }));
     }
   } catch (error) {
@@ -6345,7 +7529,7 @@ function openScan(plan, options) {
     sources,
     async run(runOptions) {
       try {
-        return await new ScanRun(plan, {
+        return await new ScanLoop(plan, {
           scan,
           flags,
           sport,
@@ -6361,267 +7545,6 @@ function openScan(plan, options) {
     close
   };
 }
-var ScanRun = class {
-  #plan;
-  #setup;
-  #options;
-  #tracker = new ProbeTracker();
-  #key = cookieKey();
-  #counts = Object.fromEntries(PORT_STATES.map((state) => [
-    state,
-    0
-  ]));
-  #pool = [];
-  #position = 0;
-  #probesSent = 0;
-  #open = 0;
-  #stopped = false;
-  #failure;
-  #recordChain = Promise.resolve();
-  #wake = () => {
-  };
-  #nudge = () => {
-  };
-  #woken = new Promise((resolve) => {
-    this.#wake = resolve;
-  });
-  constructor(plan, setup, options) {
-    this.#plan = plan;
-    this.#setup = setup;
-    this.#options = options;
-  }
-  async run() {
-    const { clock, signal } = this.#options;
-    const loops = [
-      ...this.#setup.receivers
-    ].map(([family, receiver]) => this.#receiveLoop(family, receiver));
-    const start = clock.now();
-    let interrupted = false;
-    try {
-      await this.#sendLoop(start);
-      interrupted = signal?.aborted === true;
-    } finally {
-      this.#stopped = true;
-      await Promise.all(loops);
-      this.#setup.close();
-      await this.#recordChain;
-    }
-    const outcome = {
-      counts: this.#counts,
-      probesSent: this.#probesSent,
-      elapsedMs: clock.now() - start,
-      interrupted
-    };
-    if (this.#failure !== void 0) outcome.failure = this.#failure;
-    return outcome;
-  }
-  /** Stop the run with a failure (the first one wins). */
-  #fail(error) {
-    this.#failure ??= {
-      error
-    };
-    this.#stopped = true;
-    this.#wake();
-  }
-  /** Hand a packet to \`record\`, after the ones before it. */
-  #record(packet) {
-    const record = this.#options.record;
-    if (record === void 0) return;
-    this.#recordChain = this.#recordChain.then(() => record(packet)).catch((error) => this.#fail(error));
-  }
-  async #receiveLoop(family, receiver) {
-    const tracker = this.#tracker;
-    while (!this.#stopped) {
-      let batch;
-      try {
-        batch = await receiver.poll(POLL_MS);
-      } catch (error) {
-        this.#fail(error);
-        return;
-      }
-      for (const packet of batch.tcp) {
-        this.#handle(tracker.matchTcp(packet.bytes, packet.receivedAt), packet.bytes);
-      }
-      for (const packet of batch.icmp) {
-        this.#handle(tracker.matchIcmp(packet.bytes, packet.receivedAt, family), packet.bytes);
-      }
-    }
-  }
-  #handle(tracked, bytes) {
-    if (tracked === void 0) return;
-    const { reply, record } = tracked;
-    this.#record({
-      event: "received",
-      bytes,
-      timestamp: reply.receivedAt,
-      address: reply.probe.dst,
-      port: reply.probe.dstPort
-    });
-    if (record === void 0) return;
-    const verdict = replyVerdict(this.#setup.scan, reply);
-    if (verdict !== void 0) this.#finish(record, verdict, tracked);
-  }
-  #finish(record, verdict, tracked) {
-    this.#tracker.finish(record);
-    if (this.#tracker.pending === 0) this.#nudge();
-    this.#counts[verdict.state]++;
-    if (verdict.state === "open") this.#open++;
-    this.#options.onResult(scanResult(record, verdict, tracked?.reply));
-  }
-  async #sendLoop(start) {
-    const { clock, signal, progressMs } = this.#options;
-    const aborted = whenAborted(signal);
-    const total = this.#plan.order.length;
-    const bucket = new TokenBucket(this.#options.rate, start);
-    let lastProgress = -Infinity;
-    while (!this.#stopped && signal?.aborted !== true) {
-      let now = clock.now();
-      this.#tracker.expire(now, this.#options.retries, (record) => {
-        this.#finish(record, noResponseVerdict(this.#setup.scan));
-      });
-      bucket.refill(now);
-      const batch = this.#due(bucket);
-      if (batch.length > 0) {
-        now = clock.now();
-        for (const { record, buffer } of batch) {
-          this.#prepare(record, buffer, now);
-        }
-        try {
-          this.#send(batch);
-        } catch (error) {
-          this.#failure = {
-            error
-          };
-          break;
-        }
-      }
-      if (this.#position >= total && this.#tracker.retriesDue === 0 && this.#tracker.pending === 0) break;
-      now = clock.now();
-      if (progressMs !== void 0 && now - lastProgress >= progressMs) {
-        this.#options.onProgress?.(this.#progress(now - start));
-        lastProgress = now;
-      }
-      await Promise.race([
-        clock.sleep(this.#sleepMs(now, bucket)),
-        aborted,
-        this.#woken,
-        new Promise((resolve) => {
-          this.#nudge = resolve;
-        })
-      ]);
-    }
-  }
-  /** The tries due now, retries first, with a buffer each. */
-  #due(bucket) {
-    const { order, space } = this.#plan;
-    const batch = [];
-    while (bucket.ready) {
-      const record = this.#tracker.next(() => {
-        if (this.#position >= order.length) return void 0;
-        const index = order.at(this.#position++);
-        const point = space.at(index);
-        return {
-          index,
-          addressIndex: point.addressIndex,
-          address: point.address,
-          addressBytes: parseAddress(point.address).bytes,
-          family: point.family,
-          port: point.port,
-          tries: 0,
-          probeIds: [],
-          deadline: 0,
-          done: false
-        };
-      });
-      if (record === void 0) break;
-      const template = this.#setup.templates.get(record.family);
-      let buffer = this.#pool[batch.length];
-      if (buffer === void 0 || buffer.length !== template.length) {
-        buffer = new Uint8Array(template.length);
-        this.#pool[batch.length] = buffer;
-      }
-      batch.push({
-        record,
-        buffer
-      });
-      bucket.take();
-    }
-    return batch;
-  }
-  /** Write one try of a port into its buffer and wait for its replies. */
-  #prepare(record, buffer, now) {
-    const { sport, flags } = this.#setup;
-    const template = this.#setup.templates.get(record.family);
-    const { seq, ack } = probeCookies(this.#key, record.addressBytes, record.port, sport, record.tries);
-    const ackValue = (flags & TCP_FLAGS.ack) !== 0 ? ack : 0;
-    template.write(buffer, record.address, record.addressBytes, record.port, seq, ackValue);
-    const probe = {
-      id: this.#tracker.nextId(),
-      family: record.family,
-      src: template.src,
-      dst: record.address,
-      srcPort: sport,
-      dstPort: record.port,
-      seq,
-      ack: ackValue,
-      flags,
-      payloadLength: 0,
-      sentAt: this.#setup.wallClock()
-    };
-    this.#record({
-      event: "sent",
-      bytes: buffer.slice(),
-      timestamp: probe.sentAt,
-      address: record.address,
-      port: record.port,
-      try: record.tries + 1
-    });
-    this.#tracker.sent(record, probe, now + this.#options.timeoutMs);
-  }
-  /** Send a batch: one call per run of tries to the same destination. */
-  #send(batch) {
-    let i = 0;
-    while (i < batch.length) {
-      const first = batch[i].record;
-      let j = i + 1;
-      while (j < batch.length && batch[j].record.address === first.address) {
-        j++;
-      }
-      const receiver = this.#setup.receivers.get(first.family);
-      if (j - i === 1) receiver.send(batch[i].buffer, first.address);
-      else {
-        receiver.sendMany(batch.slice(i, j).map((item) => item.buffer), first.address);
-      }
-      this.#probesSent += j - i;
-      i = j;
-    }
-  }
-  /** Until the next token, the next deadline or the next progress report. */
-  #sleepMs(now, bucket) {
-    let wait = Infinity;
-    const work = this.#position < this.#plan.order.length || this.#tracker.retriesDue > 0;
-    if (work) wait = bucket.waitMs();
-    const nextDeadline = this.#tracker.nextDeadline();
-    if (nextDeadline !== void 0) {
-      wait = Math.min(wait, Math.max(0, nextDeadline - now));
-    }
-    const progressMs = this.#options.progressMs;
-    if (progressMs !== void 0) wait = Math.min(wait, progressMs);
-    return Number.isFinite(wait) ? wait : POLL_MS;
-  }
-  #progress(elapsedMs) {
-    const total = this.#plan.order.length;
-    const remaining = total - this.#position + this.#tracker.retriesDue;
-    return {
-      started: this.#position,
-      total,
-      probesSent: this.#probesSent,
-      elapsedMs,
-      open: this.#open,
-      etaSeconds: remaining / this.#options.rate + (this.#tracker.pending > 0 ? this.#options.timeoutMs / 1e3 : 0)
-    };
-  }
-};
 
 // src/engine/resolve.ts
 var NoAddressError = class extends Error {
@@ -7021,8 +7944,31 @@ async function runTrace(conversation, options, onEvent) {
 
 // src/engine/send.ts
 var SEND_BATCH = 1024;
+var RING_BATCH = 256;
 function modulo(value, base) {
   return (value % base + base) % base;
+}
+function stepSegment(b, t, dPort, dSeq, fixed) {
+  const port = b[t] << 8 | b[t + 1];
+  const seqHigh = b[t + 4] << 8 | b[t + 5];
+  const seqLow = b[t + 6] << 8 | b[t + 7];
+  const nextPort = port + dPort & 65535;
+  const nextSeq = (seqHigh * 65536 + seqLow + dSeq) % 4294967296 >>> 0;
+  const nextHigh = nextSeq >>> 16;
+  const nextLow = nextSeq & 65535;
+  b[t] = nextPort >>> 8;
+  b[t + 1] = nextPort & 255;
+  b[t + 4] = nextHigh >>> 8;
+  b[t + 5] = nextHigh & 255;
+  b[t + 6] = nextLow >>> 8;
+  b[t + 7] = nextLow & 255;
+  if (fixed) return;
+  let sum = (~(b[t + 16] << 8 | b[t + 17]) & 65535) + (~port & 65535) + nextPort + (~seqHigh & 65535) + nextHigh + (~seqLow & 65535) + nextLow;
+  sum = (sum & 65535) + (sum >>> 16);
+  sum = (sum & 65535) + (sum >>> 16);
+  const check = ~sum & 65535;
+  b[t + 16] = check >>> 8;
+  b[t + 17] = check & 255;
 }
 var PacketSeries = class {
   /** Where the TCP segment starts in each datagram. */
@@ -7074,6 +8020,50 @@ var PacketSeries = class {
     }
     return datagram;
   }
+  /** The length of every datagram. */
+  get length() {
+    return this.#template.length;
+  }
+  /** Whether the packets differ (a step is set). */
+  get stepped() {
+    return this.#sportStep !== 0 || this.#seqStep !== 0;
+  }
+  /**
+   * Write the next \`slots.length\` packets into the slots, in place (the
+   * fast path's start), as \`next()\` would give them.
+   *
+   * @param slots At least {@linkcode PacketSeries.length} bytes each.
+   */
+  fill(slots) {
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i];
+      slot.set(this.#template);
+      if (this.#index + i > 0) this.#step(slot, this.#index + i);
+    }
+  }
+  /**
+   * Step the first \`count\` slots on by \`by\` packets each, in place (the
+   * fast path after each batch): the source port and sequence number
+   * advance, the checksum is updated incrementally (RFC 1624, eqn. 3).
+   *
+   * @param slots The slots, as {@linkcode PacketSeries.fill} wrote them.
+   * @param count How many to step.
+   * @param by How many packets on.
+   */
+  advance(slots, count2, by) {
+    if (!this.stepped) return;
+    const t = this.tcpOffset;
+    const dPort = modulo(by * this.#sportStep, 65536);
+    const dSeq = modulo(by * this.#seqStep, 4294967296);
+    const fixed = this.#fixedChecksum;
+    for (let i = 0; i < count2; i++) {
+      stepSegment(slots[i], t, dPort, dSeq, fixed);
+    }
+  }
+  /** Move a template copy to packet \`index\`. */
+  #step(slot, index) {
+    stepSegment(slot, this.tcpOffset, modulo(index * this.#sportStep, 65536), modulo(index * this.#seqStep, 4294967296), this.#fixedChecksum);
+  }
   /**
    * The next \`count\` packets.
    *
@@ -7088,6 +8078,14 @@ var PacketSeries = class {
 };
 async function sendPackets(options, onSent) {
   const { socket, destination, series, count: count2, intervalMs, clock, signal } = options;
+  if (onSent === void 0 && intervalMs === 0 && socket.openSendRing !== void 0 && count2 > 1) {
+    const ring = socket.openSendRing({
+      slots: Math.min(RING_BATCH, count2),
+      slotBytes: series.length,
+      destination
+    });
+    return await flood(options, ring);
+  }
   const strip = options.headerIncluded ? 0 : series.tcpOffset;
   const aborted = whenAborted(signal);
   const interrupted = () => signal?.aborted === true;
@@ -7121,7 +8119,7 @@ async function sendPackets(options, onSent) {
     last = clock.now();
     packets += n;
     for (const datagram of datagrams) bytes += datagram.length;
-    await onSent(datagrams, sentAt);
+    await onSent?.(datagrams, sentAt);
     if (packets >= count2) break;
     if (intervalMs > 0) {
       const wait = start + packets * intervalMs - clock.now();
@@ -7142,6 +8140,50 @@ async function sendPackets(options, onSent) {
     bytes,
     elapsedMs: first === void 0 ? 0 : last - first,
     interrupted: interrupted()
+  };
+  if (failure !== void 0) outcome.failure = failure;
+  return outcome;
+}
+async function flood(options, ring) {
+  const { series, count: count2, clock, signal } = options;
+  const offset = options.headerIncluded ? 0 : series.tcpOffset;
+  const length = series.length;
+  const slots = ring.slots;
+  series.fill(slots);
+  const turns = eventLoopTurns();
+  let packets = 0;
+  let failure;
+  const start = clock.now();
+  let last = start;
+  let turned = start;
+  try {
+    while (packets < count2 && signal?.aborted !== true) {
+      const n = Math.min(slots.length, count2 - packets);
+      try {
+        ring.send(n, length, offset);
+      } catch (error) {
+        failure = {
+          error
+        };
+        break;
+      }
+      packets += n;
+      last = clock.now();
+      if (packets >= count2) break;
+      series.advance(slots, n, n);
+      if (last - turned >= 10) {
+        await turns.turn();
+        turned = clock.now();
+      }
+    }
+  } finally {
+    turns.close();
+  }
+  const outcome = {
+    packets,
+    bytes: packets * length,
+    elapsedMs: packets === 0 ? 0 : last - start,
+    interrupted: signal?.aborted === true
   };
   if (failure !== void 0) outcome.failure = failure;
   return outcome;
@@ -16173,7 +17215,7 @@ function strictCheck(b, decode, cut) {
     b.anomaly("malformed", error.message, error.offset);
   }
 }
-function finish(b, kind, tcp, ipChecksum) {
+function finish2(b, kind, tcp, ipChecksum) {
   const explanation = {
     kind,
     length: b.bytes.length,
@@ -16205,11 +17247,11 @@ function explainPacket(bytes, options = {}) {
   if (decoded.protocol !== IPPROTO_TCP) {
     b.notes.push(decoded.protocol === IPV6_FRAGMENT_HEADER ? "an IPv6 fragment: fragments are not reassembled, so TCP is not explained" : \`protocol \${decoded.protocol} (\${protocolName(decoded.protocol)}) is not TCP: only the IP layer is explained\`);
     strictCheck(b, () => void decodeIp(bytes), cut);
-    return finish(b, "packet", void 0, ipChecksum);
+    return finish2(b, "packet", void 0, ipChecksum);
   }
   if (ip.version === 4 && ip.fragmentOffset !== 0) {
     b.notes.push(\`a fragment at byte \${ip.fragmentOffset * 8} of the datagram: fragments are not reassembled, so TCP is not explained\`);
-    return finish(b, "packet", void 0, ipChecksum);
+    return finish2(b, "packet", void 0, ipChecksum);
   }
   let uncheckable;
   if (ip.version === 4 && ip.moreFragments) {
@@ -16234,7 +17276,7 @@ function explainPacket(bytes, options = {}) {
   if (uncheckable !== void 0) info.uncheckable = uncheckable;
   const tcp = explainTcp(b, info, options);
   strictCheck(b, strict, cut || uncheckable !== void 0);
-  return finish(b, "packet", tcp, ipChecksum);
+  return finish2(b, "packet", tcp, ipChecksum);
 }
 function explainTcpSegment(bytes, options = {}) {
   if (options.src === void 0 !== (options.dst === void 0)) {
@@ -16262,7 +17304,7 @@ function explainTcpSegment(bytes, options = {}) {
   }
   const tcp = explainTcp(b, info, options);
   strictCheck(b, () => void decodeTcp(bytes), cut);
-  return finish(b, "segment", tcp, void 0);
+  return finish2(b, "segment", tcp, void 0);
 }
 
 // src/explain/connection.ts
