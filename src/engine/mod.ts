@@ -27,6 +27,8 @@ export * from "./target_space.ts";
 export * from "./permutation.ts";
 export * from "./scan/mod.ts";
 export * from "./resolve.ts";
+export * from "./exchange.ts";
+export * from "./exchange_loop.ts";
 export * from "./conversation.ts";
 export * from "./trace.ts";
 export * from "./send.ts";

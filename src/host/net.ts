@@ -74,6 +74,33 @@ export interface NetReceiver {
   poll(timeoutMs: number): Promise<NetReceivedBatch>;
   /** Close both sockets (idempotent). */
   close(): void;
+  /**
+   * Ask the kernel to time stamp every packet this receiver sends from now
+   * on, as it leaves (Linux `SO_TIMESTAMPING`, software transmit stamps).
+   * Optional: a receiver without it has only the caller's clock.
+   *
+   * @returns Whether the kernel agreed.
+   */
+  enableTransmitStamps?(): boolean;
+  /**
+   * The transmit time stamps the kernel reported since the last call,
+   * oldest first (after {@linkcode NetReceiver.enableTransmitStamps}).
+   */
+  transmitStamps?(): NetTransmitStamp[];
+}
+
+/** When the kernel saw one packet leave, from its transmit time stamps. */
+export interface NetTransmitStamp {
+  /** The datagram as it left (IP header first). */
+  bytes: Uint8Array;
+  /** The time, epoch milliseconds (same clock as {@linkcode Net.wallClock}). */
+  sentAt: number;
+  /**
+   * Where the stamp was taken: `"sent"` when the driver took the packet
+   * (the best estimate of when it left), `"scheduled"` when it entered the
+   * device's queue (a driver that stamps nothing leaves only this one).
+   */
+  stage: "sent" | "scheduled";
 }
 
 /** Options for {@linkcode Net.openReceiver}. */
@@ -82,6 +109,93 @@ export interface NetReceiverOptions {
   headerIncluded?: boolean;
   /** Kernel receive buffer of each socket, bytes (default: the system's). */
   receiveBufferBytes?: number;
+}
+
+/** One classic BPF instruction (`struct sock_filter`), as `src/filter/` compiles them. */
+export interface NetBpfInstruction {
+  /** The opcode. */
+  code: number;
+  /** Jump when true. */
+  jt: number;
+  /** Jump when false. */
+  jf: number;
+  /** The constant. */
+  k: number;
+}
+
+/** Options for {@linkcode Net.openSniffer}. */
+export interface NetSnifferOptions {
+  /**
+   * The classic BPF program the kernel runs on each packet (IP header
+   * first) before it is queued; packets it rejects never reach the program.
+   */
+  program: readonly NetBpfInstruction[];
+  /** The interface to listen on (default: every interface). */
+  interface?: string;
+  /** Kernel receive buffer, bytes (default: the system's, at least 4 MiB where allowed). */
+  receiveBufferBytes?: number;
+}
+
+/** Which way a sniffed packet went, as the kernel says (`sll_pkttype`). */
+export type NetPacketDirection =
+  | "in"
+  | "out"
+  | "broadcast"
+  | "multicast"
+  | "other-host";
+
+/** A packet a sniffer read. */
+export interface NetSniffedPacket {
+  /** The IP datagram (IP header first; cut to the buffer when it was longer). */
+  bytes: Uint8Array;
+  /** Its length on the wire, bytes (more than `bytes.length` when cut). */
+  length: number;
+  /** The kernel's time stamp, epoch milliseconds. */
+  receivedAt: number;
+  /** Which way it went. */
+  direction: NetPacketDirection;
+  /** The interface it was seen on (index; 0 when unknown). */
+  interfaceIndex: number;
+}
+
+/** What a sniffer counted, as the kernel keeps it (`PACKET_STATISTICS`). */
+export interface NetSnifferStats {
+  /** Packets the filter took, since the last call. */
+  received: number;
+  /** Of those, packets dropped because the buffer was full, since the last call. */
+  dropped: number;
+}
+
+/** A packet socket that sees what the host sends and receives, filtered in the kernel. */
+export interface NetSniffer {
+  /** What is queued, else wait up to `timeoutMs` (off the event loop) and return what arrived (maybe nothing). */
+  poll(timeoutMs: number): Promise<NetSniffedPacket[]>;
+  /** The kernel's counts since the last call, where it keeps them. */
+  stats?(): NetSnifferStats;
+  /** Close the socket (idempotent). */
+  close(): void;
+}
+
+/** One TCP flow, from our end: the addresses and ports of a hand-made session. */
+export interface NetFlow {
+  /** 4 or 6. */
+  family: 4 | 6;
+  /** Our address. */
+  local: string;
+  /** Our port. */
+  localPort: number;
+  /** The peer's address. */
+  remote: string;
+  /** The peer's port. */
+  remotePort: number;
+}
+
+/** A hold on the kernel's resets for one flow; release it when done. */
+export interface NetResetHold {
+  /** A line that says what holds them (`nft table inet tcpcraft_…`). */
+  readonly description: string;
+  /** Remove what holds them (idempotent). */
+  release(): Promise<void>;
 }
 
 /** Resolve a host name (or pass an address literal through), as the system does. */
@@ -106,6 +220,21 @@ export interface Net {
    * or scan.
    */
   openReceiver?(family: 4 | 6, options?: NetReceiverOptions): NetReceiver;
+  /**
+   * Open a packet socket that sees the IP packets the host sends and
+   * receives, with a BPF program attached (Linux `AF_PACKET`). Optional: a
+   * host without it cannot sniff.
+   */
+  openSniffer?(options: NetSnifferOptions): NetSniffer;
+  /**
+   * Keep the kernel from resetting one flow it does not know (a session
+   * made by hand): its RST segments for exactly that flow are dropped until
+   * the hold is released. Optional: a host without it cannot hold sessions
+   * open against its own kernel.
+   *
+   * @throws An error whose message says why it cannot (no `nft`, no permission).
+   */
+  holdKernelResets?(flow: NetFlow): Promise<NetResetHold>;
 }
 
 /** A {@linkcode Net} that can open receivers: what the probing engines take. */
