@@ -216,6 +216,61 @@ export interface OsConstants {
   eai: Readonly<Record<EaiName, number>>;
   /** Struct layouts. */
   layout: Layouts;
+  /**
+   * Packet sockets, BPF filters and transmit time stamps (Linux); undefined
+   * where the OS has none of them (macOS: BPF devices, no `AF_PACKET`).
+   */
+  capture: CaptureConstants | undefined;
+}
+
+/**
+ * What sniffing and transmit time stamps pass to the kernel (Linux:
+ * `linux/if_packet.h`, `linux/if_ether.h`, `linux/net_tstamp.h`,
+ * `linux/errqueue.h`, `asm-generic/socket.h` on x86_64 and aarch64).
+ */
+export interface CaptureConstants {
+  /** The packet socket family. */
+  AF_PACKET: number;
+  /** Every protocol, as `sll_protocol` (host order; the socket call takes it in network order). */
+  ETH_P_ALL: number;
+  /** IPv4's EtherType. */
+  ETH_P_IP: number;
+  /** IPv6's EtherType. */
+  ETH_P_IPV6: number;
+  /** The socket level of packet sockets. */
+  SOL_PACKET: number;
+  /** Level `SOL_PACKET`: `struct tpacket_stats` (packets, drops), reset when read. */
+  PACKET_STATISTICS: number;
+  /** Level `SOL_SOCKET`: attach a classic BPF program (`struct sock_fprog`). */
+  SO_ATTACH_FILTER: number;
+  /** Level `SOL_SOCKET`: `SO_RCVBUF` past `rmem_max` (needs `CAP_NET_ADMIN`). */
+  SO_RCVBUFFORCE: number;
+  /** Level `SOL_SOCKET`: time stamping flags; also the control message type. */
+  SO_TIMESTAMPING: number;
+  /** `SOF_TIMESTAMPING_TX_SOFTWARE`: stamp when the driver takes the packet. */
+  SOF_TIMESTAMPING_TX_SOFTWARE: number;
+  /** `SOF_TIMESTAMPING_SOFTWARE`: report software stamps. */
+  SOF_TIMESTAMPING_SOFTWARE: number;
+  /** `SOF_TIMESTAMPING_TX_SCHED`: stamp when the packet enters the device's queue. */
+  SOF_TIMESTAMPING_TX_SCHED: number;
+  /** `recvmsg` flag: read the error queue, where transmit stamps are. */
+  MSG_ERRQUEUE: number;
+  /** The control message (level IP) that carries a `sock_extended_err`. */
+  IP_RECVERR: number;
+  /** The control message (level IPv6) that carries a `sock_extended_err`. */
+  IPV6_RECVERR: number;
+  /** `sock_extended_err.ee_origin` of a time stamp. */
+  SO_EE_ORIGIN_TIMESTAMPING: number;
+  /** `ee_info` of a stamp taken by the driver. */
+  SCM_TSTAMP_SND: number;
+  /** `ee_info` of a stamp taken when the packet was queued. */
+  SCM_TSTAMP_SCHED: number;
+  /** `sll_pkttype` values, in order: host, broadcast, multicast, other host, outgoing. */
+  PACKET_TYPES: readonly string[];
+  /** `sizeof(struct sockaddr_ll)`. */
+  sockaddrLl: number;
+  /** `sizeof(struct sock_fprog)`: a 2-byte length, padding, a pointer. */
+  sockFprog: number;
 }
 
 /** Linux (glibc or musl) on x86_64 and aarch64. */
@@ -350,6 +405,35 @@ export const LINUX: OsConstants = Object.freeze(
       timestamp: "timespec",
       nfdsSize: 8,
     }),
+    capture: Object.freeze({
+      AF_PACKET: 17,
+      ETH_P_ALL: 0x0003,
+      ETH_P_IP: 0x0800,
+      ETH_P_IPV6: 0x86dd,
+      SOL_PACKET: 263,
+      PACKET_STATISTICS: 6,
+      SO_ATTACH_FILTER: 26,
+      SO_RCVBUFFORCE: 33,
+      SO_TIMESTAMPING: 37,
+      SOF_TIMESTAMPING_TX_SOFTWARE: 1 << 1,
+      SOF_TIMESTAMPING_SOFTWARE: 1 << 4,
+      SOF_TIMESTAMPING_TX_SCHED: 1 << 8,
+      MSG_ERRQUEUE: 0x2000,
+      IP_RECVERR: 11,
+      IPV6_RECVERR: 25,
+      SO_EE_ORIGIN_TIMESTAMPING: 4,
+      SCM_TSTAMP_SND: 0,
+      SCM_TSTAMP_SCHED: 1,
+      PACKET_TYPES: Object.freeze([
+        "in",
+        "broadcast",
+        "multicast",
+        "other-host",
+        "out",
+      ]),
+      sockaddrLl: 20,
+      sockFprog: 16,
+    }),
   } as const,
 );
 
@@ -480,6 +564,7 @@ export const DARWIN: OsConstants = Object.freeze(
       timestamp: "timeval",
       nfdsSize: 4,
     }),
+    capture: undefined,
   } as const,
 );
 

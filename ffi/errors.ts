@@ -25,7 +25,9 @@ export type Syscall =
   | "poll"
   | "connect"
   | "getsockname"
-  | "close";
+  | "close"
+  | "bind"
+  | "getsockopt";
 
 /** Options for {@linkcode socketErrorFromErrno}. */
 export interface SocketErrorContext {
@@ -104,6 +106,8 @@ const DEFAULT_ACTIONS: Record<Syscall, string> = {
   connect: "Cannot find a route",
   getsockname: "Cannot read the socket's address",
   close: "Cannot close socket",
+  bind: "Cannot bind socket",
+  getsockopt: "Cannot read socket option",
 };
 
 function isSend(syscall: Syscall): boolean {

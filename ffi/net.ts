@@ -7,11 +7,63 @@
  * @module
  */
 
-import type { ReceiverNet } from "../src/host/net.ts";
+import type {
+  NetReceiver,
+  NetTransmitStamp,
+  ReceiverNet,
+} from "../src/host/net.ts";
 import { epochNow, RawSocket } from "./raw_socket.ts";
 import { Receiver } from "./receiver.ts";
 import { resolveHost } from "./resolve.ts";
 import { routeSource } from "./route.ts";
+import { TransmitStamps } from "./tx_stamps.ts";
+
+/** Stamps kept between two reads, at most (the oldest go first). */
+const MAX_KEPT_STAMPS = 8192;
+
+/**
+ * A receiver as the engines take it. Transmit stamps, once enabled, are
+ * read from the TCP socket's error queue right after every send and before
+ * every wait, so they never fill the receive buffer or wake the wait.
+ */
+function receiverOf(receiver: Receiver): NetReceiver {
+  let stamps: TransmitStamps | undefined;
+  let kept: NetTransmitStamp[] = [];
+  const drain = () => {
+    if (stamps === undefined || receiver.closed) return;
+    kept.push(...stamps.drain());
+    if (kept.length > MAX_KEPT_STAMPS) {
+      kept = kept.slice(kept.length - MAX_KEPT_STAMPS);
+    }
+  };
+  return {
+    send(packet, destination) {
+      const sent = receiver.tcp.send(packet, destination);
+      drain();
+      return sent;
+    },
+    sendMany(packets, destination) {
+      const sent = receiver.tcp.sendMany(packets, destination);
+      drain();
+      return sent;
+    },
+    poll(timeoutMs) {
+      drain();
+      return receiver.poll(timeoutMs);
+    },
+    close: () => receiver.close(),
+    enableTransmitStamps() {
+      stamps ??= TransmitStamps.enable(receiver.tcp.fd, receiver.family);
+      return stamps !== undefined;
+    },
+    transmitStamps() {
+      drain();
+      const out = kept;
+      kept = [];
+      return out;
+    },
+  };
+}
 
 /**
  * The real network, as the engines take it: raw sockets, receivers (a raw
@@ -48,14 +100,7 @@ export function createFfiNet(): ReceiverNet {
       return epochNow();
     },
     openReceiver(family, options = {}) {
-      const receiver = Receiver.open({ family, ...options });
-      return {
-        send: (packet, destination) => receiver.tcp.send(packet, destination),
-        sendMany: (packets, destination) =>
-          receiver.tcp.sendMany(packets, destination),
-        poll: (timeoutMs) => receiver.poll(timeoutMs),
-        close: () => receiver.close(),
-      };
+      return receiverOf(Receiver.open({ family, ...options }));
     },
   };
 }
