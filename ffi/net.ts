@@ -16,6 +16,7 @@ import { epochNow, RawSocket } from "./raw_socket.ts";
 import { Receiver } from "./receiver.ts";
 import { resolveHost } from "./resolve.ts";
 import { routeSource } from "./route.ts";
+import { Sniffer } from "./sniffer.ts";
 import { TransmitStamps } from "./tx_stamps.ts";
 
 /** Stamps kept between two reads, at most (the oldest go first). */
@@ -101,6 +102,9 @@ export function createFfiNet(): ReceiverNet {
     },
     openReceiver(family, options = {}) {
       return receiverOf(Receiver.open({ family, ...options }));
+    },
+    openSniffer(options) {
+      return Sniffer.open(options);
     },
   };
 }

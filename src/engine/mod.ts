@@ -31,16 +31,26 @@ export * from "./exchange.ts";
 export * from "./exchange_loop.ts";
 export * from "./conversation.ts";
 export * from "./trace.ts";
+export * from "./sniff.ts";
 export * from "./send.ts";
 export type { Clock } from "../host/host.ts";
 export type {
   Net,
+  NetBpfInstruction,
+  NetFlow,
+  NetPacketDirection,
   NetRawSocket,
   NetRawSocketOptions,
   NetReceivedBatch,
   NetReceivedPacket,
   NetReceiver,
   NetReceiverOptions,
+  NetResetHold,
+  NetSniffedPacket,
+  NetSniffer,
+  NetSnifferOptions,
+  NetSnifferStats,
+  NetTransmitStamp,
   ReceiverNet,
   ResolveHost,
 } from "../host/net.ts";
