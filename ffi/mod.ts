@@ -22,6 +22,11 @@
  * - {@linkcode sendTcp}: one call to send one packet.
  * - {@linkcode createFfiNet}: all of the above as the network interface the
  *   portable engines take (`Net` in `src/host/net.ts`).
+ * - {@linkcode sr1}, {@linkcode sr}: send packets and match their answers
+ *   in one call (scapy's `sr1` and `sr`), RTTs from the kernel's transmit
+ *   time stamps ({@linkcode TransmitStamps}).
+ * - {@linkcode sniff}: the packets a typed filter takes, the filter run in
+ *   the kernel on a packet socket ({@linkcode Sniffer}).
  *
  * @example Errors tell the user what to do
  * ```ts
@@ -76,6 +81,18 @@ export {
   type ReceiverPollOptions,
 } from "./receiver.ts";
 export { createFfiNet } from "./net.ts";
+export {
+  sniff,
+  sr,
+  sr1,
+  type SrAnswer,
+  type SrOptions,
+  type SrPacket,
+  type SrPacketInit,
+  type SrResult,
+} from "./converse.ts";
+export { Sniffer, sockFilterBytes } from "./sniffer.ts";
+export { datagramOffset, TransmitStamps } from "./tx_stamps.ts";
 export { routeSource } from "./route.ts";
 export { resolveHost, type ResolveHostOptions } from "./resolve.ts";
 export { sendTcp, type SendTcpInit, type SendTcpResult } from "./send_tcp.ts";

@@ -54,3 +54,4 @@ export type {
   ReceiverNet,
   ResolveHost,
 } from "../host/net.ts";
+export * from "./sr.ts";

@@ -1,0 +1,128 @@
+/**
+ * Conversations from the library in one call, on the real network:
+ * {@linkcode sr1} and {@linkcode sr} (send packets, match their answers,
+ * as scapy's) and {@linkcode sniff} (the packets a typed filter takes,
+ * filtered in the kernel). They are the portable engines
+ * (`exchangeOne`, `exchangePackets`, `Sniff` in `src/engine/`) given
+ * `createFfiNet()`.
+ *
+ * Linux only (macOS does not deliver TCP to raw sockets and has no packet
+ * sockets); needs `--allow-ffi` and root or `cap_net_raw`.
+ *
+ * @module
+ */
+
+import type { TcpPacket } from "../src/wire/packet.ts";
+import {
+  exchangeOne,
+  exchangePackets,
+  type SrAnswer,
+  type SrOptions,
+  type SrPacket,
+  type SrPacketInit,
+  type SrResult,
+} from "../src/engine/sr.ts";
+import { Sniff, type SniffOptions } from "../src/engine/sniff.ts";
+import { createFfiNet } from "./net.ts";
+
+export type {
+  SrAnswer,
+  SrOptions,
+  SrPacket,
+  SrPacketInit,
+  SrResult,
+  TcpPacket,
+};
+
+/**
+ * Send one packet and resolve to its answer, or `undefined` after
+ * `timeoutMs` (default 1000) and `retries` more sends (default 0).
+ *
+ * The packet is a packet init as `makeTcpPacket` takes it, with `src`
+ * optional (the routed source is filled in), a packet model, or a whole
+ * datagram. tcpcraft writes the IP header. The answer holds `reply` (the
+ * decoded TCP packet, as `decodePacket` returns it, or the ICMP error that
+ * quotes our packet, by `kind`), `rttMs` (from the kernel's transmit time
+ * stamp to its receive time stamp, as tcpdump measures), and `sent`, the
+ * packet as sent.
+ *
+ * @param packet The packet.
+ * @param options `timeoutMs`, `retries`, `signal`.
+ * @returns The answer, or undefined.
+ * @throws {RangeError} For options out of range, or a packet that cannot
+ *   be encoded (nothing is sent).
+ * @throws {SocketError} When the kernel refuses (no privilege: `EPERM`;
+ *   a packet it will not send).
+ * @throws The signal's reason when it aborts; the sockets are closed.
+ *
+ * @example A SYN to port 80 (needs root)
+ * ```ts ignore
+ * import { sr1 } from "./mod.ts";
+ *
+ * const answer = await sr1({ dst: "192.0.2.1", dstPort: 80 });
+ * if (answer?.kind === "tcp") console.log(answer.reply.tcp.flags, answer.rttMs);
+ * ```
+ */
+export function sr1(
+  packet: SrPacket,
+  options: Omit<SrOptions, "rate"> = {},
+): Promise<SrAnswer | undefined> {
+  return exchangeOne(createFfiNet(), packet, options);
+}
+
+/**
+ * Send packets (an array or an async iterable), paced by `rate` packets a
+ * second (default: as fast as possible), and yield each answer as it
+ * matches, then each packet that stayed unanswered (`kind: "unanswered"`).
+ * The matching is `probe`'s and `scan`'s: addresses, ports and the
+ * acknowledgment number, ICMP errors by what they quote.
+ *
+ * @param packets The packets.
+ * @param options `timeoutMs` per packet, `retries`, `rate`, `signal` (an
+ *   abort ends the iteration after the unanswered ones).
+ * @returns The answers, then the unanswered.
+ * @throws As {@linkcode sr1}, from the iteration.
+ *
+ * @example SYNs to three ports (needs root)
+ * ```ts ignore
+ * import { sr } from "./mod.ts";
+ *
+ * const probes = [22, 80, 443].map((dstPort) => ({ dst: "192.0.2.1", dstPort }));
+ * for await (const result of sr(probes, { timeoutMs: 500 })) {
+ *   console.log(result.kind, result.sent.packet.tcp.dstPort);
+ * }
+ * ```
+ */
+export function sr(
+  packets: Iterable<SrPacket> | AsyncIterable<SrPacket>,
+  options: SrOptions = {},
+): AsyncGenerator<SrResult, void, undefined> {
+  return exchangePackets(createFfiNet(), packets, options);
+}
+
+/**
+ * The packets the host sends and receives that a typed filter takes
+ * (default: every TCP packet), decoded, with the kernel's time stamps and
+ * directions. The filter is compiled to a classic BPF program and attached
+ * to a packet socket (`SO_ATTACH_FILTER`), so the kernel drops the rest.
+ * Ends after `count` packets, `timeoutMs`, or when `signal` aborts; the
+ * socket is closed then. `stats()` gives tcpdump's counts.
+ *
+ * @param options Filter, interface, count, time limit, signal.
+ * @returns The sniff, to iterate once.
+ * @throws {RangeError} For a filter that cannot be compiled, or a count or
+ *   time limit out of range (nothing is opened).
+ * @throws {SocketError} No privilege (`EPERM`), no such interface (`ENODEV`).
+ *
+ * @example Ten TCP packets to or from port 443 (needs root)
+ * ```ts ignore
+ * import { sniff } from "./mod.ts";
+ *
+ * for await (const packet of sniff({ filter: { port: [443] }, count: 10 })) {
+ *   console.log(packet.direction, packet.packet?.tcp.flags);
+ * }
+ * ```
+ */
+export function sniff(options: SniffOptions = {}): Sniff {
+  return Sniff.open(createFfiNet(), options);
+}
