@@ -1,9 +1,10 @@
 /**
  * Conversations from the library in one call, on the real network:
  * {@linkcode sr1} and {@linkcode sr} (send packets, match their answers,
- * as scapy's) and {@linkcode sniff} (the packets a typed filter takes,
- * filtered in the kernel). They are the portable engines
- * (`exchangeOne`, `exchangePackets`, `Sniff` in `src/engine/`) given
+ * as scapy's), {@linkcode sniff} (the packets a typed filter takes,
+ * filtered in the kernel) and {@linkcode openSession} (a TCP session made
+ * by hand). They are the portable engines (`exchangeOne`,
+ * `exchangePackets`, `Sniff`, `TcpSession` in `src/engine/`) given
  * `createFfiNet()`.
  *
  * Linux only (macOS does not deliver TCP to raw sockets and has no packet
@@ -23,6 +24,7 @@ import {
   type SrResult,
 } from "../src/engine/sr.ts";
 import { Sniff, type SniffOptions } from "../src/engine/sniff.ts";
+import { type OpenSessionOptions, TcpSession } from "../src/engine/session.ts";
 import { createFfiNet } from "./net.ts";
 
 export type {
@@ -125,4 +127,40 @@ export function sr(
  */
 export function sniff(options: SniffOptions = {}): Sniff {
   return Sniff.open(createFfiNet(), options);
+}
+
+/**
+ * Open a TCP session made by hand: the three-way handshake with our own
+ * sequence numbers and options, then `send(bytes)`, the data received in
+ * order (`for await`, `readAll()`), `close()` (FIN) or `abort()` (RST).
+ * See `TcpSession` for what it does and does not do.
+ *
+ * The kernel does not know the connection and resets it:
+ * `dropKernelResets: true` adds an nftables rule that drops exactly those
+ * resets (this flow, RST without ACK), in a table of this process's own
+ * that is removed when the session ends, on Ctrl-C and SIGTERM, and by the
+ * next run after a SIGKILL. It needs `nft`, root or `CAP_NET_ADMIN`, and
+ * `--allow-run=nft --allow-read=/proc`; where it cannot, opening fails with
+ * one line that says why (`ResetHoldError`).
+ *
+ * @param options The peer, our numbers and options, timing, signal.
+ * @returns The established session.
+ * @throws {RangeError} For options out of range (nothing is opened).
+ * @throws {SessionError} `refused`, `timeout`, `unreachable`; nothing is
+ *   left behind.
+ * @throws {ResetHoldError} When the resets cannot be held back.
+ * @throws {SocketError} No privilege (`EPERM`).
+ *
+ * @example An HTTP request inside a hand-made connection (needs root and nft)
+ * ```ts ignore
+ * import { openSession } from "./mod.ts";
+ *
+ * await using session = await openSession({ dst: "192.0.2.1", dstPort: 80, dropKernelResets: true });
+ * await session.send("GET / HTTP/1.0\r\nHost: 192.0.2.1\r\n\r\n");
+ * console.log(new TextDecoder().decode(await session.readAll()));
+ * await session.close();
+ * ```
+ */
+export function openSession(options: OpenSessionOptions): Promise<TcpSession> {
+  return TcpSession.open(createFfiNet(), options);
 }

@@ -27,6 +27,10 @@
  *   time stamps ({@linkcode TransmitStamps}).
  * - {@linkcode sniff}: the packets a typed filter takes, the filter run in
  *   the kernel on a packet socket ({@linkcode Sniffer}).
+ * - {@linkcode openSession}: a TCP session made by hand (handshake, data,
+ *   FIN or RST), the kernel's own resets for it held back on request
+ *   ({@linkcode holdKernelResets}: an nftables rule that never outlives
+ *   the session).
  *
  * @example Errors tell the user what to do
  * ```ts
@@ -80,8 +84,15 @@ export {
   type ReceiverOptions,
   type ReceiverPollOptions,
 } from "./receiver.ts";
-export { createFfiNet } from "./net.ts";
+export { createFfiNet, type FfiNet } from "./net.ts";
 export {
+  holdKernelResets,
+  removeStaleResetTables,
+  ResetHoldError,
+  resetRule,
+} from "./resets.ts";
+export {
+  openSession,
   sniff,
   sr,
   sr1,

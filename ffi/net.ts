@@ -8,6 +8,7 @@
  */
 
 import type {
+  Net,
   NetReceiver,
   NetTransmitStamp,
   ReceiverNet,
@@ -16,8 +17,14 @@ import { epochNow, RawSocket } from "./raw_socket.ts";
 import { Receiver } from "./receiver.ts";
 import { resolveHost } from "./resolve.ts";
 import { routeSource } from "./route.ts";
+import { holdKernelResets } from "./resets.ts";
 import { Sniffer } from "./sniffer.ts";
 import { TransmitStamps } from "./tx_stamps.ts";
+
+/** The network `createFfiNet()` gives: every optional member of `Net` present. */
+export type FfiNet =
+  & ReceiverNet
+  & Required<Pick<Net, "openSniffer" | "holdKernelResets">>;
 
 /** Stamps kept between two reads, at most (the oldest go first). */
 const MAX_KEPT_STAMPS = 8192;
@@ -86,7 +93,7 @@ function receiverOf(receiver: Receiver): NetReceiver {
  * assert.ok(Math.abs(net.wallClock() - Date.now()) < 1000);
  * ```
  */
-export function createFfiNet(): ReceiverNet {
+export function createFfiNet(): FfiNet {
   return {
     openRawSocket(options) {
       return RawSocket.open(options);
@@ -105,6 +112,9 @@ export function createFfiNet(): ReceiverNet {
     },
     openSniffer(options) {
       return Sniffer.open(options);
+    },
+    holdKernelResets(flow) {
+      return holdKernelResets(flow);
     },
   };
 }

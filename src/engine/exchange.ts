@@ -388,7 +388,11 @@ export class Exchange {
   /** Close every receiver (idempotent). */
   close(): void {
     this.#closed = true;
-    for (const side of this.#sides.values()) side.receiver.close();
+    for (const side of this.#sides.values()) {
+      side.receiver.close();
+      // A wait still under way ends empty or with an error nobody needs.
+      side.polling?.catch(() => {});
+    }
   }
 }
 

@@ -55,3 +55,4 @@ export type {
   ResolveHost,
 } from "../host/net.ts";
 export * from "./sr.ts";
+export * from "./session.ts";
