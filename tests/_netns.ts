@@ -93,6 +93,8 @@ export interface Listener {
 
 /** A tcpdump capture in a namespace. */
 export interface Capture {
+  /** The pcap file tcpdump writes (removed with the network). */
+  file: string;
   /** Wait for the capture to end (packet count reached or time out), then return `tcpdump -r <file> -nn -vv` lines. */
   result(): Promise<string[]>;
 }
@@ -864,6 +866,7 @@ export class TestNetwork implements AsyncDisposable {
       seen.push(line);
       if (line.includes("listening on")) {
         return {
+          file,
           result: async () => {
             // tcpdump stops after `count` packets; past the time limit, a
             // SIGTERM makes it flush the file and exit.
