@@ -33,7 +33,7 @@ import { epochNow } from "./_received.ts";
 import { type CaptureConstants, LITTLE_ENDIAN } from "./_constants.ts";
 import { type Libc, libc } from "./_libc.ts";
 import { captureLibc } from "./_libc_capture.ts";
-import { pointerOf, ReceiveBuffers } from "./_msghdr.ts";
+import { getSized, pointerOf, setSized } from "./_msghdr.ts";
 import { allocate } from "./_sockaddr.ts";
 import { LibcLoadError, SocketError, socketErrorFromErrno } from "./errors.ts";
 
@@ -95,7 +95,10 @@ export class Sniffer implements Disposable {
   readonly #c: Libc;
   readonly #k: CaptureConstants;
   readonly #fd: number;
-  readonly #buffers: ReceiveBuffers;
+  readonly #data = allocate(65536 + 1);
+  readonly #name = allocate(32);
+  readonly #control = allocate(256);
+  readonly #msghdr: Uint8Array<ArrayBuffer>;
   readonly #pollfd: Uint8Array<ArrayBuffer>;
   readonly #stats = allocate(8);
   #closed = false;
@@ -105,7 +108,12 @@ export class Sniffer implements Disposable {
     this.#k = c.constants.capture!;
     this.#fd = fd;
     this.interfaceIndex = interfaceIndex;
-    this.#buffers = new ReceiveBuffers(c.constants, 0);
+    this.#msghdr = messageHeader(
+      c,
+      this.#data,
+      this.#name,
+      this.#control,
+    );
     this.#pollfd = allocate(c.constants.layout.pollfd);
     const p = new DataView(this.#pollfd.buffer);
     p.setInt32(0, fd, LITTLE_ENDIAN);
@@ -245,13 +253,16 @@ export class Sniffer implements Disposable {
   #drain(): NetSniffedPacket[] {
     const c = this.#c;
     const k = c.constants;
-    const buffers = this.#buffers;
+    const ml = k.layout.msghdr;
+    const m = new DataView(this.#msghdr.buffer);
     const packets: NetSniffedPacket[] = [];
     for (let i = 0; i < MAX_PER_READ; i++) {
-      buffers.reset();
+      m.setUint32(ml.namelen, this.#name.length, LITTLE_ENDIAN);
+      setSized(m, ml.controllen, ml.controllenSize, this.#control.length);
+      m.setInt32(ml.flags, 0, LITTLE_ENDIAN);
       const length = c.recvmsg(
         this.#fd,
-        buffers.msghdr,
+        this.#msghdr,
         k.MSG_DONTWAIT | k.MSG_TRUNC,
       );
       if (length < 0) {
@@ -261,17 +272,14 @@ export class Sniffer implements Disposable {
           strerror: c.strerror(errno),
         });
       }
-      const packet = this.#packet(length);
+      const packet = this.#packet(length, m);
       if (packet !== undefined) packets.push(packet);
     }
     return packets;
   }
 
-  #packet(length: number): NetSniffedPacket | undefined {
-    const buffers = this.#buffers;
-    const name = buffers.sender;
-    if (name.length < 12) return undefined;
-    const view = new DataView(name.buffer, name.byteOffset, name.byteLength);
+  #packet(length: number, m: DataView): NetSniffedPacket | undefined {
+    const view = new DataView(this.#name.buffer);
     // struct sockaddr_ll: family u16, protocol be16, ifindex i32, hatype u16, pkttype u8, halen u8, addr[8].
     const protocol = view.getUint16(2);
     if (protocol !== this.#k.ETH_P_IP && protocol !== this.#k.ETH_P_IPV6) {
@@ -281,16 +289,76 @@ export class Sniffer implements Disposable {
     const type = view.getUint8(10);
     const direction =
       (this.#k.PACKET_TYPES[type] ?? "other-host") as NetPacketDirection;
-    const kept = Math.min(length, buffers.data.length);
+    const kept = Math.min(length, this.#data.length);
+    const time = this.#time(m);
     return {
-      bytes: buffers.data.slice(0, kept),
+      bytes: this.#data.slice(0, kept),
       length,
-      receivedAt: buffers.readControl().timestamp ?? epochNow(),
+      receivedAt: time === undefined
+        ? epochNow()
+        : time.seconds * 1000 + time.nanoseconds / 1e6,
+      ...(time === undefined ? {} : { time }),
       direction,
       interfaceIndex,
     };
   }
+
+  /** The `SCM_TIMESTAMPNS` control message of the last read: a `timespec`. */
+  #time(m: DataView): { seconds: number; nanoseconds: number } | undefined {
+    const k = this.#c.constants;
+    const cl = k.layout.cmsghdr;
+    const end = Math.min(
+      getSized(m, k.layout.msghdr.controllen, k.layout.msghdr.controllenSize),
+      this.#control.length,
+    );
+    const view = new DataView(this.#control.buffer);
+    let at = 0;
+    for (let guard = 0; guard < 8 && at + cl.headerSize <= end; guard++) {
+      const size = getSized(view, at, cl.lenSize);
+      if (size < cl.headerSize || at + size > end) break;
+      const level = view.getInt32(at + cl.level, LITTLE_ENDIAN);
+      const type = view.getInt32(at + cl.type, LITTLE_ENDIAN);
+      if (
+        level === k.SOL_SOCKET && type === k.SCM_TIMESTAMP &&
+        size >= cl.headerSize + 16
+      ) {
+        const data = at + cl.headerSize;
+        return {
+          seconds: Number(view.getBigInt64(data, LITTLE_ENDIAN)),
+          nanoseconds: Number(view.getBigInt64(data + 8, LITTLE_ENDIAN)),
+        };
+      }
+      at += Math.ceil(size / cl.align) * cl.align;
+    }
+    return undefined;
+  }
 }
+
+/** A `msghdr` for `recvmsg` into these buffers: one `iovec`, a name, control. */
+function messageHeader(
+  c: Libc,
+  data: Uint8Array<ArrayBuffer>,
+  name: Uint8Array<ArrayBuffer>,
+  control: Uint8Array<ArrayBuffer>,
+): Uint8Array<ArrayBuffer> {
+  const layout = c.constants.layout;
+  const iov = allocate(layout.iovec);
+  const iv = new DataView(iov.buffer);
+  iv.setBigUint64(0, pointerOf(data), LITTLE_ENDIAN);
+  iv.setBigUint64(8, BigInt(data.length), LITTLE_ENDIAN);
+  const msghdr = allocate(layout.msghdr.size);
+  const m = new DataView(msghdr.buffer);
+  const ml = layout.msghdr;
+  m.setBigUint64(ml.name, pointerOf(name), LITTLE_ENDIAN);
+  m.setBigUint64(ml.iov, pointerOf(iov), LITTLE_ENDIAN);
+  setSized(m, ml.iovlen, ml.iovlenSize, 1);
+  m.setBigUint64(ml.control, pointerOf(control), LITTLE_ENDIAN);
+  // The iovec must live as long as the header that points at it.
+  kept.set(msghdr, iov);
+  return msghdr;
+}
+
+const kept = new WeakMap<Uint8Array, Uint8Array>();
 
 function setInt(
   c: Libc,

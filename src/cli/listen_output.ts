@@ -39,9 +39,10 @@ function two(n: number): string {
 }
 
 /**
- * A time of day as tcpdump prints it: local `HH:MM:SS.uuuuuu`.
+ * A time of day as tcpdump prints it: local `HH:MM:SS.uuuuuu`, the
+ * microseconds cut, not rounded (as libpcap does).
  *
- * @param ms Epoch milliseconds.
+ * @param time Epoch seconds and nanoseconds.
  * @returns The text.
  *
  * @example
@@ -49,15 +50,17 @@ function two(n: number): string {
  * import { timeOfDay } from "./listen_output.ts";
  * import assert from "node:assert/strict";
  *
- * assert.match(timeOfDay(1_700_000_000_123.456), /^\d\d:\d\d:\d\d\.123456$/);
+ * assert.match(timeOfDay({ seconds: 1_700_000_000, nanoseconds: 123_456_999 }), /^\d\d:\d\d:\d\d\.123456$/);
  * ```
  */
-export function timeOfDay(ms: number): string {
-  const date = new Date(Math.floor(ms));
-  const micro = Math.round((ms - Math.floor(ms / 1000) * 1000) * 1000);
+export function timeOfDay(
+  time: { seconds: number; nanoseconds: number },
+): string {
+  const date = new Date(time.seconds * 1000);
+  const micro = Math.floor(time.nanoseconds / 1000);
   return `${two(date.getHours())}:${two(date.getMinutes())}:${
     two(date.getSeconds())
-  }.${String(Math.min(micro, 999999)).padStart(6, "0")}`;
+  }.${String(micro).padStart(6, "0")}`;
 }
 
 /**
@@ -108,7 +111,7 @@ export function packetSummary(packet: SniffedPacket): string {
  * @returns The line.
  */
 function line(packet: SniffedPacket): string {
-  return `${timeOfDay(packet.timestamp)} ${
+  return `${timeOfDay(packet.time)} ${
     DIRECTION_WORDS[packet.direction] ?? packet.direction
   } ${packetSummary(packet)}`;
 }

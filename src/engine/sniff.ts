@@ -74,6 +74,8 @@ export interface SniffedPacket {
   truncated: boolean;
   /** The kernel's time stamp, epoch milliseconds. */
   timestamp: number;
+  /** The same, exactly: epoch seconds and nanoseconds (the kernel's, where the network gives them). */
+  time: { seconds: number; nanoseconds: number };
   /** Which way it went: `in`, `out`, `broadcast`, `multicast`, `other-host`. */
   direction: NetPacketDirection;
   /** The interface's index (0 when unknown). */
@@ -148,15 +150,24 @@ export function sniffedPacket(
   meta: {
     length: number;
     receivedAt: number;
+    time?: { seconds: number; nanoseconds: number };
     direction: NetPacketDirection;
     interfaceIndex: number;
   },
 ): SniffedPacket {
+  const seconds = Math.floor(meta.receivedAt / 1000);
   const packet: SniffedPacket = {
     bytes,
     length: meta.length,
     truncated: meta.length > bytes.length,
     timestamp: meta.receivedAt,
+    time: meta.time ?? {
+      seconds,
+      nanoseconds: Math.min(
+        999_999_999,
+        Math.round((meta.receivedAt - seconds * 1000) * 1e6),
+      ),
+    },
     direction: meta.direction,
     interfaceIndex: meta.interfaceIndex,
   };

@@ -152,6 +152,12 @@ export interface NetSniffedPacket {
   length: number;
   /** The kernel's time stamp, epoch milliseconds. */
   receivedAt: number;
+  /**
+   * The same time stamp exactly, as the kernel gave it (epoch seconds and
+   * nanoseconds): milliseconds in a double keep only about a quarter of a
+   * microsecond. Optional: a sniffer without it has only `receivedAt`.
+   */
+  time?: { seconds: number; nanoseconds: number };
   /** Which way it went. */
   direction: NetPacketDirection;
   /** The interface it was seen on (index; 0 when unknown). */

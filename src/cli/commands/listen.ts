@@ -15,9 +15,10 @@
  *   the direction (`In`, `Out`, `B`, `M`, `P` as tcpdump's `-i any`), then
  *   tcpdump's summary. `--explain` adds the bit-level explanation of each
  *   packet (what `explain` prints).
- * - It runs until `-c` packets, `--timeout`, or Ctrl-C; the counts
- *   (captured, received by filter, dropped by kernel) go to standard error,
- *   as tcpdump's. Exit code 0, or 130 after Ctrl-C; 2 for bad input
+ * - It says on standard error when it listens (as tcpdump does), and runs
+ *   until `-c` packets, `--timeout`, or Ctrl-C; the counts (captured,
+ *   received by filter, dropped by kernel) go to standard error, as
+ *   tcpdump's. Exit code 0, or 130 after Ctrl-C; 2 for bad input
  *   (nothing is opened).
  * - Linux only (packet sockets); needs root or cap_net_raw.
  *
@@ -254,7 +255,7 @@ async function record(
   await capture?.record(
     packet.bytes,
     packet.direction === "out" ? "sent" : "received",
-    { timestamp: packet.timestamp, note: packet.direction },
+    { timestamp: packet.time, note: packet.direction },
   );
 }
 
@@ -365,6 +366,11 @@ export const listenCommand = defineCommand({
       capture = values.pcap === undefined
         ? undefined
         : await openCaptureOutput(host, values.pcap);
+      host.stderr(
+        `tcpcraft: listening on ${
+          values.interface ?? "every interface"
+        }, a ${sniff.program.length}-instruction BPF filter in the kernel\n`,
+      );
       output.begin();
       for await (const packet of sniff) {
         await record(capture, packet);
