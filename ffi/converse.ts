@@ -26,6 +26,7 @@ import {
 import { Sniff, type SniffOptions } from "../src/engine/sniff.ts";
 import { type OpenSessionOptions, TcpSession } from "../src/engine/session.ts";
 import { createFfiNet } from "./net.ts";
+import { holdKernelResets } from "./resets.ts";
 
 export type {
   SrAnswer,
@@ -162,5 +163,5 @@ export function sniff(options: SniffOptions = {}): Sniff {
  * ```
  */
 export function openSession(options: OpenSessionOptions): Promise<TcpSession> {
-  return TcpSession.open(createFfiNet(), options);
+  return TcpSession.open({ ...createFfiNet(), holdKernelResets }, options);
 }

@@ -17,14 +17,16 @@ import { epochNow, RawSocket } from "./raw_socket.ts";
 import { Receiver } from "./receiver.ts";
 import { resolveHost } from "./resolve.ts";
 import { routeSource } from "./route.ts";
-import { holdKernelResets } from "./resets.ts";
 import { Sniffer } from "./sniffer.ts";
 import { TransmitStamps } from "./tx_stamps.ts";
 
-/** The network `createFfiNet()` gives: every optional member of `Net` present. */
-export type FfiNet =
-  & ReceiverNet
-  & Required<Pick<Net, "openSniffer" | "holdKernelResets">>;
+/**
+ * The network `createFfiNet()` gives: receivers and sniffers. The hold on
+ * the kernel's resets (`holdKernelResets` in `resets.ts`, which runs `nft`)
+ * is added by `openSession` only, so that code that never opens a session
+ * (the CLI) needs no permission to run programs.
+ */
+export type FfiNet = ReceiverNet & Required<Pick<Net, "openSniffer">>;
 
 /** Stamps kept between two reads, at most (the oldest go first). */
 const MAX_KEPT_STAMPS = 8192;
@@ -112,9 +114,6 @@ export function createFfiNet(): FfiNet {
     },
     openSniffer(options) {
       return Sniffer.open(options);
-    },
-    holdKernelResets(flow) {
-      return holdKernelResets(flow);
     },
   };
 }
