@@ -25,6 +25,7 @@ import {
 } from "../src/engine/sr.ts";
 import { Sniff, type SniffOptions } from "../src/engine/sniff.ts";
 import { type OpenSessionOptions, TcpSession } from "../src/engine/session.ts";
+import { LibcLoadError } from "./errors.ts";
 import { createFfiNet } from "./net.ts";
 import { holdKernelResets } from "./resets.ts";
 
@@ -36,6 +37,31 @@ export type {
   SrResult,
   TcpPacket,
 };
+
+/**
+ * Refuse, in one line, where replies cannot be read: macOS sends raw TCP
+ * but does not deliver TCP to raw sockets; Windows has no raw TCP.
+ *
+ * @param action What could not be done.
+ * @throws {LibcLoadError} Off Linux.
+ *
+ * @example
+ * ```ts
+ * import { requireRawReplies } from "./converse.ts";
+ *
+ * if (Deno.build.os === "linux") requireRawReplies("Cannot send and receive");
+ * ```
+ */
+export function requireRawReplies(action: string): void {
+  if (Deno.build.os === "linux") return;
+  throw new LibcLoadError(
+    `${action}: ${
+      Deno.build.os === "darwin"
+        ? "macOS does not deliver TCP packets to raw sockets, so answers cannot be read"
+        : `${Deno.build.os} does not allow raw TCP sockets`
+    }; use Linux`,
+  );
+}
 
 /**
  * Send one packet and resolve to its answer, or `undefined` after
@@ -66,11 +92,12 @@ export type {
  * if (answer?.kind === "tcp") console.log(answer.reply.tcp.flags, answer.rttMs);
  * ```
  */
-export function sr1(
+export async function sr1(
   packet: SrPacket,
   options: Omit<SrOptions, "rate"> = {},
 ): Promise<SrAnswer | undefined> {
-  return exchangeOne(createFfiNet(), packet, options);
+  requireRawReplies("Cannot send and receive");
+  return await exchangeOne(createFfiNet(), packet, options);
 }
 
 /**
@@ -100,6 +127,7 @@ export function sr(
   packets: Iterable<SrPacket> | AsyncIterable<SrPacket>,
   options: SrOptions = {},
 ): AsyncGenerator<SrResult, void, undefined> {
+  requireRawReplies("Cannot send and receive");
   return exchangePackets(createFfiNet(), packets, options);
 }
 
@@ -162,6 +190,12 @@ export function sniff(options: SniffOptions = {}): Sniff {
  * await session.close();
  * ```
  */
-export function openSession(options: OpenSessionOptions): Promise<TcpSession> {
-  return TcpSession.open({ ...createFfiNet(), holdKernelResets }, options);
+export async function openSession(
+  options: OpenSessionOptions,
+): Promise<TcpSession> {
+  requireRawReplies("Cannot open session");
+  return await TcpSession.open(
+    { ...createFfiNet(), holdKernelResets },
+    options,
+  );
 }

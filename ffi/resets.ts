@@ -34,6 +34,15 @@ import { isDenoPermissionError } from "./errors.ts";
 /**
  * The kernel's resets could not be held back: `nft` is missing, not
  * permitted, or refused the rule. The message says which and what to do.
+ *
+ * @example
+ * ```ts
+ * import { ResetHoldError } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ResetHoldError("Cannot hold back the kernel's resets: the nft command is not installed (install nftables)", "missing");
+ * assert.equal(error.kind, "missing");
+ * ```
  */
 export class ResetHoldError extends Error {
   /** `"missing"`, `"permission"` or `"refused"`. */
@@ -216,6 +225,13 @@ function stopListening(): void {
  *
  * @returns The tables deleted.
  * @throws {ResetHoldError} When `nft` is missing or not permitted.
+ *
+ * @example After a process holding a session was killed (needs root and nft)
+ * ```ts ignore
+ * import { removeStaleResetTables } from "./mod.ts";
+ *
+ * console.log(await removeStaleResetTables()); // ["tcpcraft_4242_1234567"]
+ * ```
  */
 export async function removeStaleResetTables(): Promise<string[]> {
   const listing = await nft(["list", "tables"]);

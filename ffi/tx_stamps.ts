@@ -75,6 +75,17 @@ export function datagramOffset(bytes: Uint8Array, family: 4 | 6): number {
 /**
  * The transmit time stamps of one raw socket. Create it with
  * {@linkcode TransmitStamps.enable}; read with `drain()` after each send.
+ *
+ * @example (needs root)
+ * ```ts ignore
+ * import { makeTcpPacket } from "../mod.ts";
+ * import { RawSocket, TransmitStamps } from "./mod.ts";
+ *
+ * using socket = RawSocket.open({ family: 4, headerIncluded: true });
+ * const stamps = TransmitStamps.enable(socket.fd, 4);
+ * socket.send(makeTcpPacket({ src: "192.0.2.42", dst: "192.0.2.1" }), "192.0.2.1");
+ * for (const { stage, sentAt } of stamps?.drain() ?? []) console.log(stage, sentAt);
+ * ```
  */
 export class TransmitStamps {
   readonly #c: Libc;

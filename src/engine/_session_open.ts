@@ -36,7 +36,19 @@ export type SessionErrorKind =
   /** The signal aborted the session. */
   | "aborted";
 
-/** A session failed, or refused something; `kind` says why. */
+/**
+ * A session failed, or refused something; `kind` says why.
+ *
+ * @example
+ * ```ts
+ * import { SessionError } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new SessionError("The peer reset the connection", "reset");
+ * assert.equal(error.name, "SessionError");
+ * assert.equal(error.kind, "reset");
+ * ```
+ */
 export class SessionError extends Error {
   /** Why. */
   readonly kind: SessionErrorKind;
