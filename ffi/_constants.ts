@@ -214,8 +214,6 @@ export interface OsConstants {
   SO_RCVBUFFORCE: number | undefined;
   /** Linux: `getsockopt` of a socket's memory counters (`SK_MEMINFO_*`, drops at index 8); undefined elsewhere. */
   SO_MEMINFO: number | undefined;
-  /** Linux: a classic BPF program on a socket (`struct sock_fprog`); undefined elsewhere. */
-  SO_ATTACH_FILTER: number | undefined;
   /** Linux packet sockets (`AF_PACKET`): whole link-layer frames; undefined elsewhere. */
   AF_PACKET: number | undefined;
   /** Linux: netlink sockets (`AF_NETLINK`), for the neighbour table; undefined elsewhere. */
@@ -224,14 +222,67 @@ export interface OsConstants {
   SOL_PACKET: number | undefined;
   /** Linux: level `SOL_PACKET`, send straight to the driver (`PACKET_QDISC_BYPASS`). */
   PACKET_QDISC_BYPASS: number | undefined;
-  /** Linux: level `SOL_PACKET`, packets received and dropped (`struct tpacket_stats`). */
-  PACKET_STATISTICS: number | undefined;
   /** errno numbers. */
   errno: Readonly<Record<ErrnoName, number>>;
   /** `getaddrinfo` return codes. */
   eai: Readonly<Record<EaiName, number>>;
   /** Struct layouts. */
   layout: Layouts;
+  /**
+   * Packet sockets, BPF filters and transmit time stamps (Linux); undefined
+   * where the OS has none of them (macOS: BPF devices, no `AF_PACKET`).
+   */
+  capture: CaptureConstants | undefined;
+}
+
+/**
+ * What sniffing and transmit time stamps pass to the kernel (Linux:
+ * `linux/if_packet.h`, `linux/if_ether.h`, `linux/net_tstamp.h`,
+ * `linux/errqueue.h`, `asm-generic/socket.h` on x86_64 and aarch64).
+ */
+export interface CaptureConstants {
+  /** The packet socket family. */
+  AF_PACKET: number;
+  /** Every protocol, as `sll_protocol` (host order; the socket call takes it in network order). */
+  ETH_P_ALL: number;
+  /** IPv4's EtherType. */
+  ETH_P_IP: number;
+  /** IPv6's EtherType. */
+  ETH_P_IPV6: number;
+  /** The socket level of packet sockets. */
+  SOL_PACKET: number;
+  /** Level `SOL_PACKET`: `struct tpacket_stats` (packets, drops), reset when read. */
+  PACKET_STATISTICS: number;
+  /** Level `SOL_SOCKET`: attach a classic BPF program (`struct sock_fprog`). */
+  SO_ATTACH_FILTER: number;
+  /** Level `SOL_SOCKET`: `SO_RCVBUF` past `rmem_max` (needs `CAP_NET_ADMIN`). */
+  SO_RCVBUFFORCE: number;
+  /** Level `SOL_SOCKET`: time stamping flags; also the control message type. */
+  SO_TIMESTAMPING: number;
+  /** `SOF_TIMESTAMPING_TX_SOFTWARE`: stamp when the driver takes the packet. */
+  SOF_TIMESTAMPING_TX_SOFTWARE: number;
+  /** `SOF_TIMESTAMPING_SOFTWARE`: report software stamps. */
+  SOF_TIMESTAMPING_SOFTWARE: number;
+  /** `SOF_TIMESTAMPING_TX_SCHED`: stamp when the packet enters the device's queue. */
+  SOF_TIMESTAMPING_TX_SCHED: number;
+  /** `recvmsg` flag: read the error queue, where transmit stamps are. */
+  MSG_ERRQUEUE: number;
+  /** The control message (level IP) that carries a `sock_extended_err`. */
+  IP_RECVERR: number;
+  /** The control message (level IPv6) that carries a `sock_extended_err`. */
+  IPV6_RECVERR: number;
+  /** `sock_extended_err.ee_origin` of a time stamp. */
+  SO_EE_ORIGIN_TIMESTAMPING: number;
+  /** `ee_info` of a stamp taken by the driver. */
+  SCM_TSTAMP_SND: number;
+  /** `ee_info` of a stamp taken when the packet was queued. */
+  SCM_TSTAMP_SCHED: number;
+  /** `sll_pkttype` values, in order: host, broadcast, multicast, other host, outgoing. */
+  PACKET_TYPES: readonly string[];
+  /** `sizeof(struct sockaddr_ll)`. */
+  sockaddrLl: number;
+  /** `sizeof(struct sock_fprog)`: a 2-byte length, padding, a pointer. */
+  sockFprog: number;
 }
 
 /** Linux (glibc or musl) on x86_64 and aarch64. */
@@ -283,12 +334,10 @@ export const LINUX: OsConstants = Object.freeze(
     SENDMMSG_MAX: 1024,
     SO_RCVBUFFORCE: 33,
     SO_MEMINFO: 55,
-    SO_ATTACH_FILTER: 26,
     AF_PACKET: 17,
     AF_NETLINK: 16,
     SOL_PACKET: 263,
     PACKET_QDISC_BYPASS: 20,
-    PACKET_STATISTICS: 6,
     errno: Object.freeze({
       EPERM: 1,
       ENOENT: 2,
@@ -374,6 +423,35 @@ export const LINUX: OsConstants = Object.freeze(
       timestamp: "timespec",
       nfdsSize: 8,
     }),
+    capture: Object.freeze({
+      AF_PACKET: 17,
+      ETH_P_ALL: 0x0003,
+      ETH_P_IP: 0x0800,
+      ETH_P_IPV6: 0x86dd,
+      SOL_PACKET: 263,
+      PACKET_STATISTICS: 6,
+      SO_ATTACH_FILTER: 26,
+      SO_RCVBUFFORCE: 33,
+      SO_TIMESTAMPING: 37,
+      SOF_TIMESTAMPING_TX_SOFTWARE: 1 << 1,
+      SOF_TIMESTAMPING_SOFTWARE: 1 << 4,
+      SOF_TIMESTAMPING_TX_SCHED: 1 << 8,
+      MSG_ERRQUEUE: 0x2000,
+      IP_RECVERR: 11,
+      IPV6_RECVERR: 25,
+      SO_EE_ORIGIN_TIMESTAMPING: 4,
+      SCM_TSTAMP_SND: 0,
+      SCM_TSTAMP_SCHED: 1,
+      PACKET_TYPES: Object.freeze([
+        "in",
+        "broadcast",
+        "multicast",
+        "other-host",
+        "out",
+      ]),
+      sockaddrLl: 20,
+      sockFprog: 16,
+    }),
   } as const,
 );
 
@@ -421,12 +499,10 @@ export const DARWIN: OsConstants = Object.freeze(
     SENDMMSG_MAX: 0,
     SO_RCVBUFFORCE: undefined,
     SO_MEMINFO: undefined,
-    SO_ATTACH_FILTER: undefined,
     AF_PACKET: undefined,
     AF_NETLINK: undefined,
     SOL_PACKET: undefined,
     PACKET_QDISC_BYPASS: undefined,
-    PACKET_STATISTICS: undefined,
     errno: Object.freeze({
       EPERM: 1,
       ENOENT: 2,
@@ -512,6 +588,7 @@ export const DARWIN: OsConstants = Object.freeze(
       timestamp: "timeval",
       nfdsSize: 4,
     }),
+    capture: undefined,
   } as const,
 );
 

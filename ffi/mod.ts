@@ -27,6 +27,15 @@
  * - {@linkcode sendTcp}: one call to send one packet.
  * - {@linkcode createFfiNet}: all of the above as the network interface the
  *   portable engines take (`Net` in `src/host/net.ts`).
+ * - {@linkcode sr1}, {@linkcode sr}: send packets and match their answers
+ *   in one call (scapy's `sr1` and `sr`), RTTs from the kernel's transmit
+ *   time stamps ({@linkcode TransmitStamps}).
+ * - {@linkcode sniff}: the packets a typed filter takes, the filter run in
+ *   the kernel on a packet socket ({@linkcode Sniffer}).
+ * - {@linkcode openSession}: a TCP session made by hand (handshake, data,
+ *   FIN or RST), the kernel's own resets for it held back on request
+ *   ({@linkcode holdKernelResets}: an nftables rule that never outlives
+ *   the session).
  *
  * @example Errors tell the user what to do
  * ```ts
@@ -83,7 +92,6 @@ export {
   type ReceiverPollOptions,
 } from "./receiver.ts";
 export type { RingPacketHandler } from "./_rings.ts";
-export { createFfiNet } from "./net.ts";
 export {
   formatMac,
   LinkError,
@@ -92,6 +100,26 @@ export {
   type LinkTarget,
   resolveLink,
 } from "./link.ts";
+export { createFfiNet, type FfiNet } from "./net.ts";
+export {
+  holdKernelResets,
+  removeStaleResetTables,
+  ResetHoldError,
+  resetRule,
+} from "./resets.ts";
+export {
+  openSession,
+  sniff,
+  sr,
+  sr1,
+  type SrAnswer,
+  type SrOptions,
+  type SrPacket,
+  type SrPacketInit,
+  type SrResult,
+} from "./converse.ts";
+export { Sniffer, sockFilterBytes } from "./sniffer.ts";
+export { datagramOffset, TransmitStamps } from "./tx_stamps.ts";
 export { routeSource } from "./route.ts";
 export { resolveHost, type ResolveHostOptions } from "./resolve.ts";
 export { sendTcp, type SendTcpInit, type SendTcpResult } from "./send_tcp.ts";

@@ -7,13 +7,90 @@
  * @module
  */
 
-import type { ReceiverNet } from "../src/host/net.ts";
+import type {
+  Net,
+  NetReceiver,
+  NetTransmitStamp,
+  ReceiverNet,
+} from "../src/host/net.ts";
 import { libc } from "./_libc.ts";
 import { LinkSocket } from "./link.ts";
 import { epochNow, RawSocket } from "./raw_socket.ts";
 import { Receiver } from "./receiver.ts";
 import { resolveHost } from "./resolve.ts";
 import { routeSource } from "./route.ts";
+import { Sniffer } from "./sniffer.ts";
+import { TransmitStamps } from "./tx_stamps.ts";
+
+/**
+ * The network `createFfiNet()` gives: receivers and sniffers. The hold on
+ * the kernel's resets (`holdKernelResets` in `resets.ts`, which runs `nft`)
+ * is added by `openSession` only, so that code that never opens a session
+ * (the CLI) needs no permission to run programs.
+ */
+export type FfiNet = ReceiverNet & Required<Pick<Net, "openSniffer">>;
+
+/** Stamps kept between two reads, at most (the oldest go first). */
+const MAX_KEPT_STAMPS = 8192;
+
+/**
+ * A receiver as the engines take it. Transmit stamps, once enabled, are
+ * read from the TCP socket's error queue right after every send and before
+ * every wait, so they never fill the receive buffer or wake the wait.
+ */
+function receiverOf(receiver: Receiver, out?: LinkSocket): NetReceiver {
+  let stamps: TransmitStamps | undefined;
+  let kept: NetTransmitStamp[] = [];
+  const readStamps = () => {
+    if (stamps === undefined || receiver.closed) return;
+    kept.push(...stamps.drain());
+    if (kept.length > MAX_KEPT_STAMPS) {
+      kept = kept.slice(kept.length - MAX_KEPT_STAMPS);
+    }
+  };
+  // Frames go out on the link socket when there is one (`-I`), else on the
+  // receiver's raw TCP socket.
+  const sender = out ?? receiver.tcp;
+  return {
+    send(packet, destination) {
+      const sent = sender.send(packet, destination);
+      readStamps();
+      return sent;
+    },
+    sendMany(packets, destination) {
+      const sent = sender.sendMany(packets, destination);
+      readStamps();
+      return sent;
+    },
+    poll(timeoutMs) {
+      readStamps();
+      return receiver.poll(timeoutMs);
+    },
+    close: () => {
+      receiver.close();
+      out?.close();
+    },
+    enableTransmitStamps() {
+      stamps ??= TransmitStamps.enable(receiver.tcp.fd, receiver.family);
+      return stamps !== undefined;
+    },
+    transmitStamps() {
+      readStamps();
+      const taken = kept;
+      kept = [];
+      return taken;
+    },
+    ...(out !== undefined
+      ? { openSendRing: (o) => out.openSendRing(o) }
+      : receiver.tcp.headerIncluded
+      ? { openSendRing: (o) => receiver.openSendRing(o) }
+      : {}),
+    ...(libc().recvmmsg === undefined ? {} : {
+      drain: (onPacket, max) => receiver.drain(onPacket, max),
+    }),
+    drops: () => receiver.drops(),
+  };
+}
 
 /**
  * The real network, as the engines take it: raw sockets, receivers (a raw
@@ -35,7 +112,7 @@ import { routeSource } from "./route.ts";
  * assert.ok(Math.abs(net.wallClock() - Date.now()) < 1000);
  * ```
  */
-export function createFfiNet(): ReceiverNet {
+export function createFfiNet(): FfiNet {
   return {
     openRawSocket(options) {
       return RawSocket.open(options);
@@ -56,33 +133,15 @@ export function createFfiNet(): ReceiverNet {
       const { link, ...rest } = options;
       // The link socket first: a next hop that does not resolve opens nothing.
       const out = link === undefined ? undefined : LinkSocket.open(link);
-      let receiver: Receiver;
       try {
-        receiver = Receiver.open({ family, ...rest });
+        return receiverOf(Receiver.open({ family, ...rest }), out);
       } catch (error) {
         out?.close();
         throw error;
       }
-      const sender = out ?? receiver.tcp;
-      return {
-        send: (packet, destination) => sender.send(packet, destination),
-        sendMany: (packets, destination) =>
-          sender.sendMany(packets, destination),
-        poll: (timeoutMs) => receiver.poll(timeoutMs),
-        close: () => {
-          receiver.close();
-          out?.close();
-        },
-        ...(out !== undefined
-          ? { openSendRing: (o) => out.openSendRing(o) }
-          : receiver.tcp.headerIncluded
-          ? { openSendRing: (o) => receiver.openSendRing(o) }
-          : {}),
-        ...(libc().recvmmsg === undefined ? {} : {
-          drain: (onPacket, max) => receiver.drain(onPacket, max),
-        }),
-        drops: () => receiver.drops(),
-      };
+    },
+    openSniffer(options) {
+      return Sniffer.open(options);
     },
   };
 }

@@ -91,8 +91,26 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+/** A process started in a namespace by {@linkcode TestNetwork.start}. */
+export interface Started {
+  /** Its process id (`ip netns exec` runs the command in its own process). */
+  pid: number;
+  /** The next line of standard output, or undefined after `timeoutMs` or at the end. */
+  stdout(timeoutMs?: number): Promise<string | undefined>;
+  /** The next line of standard error, likewise. */
+  stderr(timeoutMs?: number): Promise<string | undefined>;
+  /** Send it a signal, by its own id. */
+  kill(signal: Deno.Signal): void;
+  /** How it ended. */
+  status: Promise<Deno.CommandStatus>;
+  /** Kill it if it runs and wait for it (also done by `destroy`). */
+  stop(): Promise<void>;
+}
+
 /** A tcpdump capture in a namespace. */
 export interface Capture {
+  /** The pcap file tcpdump writes (removed with the network). */
+  file: string;
   /** Wait for the capture to end (packet count reached or time out), then return `tcpdump -r <file> -nn -vv` lines. */
   result(): Promise<string[]>;
 }
@@ -692,6 +710,26 @@ export class TestNetwork implements AsyncDisposable {
   }
 
   /**
+   * Start a command inside a namespace and return at once; it is stopped
+   * with the network if still running.
+   *
+   * @param host The namespace.
+   * @param args The command and its arguments.
+   * @returns The process.
+   */
+  start(host: Host, args: string[]): Started {
+    const spawned = this.#spawn(host, args);
+    return {
+      pid: spawned.child.pid,
+      stdout: (timeoutMs = 10000) => spawned.out.next(timeoutMs),
+      stderr: (timeoutMs = 10000) => spawned.err.next(timeoutMs),
+      kill: (signal) => spawned.child.kill(signal),
+      status: spawned.child.status,
+      stop: () => spawned.stop(),
+    };
+  }
+
+  /**
    * Run an agent of a test module inside a namespace: `deno run -A <module>
    * <name> <json args>`, returning the agent's JSON result. An agent that
    * threw returns `{ agentError, code }`.
@@ -864,6 +902,7 @@ export class TestNetwork implements AsyncDisposable {
       seen.push(line);
       if (line.includes("listening on")) {
         return {
+          file,
           result: async () => {
             // tcpdump stops after `count` packets; past the time limit, a
             // SIGTERM makes it flush the file and exit.

@@ -648,7 +648,7 @@ Deno.test("tcpcraft refuses a missing or unknown command and options before it, 
   const cases: [string[], string][] = [
     [
       [],
-      "tcpcraft: missing command (one of build, send, explain, probe, scan, trace, completions)",
+      "tcpcraft: missing command (one of build, send, explain, probe, scan, trace, listen, completions)",
     ],
     [["bild"], 'tcpcraft: unknown command "bild" (did you mean build?)'],
     [
@@ -728,6 +728,7 @@ Deno.test("runCli() dispatches to the registered build command", async () => {
     "probe",
     "scan",
     "trace",
+    "listen",
     "completions",
   ]);
   const host = createMemoryHost();

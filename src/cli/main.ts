@@ -28,6 +28,7 @@ import {
 } from "./errors.ts";
 import { explainCommand } from "./commands/explain.ts";
 import type { CliHost, CliMeta } from "./host.ts";
+import { listenCommand } from "./commands/listen.ts";
 import { probeCommand } from "./commands/probe.ts";
 import { scanCommand } from "./commands/scan.ts";
 import { sendCommand } from "./commands/send.ts";
@@ -44,6 +45,7 @@ export const COMMANDS: readonly Command[] = Object.freeze([
   probeCommand,
   scanCommand,
   traceCommand,
+  listenCommand,
   createCompletionsCommand(() => COMMANDS),
 ]);
 

@@ -2,20 +2,21 @@
  * The conversation engine: TCP probes to one destination and the replies
  * to them, as `probe` (hping3's default mode) and `trace` hold them.
  *
- * - A {@linkcode Conversation} is the open half: a receiver of the
- *   network (a raw TCP socket that sends whole datagrams, and a raw ICMP or
- *   ICMPv6 socket), the packet model the probes are made from, and a
- *   `ReplyMatcher` holding the probes waiting for an answer. It sends a
- *   probe ({@linkcode Conversation.send}: the model with its source port,
- *   numbers and TTL replaced, stamped with the wall clock just before the
- *   system call) and reads replies ({@linkcode Conversation.poll}: matched
- *   by addresses, ports and acknowledgment number, ICMP errors by the
- *   header they quote; each reply found is forgotten, so a retransmitted
- *   SYN-ACK counts once).
- * - {@linkcode runProbes} is hping3's loop on a conversation: `count`
- *   probes at `intervalMs`, each waited for `timeoutMs`, reported as events
- *   (sent, reply, timeout) while it runs, and counted at the end with the
- *   round-trip times ({@linkcode rttStatistics}).
+ * - A {@linkcode Conversation} is the open half: an `Exchange`
+ *   (`exchange.ts`: a receiver of the network, a raw TCP socket that sends
+ *   whole datagrams and a raw ICMP or ICMPv6 socket, and a `ReplyMatcher`
+ *   holding the probes waiting for an answer) and the packet model the
+ *   probes are made from. It sends a probe ({@linkcode Conversation.send}:
+ *   the model with its source port, numbers and TTL replaced, its send time
+ *   the kernel's transmit time stamp where the receiver reports one) and
+ *   reads replies ({@linkcode Conversation.poll}: matched by addresses,
+ *   ports and acknowledgment number, ICMP errors by the header they quote;
+ *   each reply found is forgotten, so a retransmitted SYN-ACK counts once).
+ * - {@linkcode runProbes} is hping3's loop on a conversation (the exchange
+ *   engine's `exchangeLoop`): `count` probes at `intervalMs`, each waited
+ *   for `timeoutMs`, reported as events (sent, reply, timeout) while it
+ *   runs, and counted at the end with the round-trip times
+ *   ({@linkcode rttStatistics}).
  *
  * The network comes in through {@linkcode ReceiverNet}, the clock through
  * {@linkcode Clock}, so all of it runs on a fake network without root.
@@ -26,21 +27,15 @@
 import type { AddressFamily } from "../wire/address.ts";
 import { encodePacket, type TcpPacket } from "../wire/packet.ts";
 import type { Clock } from "../host/host.ts";
-import type { NetReceiver, ReceiverNet } from "../host/net.ts";
+import type { ReceiverNet } from "../host/net.ts";
+import { Exchange, type MatchedReply, type SentProbe } from "./exchange.ts";
+import { type ExchangeItem, exchangeLoop } from "./exchange_loop.ts";
 import {
   EPHEMERAL_PORT_BASE,
   EPHEMERAL_PORT_COUNT,
   random32,
 } from "./random.ts";
-import { type Probe, type Reply, ReplyMatcher } from "./reply_match.ts";
-
-/** A reply and the datagram it came in. */
-export interface MatchedReply {
-  /** The reply. */
-  reply: Reply;
-  /** The whole datagram (TCP, or the ICMP message's). */
-  bytes: Uint8Array;
-}
+import type { Probe, Reply } from "./reply_match.ts";
 
 /** What changes from one probe of a conversation to the next. */
 export interface ProbeFields {
@@ -117,60 +112,6 @@ export function probeSourcePort(base: number, index: number): number {
   return (base + index) % 0x1_0000;
 }
 
-/**
- * Read one batch from a receiver and match it: each reply found is
- * removed from the matcher (so a retransmitted SYN-ACK is not counted
- * twice). Replies come back oldest first.
- *
- * @param receiver The receiver.
- * @param matcher The pending probes.
- * @param family The receiver's family.
- * @param timeoutMs How long to wait for the batch.
- * @returns The replies matched (maybe none), with their datagrams.
- *
- * @example
- * ```ts
- * import { collectReplies, ReplyMatcher } from "../../mod.ts";
- * import assert from "node:assert/strict";
- *
- * const receiver = {
- *   send: () => 0, sendMany: () => 0, close() {},
- *   poll: () => Promise.resolve({ tcp: [], icmp: [] }),
- * };
- * assert.deepEqual(await collectReplies(receiver, new ReplyMatcher(), 4, 0), []);
- * ```
- */
-export async function collectReplies(
-  receiver: NetReceiver,
-  matcher: ReplyMatcher,
-  family: AddressFamily,
-  timeoutMs: number,
-): Promise<MatchedReply[]> {
-  const batch = await receiver.poll(Math.max(0, Math.ceil(timeoutMs)));
-  const found: MatchedReply[] = [];
-  for (const packet of batch.tcp) {
-    const reply = matcher.matchTcp(packet.bytes, packet.receivedAt);
-    if (reply === undefined) continue;
-    matcher.remove(reply.probe);
-    found.push({ reply, bytes: packet.bytes });
-  }
-  for (const packet of batch.icmp) {
-    const reply = matcher.matchIcmp(packet.bytes, packet.receivedAt, family);
-    if (reply === undefined) continue;
-    matcher.remove(reply.probe);
-    found.push({ reply, bytes: packet.bytes });
-  }
-  return found.sort((a, b) => a.reply.receivedAt - b.reply.receivedAt);
-}
-
-/** A probe sent, and its bytes. */
-export interface SentProbe {
-  /** The probe, as the matcher holds it (`sentAt` set). */
-  probe: Probe;
-  /** The datagram sent. */
-  datagram: Uint8Array;
-}
-
 /** Options for {@linkcode Conversation.open}. */
 export interface OpenConversationOptions {
   /**
@@ -231,20 +172,14 @@ export class Conversation {
   readonly family: AddressFamily;
   /** The packet model the probes are made from. */
   readonly base: TcpPacket;
-  readonly #receiver: NetReceiver;
-  readonly #matcher = new ReplyMatcher();
-  readonly #wallClock: () => number;
+  /** The exchange the probes are sent and matched on. */
+  readonly exchange: Exchange;
 
-  private constructor(
-    receiver: NetReceiver,
-    base: TcpPacket,
-    wallClock: () => number,
-  ) {
-    this.#receiver = receiver;
+  private constructor(exchange: Exchange, base: TcpPacket) {
+    this.exchange = exchange;
     this.base = base;
     this.destination = base.ip.dst;
     this.family = base.ip.version;
-    this.#wallClock = wallClock;
   }
 
   /**
@@ -260,25 +195,23 @@ export class Conversation {
     net: ReceiverNet,
     options: OpenConversationOptions,
   ): Conversation {
-    const receiver = net.openReceiver(options.base.ip.version, {
-      headerIncluded: true,
+    const exchange = Exchange.open(net, {
+      families: [options.base.ip.version],
     });
-    return new Conversation(receiver, options.base, () => net.wallClock());
+    return new Conversation(exchange, options.base);
   }
 
   /**
-   * Send a probe made from the model and wait for its replies: the
-   * datagram is built, stamped with the wall clock, sent, and the probe
-   * given to the matcher.
+   * The probe made from the model with these fields, and its datagram, not
+   * sent yet.
    *
    * @param fields The probe's ports, numbers and TTL.
    * @param id The probe's number, unique among those waiting.
-   * @returns The probe and its datagram.
-   * @throws What the receiver's `send` throws (then nothing waits).
+   * @returns The datagram and the probe (`sentAt` 0).
+   * @throws {RangeError} For a field the encoder refuses.
    */
-  send(fields: ProbeFields, id: number): SentProbe {
+  item(fields: ProbeFields, id: number): ExchangeItem {
     const base = this.base;
-    const datagram = probeDatagram(base, fields);
     const probe: Probe = {
       id,
       family: this.family,
@@ -293,10 +226,23 @@ export class Conversation {
       sentAt: 0,
     };
     if (fields.ttl !== undefined) probe.ttl = fields.ttl;
-    probe.sentAt = this.#wallClock();
-    this.#receiver.send(datagram, this.destination);
-    this.#matcher.add(probe);
-    return { probe, datagram };
+    return { datagram: probeDatagram(base, fields), probe };
+  }
+
+  /**
+   * Send a probe made from the model and wait for its replies: the
+   * datagram is built, stamped with the wall clock, sent, and the probe
+   * given to the matcher; where the receiver reports the kernel's transmit
+   * time stamp, the probe's `sentAt` becomes it.
+   *
+   * @param fields The probe's ports, numbers and TTL.
+   * @param id The probe's number, unique among those waiting.
+   * @returns The probe and its datagram.
+   * @throws What the receiver's `send` throws (then nothing waits).
+   */
+  send(fields: ProbeFields, id: number): SentProbe {
+    const { datagram, probe } = this.item(fields, id);
+    return this.exchange.send(datagram, probe);
   }
 
   /**
@@ -307,27 +253,22 @@ export class Conversation {
    * @returns The replies (maybe none).
    */
   poll(timeoutMs: number): Promise<MatchedReply[]> {
-    return collectReplies(
-      this.#receiver,
-      this.#matcher,
-      this.family,
-      timeoutMs,
-    );
+    return this.exchange.poll(timeoutMs);
   }
 
   /**
    * Stop waiting for replies to a probe.
    *
-   * @param probe The probe or its number.
+   * @param probe The probe.
    * @returns Whether it was waiting.
    */
-  forget(probe: Probe | number): boolean {
-    return this.#matcher.remove(probe);
+  forget(probe: Probe): boolean {
+    return this.exchange.forget(probe);
   }
 
   /** Close the receiver (idempotent). */
   close(): void {
-    this.#receiver.close();
+    this.exchange.close();
   }
 }
 
@@ -515,10 +456,8 @@ export async function runProbes(
   options: RunProbesOptions,
   onEvent: (event: ProbeEvent) => void | Promise<void>,
 ): Promise<ProbesOutcome> {
-  const { clock, count, intervalMs, timeoutMs, signal } = options;
+  const { count, signal } = options;
   const base = conversation.base;
-  /** Probes sent and not answered yet, with the time they time out. */
-  const waiting = new Map<number, { probe: Probe; deadline: number }>();
   const outcome: ProbesOutcome = {
     sent: 0,
     received: 0,
@@ -526,46 +465,47 @@ export async function runProbes(
     rtts: [],
     interrupted: false,
   };
-  const start = clock.now();
-  // Bounded: every round sends, waits for a reply, or reaches a deadline.
-  while (signal?.aborted !== true) {
-    const now = clock.now();
-    const more = count === 0 || outcome.sent < count;
-    if (more && now >= start + outcome.sent * intervalMs) {
-      let sent;
+  // A probe the encoder refuses ends the list; it is the run's failure.
+  let refused: { error: unknown } | undefined;
+  function* probes(): Generator<ExchangeItem> {
+    for (let i = 0; count === 0 || i < count; i++) {
+      let item;
       try {
-        sent = conversation.send({
-          srcPort: options.sport ??
-            probeSourcePort(options.sportBase, outcome.sent),
+        item = conversation.item({
+          srcPort: options.sport ?? probeSourcePort(options.sportBase, i),
           seq: options.seq ?? random32(),
           ack: options.randomAck === true ? random32() : base.tcp.ack,
-        }, outcome.sent);
+        }, i);
       } catch (error) {
-        outcome.failure = { error };
-        break;
+        refused = { error };
+        return;
       }
-      await onEvent({ kind: "sent", ...sent, index: outcome.sent });
-      waiting.set(sent.probe.id, {
-        probe: sent.probe,
-        deadline: clock.now() + timeoutMs,
-      });
+      yield item;
+    }
+  }
+  const events = exchangeLoop(conversation.exchange, probes(), {
+    clock: options.clock,
+    intervalMs: options.intervalMs,
+    timeoutMs: options.timeoutMs,
+    ...(signal === undefined ? {} : { signal }),
+  });
+  for await (const event of events) {
+    if (event.kind === "failure") {
+      outcome.failure = { error: event.error };
+      break;
+    }
+    if (event.kind === "sent") {
+      const { probe, datagram, index } = event;
+      await onEvent({ kind: "sent", probe, datagram, index });
       outcome.sent++;
-      continue;
-    }
-    for (const [id, { probe, deadline }] of waiting) {
-      if (deadline > now) continue;
-      conversation.forget(id);
-      waiting.delete(id);
-      await onEvent({ kind: "timeout", probe, timeoutMs });
-    }
-    if (!more && waiting.size === 0) break;
-    let wait = 200; // at most, so that an abort is noticed soon
-    if (more) wait = Math.min(wait, start + outcome.sent * intervalMs - now);
-    for (const { deadline } of waiting.values()) {
-      wait = Math.min(wait, deadline - now);
-    }
-    for (const { reply, bytes } of await conversation.poll(Math.max(0, wait))) {
-      waiting.delete(reply.probe.id);
+    } else if (event.kind === "timeout") {
+      await onEvent({
+        kind: "timeout",
+        probe: event.probe,
+        timeoutMs: event.timeoutMs,
+      });
+    } else {
+      const { reply, bytes } = event;
       if (reply.kind === "tcp") {
         outcome.received++;
         outcome.rtts.push(reply.rttMs);
@@ -575,6 +515,7 @@ export async function runProbes(
       await onEvent({ kind: "reply", reply, bytes });
     }
   }
+  if (refused !== undefined) outcome.failure ??= refused;
   outcome.interrupted = signal?.aborted === true;
   return outcome;
 }

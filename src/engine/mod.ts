@@ -4,9 +4,20 @@
  * interface ({@linkcode Net}; `createFfiNet()` in `ffi/mod.ts` is the real
  * one, tests use fakes), so all of this runs without root.
  *
+ * - Exchanges (`exchange.ts`, `exchange_loop.ts`): {@linkcode Exchange}
+ *   sends datagrams and matches their replies, the send time taken from the
+ *   kernel's transmit stamp; {@linkcode exchangeLoop} paces them, waits,
+ *   retries. Everything below that sends and listens is built on them.
  * - Conversations (`conversation.ts`): {@linkcode Conversation} sends probes
  *   made from one packet and matches their replies; {@linkcode runProbes}
  *   is hping3's loop on it, {@linkcode rttStatistics} its summary.
+ * - Send and receive (`sr.ts`): {@linkcode exchangePackets} and
+ *   {@linkcode exchangeOne}, scapy's `sr` and `sr1` (`ffi/mod.ts` gives
+ *   them the real network as `sr` and `sr1`).
+ * - Sniffing (`sniff.ts`): {@linkcode Sniff}, the packets a typed filter
+ *   takes, the filter compiled to BPF for the kernel.
+ * - Sessions (`session.ts`): {@linkcode TcpSession}, a TCP connection made
+ *   by hand.
  * - Traces (`trace.ts`): {@linkcode runTrace}, TCP traceroute on a
  *   conversation.
  * - Scans (`scan/`): {@linkcode planScan} (targets, ports, the seeded order,
@@ -27,8 +38,11 @@ export * from "./target_space.ts";
 export * from "./permutation.ts";
 export * from "./scan/mod.ts";
 export * from "./resolve.ts";
+export * from "./exchange.ts";
+export * from "./exchange_loop.ts";
 export * from "./conversation.ts";
 export * from "./trace.ts";
+export * from "./sniff.ts";
 export * from "./send.ts";
 export type { Clock } from "../host/host.ts";
 export type * from "../host/net.ts";
@@ -64,3 +78,5 @@ export type {
   UnreachableReason,
 } from "../host/connect.ts";
 export * from "./banner/mod.ts";
+export * from "./sr.ts";
+export * from "./session.ts";

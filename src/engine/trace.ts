@@ -12,9 +12,10 @@
  *   hop the queries are distinct flows, so the destination never sees two
  *   SYNs of one flow at once. Every probe has its own random sequence
  *   number, which is how replies are matched.
- * - The queries of a hop are sent together, then the hop waits until each
- *   is answered or `timeoutMs` has passed since they were sent. Hops are
- *   traced one after the other.
+ * - The queries of a hop are sent together (the exchange engine's
+ *   `exchangeLoop`), then the hop waits until each is answered or
+ *   `timeoutMs` has passed since it was sent. Hops are traced one after the
+ *   other.
  * - The trace stops at the hop where the destination answered (SYN-ACK:
  *   open, RST: closed, an ICMP error from the destination: filtered), or,
  *   as traceroute does, where all queries but at most one came back
@@ -26,6 +27,7 @@
 import { formatFlags, TCP_FLAGS } from "../wire/flags.ts";
 import type { Clock } from "../host/host.ts";
 import { type Conversation, probeSourcePort } from "./conversation.ts";
+import { exchangeLoop } from "./exchange_loop.ts";
 import { random32 } from "./random.ts";
 import type { IcmpReply, Probe, Reply } from "./reply_match.ts";
 
@@ -313,38 +315,35 @@ export async function runTrace(
     ttl <= options.maxHops && !aborted();
     ttl++
   ) {
-    const probes: Probe[] = [];
+    const items = [];
     for (let q = 0; q < queries; q++) {
-      const { probe, datagram } = conversation.send({
+      items.push(conversation.item({
         srcPort: probeSourcePort(options.sportBase, q),
         seq: random32(),
         ack: conversation.base.tcp.ack,
         ttl,
-      }, nextId++);
-      probes.push(probe);
-      await onEvent({ kind: "sent", probe, datagram, ttl, query: q });
+      }, nextId++));
     }
+    const probes = items.map((item) => item.probe);
     const answers = new Map<number, TraceAnswer>();
-    const deadline = clock.now() + options.timeoutMs;
-    // Bounded by the deadline; each round waits at most 200 ms so that an
-    // abort is noticed.
-    while (answers.size < queries && !aborted()) {
-      const left = deadline - clock.now();
-      if (left <= 0) break;
-      for (
-        const { reply, bytes } of await conversation.poll(Math.min(left, 200))
-      ) {
+    // The queries go out together; each waits `timeoutMs` for its answer.
+    const events = exchangeLoop(conversation.exchange, items, {
+      clock,
+      intervalMs: 0,
+      timeoutMs: options.timeoutMs,
+      ...(signal === undefined ? {} : { signal }),
+    });
+    for await (const event of events) {
+      if (event.kind === "failure") throw event.error;
+      if (event.kind === "sent") {
+        const { probe, datagram, index } = event;
+        await onEvent({ kind: "sent", probe, datagram, ttl, query: index });
+      } else if (event.kind === "reply") {
+        const { reply, bytes, index } = event;
         answers.set(reply.probe.id, traceAnswer(reply));
-        await onEvent({
-          kind: "reply",
-          reply,
-          bytes,
-          ttl,
-          query: probes.findIndex((p) => p.id === reply.probe.id),
-        });
+        await onEvent({ kind: "reply", reply, bytes, ttl, query: index });
       }
     }
-    for (const probe of probes) conversation.forget(probe);
     const hop: TraceHop = {
       ttl,
       answers: probes.map((probe) => answers.get(probe.id) ?? null),

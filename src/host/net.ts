@@ -137,6 +137,33 @@ export interface NetReceiver {
   drain?(onPacket: NetPacketHandler, maxPackets?: number): number;
   /** Optional: packets the kernel dropped on both sockets for want of buffer room, since they were opened. */
   drops?(): number;
+  /**
+   * Ask the kernel to time stamp every packet this receiver sends from now
+   * on, as it leaves (Linux `SO_TIMESTAMPING`, software transmit stamps).
+   * Optional: a receiver without it has only the caller's clock.
+   *
+   * @returns Whether the kernel agreed.
+   */
+  enableTransmitStamps?(): boolean;
+  /**
+   * The transmit time stamps the kernel reported since the last call,
+   * oldest first (after {@linkcode NetReceiver.enableTransmitStamps}).
+   */
+  transmitStamps?(): NetTransmitStamp[];
+}
+
+/** When the kernel saw one packet leave, from its transmit time stamps. */
+export interface NetTransmitStamp {
+  /** The datagram as it left (IP header first). */
+  bytes: Uint8Array;
+  /** The time, epoch milliseconds (same clock as {@linkcode Net.wallClock}). */
+  sentAt: number;
+  /**
+   * Where the stamp was taken: `"sent"` when the driver took the packet
+   * (the best estimate of when it left), `"scheduled"` when it entered the
+   * device's queue (a driver that stamps nothing leaves only this one).
+   */
+  stage: "sent" | "scheduled";
 }
 
 /** Options for {@linkcode Net.openReceiver}. */
@@ -160,6 +187,99 @@ export interface NetLinkSocketOptions {
   interface: string;
   /** The address whose next hop every frame goes to (the gateway's hardware address, or its own on the link). */
   destination: string;
+}
+
+/** One classic BPF instruction (`struct sock_filter`), as `src/filter/` compiles them. */
+export interface NetBpfInstruction {
+  /** The opcode. */
+  code: number;
+  /** Jump when true. */
+  jt: number;
+  /** Jump when false. */
+  jf: number;
+  /** The constant. */
+  k: number;
+}
+
+/** Options for {@linkcode Net.openSniffer}. */
+export interface NetSnifferOptions {
+  /**
+   * The classic BPF program the kernel runs on each packet (IP header
+   * first) before it is queued; packets it rejects never reach the program.
+   */
+  program: readonly NetBpfInstruction[];
+  /** The interface to listen on (default: every interface). */
+  interface?: string;
+  /** Kernel receive buffer, bytes (default: the system's, at least 4 MiB where allowed). */
+  receiveBufferBytes?: number;
+}
+
+/** Which way a sniffed packet went, as the kernel says (`sll_pkttype`). */
+export type NetPacketDirection =
+  | "in"
+  | "out"
+  | "broadcast"
+  | "multicast"
+  | "other-host";
+
+/** A packet a sniffer read. */
+export interface NetSniffedPacket {
+  /** The IP datagram (IP header first; cut to the buffer when it was longer). */
+  bytes: Uint8Array;
+  /** Its length on the wire, bytes (more than `bytes.length` when cut). */
+  length: number;
+  /** The kernel's time stamp, epoch milliseconds. */
+  receivedAt: number;
+  /**
+   * The same time stamp exactly, as the kernel gave it (epoch seconds and
+   * nanoseconds): milliseconds in a double keep only about a quarter of a
+   * microsecond. Optional: a sniffer without it has only `receivedAt`.
+   */
+  time?: { seconds: number; nanoseconds: number };
+  /** Which way it went. */
+  direction: NetPacketDirection;
+  /** The interface it was seen on (index; 0 when unknown). */
+  interfaceIndex: number;
+}
+
+/** What a sniffer counted, as the kernel keeps it (`PACKET_STATISTICS`). */
+export interface NetSnifferStats {
+  /** Packets the filter took, since the last call. */
+  received: number;
+  /** Of those, packets dropped because the buffer was full, since the last call. */
+  dropped: number;
+}
+
+/** A packet socket that sees what the host sends and receives, filtered in the kernel. */
+export interface NetSniffer {
+  /** What is queued, else wait up to `timeoutMs` (off the event loop) and return what arrived (maybe nothing). */
+  poll(timeoutMs: number): Promise<NetSniffedPacket[]>;
+  /** The kernel's counts since the last call, where it keeps them. */
+  stats?(): NetSnifferStats;
+  /** Close the socket (idempotent). */
+  close(): void;
+}
+
+/** One TCP flow, from our end: the addresses and ports of a hand-made session. */
+export interface NetFlow {
+  /** 4 or 6. */
+  family: 4 | 6;
+  /** Our address. */
+  local: string;
+  /** Our port. */
+  localPort: number;
+  /** The peer's address. */
+  remote: string;
+  /** The peer's port. */
+  remotePort: number;
+}
+
+/** A hold on the kernel's resets for one flow; release it when done. */
+export interface NetResetHold {
+  /** A line that says what holds them (`nft table inet tcpcraft_…`). */
+  readonly description: string;
+  /** Remove what holds them (idempotent). */
+  release(): Promise<void>;
 }
 
 /** Resolve a host name (or pass an address literal through), as the system does. */
@@ -191,6 +311,21 @@ export interface Net {
    * it has no `-I`.
    */
   openLinkSocket?(options: NetLinkSocketOptions): NetRawSocket;
+  /**
+   * Open a packet socket that sees the IP packets the host sends and
+   * receives, with a BPF program attached (Linux `AF_PACKET`). Optional: a
+   * host without it cannot sniff.
+   */
+  openSniffer?(options: NetSnifferOptions): NetSniffer;
+  /**
+   * Keep the kernel from resetting one flow it does not know (a session
+   * made by hand): its RST segments for exactly that flow are dropped until
+   * the hold is released. Optional: a host without it cannot hold sessions
+   * open against its own kernel.
+   *
+   * @throws An error whose message says why it cannot (no `nft`, no permission).
+   */
+  holdKernelResets?(flow: NetFlow): Promise<NetResetHold>;
 }
 
 /** A {@linkcode Net} that can open receivers: what the probing engines take. */

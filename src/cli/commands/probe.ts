@@ -21,8 +21,10 @@
  *   apart by their sequence numbers.
  * - tcpcraft writes the IP header (the receiver's TCP socket is opened
  *   header-included), so `--ttl`, `--id`, `--df`, `--tos`… are what is sent.
- * - The RTT runs from just before the probe's system call to the kernel's
- *   receive timestamp of the reply. Percentiles are nearest-rank: the
+ * - The RTT runs from the kernel's transmit timestamp of the probe
+ *   (`SO_TIMESTAMPING`, read by the exchange engine; just before the
+ *   system call where the kernel gives none) to its receive timestamp of
+ *   the reply, as tcpdump measures it. Percentiles are nearest-rank: the
  *   p-th percentile of n sorted samples is sample ⌈p·n/100⌉.
  * - `received` counts TCP replies; ICMP errors are counted apart
  *   (`+N ICMP errors`), and loss is (sent − received) / sent, as ping
@@ -382,10 +384,11 @@ export const probeCommand = defineCommand({
     "each probe unanswered after --timeout, ICMP errors (unreachable, prohibited, time",
     "exceeded) as such, then sent, received, loss and RTT min/avg/max/p50/p90/p99.",
     "Without -s the source port goes up by one per probe from a random one; without",
-    "--seq each probe has a random sequence number. RTTs run from the send to the",
-    "kernel's receive timestamp. Exit code 0 when a TCP reply came back, 1 when none",
-    "did. Ctrl-C prints the summary. Linux only; needs root or cap_net_raw and,",
-    "under deno run, --allow-ffi.",
+    "--seq each probe has a random sequence number. RTTs run from the kernel's",
+    "transmit timestamp of the probe to its receive timestamp of the reply, as tcpdump",
+    "measures them. Exit code 0 when a TCP reply came back, 1 when none did. Ctrl-C",
+    "prints the summary. Linux only; needs root or cap_net_raw and, under deno run,",
+    "--allow-ffi.",
   ].join("\n"),
   usage: "TARGET [OPTIONS]",
   args: [{

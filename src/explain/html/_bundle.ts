@@ -9,7 +9,7 @@
 
 /** The SHA-256 of {@linkcode PAGE_SCRIPT}, base64, for the page's CSP. */
 export const PAGE_SCRIPT_SHA256 =
-  "9aujQX+NAEbKD20LvtVGu4UONxw0q6AFFjwiLYacZ+U=";
+  "rCkVa/iVj0EduYMM0jDA2fF8OyEvOsfu4qhxLDybnGw=";
 
 /** The script, to put in a `<script type="module">` element as it is. */
 export const PAGE_SCRIPT: string = `var __defProp = Object.defineProperty;
@@ -1749,6 +1749,7 @@ var mod_exports2 = {};
 __export(mod_exports2, {
   BANNER_HELLOS: () => BANNER_HELLOS,
   Conversation: () => Conversation,
+  Exchange: () => Exchange,
   MAX_IPV6_ADDRESSES: () => MAX_IPV6_ADDRESSES,
   MAX_PERMUTATION_SIZE: () => MAX_PERMUTATION_SIZE,
   MAX_TARGET_SPACE: () => MAX_TARGET_SPACE,
@@ -1768,9 +1769,12 @@ __export(mod_exports2, {
   SEND_BATCH: () => SEND_BATCH,
   ScanPlanError: () => ScanPlanError,
   ScanSourceError: () => ScanSourceError,
+  SessionError: () => SessionError,
+  Sniff: () => Sniff,
   TCP_SERVICES_SOURCE: () => TCP_SERVICES_SOURCE,
   TLS_CIPHER_SUITES: () => TLS_CIPHER_SUITES,
   TargetSpace: () => TargetSpace,
+  TcpSession: () => TcpSession,
   TlsReader: () => TlsReader,
   addressRangeSize: () => addressRangeSize,
   addressToBigInt: () => addressToBigInt,
@@ -1786,6 +1790,9 @@ __export(mod_exports2, {
   encodeResume: () => encodeResume,
   encodeVerdictRuns: () => encodeVerdictRuns,
   escapeBanner: () => escapeBanner,
+  exchangeLoop: () => exchangeLoop,
+  exchangeOne: () => exchangeOne,
+  exchangePackets: () => exchangePackets,
   expectedAck: () => expectedAck,
   formatDistinguishedName: () => formatDistinguishedName,
   grabBanner: () => grabBanner,
@@ -1813,6 +1820,7 @@ __export(mod_exports2, {
   portCount: () => portCount,
   portRangeText: () => portRangeText,
   probeDatagram: () => probeDatagram,
+  probeOf: () => probeOf,
   probeSourcePort: () => probeSourcePort,
   randomSeed: () => randomSeed,
   reasonGroups: () => reasonGroups,
@@ -1826,11 +1834,13 @@ __export(mod_exports2, {
   scanTypeSpec: () => scanTypeSpec,
   sendPackets: () => sendPackets,
   shardLength: () => shardLength,
+  sniffedPacket: () => sniffedPacket,
   subtractAddressRanges: () => subtractAddressRanges,
   tcpServiceName: () => tcpServiceName,
   tcpVerdict: () => tcpVerdict,
   tlsVersionName: () => tlsVersionName,
   traceAnswer: () => traceAnswer,
+  transmitKey: () => transmitKey,
   unreachableMark: () => unreachableMark,
   verdictRunsFromCodes: () => verdictRunsFromCodes
 });
@@ -1876,14 +1886,14 @@ function parseIPv4(text) {
   return bytes;
 }
 function parseIPv6(text) {
-  const fail3 = (reason) => {
+  const fail4 = (reason) => {
     throw new ParseError("IPv6 address", text, reason);
   };
   if (text.includes("%")) {
-    fail3("zone identifiers (the part after %) cannot be sent in a packet");
+    fail4("zone identifiers (the part after %) cannot be sent in a packet");
   }
   const halves = text.split("::");
-  if (halves.length > 2) fail3('"::" may appear only once');
+  if (halves.length > 2) fail4('"::" may appear only once');
   const parseGroups = (part, allowIPv4) => {
     if (part === "") return [];
     const groups = part.split(":");
@@ -1895,15 +1905,15 @@ function parseIPv6(text) {
         try {
           v4 = parseIPv4(group);
         } catch {
-          return fail3(\`embedded IPv4 address "\${group}" is not a dotted quad\`);
+          return fail4(\`embedded IPv4 address "\${group}" is not a dotted quad\`);
         }
         words2.push(read16(v4, 0), read16(v4, 2));
       } else if (HEX_GROUP.test(group)) {
         words2.push(parseInt(group, 16));
       } else if (group === "") {
-        fail3("empty group (a single ':' where a number was expected)");
+        fail4("empty group (a single ':' where a number was expected)");
       } else {
-        fail3(\`group "\${group}" is not 1 to 4 hexadecimal digits\`);
+        fail4(\`group "\${group}" is not 1 to 4 hexadecimal digits\`);
       }
     }
     return words2;
@@ -1913,7 +1923,7 @@ function parseIPv6(text) {
     const head = parseGroups(halves[0], false);
     const tail = parseGroups(halves[1], true);
     const missing = 8 - head.length - tail.length;
-    if (missing < 1) fail3('"::" must stand for at least one zero group');
+    if (missing < 1) fail4('"::" must stand for at least one zero group');
     words = [
       ...head,
       ...new Array(missing).fill(0),
@@ -1922,7 +1932,7 @@ function parseIPv6(text) {
   } else {
     words = parseGroups(text, true);
     if (words.length !== 8) {
-      fail3(\`expected 8 groups of hexadecimal digits, found \${words.length}\`);
+      fail4(\`expected 8 groups of hexadecimal digits, found \${words.length}\`);
     }
   }
   const bytes = new Uint8Array(16);
@@ -5261,22 +5271,22 @@ function parseTargetList(text) {
   return targets;
 }
 function parsePorts(text) {
-  const fail3 = (reason) => {
+  const fail4 = (reason) => {
     throw new ParseError("ports", text, reason);
   };
   const trimmed = text.trim();
-  if (trimmed === "") fail3("the list is empty");
+  if (trimmed === "") fail4("the list is empty");
   const port = (digits, fallback) => {
     if (digits === "") return fallback;
     if (!/^[0-9]{1,5}$/.test(digits) || Number(digits) > 65535) {
-      return fail3(\`\${digits} is not a port (0..65535)\`);
+      return fail4(\`\${digits} is not a port (0..65535)\`);
     }
     return Number(digits);
   };
   const ranges = [];
   for (const part of trimmed.split(",")) {
     const item = part.trim();
-    if (item === "") fail3("an empty item between commas");
+    if (item === "") fail4("an empty item between commas");
     const dash = item.indexOf("-");
     if (dash < 0) {
       const value = port(item, -1);
@@ -5288,7 +5298,7 @@ function parsePorts(text) {
     }
     const first = port(item.slice(0, dash), 1);
     const last = port(item.slice(dash + 1), 65535);
-    if (last < first) fail3(\`the range \${item} ends before it starts\`);
+    if (last < first) fail4(\`the range \${item} ends before it starts\`);
     ranges.push({
       first,
       last
@@ -7313,6 +7323,9 @@ var EPHEMERAL_PORT_COUNT = 16384;
 function random32() {
   return crypto.getRandomValues(new Uint32Array(1))[0];
 }
+function randomEphemeralPort() {
+  return EPHEMERAL_PORT_BASE + random32() % EPHEMERAL_PORT_COUNT;
+}
 
 // src/engine/scan/template.ts
 var PROBE_WINDOW = 1024;
@@ -7575,6 +7588,371 @@ async function resolveAddresses(name, resolveHost, options = {}) {
   });
 }
 
+// src/engine/exchange.ts
+async function collectReplies(receiver, matcher, family, timeoutMs) {
+  const batch = await receiver.poll(Math.max(0, Math.ceil(timeoutMs)));
+  return matchBatch(batch, matcher, family);
+}
+function matchBatch(batch, matcher, family) {
+  const found = [];
+  for (const packet of batch.tcp) {
+    const reply = matcher.matchTcp(packet.bytes, packet.receivedAt);
+    if (reply === void 0) continue;
+    matcher.remove(reply.probe);
+    found.push({
+      reply,
+      bytes: packet.bytes
+    });
+  }
+  for (const packet of batch.icmp) {
+    const reply = matcher.matchIcmp(packet.bytes, packet.receivedAt, family);
+    if (reply === void 0) continue;
+    matcher.remove(reply.probe);
+    found.push({
+      reply,
+      bytes: packet.bytes
+    });
+  }
+  return found.sort((a, b) => a.reply.receivedAt - b.reply.receivedAt);
+}
+function transmitKey(datagram) {
+  let decoded;
+  try {
+    decoded = decodeIp(datagram, {
+      lenient: true
+    });
+  } catch (error) {
+    if (error instanceof DecodeError) return void 0;
+    throw error;
+  }
+  const tcp = decoded.payload;
+  if (decoded.protocol !== 6 || decoded.fragment || tcp.length < 8) {
+    return void 0;
+  }
+  return probeKey(decoded.ip.src, decoded.ip.dst, read16(tcp, 0), read16(tcp, 2), read32(tcp, 4));
+}
+function probeKey(src, dst, srcPort, dstPort, seq) {
+  return \`\${src} \${dst} \${srcPort} \${dstPort} \${seq}\`;
+}
+var Exchange = class _Exchange {
+  #net;
+  #options;
+  #sides = /* @__PURE__ */ new Map();
+  #matcher = new ReplyMatcher();
+  /** Probes whose kernel transmit time stamp has not come yet, by key. */
+  #unstamped = /* @__PURE__ */ new Map();
+  #closed = false;
+  constructor(net, options) {
+    this.#net = net;
+    this.#options = options;
+  }
+  /**
+   * Open an exchange, and the receivers of the families asked for.
+   *
+   * @param net The network.
+   * @param options The families to open now, the receivers' options.
+   * @returns The exchange.
+   * @throws What the network's \`openReceiver\` throws (no privilege…);
+   *   nothing stays open when it throws.
+   */
+  static open(net, options = {}) {
+    const exchange = new _Exchange(net, options.receiver ?? {
+      headerIncluded: true
+    });
+    try {
+      for (const family of options.families ?? []) exchange.#side(family);
+    } catch (error) {
+      exchange.close();
+      throw error;
+    }
+    return exchange;
+  }
+  /** How many probes are waiting for an answer. */
+  get pending() {
+    return this.#matcher.pending;
+  }
+  #side(family) {
+    let side = this.#sides.get(family);
+    if (side !== void 0) return side;
+    if (this.#closed) {
+      throw new Error("Cannot send packet: the exchange is closed");
+    }
+    const receiver = this.#net.openReceiver(family, this.#options);
+    let stamped = false;
+    try {
+      stamped = receiver.enableTransmitStamps?.() ?? false;
+    } catch (error) {
+      receiver.close();
+      throw error;
+    }
+    side = {
+      family,
+      receiver,
+      stamped,
+      polling: void 0
+    };
+    this.#sides.set(family, side);
+    return side;
+  }
+  /**
+   * Send a datagram and wait for the replies to the probe it is: the probe
+   * is stamped with the wall clock, sent, given to the matcher, and, when
+   * the kernel reports the datagram's transmit time, stamped again with it.
+   *
+   * @param datagram The whole datagram, IP header included.
+   * @param probe What the datagram is (its \`sentAt\` is set here).
+   * @returns The probe and its datagram.
+   * @throws What the receiver's \`send\` throws (then nothing waits), and
+   *   \`RangeError\` for a probe the matcher refuses.
+   */
+  send(datagram, probe) {
+    const side = this.#side(probe.family);
+    const key2 = side.stamped ? probeKey(probe.src, probe.dst, probe.srcPort, probe.dstPort, probe.seq) : void 0;
+    probe.sentAt = this.#net.wallClock();
+    side.receiver.send(datagram, probe.dst);
+    this.#matcher.add(probe);
+    if (key2 !== void 0) {
+      this.#unstamped.set(key2, probe);
+      this.#applyStamps(side);
+    }
+    return {
+      probe,
+      datagram
+    };
+  }
+  /**
+   * Send a packet model: encoded, with the probe made from its fields.
+   *
+   * @param packet The packet.
+   * @param id The probe's number, unique among those waiting.
+   * @returns The probe and its datagram.
+   * @throws {RangeError} For a field the encoder refuses; what \`send\` throws.
+   */
+  sendPacket(packet, id) {
+    return this.send(encodePacket(packet), probeOf(packet, id));
+  }
+  #applyStamps(side) {
+    if (!side.stamped || this.#unstamped.size === 0) {
+      side.receiver.transmitStamps?.();
+      return;
+    }
+    for (const stamp of side.receiver.transmitStamps?.() ?? []) {
+      const key2 = transmitKey(stamp.bytes);
+      if (key2 === void 0) continue;
+      const probe = this.#unstamped.get(key2);
+      if (probe === void 0) continue;
+      probe.sentAt = stamp.sentAt;
+      if (stamp.stage === "sent") this.#unstamped.delete(key2);
+    }
+  }
+  /**
+   * Wait up to \`timeoutMs\` for replies and return those that answer a
+   * waiting probe, oldest first; each probe answered stops waiting. With
+   * receivers of both families, the first to have something is read (the
+   * other's wait goes on and is read by a later call).
+   *
+   * @param timeoutMs How long to wait.
+   * @returns The replies (maybe none).
+   */
+  async poll(timeoutMs) {
+    const sides = [
+      ...this.#sides.values()
+    ];
+    if (sides.length === 0) return [];
+    const wait = Math.max(0, Math.ceil(timeoutMs));
+    for (const side2 of sides) {
+      this.#applyStamps(side2);
+      side2.polling ??= side2.receiver.poll(wait).then((batch2) => ({
+        side: side2,
+        batch: batch2
+      }));
+    }
+    const { side, batch } = await Promise.race(sides.map((s) => s.polling));
+    side.polling = void 0;
+    for (const s of sides) this.#applyStamps(s);
+    const found = matchBatch(batch, this.#matcher, side.family);
+    for (const { reply } of found) this.#forgetStamp(reply.probe);
+    return found;
+  }
+  #forgetStamp(probe) {
+    if (this.#unstamped.size === 0) return;
+    const key2 = probeKey(probe.src, probe.dst, probe.srcPort, probe.dstPort, probe.seq);
+    if (this.#unstamped.get(key2) === probe) this.#unstamped.delete(key2);
+  }
+  /**
+   * Stop waiting for replies to a probe.
+   *
+   * @param probe The probe.
+   * @returns Whether it was waiting.
+   */
+  forget(probe) {
+    this.#forgetStamp(probe);
+    return this.#matcher.remove(probe);
+  }
+  /** Close every receiver (idempotent). */
+  close() {
+    this.#closed = true;
+    for (const side of this.#sides.values()) {
+      side.receiver.close();
+      side.polling?.catch(() => {
+      });
+    }
+  }
+};
+function probeOf(packet, id) {
+  const { ip, tcp } = packet;
+  return {
+    id,
+    family: ip.version,
+    src: ip.src,
+    dst: ip.dst,
+    srcPort: tcp.srcPort,
+    dstPort: tcp.dstPort,
+    seq: tcp.seq,
+    ack: tcp.ack,
+    flags: tcp.flags,
+    payloadLength: tcp.payload.length,
+    ttl: ip.version === 4 ? ip.ttl : ip.hopLimit,
+    sentAt: 0
+  };
+}
+
+// src/engine/exchange_loop.ts
+var Source = class {
+  #sync;
+  #async;
+  #ahead;
+  done = false;
+  constructor(items2) {
+    if (Symbol.iterator in items2) {
+      this.#sync = items2[Symbol.iterator]();
+      this.#ahead = this.#sync.next();
+      this.done = this.#ahead.done === true;
+    } else {
+      this.#async = items2[Symbol.asyncIterator]();
+    }
+  }
+  async take() {
+    if (this.done) return void 0;
+    if (this.#sync !== void 0) {
+      const current = this.#ahead;
+      this.#ahead = this.#sync.next();
+      this.done = this.#ahead.done === true;
+      return current.done === true ? void 0 : current.value;
+    }
+    const result = await this.#async.next();
+    if (result.done === true) {
+      this.done = true;
+      return void 0;
+    }
+    return result.value;
+  }
+  async close() {
+    if (this.#sync !== void 0) this.#sync.return?.();
+    else await this.#async.return?.();
+  }
+};
+var BURST = 32;
+async function* exchangeLoop(exchange, items2, options) {
+  const { clock, intervalMs, timeoutMs, signal } = options;
+  const retries = options.retries ?? 0;
+  const source = new Source(items2);
+  const waiting = /* @__PURE__ */ new Map();
+  const again = [];
+  const start = clock.now();
+  let sends = 0;
+  let burst = 0;
+  let index = 0;
+  const due = () => start + sends * intervalMs;
+  try {
+    while (signal?.aborted !== true) {
+      const now = clock.now();
+      const paused = intervalMs === 0 && burst >= BURST;
+      if (now >= due() && !paused) {
+        let entry = again.shift();
+        if (entry === void 0) {
+          const item = await source.take();
+          if (item !== void 0) {
+            entry = {
+              item,
+              index: index++,
+              attempt: 0,
+              deadline: 0
+            };
+          }
+        }
+        if (entry !== void 0) {
+          const { datagram, probe } = entry.item;
+          try {
+            exchange.send(datagram, probe);
+          } catch (error) {
+            yield {
+              kind: "failure",
+              error,
+              index: entry.index
+            };
+            return;
+          }
+          sends++;
+          burst++;
+          yield {
+            kind: "sent",
+            probe,
+            datagram,
+            index: entry.index,
+            attempt: entry.attempt
+          };
+          entry.deadline = clock.now() + timeoutMs;
+          waiting.set(probe.id, entry);
+          continue;
+        }
+      }
+      for (const [id, entry] of waiting) {
+        if (entry.deadline > now) continue;
+        exchange.forget(entry.item.probe);
+        waiting.delete(id);
+        if (entry.attempt < retries) {
+          again.push({
+            ...entry,
+            attempt: entry.attempt + 1
+          });
+          continue;
+        }
+        const { probe, datagram } = entry.item;
+        yield {
+          kind: "timeout",
+          probe,
+          datagram,
+          index: entry.index,
+          timeoutMs
+        };
+      }
+      const more = again.length > 0 || !source.done;
+      if (!more && waiting.size === 0) break;
+      let wait = 200;
+      if (more) wait = Math.min(wait, due() - now);
+      for (const { deadline } of waiting.values()) {
+        wait = Math.min(wait, deadline - now);
+      }
+      burst = 0;
+      for (const { reply, bytes } of await exchange.poll(Math.max(0, wait))) {
+        const entry = waiting.get(reply.probe.id);
+        if (entry === void 0) continue;
+        waiting.delete(reply.probe.id);
+        yield {
+          kind: "reply",
+          reply,
+          bytes,
+          index: entry.index
+        };
+      }
+    }
+  } finally {
+    for (const entry of waiting.values()) exchange.forget(entry.item.probe);
+    await source.close();
+  }
+}
+
 // src/engine/conversation.ts
 function probeDatagram(base, fields) {
   const tcp = {
@@ -7606,29 +7984,6 @@ function probeSourcePort(base, index) {
   }
   return (base + index) % 65536;
 }
-async function collectReplies(receiver, matcher, family, timeoutMs) {
-  const batch = await receiver.poll(Math.max(0, Math.ceil(timeoutMs)));
-  const found = [];
-  for (const packet of batch.tcp) {
-    const reply = matcher.matchTcp(packet.bytes, packet.receivedAt);
-    if (reply === void 0) continue;
-    matcher.remove(reply.probe);
-    found.push({
-      reply,
-      bytes: packet.bytes
-    });
-  }
-  for (const packet of batch.icmp) {
-    const reply = matcher.matchIcmp(packet.bytes, packet.receivedAt, family);
-    if (reply === void 0) continue;
-    matcher.remove(reply.probe);
-    found.push({
-      reply,
-      bytes: packet.bytes
-    });
-  }
-  return found.sort((a, b) => a.reply.receivedAt - b.reply.receivedAt);
-}
 var Conversation = class _Conversation {
   /** The destination address, canonical text. */
   destination;
@@ -7636,15 +7991,13 @@ var Conversation = class _Conversation {
   family;
   /** The packet model the probes are made from. */
   base;
-  #receiver;
-  #matcher = new ReplyMatcher();
-  #wallClock;
-  constructor(receiver, base, wallClock) {
-    this.#receiver = receiver;
+  /** The exchange the probes are sent and matched on. */
+  exchange;
+  constructor(exchange, base) {
+    this.exchange = exchange;
     this.base = base;
     this.destination = base.ip.dst;
     this.family = base.ip.version;
-    this.#wallClock = wallClock;
   }
   /**
    * Open the receiver of a conversation: its TCP socket sends whole
@@ -7656,24 +8009,24 @@ var Conversation = class _Conversation {
    * @throws What the network's \`openReceiver\` throws (no privilege…).
    */
   static open(net, options) {
-    const receiver = net.openReceiver(options.base.ip.version, {
-      headerIncluded: true
+    const exchange = Exchange.open(net, {
+      families: [
+        options.base.ip.version
+      ]
     });
-    return new _Conversation(receiver, options.base, () => net.wallClock());
+    return new _Conversation(exchange, options.base);
   }
   /**
-   * Send a probe made from the model and wait for its replies: the
-   * datagram is built, stamped with the wall clock, sent, and the probe
-   * given to the matcher.
+   * The probe made from the model with these fields, and its datagram, not
+   * sent yet.
    *
    * @param fields The probe's ports, numbers and TTL.
    * @param id The probe's number, unique among those waiting.
-   * @returns The probe and its datagram.
-   * @throws What the receiver's \`send\` throws (then nothing waits).
+   * @returns The datagram and the probe (\`sentAt\` 0).
+   * @throws {RangeError} For a field the encoder refuses.
    */
-  send(fields, id) {
+  item(fields, id) {
     const base = this.base;
-    const datagram = probeDatagram(base, fields);
     const probe = {
       id,
       family: this.family,
@@ -7688,13 +8041,25 @@ var Conversation = class _Conversation {
       sentAt: 0
     };
     if (fields.ttl !== void 0) probe.ttl = fields.ttl;
-    probe.sentAt = this.#wallClock();
-    this.#receiver.send(datagram, this.destination);
-    this.#matcher.add(probe);
     return {
-      probe,
-      datagram
+      datagram: probeDatagram(base, fields),
+      probe
     };
+  }
+  /**
+   * Send a probe made from the model and wait for its replies: the
+   * datagram is built, stamped with the wall clock, sent, and the probe
+   * given to the matcher; where the receiver reports the kernel's transmit
+   * time stamp, the probe's \`sentAt\` becomes it.
+   *
+   * @param fields The probe's ports, numbers and TTL.
+   * @param id The probe's number, unique among those waiting.
+   * @returns The probe and its datagram.
+   * @throws What the receiver's \`send\` throws (then nothing waits).
+   */
+  send(fields, id) {
+    const { datagram, probe } = this.item(fields, id);
+    return this.exchange.send(datagram, probe);
   }
   /**
    * Wait up to \`timeoutMs\` for replies and return those that answer a
@@ -7704,20 +8069,20 @@ var Conversation = class _Conversation {
    * @returns The replies (maybe none).
    */
   poll(timeoutMs) {
-    return collectReplies(this.#receiver, this.#matcher, this.family, timeoutMs);
+    return this.exchange.poll(timeoutMs);
   }
   /**
    * Stop waiting for replies to a probe.
    *
-   * @param probe The probe or its number.
+   * @param probe The probe.
    * @returns Whether it was waiting.
    */
   forget(probe) {
-    return this.#matcher.remove(probe);
+    return this.exchange.forget(probe);
   }
   /** Close the receiver (idempotent). */
   close() {
-    this.#receiver.close();
+    this.exchange.close();
   }
 };
 function rttStatistics(samples) {
@@ -7739,9 +8104,8 @@ function rttStatistics(samples) {
   };
 }
 async function runProbes(conversation, options, onEvent) {
-  const { clock, count: count2, intervalMs, timeoutMs, signal } = options;
+  const { count: count2, signal } = options;
   const base = conversation.base;
-  const waiting = /* @__PURE__ */ new Map();
   const outcome = {
     sent: 0,
     received: 0,
@@ -7749,54 +8113,57 @@ async function runProbes(conversation, options, onEvent) {
     rtts: [],
     interrupted: false
   };
-  const start = clock.now();
-  while (signal?.aborted !== true) {
-    const now = clock.now();
-    const more = count2 === 0 || outcome.sent < count2;
-    if (more && now >= start + outcome.sent * intervalMs) {
-      let sent;
+  let refused;
+  function* probes() {
+    for (let i = 0; count2 === 0 || i < count2; i++) {
+      let item;
       try {
-        sent = conversation.send({
-          srcPort: options.sport ?? probeSourcePort(options.sportBase, outcome.sent),
+        item = conversation.item({
+          srcPort: options.sport ?? probeSourcePort(options.sportBase, i),
           seq: options.seq ?? random32(),
           ack: options.randomAck === true ? random32() : base.tcp.ack
-        }, outcome.sent);
+        }, i);
       } catch (error) {
-        outcome.failure = {
+        refused = {
           error
         };
-        break;
+        return;
       }
+      yield item;
+    }
+  }
+  const events = exchangeLoop(conversation.exchange, probes(), {
+    clock: options.clock,
+    intervalMs: options.intervalMs,
+    timeoutMs: options.timeoutMs,
+    ...signal === void 0 ? {} : {
+      signal
+    }
+  });
+  for await (const event of events) {
+    if (event.kind === "failure") {
+      outcome.failure = {
+        error: event.error
+      };
+      break;
+    }
+    if (event.kind === "sent") {
+      const { probe, datagram, index } = event;
       await onEvent({
         kind: "sent",
-        ...sent,
-        index: outcome.sent
-      });
-      waiting.set(sent.probe.id, {
-        probe: sent.probe,
-        deadline: clock.now() + timeoutMs
+        probe,
+        datagram,
+        index
       });
       outcome.sent++;
-      continue;
-    }
-    for (const [id, { probe, deadline }] of waiting) {
-      if (deadline > now) continue;
-      conversation.forget(id);
-      waiting.delete(id);
+    } else if (event.kind === "timeout") {
       await onEvent({
         kind: "timeout",
-        probe,
-        timeoutMs
+        probe: event.probe,
+        timeoutMs: event.timeoutMs
       });
-    }
-    if (!more && waiting.size === 0) break;
-    let wait = 200;
-    if (more) wait = Math.min(wait, start + outcome.sent * intervalMs - now);
-    for (const { deadline } of waiting.values()) {
-      wait = Math.min(wait, deadline - now);
-    }
-    for (const { reply, bytes } of await conversation.poll(Math.max(0, wait))) {
-      waiting.delete(reply.probe.id);
+    } else {
+      const { reply, bytes } = event;
       if (reply.kind === "tcp") {
         outcome.received++;
         outcome.rtts.push(reply.rttMs);
@@ -7810,6 +8177,7 @@ async function runProbes(conversation, options, onEvent) {
       });
     }
   }
+  if (refused !== void 0) outcome.failure ??= refused;
   outcome.interrupted = signal?.aborted === true;
   return outcome;
 }
@@ -7884,40 +8252,48 @@ async function runTrace(conversation, options, onEvent) {
   const aborted = () => signal?.aborted === true;
   let nextId = 0;
   for (let ttl = options.firstHop; ttl <= options.maxHops && !aborted(); ttl++) {
-    const probes = [];
+    const items2 = [];
     for (let q = 0; q < queries; q++) {
-      const { probe, datagram } = conversation.send({
+      items2.push(conversation.item({
         srcPort: probeSourcePort(options.sportBase, q),
         seq: random32(),
         ack: conversation.base.tcp.ack,
         ttl
-      }, nextId++);
-      probes.push(probe);
-      await onEvent({
-        kind: "sent",
-        probe,
-        datagram,
-        ttl,
-        query: q
-      });
+      }, nextId++));
     }
+    const probes = items2.map((item) => item.probe);
     const answers = /* @__PURE__ */ new Map();
-    const deadline = clock.now() + options.timeoutMs;
-    while (answers.size < queries && !aborted()) {
-      const left = deadline - clock.now();
-      if (left <= 0) break;
-      for (const { reply, bytes } of await conversation.poll(Math.min(left, 200))) {
+    const events = exchangeLoop(conversation.exchange, items2, {
+      clock,
+      intervalMs: 0,
+      timeoutMs: options.timeoutMs,
+      ...signal === void 0 ? {} : {
+        signal
+      }
+    });
+    for await (const event of events) {
+      if (event.kind === "failure") throw event.error;
+      if (event.kind === "sent") {
+        const { probe, datagram, index } = event;
+        await onEvent({
+          kind: "sent",
+          probe,
+          datagram,
+          ttl,
+          query: index
+        });
+      } else if (event.kind === "reply") {
+        const { reply, bytes, index } = event;
         answers.set(reply.probe.id, traceAnswer(reply));
         await onEvent({
           kind: "reply",
           reply,
           bytes,
           ttl,
-          query: probes.findIndex((p) => p.id === reply.probe.id)
+          query: index
         });
       }
     }
-    for (const probe of probes) conversation.forget(probe);
     const hop = {
       ttl,
       answers: probes.map((probe) => answers.get(probe.id) ?? null)
@@ -7941,6 +8317,662 @@ async function runTrace(conversation, options, onEvent) {
   outcome.interrupted = aborted();
   return outcome;
 }
+
+// src/filter/types.ts
+var BPF = Object.freeze({
+  LD: 0,
+  LDX: 1,
+  ALU: 4,
+  JMP: 5,
+  RET: 6,
+  MISC: 7,
+  W: 0,
+  H: 8,
+  B: 16,
+  IMM: 0,
+  ABS: 32,
+  IND: 64,
+  MEM: 96,
+  LEN: 128,
+  MSH: 160,
+  ADD: 0,
+  SUB: 16,
+  MUL: 32,
+  DIV: 48,
+  OR: 64,
+  AND: 80,
+  LSH: 96,
+  RSH: 112,
+  NEG: 128,
+  MOD: 144,
+  XOR: 160,
+  JA: 0,
+  JEQ: 16,
+  JGT: 32,
+  JGE: 48,
+  JSET: 64,
+  K: 0,
+  X: 8,
+  A: 16,
+  TAX: 0,
+  TXA: 128
+});
+var BPF_MAX_INSTRUCTIONS = 4096;
+var BPF_ACCEPT = 262144;
+
+// src/filter/compile.ts
+var PROTOCOL_NUMBERS = Object.freeze({
+  4: Object.freeze({
+    tcp: 6,
+    icmp: 1
+  }),
+  6: Object.freeze({
+    tcp: 6,
+    icmp: 58
+  })
+});
+function insn(code, k = 0, jt = 0, jf = 0) {
+  return {
+    code,
+    jt,
+    jf,
+    k: k >>> 0
+  };
+}
+function fail(reason) {
+  throw new RangeError(\`Cannot compile packet filter: \${reason}\`);
+}
+function parseNetwork(text) {
+  const slash = text.indexOf("/");
+  const address = slash < 0 ? text : text.slice(0, slash);
+  let parsed;
+  try {
+    parsed = parseAddress(address);
+  } catch {
+    return fail(\`\${JSON.stringify(text)} is not an address or CIDR block\`);
+  }
+  const bits = parsed.family === 4 ? 32 : 128;
+  let prefix = bits;
+  if (slash >= 0) {
+    const digits = text.slice(slash + 1);
+    prefix = /^[0-9]{1,3}$/.test(digits) ? Number(digits) : NaN;
+    if (!(prefix <= bits)) {
+      fail(\`\${JSON.stringify(text)}: the prefix length must be 0..\${bits} for IPv\${parsed.family}\`);
+    }
+  }
+  return {
+    family: parsed.family,
+    bytes: parsed.bytes,
+    prefix
+  };
+}
+function word(bytes, at) {
+  return (bytes[at] << 24 | bytes[at + 1] << 16 | bytes[at + 2] << 8 | bytes[at + 3]) >>> 0;
+}
+function networkChecks(network, offset) {
+  const checks = [];
+  for (let w = 0; w * 32 < network.prefix; w++) {
+    const bits = Math.min(32, network.prefix - w * 32);
+    const mask = bits === 32 ? 4294967295 : 4294967295 << 32 - bits >>> 0;
+    const load3 = [
+      insn(BPF.LD | BPF.W | BPF.ABS, offset + 4 * w)
+    ];
+    if (mask !== 4294967295) load3.push(insn(BPF.ALU | BPF.AND | BPF.K, mask));
+    checks.push({
+      load: load3,
+      op: BPF.JEQ,
+      k: (word(network.bytes, 4 * w) & mask) >>> 0
+    });
+  }
+  return checks;
+}
+function checkPort(port, what) {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    fail(\`\${what} \${port} is not a port (0..65535)\`);
+  }
+}
+function portChecks(match, load3) {
+  if (typeof match === "number") {
+    checkPort(match, "port");
+    return [
+      {
+        load: [
+          load3
+        ],
+        op: BPF.JEQ,
+        k: match
+      }
+    ];
+  }
+  const [from, to] = match;
+  checkPort(from, "port range start");
+  checkPort(to, "port range end");
+  if (from > to) fail(\`port range \${from}-\${to} ends before it starts\`);
+  return [
+    {
+      load: [
+        load3
+      ],
+      op: BPF.JGE,
+      k: from
+    },
+    {
+      load: [
+        load3
+      ],
+      op: BPF.JGT,
+      k: to,
+      negate: true
+    }
+  ];
+}
+function checkMask(mask, what) {
+  if (!Number.isInteger(mask) || mask < 0 || mask > 511) {
+    fail(\`\${what} \${mask} is not a mask of the 9 TCP flags (0..0x1ff)\`);
+  }
+}
+function familyBlocks(filter, family) {
+  const protocols = filter.protocols ?? [
+    "tcp"
+  ];
+  const tcpTerms = filter.port !== void 0 || filter.srcPort !== void 0 || filter.dstPort !== void 0 || filter.flags !== void 0;
+  const blocks = [];
+  const numbers = PROTOCOL_NUMBERS[family];
+  const protocolAt = family === 4 ? 9 : 6;
+  blocks.push(protocols.map((protocol) => [
+    {
+      load: [
+        insn(BPF.LD | BPF.B | BPF.ABS, protocolAt)
+      ],
+      op: BPF.JEQ,
+      k: numbers[protocol]
+    }
+  ]));
+  const addressBlock = (lists) => {
+    const alternatives = [];
+    for (const [texts, offset] of lists) {
+      for (const text of texts) {
+        const network = parseNetwork(text);
+        if (network.family === family) {
+          alternatives.push(networkChecks(network, offset));
+        }
+      }
+    }
+    return alternatives;
+  };
+  const [srcAt, dstAt] = family === 4 ? [
+    12,
+    16
+  ] : [
+    8,
+    24
+  ];
+  for (const lists of [
+    filter.host && [
+      [
+        filter.host,
+        srcAt
+      ],
+      [
+        filter.host,
+        dstAt
+      ]
+    ],
+    filter.src && [
+      [
+        filter.src,
+        srcAt
+      ]
+    ],
+    filter.dst && [
+      [
+        filter.dst,
+        dstAt
+      ]
+    ]
+  ]) {
+    if (lists === void 0) continue;
+    const block = addressBlock(lists);
+    if (block.length === 0) return null;
+    blocks.push(block);
+  }
+  if (!tcpTerms) return blocks;
+  if (family === 4) {
+    blocks.push([
+      [
+        {
+          load: [
+            insn(BPF.LD | BPF.H | BPF.ABS, 6)
+          ],
+          op: BPF.JSET,
+          k: 8191,
+          negate: true
+        }
+      ]
+    ]);
+  }
+  const l4 = (at, size) => family === 4 ? insn(BPF.LD | size | BPF.IND, at) : insn(BPF.LD | size | BPF.ABS, 40 + at);
+  const ports = (matches, ats) => {
+    if (matches === void 0) return;
+    blocks.push(ats.flatMap((at) => matches.map((match) => portChecks(match, l4(at, BPF.H)))));
+  };
+  ports(filter.port, [
+    0,
+    2
+  ]);
+  ports(filter.srcPort, [
+    0
+  ]);
+  ports(filter.dstPort, [
+    2
+  ]);
+  const flags = filter.flags;
+  if (flags !== void 0) {
+    const load3 = (mask) => [
+      l4(12, BPF.H),
+      insn(BPF.ALU | BPF.AND | BPF.K, mask)
+    ];
+    if (flags.set !== void 0) {
+      checkMask(flags.set, "flags.set");
+      blocks.push([
+        [
+          {
+            load: load3(flags.set),
+            op: BPF.JEQ,
+            k: flags.set
+          }
+        ]
+      ]);
+    }
+    if (flags.clear !== void 0) {
+      checkMask(flags.clear, "flags.clear");
+      blocks.push([
+        [
+          {
+            load: [
+              l4(12, BPF.H)
+            ],
+            op: BPF.JSET,
+            k: flags.clear,
+            negate: true
+          }
+        ]
+      ]);
+    }
+    if (flags.equals !== void 0) {
+      checkMask(flags.equals, "flags.equals");
+      blocks.push([
+        [
+          {
+            load: load3(511),
+            op: BPF.JEQ,
+            k: flags.equals
+          }
+        ]
+      ]);
+    }
+  }
+  return blocks;
+}
+function checkList(value, name) {
+  if (value === void 0) return;
+  if (!Array.isArray(value)) fail(\`\${name} is not a list\`);
+  if (value.length === 0) fail(\`the \${name} list is empty\`);
+}
+function checkPortMatch(match) {
+  if (typeof match === "number") return checkPort(match, "port");
+  if (!Array.isArray(match) || match.length !== 2) {
+    fail(\`\${JSON.stringify(match)} is not a port or a [from, to] range\`);
+  }
+  const [from, to] = match;
+  checkPort(from, "port range start");
+  checkPort(to, "port range end");
+  if (from > to) fail(\`port range \${from}-\${to} ends before it starts\`);
+}
+function checkFilter(filter) {
+  if (typeof filter !== "object" || filter === null || Array.isArray(filter)) {
+    fail(\`\${JSON.stringify(filter)} is not a filter object\`);
+  }
+  checkList(filter.protocols, "protocol");
+  const protocols = filter.protocols ?? [
+    "tcp"
+  ];
+  for (const protocol of protocols) {
+    if (protocol !== "tcp" && protocol !== "icmp") {
+      fail(\`protocol \${JSON.stringify(protocol)} is not tcp or icmp\`);
+    }
+  }
+  const tcpTerms = filter.port !== void 0 || filter.srcPort !== void 0 || filter.dstPort !== void 0 || filter.flags !== void 0;
+  if (tcpTerms && protocols.some((p) => p !== "tcp")) {
+    fail("ports and flags are TCP's: give ICMP in a filter of its own");
+  }
+  if (filter.family !== void 0 && filter.family !== 4 && filter.family !== 6) {
+    fail(\`family \${JSON.stringify(filter.family)} is not 4 or 6\`);
+  }
+  for (const name of [
+    "host",
+    "src",
+    "dst"
+  ]) {
+    const list = filter[name];
+    checkList(list, name === "host" ? "address" : \`\${name} address\`);
+    for (const text of list ?? []) {
+      if (typeof text !== "string") {
+        fail(\`\${JSON.stringify(text)} is not an address or CIDR block\`);
+      }
+      parseNetwork(text);
+    }
+  }
+  for (const name of [
+    "port",
+    "srcPort",
+    "dstPort"
+  ]) {
+    checkList(filter[name], "port");
+    for (const match of filter[name] ?? []) checkPortMatch(match);
+  }
+  const flags = filter.flags;
+  if (flags !== void 0) {
+    if (typeof flags !== "object" || flags === null) {
+      fail(\`flags \${JSON.stringify(flags)} is not an object of masks\`);
+    }
+    for (const key2 of [
+      "set",
+      "clear",
+      "equals"
+    ]) {
+      if (flags[key2] !== void 0) checkMask(flags[key2], \`flags.\${key2}\`);
+    }
+  }
+}
+function alternativePieces(alternative, success) {
+  const sizes = alternative.map((check) => check.load.length + 1);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const pieces = [];
+  let done = 0;
+  alternative.forEach((check, i) => {
+    for (const load3 of check.load) pieces.push({
+      insn: load3
+    });
+    done += sizes[i];
+    const skip = total - done + 1;
+    if (skip > 255) fail("an alternative is too long");
+    const code = BPF.JMP | check.op | BPF.K;
+    pieces.push({
+      insn: check.negate ? insn(code, check.k, skip, 0) : insn(code, check.k, 0, skip)
+    });
+  });
+  pieces.push({
+    ja: success
+  });
+  return pieces;
+}
+function blockPieces(all, prefix) {
+  const pieces = [];
+  const blocks = all.filter((block) => !block.some((a) => a.length === 0));
+  blocks.forEach((block, b) => {
+    const next = \`\${prefix}.\${b + 1}\`;
+    for (const alternative of block) {
+      pieces.push(...alternativePieces(alternative, next));
+    }
+    pieces.push({
+      ja: "reject"
+    }, {
+      label: next
+    });
+  });
+  pieces.push({
+    insn: insn(BPF.RET | BPF.K, BPF_ACCEPT)
+  });
+  return pieces;
+}
+function assemble(pieces) {
+  const labels = /* @__PURE__ */ new Map();
+  let count2 = 0;
+  for (const piece of pieces) {
+    if ("label" in piece) labels.set(piece.label, count2);
+    else count2++;
+  }
+  const program = [];
+  for (const piece of pieces) {
+    if ("insn" in piece) program.push(piece.insn);
+    else if ("ja" in piece) {
+      const target = labels.get(piece.ja);
+      program.push(insn(BPF.JMP | BPF.JA, target - program.length - 1));
+    }
+  }
+  return program;
+}
+function compilePacketFilter(filters) {
+  const list = Array.isArray(filters) ? filters : [
+    filters
+  ];
+  if (list.length === 0) fail("no filter given");
+  const pieces = [];
+  const sections = [];
+  for (const family of [
+    4,
+    6
+  ]) {
+    const alternatives = [];
+    list.forEach((filter, f) => {
+      checkFilter(filter);
+      if (filter.family !== void 0 && filter.family !== family) return;
+      const blocks = familyBlocks(filter, family);
+      if (blocks === null) return;
+      const prefix = \`v\${family}.f\${f}\`;
+      const body = blockPieces(blocks, prefix).map((piece) => "ja" in piece && piece.ja === "reject" ? {
+        ja: \`\${prefix}.fail\`
+      } : piece);
+      alternatives.push(...body, {
+        label: \`\${prefix}.fail\`
+      });
+    });
+    if (alternatives.length === 0) continue;
+    if (family === 4) pieces.push({
+      insn: insn(BPF.LDX | BPF.B | BPF.MSH, 0)
+    });
+    sections.push({
+      label: \`v\${family}\`
+    }, ...alternatives, {
+      ja: "reject"
+    });
+    pieces.push({
+      insn: insn(BPF.LD | BPF.B | BPF.ABS, 0)
+    }, {
+      insn: insn(BPF.ALU | BPF.AND | BPF.K, 240)
+    }, {
+      insn: insn(BPF.JMP | BPF.JEQ | BPF.K, family << 4, 0, 1)
+    }, {
+      ja: \`v\${family}\`
+    });
+  }
+  pieces.push({
+    ja: "reject"
+  }, ...sections, {
+    label: "reject"
+  }, {
+    insn: insn(BPF.RET | BPF.K, 0)
+  });
+  const program = assemble(pieces);
+  if (program.length > BPF_MAX_INSTRUCTIONS) {
+    fail(\`the program has \${program.length} instructions, more than the kernel's \${BPF_MAX_INSTRUCTIONS}\`);
+  }
+  return program;
+}
+
+// src/engine/sniff.ts
+var ICMP4_NAMES = {
+  0: "echo reply",
+  8: "echo request",
+  5: "redirect"
+};
+var ICMP6_NAMES = {
+  128: "echo request",
+  129: "echo reply",
+  133: "router solicitation",
+  134: "router advertisement",
+  135: "neighbor solicitation",
+  136: "neighbor advertisement"
+};
+function icmpWords(family, type, code) {
+  const name = (family === 4 ? ICMP4_NAMES : ICMP6_NAMES)[type];
+  return name ?? icmpDescription(family, type, code);
+}
+function sniffedPacket(bytes, meta) {
+  const seconds2 = Math.floor(meta.receivedAt / 1e3);
+  const packet = {
+    bytes,
+    length: meta.length,
+    truncated: meta.length > bytes.length,
+    timestamp: meta.receivedAt,
+    time: meta.time ?? {
+      seconds: seconds2,
+      nanoseconds: Math.min(999999999, Math.round((meta.receivedAt - seconds2 * 1e3) * 1e6))
+    },
+    direction: meta.direction,
+    interfaceIndex: meta.interfaceIndex
+  };
+  try {
+    const ip = decodeIp(bytes, {
+      lenient: true
+    });
+    packet.ip = ip.ip;
+    packet.protocol = ip.protocol;
+    const family = ip.ip.version;
+    if (ip.protocol === 6 && !ip.fragment) {
+      packet.packet = decodePacket(bytes, {
+        lenient: true
+      });
+    } else if ((ip.protocol === 1 && family === 4 || ip.protocol === 58 && family === 6) && ip.payload.length >= 2 && !ip.fragment) {
+      const type = ip.payload[0];
+      const code = ip.payload[1];
+      packet.icmp = {
+        family,
+        type,
+        code,
+        description: icmpWords(family, type, code)
+      };
+    }
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    packet.error = error;
+  }
+  return packet;
+}
+function checkOptions(options) {
+  const { count: count2, timeoutMs } = options;
+  if (count2 !== void 0 && (!Number.isInteger(count2) || count2 < 1)) {
+    throw new RangeError(\`Cannot sniff: count \${count2} is not a positive integer\`);
+  }
+  if (timeoutMs !== void 0 && (!Number.isFinite(timeoutMs) || timeoutMs <= 0)) {
+    throw new RangeError(\`Cannot sniff: timeoutMs \${timeoutMs} is not a positive number of milliseconds\`);
+  }
+}
+var Sniff = class _Sniff {
+  /** The BPF program the kernel runs (\`formatBpf\` lists it as \`tcpdump -d\` would). */
+  program;
+  #sniffer;
+  #options;
+  #stats = {
+    captured: 0,
+    received: 0,
+    dropped: 0
+  };
+  #started = false;
+  #closed = false;
+  constructor(sniffer, program, options) {
+    this.#sniffer = sniffer;
+    this.program = program;
+    this.#options = options;
+  }
+  /**
+   * Compile the filter and open the sniffer. Nothing is opened when the
+   * options or the filter are refused.
+   *
+   * @param net The network.
+   * @param options Filter, interface, count, time limit, signal.
+   * @returns The sniff, to iterate.
+   * @throws {RangeError} For a filter that cannot be compiled
+   *   (\`Cannot compile packet filter: …\`), or a count or time limit out of
+   *   range.
+   * @throws {Error} When the network cannot sniff, and what its
+   *   \`openSniffer\` throws (no privilege, no such interface…).
+   */
+  static open(net, options = {}) {
+    checkOptions(options);
+    const program = compilePacketFilter(options.filter ?? {});
+    if (net.openSniffer === void 0) {
+      throw new Error("Cannot sniff: this host has no packet sockets");
+    }
+    const sniffer = net.openSniffer({
+      program,
+      ...options.interface === void 0 ? {} : {
+        interface: options.interface
+      }
+    });
+    return new _Sniff(sniffer, program, options);
+  }
+  /**
+   * The counts so far: packets handed over, and the kernel's counts.
+   *
+   * @returns The counts.
+   */
+  stats() {
+    this.#readKernelStats();
+    return {
+      ...this.#stats
+    };
+  }
+  #readKernelStats() {
+    if (this.#closed) return;
+    const counted = this.#sniffer.stats?.();
+    if (counted === void 0) return;
+    this.#stats.received += counted.received;
+    this.#stats.dropped += counted.dropped;
+  }
+  /** Close the socket (idempotent); an iteration under way ends. */
+  close() {
+    if (this.#closed) return;
+    this.#readKernelStats();
+    this.#closed = true;
+    this.#sniffer.close();
+  }
+  /**
+   * The packets, as they come.
+   *
+   * @returns The iterator (one per sniff).
+   * @throws {Error} When iterated twice.
+   */
+  [Symbol.asyncIterator]() {
+    if (this.#started) {
+      throw new Error("Cannot sniff: this sniff is already being read");
+    }
+    this.#started = true;
+    return this.#packets();
+  }
+  async *#packets() {
+    const { count: count2, timeoutMs, signal } = this.#options;
+    const clock = this.#options.clock ?? performance;
+    const deadline = timeoutMs === void 0 ? Infinity : clock.now() + timeoutMs;
+    const stopped = () => this.#closed || signal?.aborted === true;
+    try {
+      while (!stopped()) {
+        const left = deadline - clock.now();
+        if (left <= 0) break;
+        const batch = await this.#sniffer.poll(Math.ceil(Math.min(left, 200)));
+        for (const raw2 of batch) {
+          if (stopped()) return;
+          this.#stats.captured++;
+          yield sniffedPacket(raw2.bytes, raw2);
+          if (count2 !== void 0 && this.#stats.captured >= count2) return;
+        }
+      }
+    } finally {
+      this.close();
+    }
+  }
+};
 
 // src/engine/send.ts
 var SEND_BATCH = 1024;
@@ -15505,7 +16537,7 @@ function buildClientHello(options = {}) {
     ...u16(extensions.length),
     ...extensions
   ];
-  const handshake = [
+  const handshake2 = [
     1,
     ...u24(body.length),
     ...body
@@ -15514,8 +16546,8 @@ function buildClientHello(options = {}) {
     22,
     3,
     1,
-    ...u16(handshake.length),
-    ...handshake
+    ...u16(handshake2.length),
+    ...handshake2
   ]);
 }
 function decodeFail(reason, offset, kind = "malformed") {
@@ -15656,7 +16688,7 @@ var DER_TAGS = Object.freeze({
   sequence: 48,
   set: 49
 });
-function fail(kind, reason, offset) {
+function fail2(kind, reason, offset) {
   return new DecodeError(reason, {
     kind,
     layer: "DER",
@@ -15665,28 +16697,28 @@ function fail(kind, reason, offset) {
 }
 function readDer(bytes, offset, end = bytes.length) {
   if (offset + 2 > end) {
-    throw fail("truncated", \`no element at \${offset}\`, offset);
+    throw fail2("truncated", \`no element at \${offset}\`, offset);
   }
   const tag = bytes[offset];
   if ((tag & 31) === 31) {
-    throw fail("malformed", \`high tag number at \${offset}\`, offset);
+    throw fail2("malformed", \`high tag number at \${offset}\`, offset);
   }
   let length = bytes[offset + 1];
   let start = offset + 2;
   if (length & 128) {
     const octets = length & 127;
     if (octets === 0 || octets > 4) {
-      throw fail("malformed", \`length of \${octets} octets at \${offset}\`, offset);
+      throw fail2("malformed", \`length of \${octets} octets at \${offset}\`, offset);
     }
     if (start + octets > end) {
-      throw fail("truncated", \`length cut at \${offset}\`, offset);
+      throw fail2("truncated", \`length cut at \${offset}\`, offset);
     }
     length = 0;
     for (let i = 0; i < octets; i++) length = length * 256 + bytes[start + i];
     start += octets;
   }
   if (start + length > end) {
-    throw fail("truncated", \`element at \${offset} ends at \${start + length}, past \${end}\`, offset);
+    throw fail2("truncated", \`element at \${offset} ends at \${start + length}, past \${end}\`, offset);
   }
   return {
     tag,
@@ -15709,7 +16741,7 @@ function expectChildren(bytes, parent, tags, what) {
   tags.forEach((tag, i) => {
     const child = children[i];
     if (child === void 0 || child.tag !== tag) {
-      throw fail("malformed", \`\${what}: element \${i + 1} is not tag 0x\${tag.toString(16)}\`, child?.offset ?? parent.start);
+      throw fail2("malformed", \`\${what}: element \${i + 1} is not tag 0x\${tag.toString(16)}\`, child?.offset ?? parent.start);
     }
   });
   return children;
@@ -15731,7 +16763,7 @@ function derOid(bytes, element) {
     }
   }
   if (arcs.length === 0) {
-    throw fail("malformed", "empty object identifier", element.offset);
+    throw fail2("malformed", "empty object identifier", element.offset);
   }
   return arcs.join(".");
 }
@@ -15739,7 +16771,7 @@ function derTime(bytes, element) {
   const text = String.fromCharCode(...bytes.subarray(element.start, element.end));
   const match = element.tag === DER_TAGS.utcTime ? /^(\\d\\d)(\\d\\d)(\\d\\d)(\\d\\d)(\\d\\d)(\\d\\d)Z$/.exec(text) : element.tag === DER_TAGS.generalizedTime ? /^(\\d{4})(\\d\\d)(\\d\\d)(\\d\\d)(\\d\\d)(\\d\\d)Z$/.exec(text) : null;
   if (match === null) {
-    throw fail("malformed", \`time \${JSON.stringify(text)}\`, element.offset);
+    throw fail2("malformed", \`time \${JSON.stringify(text)}\`, element.offset);
   }
   let year = Number(match[1]);
   if (element.tag === DER_TAGS.utcTime) year += year >= 50 ? 1900 : 2e3;
@@ -16038,6 +17070,983 @@ async function grabBanner(stream, options) {
   if (error !== void 0) banner.error = error;
   return banner;
 }
+
+// src/engine/sr.ts
+var RECEIVE_BUFFER = 4 << 20;
+function fail3(reason) {
+  throw new RangeError(\`Cannot send and receive: \${reason}\`);
+}
+function checkOptions2(options) {
+  const { timeoutMs, retries, rate } = options;
+  if (timeoutMs !== void 0 && (!Number.isFinite(timeoutMs) || timeoutMs <= 0)) {
+    fail3(\`timeoutMs \${timeoutMs} is not a positive number of milliseconds\`);
+  }
+  if (retries !== void 0 && (!Number.isInteger(retries) || retries < 0)) {
+    fail3(\`retries \${retries} is not an integer from 0\`);
+  }
+  if (rate !== void 0 && (!Number.isFinite(rate) || rate <= 0)) {
+    fail3(\`rate \${rate} is not a positive number of packets a second\`);
+  }
+  options.signal?.throwIfAborted();
+}
+async function model(net, init) {
+  let dst = init.dst;
+  if (!dst.includes(":") && !/^[0-9.]+$/.test(dst)) {
+    const [first] = await net.resolveHost(dst);
+    if (first === void 0) fail3(\`\${dst} has no address\`);
+    dst = first;
+  }
+  const src = init.src ?? net.routeSource(dst);
+  return makeTcpPacket({
+    ...init,
+    src,
+    dst
+  });
+}
+async function prepare(net, packet, index) {
+  let bytes;
+  if (packet instanceof Uint8Array) bytes = packet;
+  else if ("ip" in packet && "tcp" in packet) bytes = encodePacket(packet);
+  else bytes = encodePacket(await model(net, packet));
+  let decoded;
+  try {
+    decoded = decodePacket(bytes, {
+      lenient: true
+    });
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    fail3(\`packet \${index} is not an IP datagram carrying TCP (\${error.message})\`);
+  }
+  const { ip, tcp } = decoded;
+  const probe = {
+    id: index,
+    family: ip.version,
+    src: ip.src,
+    dst: ip.dst,
+    srcPort: tcp.srcPort,
+    dstPort: tcp.dstPort,
+    seq: tcp.seq,
+    ack: tcp.ack,
+    flags: tcp.flags,
+    payloadLength: tcp.payload.length,
+    ttl: ip.version === 4 ? ip.ttl : ip.hopLimit,
+    sentAt: 0
+  };
+  return {
+    datagram: bytes,
+    probe,
+    decoded
+  };
+}
+async function* items(net, packets, decoded) {
+  let index = 0;
+  for await (const packet of packets) {
+    const item = await prepare(net, packet, index);
+    decoded.set(index++, item.decoded);
+    yield {
+      datagram: item.datagram,
+      probe: item.probe
+    };
+  }
+}
+async function* exchangePackets(net, packets, options = {}) {
+  checkOptions2(options);
+  const exchange = Exchange.open(net, {
+    receiver: {
+      headerIncluded: true,
+      receiveBufferBytes: RECEIVE_BUFFER
+    }
+  });
+  const decoded = /* @__PURE__ */ new Map();
+  const open = /* @__PURE__ */ new Map();
+  try {
+    const events = exchangeLoop(exchange, items(net, packets, decoded), {
+      clock: options.clock ?? performance,
+      intervalMs: options.rate === void 0 ? 0 : 1e3 / options.rate,
+      timeoutMs: options.timeoutMs ?? 1e3,
+      retries: options.retries ?? 0,
+      ...options.signal === void 0 ? {} : {
+        signal: options.signal
+      }
+    });
+    for await (const event of events) {
+      if (event.kind === "failure") throw event.error;
+      if (event.kind === "sent") {
+        const known = open.get(event.index);
+        if (known !== void 0) {
+          known.sentAt = event.probe.sentAt;
+          known.attempts++;
+        } else {
+          open.set(event.index, {
+            index: event.index,
+            bytes: event.datagram,
+            packet: decoded.get(event.index),
+            sentAt: event.probe.sentAt,
+            attempts: 1
+          });
+          decoded.delete(event.index);
+        }
+      } else if (event.kind === "reply") {
+        const sent = open.get(event.index);
+        open.delete(event.index);
+        sent.sentAt = event.reply.probe.sentAt;
+        const { reply, bytes } = event;
+        const common = {
+          bytes,
+          rttMs: reply.rttMs,
+          receivedAt: reply.receivedAt,
+          sent
+        };
+        yield reply.kind === "tcp" ? {
+          kind: "tcp",
+          reply: reply.packet,
+          ...common
+        } : {
+          kind: "icmp",
+          reply,
+          ...common
+        };
+      }
+    }
+    const left = [
+      ...open.values()
+    ].sort((a, b) => a.index - b.index);
+    for (const sent of left) yield {
+      kind: "unanswered",
+      sent
+    };
+  } finally {
+    exchange.close();
+  }
+}
+async function exchangeOne(net, packet, options = {}) {
+  const signal = options.signal;
+  for await (const result of exchangePackets(net, [
+    packet
+  ], options)) {
+    signal?.throwIfAborted();
+    return result.kind === "unanswered" ? void 0 : result;
+  }
+  signal?.throwIfAborted();
+  return void 0;
+}
+
+// src/engine/_session_buffers.ts
+function seqAdd(a, b) {
+  return a + b >>> 0;
+}
+function seqDiff(a, b) {
+  return a - b | 0;
+}
+var SendBuffer = class {
+  #chunks = [];
+  #head = 0;
+  #length = 0;
+  /** Bytes held. */
+  get length() {
+    return this.#length;
+  }
+  /**
+   * Queue bytes after those held.
+   *
+   * @param bytes The bytes (copied).
+   */
+  push(bytes) {
+    if (bytes.length === 0) return;
+    this.#chunks.push(bytes.slice());
+    this.#length += bytes.length;
+  }
+  /**
+   * Forget the first \`count\` bytes (they were acknowledged).
+   *
+   * @param count Bytes, at most \`length\`.
+   */
+  drop(count2) {
+    let left = Math.min(count2, this.#length);
+    this.#length -= left;
+    while (left > 0) {
+      const first = this.#chunks[0];
+      const room = first.length - this.#head;
+      if (left < room) {
+        this.#head += left;
+        return;
+      }
+      left -= room;
+      this.#chunks.shift();
+      this.#head = 0;
+    }
+  }
+  /**
+   * Bytes \`from\` to \`to\` (offsets from the first byte held).
+   *
+   * @param from The first offset.
+   * @param to The offset after the last.
+   * @returns A copy.
+   */
+  slice(from, to) {
+    const out = new Uint8Array(Math.max(0, to - from));
+    let position = 0;
+    let written = 0;
+    for (let c = 0; c < this.#chunks.length && position < to; c++) {
+      const chunk = c === 0 ? this.#chunks[0].subarray(this.#head) : this.#chunks[c];
+      const start = Math.max(0, from - position);
+      const end = Math.min(chunk.length, to - position);
+      if (end > start) {
+        out.set(chunk.subarray(start, end), written);
+        written += end - start;
+      }
+      position += chunk.length;
+    }
+    return out;
+  }
+};
+var MAX_HELD = 256;
+var Reassembly = class {
+  #held = [];
+  #bytes = 0;
+  /** Bytes held. */
+  get bytes() {
+    return this.#bytes;
+  }
+  /**
+   * Hold a segment that starts after \`next\`, if it fits.
+   *
+   * @param seq Its first sequence number.
+   * @param data Its data.
+   * @param fin Whether it carries FIN.
+   * @param next The next byte expected.
+   * @param limit The most bytes to hold (the window).
+   * @returns Whether it was held.
+   */
+  add(seq, data, fin, next, limit) {
+    const ahead = seqDiff(seq, next);
+    if (ahead <= 0 || ahead + data.length > limit) return false;
+    if (this.#held.length >= MAX_HELD) return false;
+    if (this.#held.some((h2) => h2.seq === seq && h2.data.length >= data.length)) {
+      return true;
+    }
+    this.#held.push({
+      seq,
+      data: data.slice(),
+      fin
+    });
+    this.#bytes += data.length;
+    return true;
+  }
+  /**
+   * Take what the gap's filling made contiguous from \`next\`.
+   *
+   * @param next The next byte expected now.
+   * @returns The data in order, the next byte expected after it, and
+   *   whether a FIN came right after.
+   */
+  take(next) {
+    const data = [];
+    let fin = false;
+    for (let progress = true; progress && !fin; ) {
+      progress = false;
+      for (let i = 0; i < this.#held.length; i++) {
+        const held = this.#held[i];
+        const skip = seqDiff(next, held.seq);
+        if (skip < 0) continue;
+        this.#held.splice(i--, 1);
+        this.#bytes -= held.data.length;
+        if (skip < held.data.length) {
+          data.push(held.data.subarray(skip));
+          next = seqAdd(next, held.data.length - skip);
+          progress = true;
+        }
+        if (held.fin && skip <= held.data.length) {
+          fin = true;
+          break;
+        }
+      }
+    }
+    return {
+      data,
+      next,
+      fin
+    };
+  }
+};
+var Receiving = class {
+  /** The next sequence number expected. */
+  next;
+  /** Whether the peer's FIN came, in order. */
+  finished = false;
+  #held = new Reassembly();
+  #queue = [];
+  #unread = 0;
+  #size;
+  /**
+   * Start receiving.
+   *
+   * @param next The first sequence number expected (the peer's ISN + 1).
+   * @param size The window's size, bytes.
+   */
+  constructor(next, size) {
+    this.next = next;
+    this.#size = size;
+  }
+  /** The room left in the window, bytes. */
+  get window() {
+    return Math.max(0, this.#size - this.#unread - this.#held.bytes);
+  }
+  /**
+   * Take a segment's data and FIN: in order, delivered (with what it makes
+   * contiguous); ahead, held if it fits; old, dropped.
+   *
+   * @param seq Its sequence number.
+   * @param data Its data.
+   * @param fin Whether it carries FIN.
+   * @returns Whether it asks for an acknowledgment (it had data or FIN).
+   */
+  receive(seq, data, fin) {
+    if (data.length === 0 && !fin) return false;
+    if (this.finished) return true;
+    const skip = seqDiff(this.next, seq);
+    if (skip < 0) {
+      this.#held.add(seq, data, fin, this.next, this.#size);
+      return true;
+    }
+    if (skip > data.length || skip === data.length && !fin) return true;
+    const fresh = data.subarray(skip);
+    this.#deliver(fresh);
+    this.next = seqAdd(this.next, fresh.length);
+    const more = this.#held.take(this.next);
+    for (const chunk of more.data) this.#deliver(chunk);
+    this.next = more.next;
+    if (fin || more.fin) {
+      this.next = seqAdd(this.next, 1);
+      this.finished = true;
+    }
+    return true;
+  }
+  #deliver(chunk) {
+    if (chunk.length === 0) return;
+    this.#queue.push(chunk.slice());
+    this.#unread += chunk.length;
+  }
+  /**
+   * The oldest data not read yet.
+   *
+   * @returns The bytes, or undefined when none wait.
+   */
+  read() {
+    const chunk = this.#queue.shift();
+    if (chunk !== void 0) this.#unread -= chunk.length;
+    return chunk;
+  }
+};
+
+// src/engine/_session_open.ts
+var SessionError = class extends Error {
+  /** Why. */
+  kind;
+  /**
+   * Create the error.
+   *
+   * @param message The whole message.
+   * @param kind Why.
+   * @param options The cause, if any.
+   */
+  constructor(message2, kind, options) {
+    super(message2, options);
+    this.name = "SessionError";
+    this.kind = kind;
+  }
+};
+var TICK = 50;
+function checkOptions3(options) {
+  const check = (name, value, max) => {
+    if (value !== void 0 && (!Number.isInteger(value) || value < (name === "isn" ? 0 : 1) || value > max)) {
+      throw new RangeError(\`Cannot open session: \${name} \${value} is not an integer in \${name === "isn" ? 0 : 1}..\${max}\`);
+    }
+  };
+  check("dstPort", options.dstPort, 65535);
+  check("srcPort", options.srcPort, 65535);
+  check("isn", options.isn, 4294967295);
+  check("window", options.window, 65535);
+  check("ttl", options.ttl, 255);
+  check("timeoutMs", options.timeoutMs, 2147483647);
+  check("rtoMs", options.rtoMs, 2147483647);
+  if (options.retries !== void 0 && (!Number.isInteger(options.retries) || options.retries < 0)) {
+    throw new RangeError(\`Cannot open session: retries \${options.retries} is not an integer from 0\`);
+  }
+  options.signal?.throwIfAborted();
+}
+async function flowOf(net, options) {
+  let remote = options.dst;
+  if (!remote.includes(":") && !/^[0-9.]+$/.test(remote)) {
+    const [first] = await net.resolveHost(remote);
+    if (first === void 0) {
+      throw new SessionError(\`Cannot open session to \${remote}: it has no address\`, "unreachable");
+    }
+    remote = first;
+  }
+  const probe = makeTcpPacket({
+    src: options.src ?? net.routeSource(remote),
+    dst: remote
+  });
+  return {
+    family: probe.ip.version,
+    local: probe.ip.src,
+    localPort: options.srcPort ?? randomEphemeralPort(),
+    remote: probe.ip.dst,
+    remotePort: options.dstPort
+  };
+}
+async function handshake(receiver, flow, tuning, syn) {
+  const packet = makeTcpPacket({
+    src: flow.local,
+    dst: flow.remote,
+    srcPort: flow.localPort,
+    dstPort: flow.remotePort,
+    seq: syn.isn,
+    flags: TCP_FLAGS.syn,
+    window: Math.min(65535, tuning.window),
+    options: syn.options,
+    ttl: tuning.ttl,
+    ...flow.family === 4 ? {
+      id: 0,
+      dontFragment: true
+    } : {}
+  });
+  const bytes = encodePacket(packet);
+  const matcher = new ReplyMatcher();
+  matcher.add({
+    id: 0,
+    family: flow.family,
+    src: flow.local,
+    dst: flow.remote,
+    srcPort: flow.localPort,
+    dstPort: flow.remotePort,
+    seq: syn.isn,
+    ack: 0,
+    flags: TCP_FLAGS.syn,
+    payloadLength: 0,
+    sentAt: 0
+  });
+  const { clock } = tuning;
+  const deadline = clock.now() + tuning.timeoutMs;
+  let rto = tuning.rtoMs;
+  let next = clock.now();
+  while (true) {
+    syn.signal?.throwIfAborted();
+    const now = clock.now();
+    if (now >= deadline) {
+      throw new SessionError(\`Cannot open session to \${flow.remote} port \${flow.remotePort}: no answer to the SYN within \${tuning.timeoutMs} ms\`, "timeout");
+    }
+    if (now >= next) {
+      receiver.send(bytes, flow.remote);
+      tuning.onSegment?.({
+        direction: "sent",
+        bytes,
+        packet: decodePacket(bytes)
+      });
+      next = now + rto;
+      rto *= 2;
+    }
+    const batch = await receiver.poll(Math.ceil(Math.max(0, Math.min(TICK, next - now, deadline - now))));
+    for (const received of batch.tcp) {
+      const reply = matcher.matchTcp(received.bytes, received.receivedAt);
+      if (reply === void 0) continue;
+      tuning.onSegment?.({
+        direction: "received",
+        bytes: received.bytes,
+        packet: reply.packet
+      });
+      const flags = reply.packet.tcp.flags;
+      if ((flags & TCP_FLAGS.rst) !== 0) {
+        throw new SessionError(\`Cannot open session to \${flow.remote} port \${flow.remotePort}: the peer refused it (RST)\`, "refused");
+      }
+      if ((flags & TCP_FLAGS.syn) !== 0) return reply.packet;
+    }
+    for (const received of batch.icmp) {
+      const reply = matcher.matchIcmp(received.bytes, received.receivedAt, flow.family);
+      if (reply === void 0) continue;
+      throw new SessionError(\`Cannot open session to \${flow.remote} port \${flow.remotePort}: \${reply.description} (ICMP from \${reply.from})\`, "unreachable");
+    }
+  }
+}
+async function establish(net, options) {
+  checkOptions3(options);
+  if (options.dropKernelResets === true && net.holdKernelResets === void 0) {
+    throw new SessionError("Cannot open session: this host cannot hold back the kernel's resets", "closed");
+  }
+  const flow = await flowOf(net, options);
+  const timeoutMs = options.timeoutMs ?? 5e3;
+  const tuning = {
+    timeoutMs,
+    rtoMs: Math.min(options.rtoMs ?? 1e3, timeoutMs),
+    retries: options.retries ?? 5,
+    window: options.window ?? 65535,
+    ttl: options.ttl ?? 64,
+    clock: options.clock ?? performance,
+    onSegment: options.onSegment
+  };
+  const isn = options.isn ?? random32();
+  const synOptions = options.options ?? [
+    {
+      kind: "mss",
+      value: flow.family === 4 ? 1460 : 1440
+    }
+  ];
+  const hold = options.dropKernelResets === true ? await net.holdKernelResets(flow) : void 0;
+  let receiver;
+  try {
+    receiver = net.openReceiver(flow.family, {
+      headerIncluded: true
+    });
+    const synAck = await handshake(receiver, flow, tuning, {
+      isn,
+      options: synOptions,
+      signal: options.signal
+    });
+    const ours = synOptions.find((o) => o.kind === "wscale");
+    const theirs = synAck.tcp.options.find((o) => o.kind === "wscale");
+    const scaled = ours?.kind === "wscale" && theirs?.kind === "wscale";
+    return {
+      flow,
+      receiver,
+      hold,
+      tuning,
+      isn,
+      synAck,
+      sendShift: scaled ? Math.min(theirs.shift, 14) : 0,
+      receiveShift: scaled ? Math.min(ours.shift, 14) : 0,
+      signal: options.signal
+    };
+  } catch (error) {
+    receiver?.close();
+    await hold?.release();
+    throw error;
+  }
+}
+
+// src/engine/session.ts
+var TcpSession = class _TcpSession {
+  /** Our address and port. */
+  local;
+  /** The peer's address and port. */
+  remote;
+  /** Our initial sequence number. */
+  isn;
+  /** The peer's initial sequence number. */
+  peerIsn;
+  /** The peer's MSS (536 when its SYN-ACK had none). */
+  peerMss;
+  /** What holds the kernel's resets back, when asked for. */
+  holdDescription;
+  #flow;
+  #receiver;
+  #hold;
+  #tuning;
+  #sendShift;
+  #receiveShift;
+  #signal;
+  #onAbort = () => void this.#fail(this.#abortError(), true);
+  #state = "established";
+  // Sending.
+  #sndUna;
+  #sndNxt;
+  #sndWnd;
+  #outgoing = new SendBuffer();
+  #finQueued = false;
+  #finSent = false;
+  #finAcked = false;
+  #timer;
+  #rto;
+  #tries = 0;
+  #zeroSince;
+  #sendWaiters = [];
+  // Receiving.
+  #in;
+  #windowClosed = false;
+  #readWaiter;
+  #reading = false;
+  // The end.
+  #error;
+  #closeWaiter;
+  #ipId = 1;
+  #released;
+  #pump;
+  constructor(parts) {
+    const { flow, synAck } = parts;
+    this.#flow = flow;
+    this.#receiver = parts.receiver;
+    this.#hold = parts.hold;
+    this.#tuning = parts.tuning;
+    this.local = {
+      address: flow.local,
+      port: flow.localPort
+    };
+    this.remote = {
+      address: flow.remote,
+      port: flow.remotePort
+    };
+    this.isn = parts.isn;
+    this.peerIsn = synAck.tcp.seq;
+    const mss2 = synAck.tcp.options.find((o) => o.kind === "mss");
+    this.peerMss = mss2?.kind === "mss" && mss2.value > 0 ? mss2.value : 536;
+    this.holdDescription = parts.hold?.description;
+    this.#sendShift = parts.sendShift;
+    this.#receiveShift = parts.receiveShift;
+    this.#sndUna = this.#sndNxt = seqAdd(parts.isn, 1);
+    this.#sndWnd = synAck.tcp.window;
+    this.#in = new Receiving(seqAdd(synAck.tcp.seq, 1), parts.tuning.window);
+    this.#rto = parts.tuning.rtoMs;
+    this.#signal = parts.signal;
+    this.#signal?.addEventListener("abort", this.#onAbort, {
+      once: true
+    });
+    this.#segment(TCP_FLAGS.ack);
+    this.#pump = this.#run();
+  }
+  /**
+   * Open a session: resolve the peer, find our address, hold the kernel's
+   * resets back when asked, open a receiver, and do the handshake.
+   *
+   * @param net The network (with \`holdKernelResets\` for \`dropKernelResets\`).
+   * @param options The peer, our numbers and options, the timing.
+   * @returns The established session.
+   * @throws {RangeError} For options out of range (nothing is opened).
+   * @throws {SessionError} \`refused\`, \`timeout\`, \`unreachable\`, \`aborted\`;
+   *   everything opened is released.
+   * @throws What the network throws (no privilege; no \`nft\` for
+   *   \`dropKernelResets\`, in one line).
+   */
+  static async open(net, options) {
+    return new _TcpSession(await establish(net, options));
+  }
+  /** Where the session is: \`established\`, \`closing\` (FIN queued), \`closed\`. */
+  get state() {
+    return this.#state;
+  }
+  /**
+   * Send bytes (text as UTF-8) and resolve when the peer has acknowledged
+   * them all.
+   *
+   * @param data The bytes.
+   * @returns When they are acknowledged.
+   * @throws {SessionError} \`closed\` after \`close()\` or \`abort()\`; the
+   *   session's failure (\`reset\`, \`timeout\`, \`zero-window\`) when it fails.
+   */
+  send(data) {
+    if (this.#error !== void 0) return Promise.reject(this.#error);
+    if (this.#state !== "established") {
+      return Promise.reject(new SessionError("Cannot send: the session is closing or closed", "closed"));
+    }
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    if (bytes.length === 0) return Promise.resolve();
+    this.#outgoing.push(bytes);
+    const end = seqAdd(this.#sndUna, this.#outgoing.length);
+    const done = new Promise((resolve, reject) => {
+      this.#sendWaiters.push({
+        end,
+        resolve,
+        reject
+      });
+    });
+    this.#transmit();
+    return done;
+  }
+  /**
+   * The data the peer sent, in order, as it comes; ends at the peer's FIN
+   * (or when the session is closed or aborted here).
+   *
+   * @returns The iterator (one reader at a time).
+   * @throws {SessionError} From the iteration: \`reset\`, \`timeout\`… when
+   *   the session fails; \`closed\` for a second reader.
+   */
+  async *[Symbol.asyncIterator]() {
+    if (this.#reading) {
+      throw new SessionError("Cannot read: the session is being read already", "closed");
+    }
+    this.#reading = true;
+    try {
+      while (true) {
+        const chunk = this.#in.read();
+        if (chunk !== void 0) {
+          if (this.#windowClosed && this.#state !== "closed") {
+            this.#windowClosed = false;
+            this.#segment(TCP_FLAGS.ack);
+          }
+          yield chunk;
+          continue;
+        }
+        if (this.#error !== void 0 && this.#error.kind !== "closed") {
+          throw this.#error;
+        }
+        if (this.#in.finished || this.#state === "closed") return;
+        await new Promise((resolve) => this.#readWaiter = resolve);
+      }
+    } finally {
+      this.#reading = false;
+    }
+  }
+  /**
+   * Read everything until the peer's FIN.
+   *
+   * @returns The bytes.
+   * @throws {SessionError} As the iteration.
+   */
+  async readAll() {
+    const chunks = [];
+    for await (const chunk of this) chunks.push(chunk);
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const chunk of chunks) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    return out;
+  }
+  /**
+   * Close: FIN after the data queued, then wait for its acknowledgment and
+   * the peer's FIN (acknowledged). After \`timeoutMs\` without them the
+   * session is reset instead. Everything is released at the end.
+   *
+   * @returns When the session is closed.
+   * @throws {SessionError} The session's failure, when it failed first.
+   */
+  async close() {
+    if (this.#state === "closed") {
+      await this.#released;
+      if (this.#error !== void 0 && this.#error.kind !== "closed") {
+        throw this.#error;
+      }
+      return;
+    }
+    if (!this.#finQueued) {
+      this.#finQueued = true;
+      this.#state = "closing";
+      this.#transmit();
+    }
+    const deadline = this.#tuning.clock.now() + this.#tuning.timeoutMs;
+    while (!(this.#finAcked && this.#in.finished) && this.#error === void 0) {
+      if (this.#tuning.clock.now() >= deadline) {
+        await this.#fail(new SessionError("Cannot close: the peer did not finish within the time allowed; reset", "timeout"), true);
+        return;
+      }
+      await new Promise((resolve) => {
+        this.#closeWaiter = resolve;
+        setTimeout(resolve, TICK);
+      });
+    }
+    if (this.#error !== void 0 && this.#error.kind !== "closed") {
+      await this.#release();
+      throw this.#error;
+    }
+    await this.#fail(new SessionError("The session is closed", "closed"), false);
+  }
+  /**
+   * Abort: RST+ACK, then release everything. Pending sends fail with
+   * \`closed\`; a read under way ends.
+   *
+   * @returns When everything is released.
+   */
+  async abort() {
+    if (this.#state === "closed") return void await this.#released;
+    await this.#fail(new SessionError("The session was aborted", "closed"), true);
+  }
+  /** Abort, unless closed already (for \`await using\`). */
+  [Symbol.asyncDispose]() {
+    return this.abort();
+  }
+  #abortError() {
+    return new SessionError("The session was aborted by its signal", "aborted", {
+      cause: this.#signal?.reason
+    });
+  }
+  /** Build, send and report one segment. */
+  #segment(flags, seq = this.#sndNxt, payload) {
+    const flow = this.#flow;
+    const window = this.#in.window;
+    if (window === 0) this.#windowClosed = true;
+    const packet = makeTcpPacket({
+      src: flow.local,
+      dst: flow.remote,
+      srcPort: flow.localPort,
+      dstPort: flow.remotePort,
+      seq,
+      ack: (flags & TCP_FLAGS.ack) !== 0 ? this.#in.next : 0,
+      flags,
+      window: Math.min(65535, window >> this.#receiveShift),
+      payload,
+      ttl: this.#tuning.ttl,
+      ...flow.family === 4 ? {
+        id: this.#ipId++ & 65535,
+        dontFragment: true
+      } : {}
+    });
+    const bytes = encodePacket(packet);
+    this.#receiver.send(bytes, flow.remote);
+    this.#report("sent", bytes);
+  }
+  #report(direction, bytes, packet) {
+    const onSegment = this.#tuning.onSegment;
+    if (onSegment === void 0) return;
+    onSegment({
+      direction,
+      bytes,
+      packet: packet ?? decodePacket(bytes, {
+        lenient: true
+      })
+    });
+  }
+  /** Send what the window allows, and the FIN after the data. */
+  #transmit() {
+    if (this.#error !== void 0) return;
+    const mss2 = Math.min(this.peerMss, this.#flow.family === 4 ? 1460 : 1440);
+    const buffered = this.#outgoing.length;
+    let offset = seqDiff(this.#sndNxt, this.#sndUna) - (this.#finSent && !this.#finAcked ? 1 : 0);
+    const window = this.#sndWnd === 0 && offset === 0 ? 1 : this.#sndWnd;
+    let sent = false;
+    while (offset < buffered && offset < window) {
+      const length = Math.min(mss2, buffered - offset, window - offset);
+      const last = offset + length === buffered;
+      this.#segment(TCP_FLAGS.ack | (last ? TCP_FLAGS.psh : 0), seqAdd(this.#sndUna, offset), this.#outgoing.slice(offset, offset + length));
+      offset += length;
+      this.#sndNxt = seqAdd(this.#sndUna, offset);
+      sent = true;
+    }
+    if (this.#finQueued && !this.#finSent && offset === buffered) {
+      this.#segment(TCP_FLAGS.fin | TCP_FLAGS.ack, this.#sndNxt);
+      this.#sndNxt = seqAdd(this.#sndNxt, 1);
+      this.#finSent = true;
+      sent = true;
+    }
+    if (sent && this.#timer === void 0) {
+      this.#timer = this.#tuning.clock.now() + this.#rto;
+    }
+  }
+  /** The session's loop: read, handle, time out; until it ends. */
+  async #run() {
+    try {
+      while (!this.#isClosed()) {
+        const batch = await this.#receiver.poll(TICK);
+        if (this.#isClosed()) break;
+        let answer = false;
+        for (const packet of batch.tcp) {
+          if (this.#handle(packet.bytes)) answer = true;
+          if (this.#error !== void 0) break;
+        }
+        if (this.#error !== void 0) break;
+        if (answer) this.#segment(TCP_FLAGS.ack);
+        this.#transmit();
+        this.#expire();
+        this.#wake();
+      }
+    } catch (error) {
+      if (this.#isClosed()) return;
+      void this.#fail(error instanceof SessionError ? error : new SessionError(\`The session failed: \${error.message}\`, "closed", {
+        cause: error
+      }), false);
+    }
+  }
+  #isClosed() {
+    return this.#state === "closed";
+  }
+  /** Handle one datagram; returns whether it needs an acknowledgment. */
+  #handle(bytes) {
+    let packet;
+    try {
+      packet = decodePacket(bytes, {
+        lenient: true
+      });
+    } catch (error) {
+      if (error instanceof DecodeError) return false;
+      throw error;
+    }
+    const { ip, tcp } = packet;
+    const flow = this.#flow;
+    if (ip.src !== flow.remote || ip.dst !== flow.local || tcp.srcPort !== flow.remotePort || tcp.dstPort !== flow.localPort) return false;
+    this.#report("received", bytes, packet);
+    const window = Math.max(1, this.#tuning.window);
+    if ((tcp.flags & TCP_FLAGS.rst) !== 0) {
+      const inWindow = seqDiff(tcp.seq, this.#in.next) >= 0 && seqDiff(tcp.seq, this.#in.next) < window;
+      if (inWindow) {
+        void this.#fail(new SessionError(\`The peer reset the connection\${this.#hold === void 0 ? " (this host's kernel may have reset it first: open the session with dropKernelResets: true)" : ""}\`, "reset"), false);
+      }
+      return false;
+    }
+    if ((tcp.flags & TCP_FLAGS.syn) !== 0) return true;
+    if ((tcp.flags & TCP_FLAGS.ack) !== 0) {
+      this.#acknowledged(tcp.ack, tcp.window);
+    }
+    return this.#in.receive(tcp.seq, tcp.payload, (tcp.flags & TCP_FLAGS.fin) !== 0);
+  }
+  #acknowledged(ack, window) {
+    const advance = seqDiff(ack, this.#sndUna);
+    if (advance < 0 || seqDiff(ack, this.#sndNxt) > 0) return;
+    this.#sndWnd = window << this.#sendShift;
+    if (this.#sndWnd > 0) this.#zeroSince = void 0;
+    else this.#zeroSince ??= this.#tuning.clock.now();
+    if (advance === 0) return;
+    const dataAcked = Math.min(advance, this.#outgoing.length);
+    this.#outgoing.drop(dataAcked);
+    if (this.#finSent && ack === this.#sndNxt) this.#finAcked = true;
+    this.#sndUna = ack;
+    this.#tries = 0;
+    this.#rto = this.#tuning.rtoMs;
+    this.#timer = this.#sndUna === this.#sndNxt ? void 0 : this.#tuning.clock.now() + this.#rto;
+    const done = this.#sendWaiters.filter((w) => seqDiff(w.end, ack) <= 0);
+    this.#sendWaiters = this.#sendWaiters.filter((w) => seqDiff(w.end, ack) > 0);
+    for (const waiter of done) waiter.resolve();
+  }
+  /** Retransmission and zero-window timers. */
+  #expire() {
+    const now = this.#tuning.clock.now();
+    if (this.#zeroSince !== void 0 && this.#outgoing.length > 0 && now - this.#zeroSince >= this.#tuning.timeoutMs) {
+      void this.#fail(new SessionError(\`Cannot send: the peer's window stayed zero for \${this.#tuning.timeoutMs} ms\`, "zero-window"), true);
+      return;
+    }
+    if (this.#timer === void 0 || now < this.#timer) return;
+    if (this.#zeroSince === void 0 && ++this.#tries > this.#tuning.retries) {
+      void this.#fail(new SessionError(\`The peer acknowledged nothing after \${this.#tuning.retries} retransmissions\`, "timeout"), true);
+      return;
+    }
+    this.#sndNxt = this.#sndUna;
+    if (!this.#finAcked) this.#finSent = false;
+    this.#rto = Math.min(this.#rto * 2, this.#tuning.timeoutMs);
+    this.#timer = void 0;
+    this.#transmit();
+  }
+  #wake() {
+    this.#readWaiter?.();
+    this.#readWaiter = void 0;
+    this.#closeWaiter?.();
+    this.#closeWaiter = void 0;
+  }
+  /** End the session: record why, reset it if asked, release everything. */
+  async #fail(error, reset) {
+    if (this.#state === "closed") return await this.#released;
+    this.#error ??= error;
+    if (reset) {
+      try {
+        this.#segment(TCP_FLAGS.rst | TCP_FLAGS.ack, this.#sndNxt);
+      } catch {
+      }
+    }
+    this.#state = "closed";
+    const failure = this.#error.kind === "closed" || this.#error.kind === "aborted" ? new SessionError("Cannot send: the session is closed", "closed") : this.#error;
+    for (const waiter of this.#sendWaiters) waiter.reject(failure);
+    this.#sendWaiters = [];
+    this.#wake();
+    await this.#release();
+  }
+  #release() {
+    this.#released ??= (async () => {
+      this.#signal?.removeEventListener("abort", this.#onAbort);
+      this.#receiver.close();
+      await this.#pump?.catch(() => {
+      });
+      await this.#hold?.release();
+    })();
+    return this.#released;
+  }
+};
 
 // src/explain/mod.ts
 var mod_exports3 = {};
@@ -17399,489 +19408,6 @@ __export(mod_exports4, {
   tcpdumpFilterExpression: () => tcpdumpFilterExpression,
   validateBpf: () => validateBpf
 });
-
-// src/filter/types.ts
-var BPF = Object.freeze({
-  LD: 0,
-  LDX: 1,
-  ALU: 4,
-  JMP: 5,
-  RET: 6,
-  MISC: 7,
-  W: 0,
-  H: 8,
-  B: 16,
-  IMM: 0,
-  ABS: 32,
-  IND: 64,
-  MEM: 96,
-  LEN: 128,
-  MSH: 160,
-  ADD: 0,
-  SUB: 16,
-  MUL: 32,
-  DIV: 48,
-  OR: 64,
-  AND: 80,
-  LSH: 96,
-  RSH: 112,
-  NEG: 128,
-  MOD: 144,
-  XOR: 160,
-  JA: 0,
-  JEQ: 16,
-  JGT: 32,
-  JGE: 48,
-  JSET: 64,
-  K: 0,
-  X: 8,
-  A: 16,
-  TAX: 0,
-  TXA: 128
-});
-var BPF_MAX_INSTRUCTIONS = 4096;
-var BPF_ACCEPT = 262144;
-
-// src/filter/compile.ts
-var PROTOCOL_NUMBERS = Object.freeze({
-  4: Object.freeze({
-    tcp: 6,
-    icmp: 1
-  }),
-  6: Object.freeze({
-    tcp: 6,
-    icmp: 58
-  })
-});
-function insn(code, k = 0, jt = 0, jf = 0) {
-  return {
-    code,
-    jt,
-    jf,
-    k: k >>> 0
-  };
-}
-function fail2(reason) {
-  throw new RangeError(\`Cannot compile packet filter: \${reason}\`);
-}
-function parseNetwork(text) {
-  const slash = text.indexOf("/");
-  const address = slash < 0 ? text : text.slice(0, slash);
-  let parsed;
-  try {
-    parsed = parseAddress(address);
-  } catch {
-    return fail2(\`\${JSON.stringify(text)} is not an address or CIDR block\`);
-  }
-  const bits = parsed.family === 4 ? 32 : 128;
-  let prefix = bits;
-  if (slash >= 0) {
-    const digits = text.slice(slash + 1);
-    prefix = /^[0-9]{1,3}$/.test(digits) ? Number(digits) : NaN;
-    if (!(prefix <= bits)) {
-      fail2(\`\${JSON.stringify(text)}: the prefix length must be 0..\${bits} for IPv\${parsed.family}\`);
-    }
-  }
-  return {
-    family: parsed.family,
-    bytes: parsed.bytes,
-    prefix
-  };
-}
-function word(bytes, at) {
-  return (bytes[at] << 24 | bytes[at + 1] << 16 | bytes[at + 2] << 8 | bytes[at + 3]) >>> 0;
-}
-function networkChecks(network, offset) {
-  const checks = [];
-  for (let w = 0; w * 32 < network.prefix; w++) {
-    const bits = Math.min(32, network.prefix - w * 32);
-    const mask = bits === 32 ? 4294967295 : 4294967295 << 32 - bits >>> 0;
-    const load3 = [
-      insn(BPF.LD | BPF.W | BPF.ABS, offset + 4 * w)
-    ];
-    if (mask !== 4294967295) load3.push(insn(BPF.ALU | BPF.AND | BPF.K, mask));
-    checks.push({
-      load: load3,
-      op: BPF.JEQ,
-      k: (word(network.bytes, 4 * w) & mask) >>> 0
-    });
-  }
-  return checks;
-}
-function checkPort(port, what) {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    fail2(\`\${what} \${port} is not a port (0..65535)\`);
-  }
-}
-function portChecks(match, load3) {
-  if (typeof match === "number") {
-    checkPort(match, "port");
-    return [
-      {
-        load: [
-          load3
-        ],
-        op: BPF.JEQ,
-        k: match
-      }
-    ];
-  }
-  const [from, to] = match;
-  checkPort(from, "port range start");
-  checkPort(to, "port range end");
-  if (from > to) fail2(\`port range \${from}-\${to} ends before it starts\`);
-  return [
-    {
-      load: [
-        load3
-      ],
-      op: BPF.JGE,
-      k: from
-    },
-    {
-      load: [
-        load3
-      ],
-      op: BPF.JGT,
-      k: to,
-      negate: true
-    }
-  ];
-}
-function checkMask(mask, what) {
-  if (!Number.isInteger(mask) || mask < 0 || mask > 511) {
-    fail2(\`\${what} \${mask} is not a mask of the 9 TCP flags (0..0x1ff)\`);
-  }
-}
-function familyBlocks(filter, family) {
-  const protocols = filter.protocols ?? [
-    "tcp"
-  ];
-  const tcpTerms = filter.port !== void 0 || filter.srcPort !== void 0 || filter.dstPort !== void 0 || filter.flags !== void 0;
-  const blocks = [];
-  const numbers = PROTOCOL_NUMBERS[family];
-  const protocolAt = family === 4 ? 9 : 6;
-  blocks.push(protocols.map((protocol) => [
-    {
-      load: [
-        insn(BPF.LD | BPF.B | BPF.ABS, protocolAt)
-      ],
-      op: BPF.JEQ,
-      k: numbers[protocol]
-    }
-  ]));
-  const addressBlock = (lists) => {
-    const alternatives = [];
-    for (const [texts, offset] of lists) {
-      for (const text of texts) {
-        const network = parseNetwork(text);
-        if (network.family === family) {
-          alternatives.push(networkChecks(network, offset));
-        }
-      }
-    }
-    return alternatives;
-  };
-  const [srcAt, dstAt] = family === 4 ? [
-    12,
-    16
-  ] : [
-    8,
-    24
-  ];
-  for (const lists of [
-    filter.host && [
-      [
-        filter.host,
-        srcAt
-      ],
-      [
-        filter.host,
-        dstAt
-      ]
-    ],
-    filter.src && [
-      [
-        filter.src,
-        srcAt
-      ]
-    ],
-    filter.dst && [
-      [
-        filter.dst,
-        dstAt
-      ]
-    ]
-  ]) {
-    if (lists === void 0) continue;
-    const block = addressBlock(lists);
-    if (block.length === 0) return null;
-    blocks.push(block);
-  }
-  if (!tcpTerms) return blocks;
-  if (family === 4) {
-    blocks.push([
-      [
-        {
-          load: [
-            insn(BPF.LD | BPF.H | BPF.ABS, 6)
-          ],
-          op: BPF.JSET,
-          k: 8191,
-          negate: true
-        }
-      ]
-    ]);
-  }
-  const l4 = (at, size) => family === 4 ? insn(BPF.LD | size | BPF.IND, at) : insn(BPF.LD | size | BPF.ABS, 40 + at);
-  const ports = (matches, ats) => {
-    if (matches === void 0) return;
-    blocks.push(ats.flatMap((at) => matches.map((match) => portChecks(match, l4(at, BPF.H)))));
-  };
-  ports(filter.port, [
-    0,
-    2
-  ]);
-  ports(filter.srcPort, [
-    0
-  ]);
-  ports(filter.dstPort, [
-    2
-  ]);
-  const flags = filter.flags;
-  if (flags !== void 0) {
-    const load3 = (mask) => [
-      l4(12, BPF.H),
-      insn(BPF.ALU | BPF.AND | BPF.K, mask)
-    ];
-    if (flags.set !== void 0) {
-      checkMask(flags.set, "flags.set");
-      blocks.push([
-        [
-          {
-            load: load3(flags.set),
-            op: BPF.JEQ,
-            k: flags.set
-          }
-        ]
-      ]);
-    }
-    if (flags.clear !== void 0) {
-      checkMask(flags.clear, "flags.clear");
-      blocks.push([
-        [
-          {
-            load: [
-              l4(12, BPF.H)
-            ],
-            op: BPF.JSET,
-            k: flags.clear,
-            negate: true
-          }
-        ]
-      ]);
-    }
-    if (flags.equals !== void 0) {
-      checkMask(flags.equals, "flags.equals");
-      blocks.push([
-        [
-          {
-            load: load3(511),
-            op: BPF.JEQ,
-            k: flags.equals
-          }
-        ]
-      ]);
-    }
-  }
-  return blocks;
-}
-function checkList(value, name) {
-  if (value === void 0) return;
-  if (!Array.isArray(value)) fail2(\`\${name} is not a list\`);
-  if (value.length === 0) fail2(\`the \${name} list is empty\`);
-}
-function checkPortMatch(match) {
-  if (typeof match === "number") return checkPort(match, "port");
-  if (!Array.isArray(match) || match.length !== 2) {
-    fail2(\`\${JSON.stringify(match)} is not a port or a [from, to] range\`);
-  }
-  const [from, to] = match;
-  checkPort(from, "port range start");
-  checkPort(to, "port range end");
-  if (from > to) fail2(\`port range \${from}-\${to} ends before it starts\`);
-}
-function checkFilter(filter) {
-  if (typeof filter !== "object" || filter === null || Array.isArray(filter)) {
-    fail2(\`\${JSON.stringify(filter)} is not a filter object\`);
-  }
-  checkList(filter.protocols, "protocol");
-  const protocols = filter.protocols ?? [
-    "tcp"
-  ];
-  for (const protocol of protocols) {
-    if (protocol !== "tcp" && protocol !== "icmp") {
-      fail2(\`protocol \${JSON.stringify(protocol)} is not tcp or icmp\`);
-    }
-  }
-  const tcpTerms = filter.port !== void 0 || filter.srcPort !== void 0 || filter.dstPort !== void 0 || filter.flags !== void 0;
-  if (tcpTerms && protocols.some((p) => p !== "tcp")) {
-    fail2("ports and flags are TCP's: give ICMP in a filter of its own");
-  }
-  if (filter.family !== void 0 && filter.family !== 4 && filter.family !== 6) {
-    fail2(\`family \${JSON.stringify(filter.family)} is not 4 or 6\`);
-  }
-  for (const name of [
-    "host",
-    "src",
-    "dst"
-  ]) {
-    const list = filter[name];
-    checkList(list, name === "host" ? "address" : \`\${name} address\`);
-    for (const text of list ?? []) {
-      if (typeof text !== "string") {
-        fail2(\`\${JSON.stringify(text)} is not an address or CIDR block\`);
-      }
-      parseNetwork(text);
-    }
-  }
-  for (const name of [
-    "port",
-    "srcPort",
-    "dstPort"
-  ]) {
-    checkList(filter[name], "port");
-    for (const match of filter[name] ?? []) checkPortMatch(match);
-  }
-  const flags = filter.flags;
-  if (flags !== void 0) {
-    if (typeof flags !== "object" || flags === null) {
-      fail2(\`flags \${JSON.stringify(flags)} is not an object of masks\`);
-    }
-    for (const key2 of [
-      "set",
-      "clear",
-      "equals"
-    ]) {
-      if (flags[key2] !== void 0) checkMask(flags[key2], \`flags.\${key2}\`);
-    }
-  }
-}
-function alternativePieces(alternative, success) {
-  const sizes = alternative.map((check) => check.load.length + 1);
-  const total = sizes.reduce((a, b) => a + b, 0);
-  const pieces = [];
-  let done = 0;
-  alternative.forEach((check, i) => {
-    for (const load3 of check.load) pieces.push({
-      insn: load3
-    });
-    done += sizes[i];
-    const skip = total - done + 1;
-    if (skip > 255) fail2("an alternative is too long");
-    const code = BPF.JMP | check.op | BPF.K;
-    pieces.push({
-      insn: check.negate ? insn(code, check.k, skip, 0) : insn(code, check.k, 0, skip)
-    });
-  });
-  pieces.push({
-    ja: success
-  });
-  return pieces;
-}
-function blockPieces(all, prefix) {
-  const pieces = [];
-  const blocks = all.filter((block) => !block.some((a) => a.length === 0));
-  blocks.forEach((block, b) => {
-    const next = \`\${prefix}.\${b + 1}\`;
-    for (const alternative of block) {
-      pieces.push(...alternativePieces(alternative, next));
-    }
-    pieces.push({
-      ja: "reject"
-    }, {
-      label: next
-    });
-  });
-  pieces.push({
-    insn: insn(BPF.RET | BPF.K, BPF_ACCEPT)
-  });
-  return pieces;
-}
-function assemble(pieces) {
-  const labels = /* @__PURE__ */ new Map();
-  let count2 = 0;
-  for (const piece of pieces) {
-    if ("label" in piece) labels.set(piece.label, count2);
-    else count2++;
-  }
-  const program = [];
-  for (const piece of pieces) {
-    if ("insn" in piece) program.push(piece.insn);
-    else if ("ja" in piece) {
-      const target = labels.get(piece.ja);
-      program.push(insn(BPF.JMP | BPF.JA, target - program.length - 1));
-    }
-  }
-  return program;
-}
-function compilePacketFilter(filters) {
-  const list = Array.isArray(filters) ? filters : [
-    filters
-  ];
-  if (list.length === 0) fail2("no filter given");
-  const pieces = [];
-  const sections = [];
-  for (const family of [
-    4,
-    6
-  ]) {
-    const alternatives = [];
-    list.forEach((filter, f) => {
-      checkFilter(filter);
-      if (filter.family !== void 0 && filter.family !== family) return;
-      const blocks = familyBlocks(filter, family);
-      if (blocks === null) return;
-      const prefix = \`v\${family}.f\${f}\`;
-      const body = blockPieces(blocks, prefix).map((piece) => "ja" in piece && piece.ja === "reject" ? {
-        ja: \`\${prefix}.fail\`
-      } : piece);
-      alternatives.push(...body, {
-        label: \`\${prefix}.fail\`
-      });
-    });
-    if (alternatives.length === 0) continue;
-    if (family === 4) pieces.push({
-      insn: insn(BPF.LDX | BPF.B | BPF.MSH, 0)
-    });
-    sections.push({
-      label: \`v\${family}\`
-    }, ...alternatives, {
-      ja: "reject"
-    });
-    pieces.push({
-      insn: insn(BPF.LD | BPF.B | BPF.ABS, 0)
-    }, {
-      insn: insn(BPF.ALU | BPF.AND | BPF.K, 240)
-    }, {
-      insn: insn(BPF.JMP | BPF.JEQ | BPF.K, family << 4, 0, 1)
-    }, {
-      ja: \`v\${family}\`
-    });
-  }
-  pieces.push({
-    ja: "reject"
-  }, ...sections, {
-    label: "reject"
-  }, {
-    insn: insn(BPF.RET | BPF.K, 0)
-  });
-  const program = assemble(pieces);
-  if (program.length > BPF_MAX_INSTRUCTIONS) {
-    fail2(\`the program has \${program.length} instructions, more than the kernel's \${BPF_MAX_INSTRUCTIONS}\`);
-  }
-  return program;
-}
 
 // src/filter/vm.ts
 function invalid(at, reason) {
@@ -19542,7 +21068,7 @@ function checksumsSection(explanation) {
   }, h("h3", {}, "Checksums, worked out"), ...explanation.checksums.map(checksumBlock));
 }
 function anomaliesSection(explanation, refs) {
-  const items = explanation.anomalies.map((anomaly) => {
+  const items2 = explanation.anomalies.map((anomaly) => {
     const ref2 = refs.find((r) => r.field.key === anomaly.field && anomaly.byteOffset >= r.start && anomaly.byteOffset < r.end) ?? refs.find((r) => r.field.key === anomaly.field);
     const reference = anomaly.reference ?? ANOMALY_REFERENCES[anomaly.code];
     return h("li", {
@@ -19563,7 +21089,7 @@ function anomaliesSection(explanation, refs) {
   });
   return h("section", {
     class: "anomalies"
-  }, h("h3", {}, items.length === 0 ? "Anomalies: none" : \`Anomalies (\${items.length})\`), items.length === 0 ? null : h("ul", {}, ...items));
+  }, h("h3", {}, items2.length === 0 ? "Anomalies: none" : \`Anomalies (\${items2.length})\`), items2.length === 0 ? null : h("ul", {}, ...items2));
 }
 function conversationLines(tcp) {
   const lines = [];
@@ -19643,11 +21169,11 @@ function captureText(capture, first) {
   return facts.join(", ");
 }
 function badges(explanation) {
-  const items = explanation.checksums.map((work) => h("li", {
+  const items2 = explanation.checksums.map((work) => h("li", {
     class: \`status-\${work.status}\`
   }, \`\${work.name} \${work.status}\`));
   const count2 = explanation.anomalies.length;
-  items.push(count2 === 0 ? h("li", {
+  items2.push(count2 === 0 ? h("li", {
     class: "status-correct"
   }, "no anomalies") : h("li", {
     class: "status-wrong"
@@ -19656,7 +21182,7 @@ function badges(explanation) {
   }, "\\u26A0 "), \`\${count2} anomal\${count2 === 1 ? "y" : "ies"}: \${explanation.anomalies.map((a) => a.code).join(", ")}\`));
   return h("ul", {
     class: "badges"
-  }, ...items);
+  }, ...items2);
 }
 function packetView(input, explanation, options) {
   const whole = explanation.kind;
