@@ -327,6 +327,31 @@ export function scanContenders(rate: number, size: ScanSize): Contender[] {
   ];
 }
 
+/**
+ * The same-path C baseline of the scans: SYNs from C to every port of the
+ * scanned hosts, as fast as `sendmmsg` takes them, each answered by the
+ * peer as the scan's probes are (not dropped, as the floods' are).
+ *
+ * @param size Hosts and ports, those of the fastest scan.
+ * @returns The contender.
+ */
+export function cScanContender(size: ScanSize): Contender {
+  return {
+    id: "c-scan",
+    label: "C raw sendmmsg ×64 to the scanned ports",
+    group: "scan",
+    size,
+    command: (c) =>
+      cBinary(c, "raw_scan", [
+        "10.200.0.1",
+        c.network.scanHosts[0]!,
+        String(size.hosts),
+        String(size.ports),
+        String(size.hosts * size.ports),
+      ]),
+  };
+}
+
 /** The arguments of a tcpcraft scan. */
 export function tcpcraftScan(
   context: Context,

@@ -23,6 +23,7 @@ import { commandExists, netnsSkipReason } from "../tests/_netns.ts";
 import {
   type Contender,
   type Context,
+  cScanContender,
   floodContenders,
   formatRate,
   OPEN_PORTS,
@@ -62,7 +63,7 @@ OPTIONS:
         --rounds N        rounds of every contender, interleaved (default 3)
         --count N         packets of each count-bounded flood (default 500000)
         --duration S      seconds hping3 floods (default 2)
-        --rates LIST      scan rates asked, comma separated (default 10000,50000,200000,1000000)
+        --rates LIST      scan rates asked, comma separated (default 10000,50000,100000,200000,1000000)
         --scan-seconds S  probes per scan: the asked rate × S (default 1), within 2000..--max-probes
         --max-probes N    most probes of one scan (default 262144)
         --retries N       tcpcraft scan --retries (default 0: completeness without second chances)
@@ -144,7 +145,7 @@ function parseOptions(args: string[]): Options {
   const list = (text: string | undefined) =>
     text === undefined ? undefined : new Set(text.split(",").filter(Boolean));
   const rates =
-    (v.rates ?? (quick ? "50000,1000000" : "10000,50000,200000,1000000"))
+    (v.rates ?? (quick ? "50000,1000000" : "10000,50000,100000,200000,1000000"))
       .split(",").map((r) => num("rates", r, 0)).filter((r) => r > 0);
   if (rates.length === 0) usage("Cannot use --rates: no rate above 0");
   const memoryHosts = num("memory-hosts", v["memory-hosts"], 8);
@@ -178,13 +179,20 @@ function scanSize(probes: number): ScanSize {
   return { hosts, ports: Math.min(65535, Math.ceil(probes / hosts)) };
 }
 
+/** The size of the scan at one asked rate. */
+function scanSizeAt(options: Options, rate: number): ScanSize {
+  return scanSize(
+    Math.min(options.maxProbes, Math.max(2000, rate * options.scanSeconds)),
+  );
+}
+
 /** Build the C baselines into `dir`; undefined (and why) when gcc cannot. */
 async function buildC(dir: string): Promise<string | undefined> {
   if (!commandExists("gcc")) {
     console.log("skipped: the C baselines: gcc is not installed");
     return undefined;
   }
-  for (const name of ["raw_flood", "packet_flood"]) {
+  for (const name of ["raw_flood", "packet_flood", "raw_scan"]) {
     const source = new URL(`./c/${name}.c`, import.meta.url).pathname;
     const out = await new Deno.Command("gcc", {
       args: ["-O2", "-Wall", "-Wextra", "-o", `${dir}/${name}`, source],
@@ -275,6 +283,16 @@ function ratioSpecs(labels: Map<string, string>, rates: number[]): RatioSpec[] {
     ports: 1,
   });
   specs.push({
+    label: `scan ${formatRate(Math.max(...rates))} / C to the scanned ports`,
+    of: top!.label,
+    to: l("c-scan"),
+    target: { min: 0.75 },
+  }, {
+    label: `scan -I ${formatRate(Math.max(...rates))} / C to the scanned ports`,
+    of: topLink!.label,
+    to: l("c-scan"),
+    target: { min: 0.75 },
+  }, {
     label: `scan ${formatRate(Math.max(...rates))} / C sendmmsg`,
     of: top!.label,
     to: l("c-raw"),
@@ -485,16 +503,9 @@ async function run(
   const all = [
     ...floodContenders(),
     ...options.rates.flatMap((rate) =>
-      scanContenders(
-        rate,
-        scanSize(
-          Math.min(
-            options.maxProbes,
-            Math.max(2000, rate * options.scanSeconds),
-          ),
-        ),
-      )
+      scanContenders(rate, scanSizeAt(options, rate))
     ),
+    cScanContender(scanSizeAt(options, Math.max(...options.rates))),
   ].filter((c) => wanted(c.id));
   const runnable: Contender[] = [];
   for (const c of all) {

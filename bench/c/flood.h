@@ -77,7 +77,7 @@ static void build_syn(uint8_t *tcp, struct in_addr src, struct in_addr dst,
  * checksum incrementally (three words change: the port and the two halves
  * of the sequence number).
  */
-static void step_syn(uint8_t *tcp, uint16_t by) {
+static inline void step_syn(uint8_t *tcp, uint16_t by) {
   uint16_t check = get16(tcp + 16);
   uint16_t port = get16(tcp);
   uint32_t seq = (uint32_t)get16(tcp + 4) << 16 | get16(tcp + 6);
