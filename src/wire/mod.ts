@@ -43,3 +43,7 @@ export * from "./tcp_view.ts";
 export * from "./ipv4.ts";
 export * from "./ipv6.ts";
 export * from "./packet.ts";
+export * from "./tcp_signature.ts";
+export { md5 } from "./crypto/md5.ts";
+export { hmacSha1, sha1 } from "./crypto/sha1.ts";
+export { aes128Encrypt, aesCmac } from "./crypto/aes.ts";

@@ -44,6 +44,11 @@ import {
 import { finalDestinationBytes } from "./pseudo_header.ts";
 import { encodeTcpInto, tcpHeaderLength, type TcpSegment } from "./tcp.ts";
 import type { TcpOption } from "./tcp_options.ts";
+import {
+  checkTcpSignature,
+  signTcpSegment,
+  type TcpSignature,
+} from "./tcp_signature.ts";
 
 export {
   type DecodedIpv6ExtensionHeader,
@@ -66,6 +71,12 @@ export interface TcpPacket {
    * `ip.nextHeader` names the first one.
    */
   extensionHeaders?: Ipv6ExtensionHeader[];
+  /**
+   * Sign the segment when encoding it (TCP-MD5 or TCP-AO): the signature is
+   * computed into the segment's `md5` or `tcpAo` option, then the checksum
+   * (see `withTcpSignature`).
+   */
+  signature?: TcpSignature;
 }
 /** Options for {@linkcode encodePacketInto}. */
 export interface EncodePacketIntoOptions {
@@ -113,7 +124,8 @@ export function packetLength(packet: TcpPacket): number {
  * checksum (unless `tcp.checksum` is given) is computed over a
  * pseudo-header built from the IP source and destination (the final
  * destination, with an IPv4 source route or an IPv6 routing header), protocol 6 and the actual TCP
- * length. The IPv4 protocol or IPv6 Next Header is written as given, so a
+ * length. A packet with a `signature` has it computed into its signature
+ * option before the checksum. The IPv4 protocol or IPv6 Next Header is written as given, so a
  * TCP segment can be sent under another protocol number.
  *
  * @param packet The packet.
@@ -153,6 +165,7 @@ export function encodePacketInto(
     );
   }
   const tcpLength = tcpHeaderLength(packet.tcp) + packet.tcp.payload.length;
+  if (packet.signature !== undefined) checkTcpSignature(packet.signature);
   let at = offset;
   const { ip } = packet;
   const F = ip.version === 4 ? IPV4_HEADER_FIELDS : IPV6_HEADER_FIELDS;
@@ -177,7 +190,15 @@ export function encodePacketInto(
   const src = fieldBytes(target, offset, F.src);
   const dst = finalDestinationBytes(packet) ??
     fieldBytes(target, offset, F.dst);
+  const tcpAt = at;
   at += encodeTcpInto(packet.tcp, target, { src, dst, offset: at });
+  if (packet.signature !== undefined) {
+    signTcpSegment(target.subarray(tcpAt, at), packet.signature, {
+      src,
+      dst,
+      checksum: packet.tcp.checksum === undefined,
+    });
+  }
   return at - offset;
 }
 
@@ -263,6 +284,11 @@ export interface TcpPacketInit {
   reserved?: number | undefined;
   /** IPv4 header checksum override (default computed). IPv4 only. */
   ipChecksum?: number | undefined;
+  /**
+   * Sign the segment when it is encoded (default none); the options must
+   * hold the option it is written into (see `withTcpSignature`).
+   */
+  signature?: TcpSignature | undefined;
 }
 
 function alias(
@@ -375,7 +401,7 @@ export function makeTcpPacket(init: TcpPacketInit): TcpPacket {
       options: init.ipOptions ?? new Uint8Array(),
     };
     if (init.ipChecksum !== undefined) ip.checksum = init.ipChecksum;
-    return { ip, tcp };
+    return signed({ ip, tcp }, init.signature);
   }
   const ip: Ipv6Header = {
     version: 6,
@@ -386,6 +412,19 @@ export function makeTcpPacket(init: TcpPacketInit): TcpPacket {
     src: formatAddress(src.bytes),
     dst: formatAddress(dst.bytes),
   };
-  if (init.extensionHeaders === undefined) return { ip, tcp };
-  return { ip, tcp, extensionHeaders: init.extensionHeaders };
+  if (init.extensionHeaders === undefined) {
+    return signed({ ip, tcp }, init.signature);
+  }
+  return signed(
+    { ip, tcp, extensionHeaders: init.extensionHeaders },
+    init.signature,
+  );
+}
+
+function signed(
+  packet: TcpPacket,
+  signature: TcpSignature | undefined,
+): TcpPacket {
+  if (signature !== undefined) packet.signature = signature;
+  return packet;
 }
