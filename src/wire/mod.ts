@@ -41,6 +41,7 @@ export * from "./tcp_options.ts";
 export * from "./tcp.ts";
 export * from "./tcp_view.ts";
 export * from "./ipv4.ts";
+export * from "./ipv4_options.ts";
 export * from "./ipv6.ts";
 export * from "./packet.ts";
 export * from "./tcp_signature.ts";

@@ -34,6 +34,7 @@ import {
   ipv4HeaderLength,
 } from "./ipv4.ts";
 import { IPV4_HEADER_FIELDS } from "./ipv4_fields.ts";
+import { encodeIpv4Options, type Ipv4Option } from "./ipv4_options.ts";
 import { encodeIpv6HeaderInto, type Ipv6Header } from "./ipv6.ts";
 import { IPV6_HEADER_FIELDS, IPV6_HEADER_LENGTH } from "./ipv6_fields.ts";
 import {
@@ -267,8 +268,8 @@ export interface TcpPacketInit {
   dontFragment?: boolean | undefined;
   /** IPv6 flow label (default 0). IPv6 only. */
   flowLabel?: number | undefined;
-  /** IPv4 options, raw bytes (default none). IPv4 only. */
-  ipOptions?: Uint8Array | undefined;
+  /** IPv4 options, as bytes or typed (default none). IPv4 only. */
+  ipOptions?: Uint8Array | readonly Ipv4Option[] | undefined;
   /** IPv6 extension headers (default none). IPv6 only. */
   extensionHeaders?: Ipv6ExtensionHeader[] | undefined;
   /**
@@ -398,7 +399,11 @@ export function makeTcpPacket(init: TcpPacketInit): TcpPacket {
       protocol,
       src: formatAddress(src.bytes),
       dst: formatAddress(dst.bytes),
-      options: init.ipOptions ?? new Uint8Array(),
+      options: init.ipOptions === undefined
+        ? new Uint8Array()
+        : init.ipOptions instanceof Uint8Array
+        ? init.ipOptions
+        : encodeIpv4Options(init.ipOptions),
     };
     if (init.ipChecksum !== undefined) ip.checksum = init.ipChecksum;
     return signed({ ip, tcp }, init.signature);
