@@ -12,14 +12,12 @@
  */
 
 import { DecodeError } from "./errors.ts";
-import {
-  IPV4_OPTION_REGISTRY,
-  type Ipv4Option,
-  type Ipv4OptionEntry,
-} from "./ipv4_option_kinds.ts";
+import type { Ipv4Option, Ipv4OptionEntry } from "./ipv4_option_entry.ts";
+import { IPV4_OPTION_REGISTRY } from "./ipv4_option_kinds.ts";
 import { IPV4_MAX_OPTIONS_LENGTH } from "./ipv4_fields.ts";
 import { lengthProblem } from "./tcp_option_entry.ts";
 
+export * from "./ipv4_option_entry.ts";
 export * from "./ipv4_option_kinds.ts";
 
 const BY_NAME: ReadonlyMap<string, Ipv4OptionEntry<Ipv4Option>> = new Map(
