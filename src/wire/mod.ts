@@ -43,6 +43,7 @@ export * from "./tcp_view.ts";
 export * from "./ipv4.ts";
 export * from "./ipv4_options.ts";
 export * from "./ipv6.ts";
+export * from "./ipv6_extension_kinds.ts";
 export * from "./packet.ts";
 export * from "./tcp_signature.ts";
 export { md5 } from "./crypto/md5.ts";

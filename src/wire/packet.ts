@@ -43,6 +43,10 @@ import {
   ipv6ExtensionHeaderLength,
 } from "./ipv6_extensions.ts";
 import { finalDestinationBytes } from "./pseudo_header.ts";
+import {
+  type Ipv6Extension,
+  ipv6ExtensionChain,
+} from "./ipv6_extension_kinds.ts";
 import { encodeTcpInto, tcpHeaderLength, type TcpSegment } from "./tcp.ts";
 import type { TcpOption } from "./tcp_options.ts";
 import {
@@ -270,8 +274,14 @@ export interface TcpPacketInit {
   flowLabel?: number | undefined;
   /** IPv4 options, as bytes or typed (default none). IPv4 only. */
   ipOptions?: Uint8Array | readonly Ipv4Option[] | undefined;
-  /** IPv6 extension headers (default none). IPv6 only. */
+  /** IPv6 extension headers as on the wire (default none). IPv6 only. */
   extensionHeaders?: Ipv6ExtensionHeader[] | undefined;
+  /**
+   * IPv6 extension headers, typed (default none). IPv6 only; not with
+   * `extensionHeaders`. Their Next Headers are linked, the fixed header's
+   * names the first one, and `protocol` is what follows the last (default 6).
+   */
+  ipv6Extensions?: readonly Ipv6Extension[] | undefined;
   /**
    * IPv4 protocol or IPv6 Next Header, written as given (default 6). With
    * `extensionHeaders` it is required: the type of the first one.
@@ -359,7 +369,16 @@ export function makeTcpPacket(init: TcpPacketInit): TcpPacket {
   ) {
     only(name, 4);
   }
-  for (const name of ["flowLabel", "extensionHeaders"] as const) only(name, 6);
+  for (
+    const name of ["flowLabel", "extensionHeaders", "ipv6Extensions"] as const
+  ) only(name, 6);
+  if (
+    init.extensionHeaders !== undefined && init.ipv6Extensions !== undefined
+  ) {
+    throw new RangeError(
+      "Cannot build packet: give extensionHeaders or ipv6Extensions, not both",
+    );
+  }
   const ttl = alias(init.ttl, "ttl", init.hopLimit, "hopLimit", 64);
   const tos = alias(init.tos, "tos", init.trafficClass, "trafficClass", 0);
   if (
@@ -408,22 +427,23 @@ export function makeTcpPacket(init: TcpPacketInit): TcpPacket {
     if (init.ipChecksum !== undefined) ip.checksum = init.ipChecksum;
     return signed({ ip, tcp }, init.signature);
   }
+  const chain = init.ipv6Extensions === undefined
+    ? undefined
+    : ipv6ExtensionChain(init.ipv6Extensions, protocol);
   const ip: Ipv6Header = {
     version: 6,
     trafficClass: tos,
     flowLabel: init.flowLabel ?? 0,
-    nextHeader: protocol,
+    nextHeader: chain?.nextHeader ?? protocol,
     hopLimit: ttl,
     src: formatAddress(src.bytes),
     dst: formatAddress(dst.bytes),
   };
-  if (init.extensionHeaders === undefined) {
+  const extensionHeaders = chain?.headers ?? init.extensionHeaders;
+  if (extensionHeaders === undefined) {
     return signed({ ip, tcp }, init.signature);
   }
-  return signed(
-    { ip, tcp, extensionHeaders: init.extensionHeaders },
-    init.signature,
-  );
+  return signed({ ip, tcp, extensionHeaders }, init.signature);
 }
 
 function signed(
