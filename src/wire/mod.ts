@@ -49,3 +49,5 @@ export * from "./tcp_signature.ts";
 export { md5 } from "./crypto/md5.ts";
 export { hmacSha1, sha1 } from "./crypto/sha1.ts";
 export { aes128Encrypt, aesCmac } from "./crypto/aes.ts";
+export * from "./fragment.ts";
+export * from "./reassembly.ts";
