@@ -13,9 +13,10 @@ import { didYouMean } from "./args.ts";
 import { quote, reasonOf, ValueError } from "./errors.ts";
 import { parseInteger } from "./numbers.ts";
 
-const SPELLED = TCP_OPTION_REGISTRY.flatMap((entry) =>
-  entry.spelling === undefined ? [] : [entry.spelling]
-);
+const SPELLED = TCP_OPTION_REGISTRY.flatMap((entry) => [
+  ...(entry.spelling === undefined ? [] : [entry.spelling]),
+  ...(entry.moreSpellings ?? []),
+]);
 
 const OPTION_SPEC_FORMS = SPELLED.map((spelling) => spelling.form).join(", ");
 

@@ -86,7 +86,7 @@ function pointerWords(option: Ipv4RouteOption): string {
   const slot = (pointer - 4) / 4;
   const count = option.addresses.length;
   if (pointer < 4 || !Number.isInteger(slot)) {
-    return `pointer ${pointer} is not at an address (4, 8, …)`;
+    return `pointer ${pointer} is not at an address (4, 8, ...)`;
   }
   if (slot >= count) return `pointer ${pointer}: every address is used`;
   if (option.kind === "recordRoute") {
@@ -140,7 +140,7 @@ function route(
     }),
     spelling: {
       name: spell,
-      form: kind === "recordRoute" ? `${spell}=N|ADDR,…` : `${spell}=ADDR,…`,
+      form: kind === "recordRoute" ? `${spell}=N|ADDR,...` : `${spell}=ADDR,...`,
       example: kind === "recordRoute" ? `${spell}=9` : `${spell}=ADDR,ADDR`,
       parse: (p) => {
         const { plain, named } = items(p.need(`${spell}=ADDR,ADDR`));
@@ -255,7 +255,7 @@ const timestamp: Ipv4OptionEntry<Ipv4TimestampOption> = {
   },
   spelling: {
     name: "ts",
-    form: "ts[=N] | ts=addr[:N] | ts=prespec:ADDR,…",
+    form: "ts[=N] | ts=addr[:N] | ts=prespec:ADDR,...",
     example: "ts=4",
     parse: (p) => {
       const value = p.value ?? "";

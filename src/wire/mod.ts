@@ -38,6 +38,8 @@ export * from "./tcp_option_kinds.ts";
 export * from "./tcp_option_extensions.ts";
 export * from "./tcp_option_fallbacks.ts";
 export * from "./tcp_options.ts";
+export * from "./mptcp.ts";
+export * from "./tcp_edo.ts";
 export * from "./tcp.ts";
 export * from "./tcp_view.ts";
 export * from "./ipv4.ts";
