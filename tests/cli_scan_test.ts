@@ -945,6 +945,7 @@ const NMAP_FLAG: Record<string, string> = {
   xmas: "-sX",
   ack: "-sA",
   window: "-sW",
+  maimon: "-sM",
 };
 
 // Ports of the peer: 2 open (listeners), 2 closed, 2 dropped, and one each
