@@ -849,8 +849,8 @@ Deno.test("scan refuses bad command lines before sending anything (exit 2)", asy
       /every target is excluded/,
     ],
     [
-      [PEER, "-p", "80", "--scan", "maimon"],
-      /--scan: "maimon" is not one of syn, fin/,
+      [PEER, "-p", "80", "--scan", "idle"],
+      /--scan: "idle" is not one of syn, fin/,
     ],
     [[PEER, "-p", "80", "--rate", "0"], /is not a rate/],
     [[PEER, "-p", "80", "--timeout", "2m"], /out of range/],
