@@ -140,7 +140,9 @@ function route(
     }),
     spelling: {
       name: spell,
-      form: kind === "recordRoute" ? `${spell}=N|ADDR,...` : `${spell}=ADDR,...`,
+      form: kind === "recordRoute"
+        ? `${spell}=N|ADDR,...`
+        : `${spell}=ADDR,...`,
       example: kind === "recordRoute" ? `${spell}=9` : `${spell}=ADDR,ADDR`,
       parse: (p) => {
         const { plain, named } = items(p.need(`${spell}=ADDR,ADDR`));

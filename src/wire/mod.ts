@@ -53,3 +53,4 @@ export { hmacSha1, sha1 } from "./crypto/sha1.ts";
 export { aes128Encrypt, aesCmac } from "./crypto/aes.ts";
 export * from "./fragment.ts";
 export * from "./reassembly.ts";
+export * from "./random_fields.ts";
