@@ -171,7 +171,7 @@ Deno.test("encodeIpv4Options() refuses more than 40 bytes and values out of rang
         { kind: "nop" },
         { kind: "routerAlert", value: 0 },
       ]),
-    /take 44 bytes, more than the 40 an IPv4 header holds/,
+    /the options take 44 bytes, more than the 40 an IPv4 header holds/,
   );
   assert.throws(
     () => encodeIpv4Options([{ kind: "routerAlert", value: 0x10000 }]),

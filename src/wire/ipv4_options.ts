@@ -151,7 +151,7 @@ export function encodeIpv4Options(options: readonly Ipv4Option[]): Uint8Array {
   const total = lengths.reduce((a, b) => a + b, 0);
   if (total > IPV4_MAX_OPTIONS_LENGTH) {
     throw new RangeError(
-      `Cannot encode IPv4 options: they take ${total} bytes, more than the ${IPV4_MAX_OPTIONS_LENGTH} an IPv4 header holds`,
+      `Cannot encode IPv4 options: the options take ${total} bytes, more than the ${IPV4_MAX_OPTIONS_LENGTH} an IPv4 header holds`,
     );
   }
   const bytes = new Uint8Array(total);

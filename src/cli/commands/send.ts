@@ -78,6 +78,14 @@ import {
 import type { CliHost, CliNet } from "../host.ts";
 import { interruptSignal } from "../interrupt.ts";
 import { parseInterval, parseRate } from "../numbers.ts";
+import {
+  CRAFT_OPTIONS,
+  craftPacket,
+  needsOwnIpHeader,
+} from "../craft_options.ts";
+import { craftDatagrams } from "../fragment_options.ts";
+import { DatagramSeries } from "../fragment_sending.ts";
+import { cryptoRandom } from "../../wire/random_fields.ts";
 import { createFormatter, type OutputView } from "../output.ts";
 import {
   PACKET_OPTIONS,
@@ -91,8 +99,13 @@ import {
   targetFamily,
 } from "../target.ts";
 
-/** The options of `send`: the packet options, the sending options and `--format`. */
+/**
+ * The options of `send`: the packet options, the crafting options
+ * (fragments, typed IP options and extension headers, signatures), the
+ * sending options and `--format`.
+ */
 export const SEND_OPTIONS = withPacketOptions({
+  ...CRAFT_OPTIONS,
   sport: {
     ...PACKET_OPTIONS.sport,
     help: "source port (default: random in 49152..65535)",
@@ -293,7 +306,24 @@ function routedSource(
 
 /** The packets of the run; the first is encoded here, so a field the encoder refuses stops the command before anything is opened. */
 function packetSeries(packet: TcpPacket, values: SendValues): PacketSeries {
+  const fragmented = values.frag !== undefined || values.mtu !== undefined;
+  const step = (["sportStep", "seqStep"] as const).find((key) =>
+    values[key] !== undefined
+  );
+  if (step !== undefined && (fragmented || packet.signature !== undefined)) {
+    throw new UsageError(
+      `${flagOf(step)}: steps are patched into one encoded packet, which ${
+        fragmented ? "--frag sends as fragments" : "a signature covers whole"
+      }; not with ${fragmented ? "--frag" : "--md5-key or --ao-key"} yet`,
+    );
+  }
   try {
+    if (fragmented) {
+      return new DatagramSeries(
+        packet,
+        craftDatagrams(packet, values, cryptoRandom()),
+      );
+    }
     return new PacketSeries(packet, {
       sportStep: values.sportStep ?? 0,
       seqStep: values.seqStep ?? 0,
@@ -357,12 +387,24 @@ async function prepareSend(
     target,
     routed === undefined ? { host } : { host, defaultSrc: routed },
   );
+  const crafted = craftPacket(packet, values);
   const headerIncluded = IP_LEVEL.some((key) => values[key] !== undefined) ||
+    needsOwnIpHeader(values) ||
     (routed !== undefined && canonical(packet.ip.src) !== routed);
+  const series = packetSeries(crafted, values);
+  if (!(series instanceof DatagramSeries)) {
+    return { plan, target, series, headerIncluded };
+  }
+  // Each packet is its fragments: they leave together, packets an interval apart.
+  const n = series.perPacket;
   return {
-    plan,
+    plan: {
+      ...plan,
+      count: plan.count * n,
+      intervalMs: plan.count === 1 ? 0 : plan.intervalMs / n,
+    },
     target,
-    series: packetSeries(packet, values),
+    series,
     headerIncluded,
   };
 }
