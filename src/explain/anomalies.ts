@@ -31,6 +31,7 @@ export type AnomalyCode =
   | "ipv4-total-length"
   | "ipv4-header-checksum"
   | "ipv4-reserved-bit"
+  | "ipv4-options"
   | "ipv6-payload-length"
   | "malformed";
 
@@ -67,6 +68,7 @@ export const ANOMALY_CODES: readonly AnomalyCode[] = Object.freeze([
   "ipv4-total-length",
   "ipv4-header-checksum",
   "ipv4-reserved-bit",
+  "ipv4-options",
   "ipv6-payload-length",
   "malformed",
 ]);

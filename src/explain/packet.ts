@@ -19,7 +19,7 @@ import type { AnomalyCode } from "./anomalies.ts";
 import { Builder } from "./_builder.ts";
 import { finalDestination, type SegmentInfo } from "./_checksum.ts";
 import { explainIpv4 } from "./_ipv4.ts";
-import { explainIpv6 } from "./_ipv6.ts";
+import { explainIpv6, explainIpv6FragmentHeader } from "./_ipv6.ts";
 import { protocolName } from "./_meanings.ts";
 import { type ExplainedTcp, explainTcp } from "./_tcp.ts";
 import type {
@@ -131,6 +131,9 @@ export function explainPacket(
   }
   const ip = decoded.ip;
   const strict = () => void decodePacket(bytes);
+  if (decoded.protocol === IPV6_FRAGMENT_HEADER) {
+    explainIpv6FragmentHeader(b, decoded);
+  }
   if (decoded.protocol !== IPPROTO_TCP) {
     b.notes.push(
       decoded.protocol === IPV6_FRAGMENT_HEADER

@@ -96,7 +96,7 @@ function facts(bytes: Uint8Array): FragmentFacts | undefined {
     if (!decoded.fragment) return undefined;
     return {
       key: `4 ${ip.src} ${ip.dst} ${ip.protocol} ${ip.id}`,
-      header: bytes.subarray(0, decoded.payloadOffset),
+      header: bytes.slice(0, decoded.payloadOffset),
       data: decoded.payload,
       offset: ip.fragmentOffset * 8,
       more: ip.moreFragments,
@@ -111,7 +111,7 @@ function facts(bytes: Uint8Array): FragmentFacts | undefined {
   const last = decoded.extensionHeaders?.at(-1);
   return {
     key: `6 ${ip.src} ${ip.dst} ${read32(bytes, at + 4)}`,
-    header: bytes.subarray(0, at),
+    header: bytes.slice(0, at),
     data: decoded.payload.subarray(8),
     offset: (word >> 3) * 8,
     more: (word & 1) === 1,

@@ -18,6 +18,11 @@
  * - Within a capture, connections are followed ({@linkcode ConnectionTracker}),
  *   so windows are scaled where a SYN and SYN-ACK negotiated it and
  *   sequence numbers are also shown relative to the ISN.
+ * - Within a capture, IP fragments are put back together (RFC 815): after
+ *   the fragment that completes a datagram, the datagram is explained as a
+ *   packet of its own, "reassembled from packets …", with what a first-wins
+ *   and a last-wins target would make of overlapping fragments. Not with
+ *   `--index`, which explains one packet.
  * - Bad hex is a usage error (exit 2); a file that cannot be read too, as
  *   for `build --data-file`; a capture that is damaged part way is explained
  *   up to the damage, then `error: Cannot decode pcap file: … at byte N`,
@@ -31,14 +36,16 @@
  */
 
 import { linkPayload, LINKTYPE, openCapture } from "../../capture/mod.ts";
-import type { CaptureSource } from "../../capture/mod.ts";
+import type { CaptureRecord, CaptureSource } from "../../capture/mod.ts";
 import { DecodeError } from "../../wire/errors.ts";
 import {
   ConnectionTracker,
   explainPacket,
+  explainReassembled,
   explainTcpSegment,
   type Explanation,
 } from "../../explain/mod.ts";
+import { FragmentReassembler } from "../../wire/reassembly.ts";
 import {
   type ExplainFilter,
   FILTER_TERMS,
@@ -54,6 +61,7 @@ import { createFormatter, type OutputFormatter } from "../output.ts";
 import { parseAddressValue } from "../target.ts";
 import { hexOrUsage, isCapture } from "../explain_input.ts";
 import {
+  type CaptureEntry,
   type ExplainRecord,
   explainView,
   segmentSummary,
@@ -175,6 +183,88 @@ function output(
   );
 }
 
+/** What one pass over a capture keeps from packet to packet. */
+interface CapturePass {
+  out: OutputFormatter<ExplainRecord, unknown>;
+  tracker: ConnectionTracker;
+  reassembler: FragmentReassembler<number>;
+  values: ExplainValues;
+  shown: number;
+}
+
+/** Why a record is not an IP datagram, for its skipped line. */
+function notIp(record: CaptureRecord): string {
+  return `not an IP datagram (link type ${record.linkType}${
+    record.linkType === LINKTYPE.ETHERNET && record.data.length >= 14
+      ? `, EtherType 0x${
+        ((record.data[12]! << 8) | record.data[13]!).toString(16)
+          .padStart(4, "0")
+      }`
+      : ""
+  }): skipped`;
+}
+
+/**
+ * Explain one record of a capture, and the datagram it completes when it
+ * is the last missing fragment of one; false once `--count` is reached.
+ */
+function explainEntry(pass: CapturePass, entry: CaptureEntry): boolean {
+  const { out, tracker, values } = pass;
+  const { index, record } = entry;
+  const filter = values.filter;
+  const quiet = values.index !== undefined && index !== values.index;
+  const ip = linkPayload(record);
+  if (ip === undefined) {
+    if (!quiet && filter === undefined) {
+      out.write([{ kind: "skipped", entry, reason: notIp(record) }]);
+    }
+    return true;
+  }
+  const linkHeader = ip.byteOffset - record.data.byteOffset;
+  const wireLength = record.originalLength > record.data.length
+    ? record.originalLength - linkHeader
+    : undefined;
+  const steps = values.steps === true;
+  // A cut capture holds part of a fragment: it cannot fill its hole.
+  const done = values.index === undefined && wireLength === undefined
+    ? pass.reassembler.add(ip, index)
+    : undefined;
+  let explanation: Explanation | undefined;
+  try {
+    explanation = tracker.explain(ip, {
+      steps,
+      ...(wireLength === undefined ? {} : { wireLength }),
+    });
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    if (!quiet && filter === undefined) {
+      out.write([{ kind: "skipped", entry, reason: error.message }]);
+    }
+  }
+  const shows = (e: Explanation) =>
+    !quiet && (filter === undefined || filter.matches(e));
+  if (explanation !== undefined && shows(explanation)) {
+    out.write([{
+      kind: "packet",
+      explanation,
+      summary: formatPacketText(ip),
+      entry,
+    }]);
+    if (++pass.shown === values.count) return false;
+  }
+  if (done === undefined) return true;
+  const whole = explainReassembled(done, { steps });
+  if (!shows(whole)) return true;
+  out.write([{
+    kind: "packet",
+    explanation: whole,
+    summary: formatPacketText(done.first),
+    entry,
+    reassembledFrom: done.tags,
+  }]);
+  return ++pass.shown !== values.count;
+}
+
 async function explainCapture(
   source: CaptureSource,
   values: ExplainValues,
@@ -189,65 +279,19 @@ async function explainCapture(
     }
     throw error;
   }
-  const out = output(host, values);
-  const tracker = new ConnectionTracker();
-  const filter = values.filter;
+  const pass: CapturePass = {
+    out: output(host, values),
+    tracker: new ConnectionTracker(),
+    reassembler: new FragmentReassembler<number>(),
+    values,
+    shown: 0,
+  };
   let index = 0;
-  let shown = 0;
   try {
     for await (const record of file.records) {
       index++;
       if (values.index !== undefined && index > values.index) break;
-      const quiet = values.index !== undefined && index !== values.index;
-      const ip = linkPayload(record);
-      if (ip === undefined) {
-        if (!quiet && filter === undefined) {
-          out.write([{
-            kind: "skipped",
-            entry: { index, record },
-            reason: `not an IP datagram (link type ${record.linkType}${
-              record.linkType === LINKTYPE.ETHERNET && record.data.length >= 14
-                ? `, EtherType 0x${
-                  ((record.data[12]! << 8) | record.data[13]!).toString(16)
-                    .padStart(4, "0")
-                }`
-                : ""
-            }): skipped`,
-          }]);
-        }
-        continue;
-      }
-      const linkHeader = ip.byteOffset - record.data.byteOffset;
-      const wireLength = record.originalLength > record.data.length
-        ? record.originalLength - linkHeader
-        : undefined;
-      let explanation: Explanation;
-      try {
-        explanation = tracker.explain(ip, {
-          steps: values.steps === true,
-          ...(wireLength === undefined ? {} : { wireLength }),
-        });
-      } catch (error) {
-        if (!(error instanceof DecodeError)) throw error;
-        if (!quiet && filter === undefined) {
-          out.write([{
-            kind: "skipped",
-            entry: { index, record },
-            reason: error.message,
-          }]);
-        }
-        continue;
-      }
-      if (quiet) continue;
-      if (filter !== undefined && !filter.matches(explanation)) continue;
-      out.write([{
-        kind: "packet",
-        explanation,
-        summary: formatPacketText(ip),
-        entry: { index, record },
-      }]);
-      shown++;
-      if (values.count !== undefined && shown >= values.count) break;
+      if (!explainEntry(pass, { index, record })) break;
     }
   } catch (error) {
     if (error instanceof DecodeError) {
@@ -262,7 +306,8 @@ async function explainCapture(
       }`,
     );
   }
-  if (shown === 0 && filter !== undefined && values.format !== "json") {
+  const filter = values.filter;
+  if (pass.shown === 0 && filter !== undefined && values.format !== "json") {
     host.stderr(
       `no packet of the ${index} read matches the filter ${
         quote(filter.text)
