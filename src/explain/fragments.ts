@@ -4,7 +4,9 @@
  * fragments overlapped with different data, what a target would make of
  * it under each of the two simple target-based policies Snort's frag3 and
  * Suricata's defrag name: `first` (the first copy of a byte wins) and
- * `last` (the last copy wins). Linux drops such a datagram altogether.
+ * `last` (the last copy wins). Linux keeps the first copy of a range that
+ * lies within a fragment it holds (it takes the later one for a
+ * duplicate), and drops a datagram whose fragments overlap in part.
  *
  * @module
  */
@@ -79,13 +81,13 @@ export function explainReassembled(
         segmentWords(explanation)
       }; a "last" target (Snort and Suricata policy last: the last copy wins) reassembles ${
         segmentWords(last)
-      }; Linux drops a datagram whose fragments overlap`,
+      }; Linux reassembles as a "first" target when a fragment lies within one it holds, and drops the datagram when fragments overlap in part`,
     );
   } else if (result.overlaps.length > 0) {
     notes.push(
       `fragments overlap at bytes ${
         ranges(result)
-      } with the same data: every policy reassembles this packet, though Linux drops a datagram whose fragments overlap (exact duplicates aside)`,
+      } with the same data: every policy reassembles this packet (Linux drops a datagram whose fragments overlap in part)`,
     );
   }
   explanation.notes.unshift(...notes);

@@ -7,9 +7,10 @@
  *
  * Overlapping fragments are where receivers disagree. Snort's and
  * Suricata's target-based reassembly names the two simple policies: `first`
- * (the data that came first is kept: Windows, among others) and `last`
- * (the data that came last wins: Cisco IOS, among others); Linux drops a
- * datagram whose fragments overlap (RFC 5722 for IPv6). A reassembled
+ * (the data that came first is kept) and `last` (the data that came last
+ * wins). Linux keeps the first copy of a range lying within a fragment it
+ * already holds, and drops a datagram whose fragments overlap in part
+ * (RFC 5722 asks that of IPv6). A reassembled
  * datagram is given under both, with the byte ranges that overlapped and
  * whether their data differed, so a reader sees what each kind of target
  * (and each IDS) would have made of it.

@@ -378,15 +378,22 @@ async function prepareSend(
     return (name, options) => net.resolveHost(name, options);
   });
   const routed = routedSource(host, values, target, plan.dryRun);
+  // Fragments get a random identification unless one is given, so that
+  // the fragments of two runs are not taken for one datagram's.
+  const fragmented = values.frag !== undefined || values.mtu !== undefined;
   const packet = await packetFromOptions(
     {
       ...values,
       sport: values.sport ?? randomEphemeralPort(),
       seq: values.seq ?? random32(),
+      ...(fragmented && target.family === 4 && values.id === undefined
+        ? { id: random32() & 0xffff }
+        : {}),
     },
     target,
     routed === undefined ? { host } : { host, defaultSrc: routed },
   );
+  if (fragmented && target.family === 6) values.fragId ??= random32();
   const crafted = craftPacket(packet, values);
   const headerIncluded = IP_LEVEL.some((key) => values[key] !== undefined) ||
     needsOwnIpHeader(values) ||
