@@ -25,7 +25,7 @@ import {
   type OptionSpec,
   type OptionValues,
 } from "./args.ts";
-import { plural, quote, reasonOf, UsageError, ValueError } from "./errors.ts";
+import { plural, quote, UsageError, ValueError } from "./errors.ts";
 import { parseInteger } from "./numbers.ts";
 
 /** A fragment order as `--frag-order` takes it: a name, or fragment numbers from 1. */
@@ -321,7 +321,7 @@ export function datagramFragments(
       ? "fragOrder"
       : "frag";
     throw new UsageError(
-      `${flag(key)}: ${reasonOf(error).replace(/^Cannot fragment: /, "")}`,
+      `${flag(key)}: ${error.message.replace(/^Cannot fragment: /, "")}`,
       { cause: error },
     );
   }
