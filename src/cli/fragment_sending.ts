@@ -21,7 +21,7 @@ import type { TcpPacket } from "../wire/packet.ts";
  *
  * @example
  * ```ts
- * import { DatagramSeries } from "./datagram_series.ts";
+ * import { DatagramSeries } from "./fragment_sending.ts";
  * import { fragment, makeTcpPacket } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
