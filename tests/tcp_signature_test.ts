@@ -10,8 +10,10 @@
 import assert from "node:assert/strict";
 import { python, SCAPY } from "./_peers.ts";
 import {
+  ConnectionTracker,
   decodePacket,
   encodePacket,
+  explainPacket,
   formatHex,
   makeTcpPacket,
   parseHex,
@@ -436,4 +438,69 @@ for c in json.load(sys.stdin):
       assert.equal(checksumRight, "True");
     }
   },
+});
+
+Deno.test("explain checks a signature with the key given, TCP-AO's ISNs taken from the connection's SYNs", () => {
+  const key = new TextEncoder().encode("bgp-ao");
+  const signature: TcpSignature = {
+    kind: "tcpAo",
+    key,
+    algorithm: "hmac-sha-1-96",
+  };
+  const client = {
+    src: "192.0.2.1",
+    dst: "192.0.2.2",
+    srcPort: 40000,
+    dstPort: 179,
+  };
+  const server = {
+    src: "192.0.2.2",
+    dst: "192.0.2.1",
+    srcPort: 179,
+    dstPort: 40000,
+  };
+  const ids = { keyId: 1, rNextKeyId: 1 };
+  const packets = [
+    withTcpSignature(makeTcpPacket({ ...client, seq: 1000 }), signature, ids),
+    withTcpSignature(
+      makeTcpPacket({ ...server, seq: 5000, ack: 1001, flags: 0x12 }),
+      signature,
+      ids,
+    ),
+    withTcpSignature(
+      makeTcpPacket({
+        ...client,
+        seq: 1001,
+        ack: 5001,
+        flags: 0x18,
+        payload: new TextEncoder().encode("OPEN"),
+      }),
+      { ...signature, isn: { local: 1000, remote: 5000 } },
+      ids,
+    ),
+  ].map(encodePacket);
+  const tracker = new ConnectionTracker();
+  for (const bytes of packets) {
+    const explanation = tracker.explain(bytes, { signature });
+    assert.ok(
+      explanation.notes.includes(
+        "the TCP-AO MAC (RFC 5925) is right for the key given",
+      ),
+      explanation.notes.join("; "),
+    );
+    assert.ok(!explanation.anomalies.some((a) => a.code === "tcp-signature"));
+  }
+  const wrong = explainPacket(packets[0]!, {
+    signature: {
+      kind: "tcpAo",
+      key: new TextEncoder().encode("bgp-ab"),
+      algorithm: "hmac-sha-1-96",
+    },
+  });
+  assert.deepEqual(
+    wrong.anomalies.map((a) => a.code),
+    ["tcp-signature"],
+  );
+  // Without a key, nothing is said about the signature.
+  assert.deepEqual(explainPacket(packets[0]!).anomalies, []);
 });

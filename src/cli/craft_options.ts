@@ -250,7 +250,7 @@ function ipv6Extensions(
 /** The signature the options ask for, checked, or undefined. */
 function signatureOf(
   values: CraftOptionValues,
-  packet: TcpPacket,
+  packet: TcpPacket | undefined,
 ): TcpSignature | undefined {
   const aoOnly = (["aoKeyId", "aoRnextId", "aoAlg", "aoIsn", "aoSne"] as const)
     .find((key) => values[key] !== undefined) ??
@@ -270,7 +270,7 @@ function signatureOf(
       ? undefined
       : { kind: "md5", key: values.md5Key };
   }
-  const syn = (packet.tcp.flags & 0x02) !== 0;
+  const syn = packet === undefined || (packet.tcp.flags & 0x02) !== 0;
   if (!syn && values.aoIsn === undefined) {
     throw new UsageError(
       `${flag("aoKey")}: a segment without SYN needs ${
@@ -287,6 +287,50 @@ function signatureOf(
   if (values.aoSne !== undefined) signature.sne = values.aoSne;
   if (values.aoExcludeOptions) signature.excludeOptions = true;
   return signature;
+}
+
+/** The signature options `explain` takes: a key to check signatures with. */
+export const CHECK_SIGNATURE_OPTIONS = defineOptions({
+  md5Key: {
+    ...SIGNATURE_OPTIONS.md5Key,
+    help:
+      "check the TCP MD5 signature of segments that carry one with this key: text, or hex:BYTES",
+  },
+  aoKey: {
+    ...SIGNATURE_OPTIONS.aoKey,
+    help:
+      "check the TCP-AO MAC of segments that carry one with this master key: text, or hex:BYTES",
+  },
+  aoAlg: SIGNATURE_OPTIONS.aoAlg,
+  aoIsn: {
+    ...SIGNATURE_OPTIONS.aoIsn,
+    help:
+      "TCP-AO: the initial sequence numbers of the sender and the receiver (a capture's SYNs give them)",
+  },
+  aoSne: SIGNATURE_OPTIONS.aoSne,
+  aoExcludeOptions: SIGNATURE_OPTIONS.aoExcludeOptions,
+});
+
+/**
+ * The key the signature-checking options give, or undefined.
+ *
+ * @param values The parsed options of {@linkcode CHECK_SIGNATURE_OPTIONS}.
+ * @returns The signature to check with.
+ * @throws {UsageError} For TCP-AO options without `--ao-key`, or both keys.
+ *
+ * @example
+ * ```ts
+ * import { signatureToCheck } from "./craft_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(signatureToCheck({}), undefined);
+ * assert.equal(signatureToCheck({ md5Key: new Uint8Array([1]) })?.kind, "md5");
+ * ```
+ */
+export function signatureToCheck(
+  values: OptionValues<typeof CHECK_SIGNATURE_OPTIONS>,
+): TcpSignature | undefined {
+  return signatureOf(values, undefined);
 }
 
 /**

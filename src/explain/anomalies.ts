@@ -27,6 +27,7 @@ export type AnomalyCode =
   | "options-after-eol"
   | "wscale-too-large"
   | "tcp-checksum"
+  | "tcp-signature"
   | "ipv4-ihl"
   | "ipv4-total-length"
   | "ipv4-header-checksum"
@@ -64,6 +65,7 @@ export const ANOMALY_CODES: readonly AnomalyCode[] = Object.freeze([
   "options-after-eol",
   "wscale-too-large",
   "tcp-checksum",
+  "tcp-signature",
   "ipv4-ihl",
   "ipv4-total-length",
   "ipv4-header-checksum",

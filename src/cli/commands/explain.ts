@@ -46,6 +46,8 @@ import {
   type Explanation,
 } from "../../explain/mod.ts";
 import { FragmentReassembler } from "../../wire/reassembly.ts";
+import type { TcpSignature } from "../../wire/tcp_signature.ts";
+import { CHECK_SIGNATURE_OPTIONS, signatureToCheck } from "../craft_options.ts";
 import {
   type ExplainFilter,
   FILTER_TERMS,
@@ -147,6 +149,7 @@ export const EXPLAIN_OPTIONS = defineOptions({
     help: "one line per packet: the summary, the checksums and the anomalies",
     group: "Output",
   },
+  ...CHECK_SIGNATURE_OPTIONS,
   format: {
     kind: "string",
     choices: ["text", "json"],
@@ -181,6 +184,12 @@ function output(
       steps: values.steps === true,
     }),
   );
+}
+
+/** The key to check signatures with, as options of the explainer. */
+function signing(values: ExplainValues): { signature?: TcpSignature } {
+  const signature = signatureToCheck(values);
+  return signature === undefined ? {} : { signature };
 }
 
 /** What one pass over a capture keeps from packet to packet. */
@@ -225,6 +234,7 @@ function explainEntry(pass: CapturePass, entry: CaptureEntry): boolean {
     ? record.originalLength - linkHeader
     : undefined;
   const steps = values.steps === true;
+  const signed = signing(values);
   // A cut capture holds part of a fragment: it cannot fill its hole.
   const done = values.index === undefined && wireLength === undefined
     ? pass.reassembler.add(ip, index)
@@ -233,6 +243,7 @@ function explainEntry(pass: CapturePass, entry: CaptureEntry): boolean {
   try {
     explanation = tracker.explain(ip, {
       steps,
+      ...signed,
       ...(wireLength === undefined ? {} : { wireLength }),
     });
   } catch (error) {
@@ -253,7 +264,7 @@ function explainEntry(pass: CapturePass, entry: CaptureEntry): boolean {
     if (++pass.shown === values.count) return false;
   }
   if (done === undefined) return true;
-  const whole = explainReassembled(done, { steps });
+  const whole = explainReassembled(done, { steps, ...signed });
   if (!shows(whole)) return true;
   out.write([{
     kind: "packet",
@@ -329,6 +340,7 @@ function explainBytes(
     const dst = values.dst?.address;
     const explanation = explainTcpSegment(bytes, {
       steps,
+      ...signing(values),
       ...(src === undefined ? {} : { src }),
       ...(dst === undefined ? {} : { dst }),
     });
@@ -353,7 +365,7 @@ function explainBytes(
   }
   let explanation: Explanation;
   try {
-    explanation = explainPacket(datagram, { steps });
+    explanation = explainPacket(datagram, { steps, ...signing(values) });
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
     const hint = version !== 4 && version !== 6 && bytes.length > 0
@@ -373,6 +385,7 @@ function explainBytes(
 }
 
 function checkCombinations(values: ExplainValues, positionals: string[]): void {
+  signatureToCheck(values);
   if (values.pcap !== undefined && positionals.length > 0) {
     throw new UsageError(
       `--pcap: conflicts with the HEX argument ${
