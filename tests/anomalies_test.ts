@@ -13,6 +13,7 @@ import { ANOMALY_FIXTURES, xmas } from "./_explain_fixtures.ts";
 /** The RFCs the anomalies cite, and the sections each has (as numbered in the RFC). */
 const SECTIONS: Record<number, Record<string, string>> = {
   791: { "3.1": "Internet Header Format" },
+  2385: { "2.0": "Proposal" },
   6335: { "6": "Port Number Ranges" },
   7323: { "2.3": "Using the Window Scale Option" },
   8200: { "3": "IPv6 Header Format" },

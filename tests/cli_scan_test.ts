@@ -852,8 +852,8 @@ Deno.test("scan refuses bad command lines before sending anything (exit 2)", asy
       /every target is excluded/,
     ],
     [
-      [PEER, "-p", "80", "--scan", "maimon"],
-      /--scan: "maimon" is not one of syn, fin/,
+      [PEER, "-p", "80", "--scan", "idle"],
+      /--scan: "idle" is not one of syn, fin/,
     ],
     [[PEER, "-p", "80", "--rate", "0"], /is not a rate/],
     [[PEER, "-p", "80", "--timeout", "2m"], /out of range/],
@@ -948,6 +948,7 @@ const NMAP_FLAG: Record<string, string> = {
   xmas: "-sX",
   ack: "-sA",
   window: "-sW",
+  maimon: "-sM",
 };
 
 // Ports of the peer: 2 open (listeners), 2 closed, 2 dropped, and one each

@@ -26,7 +26,7 @@ import {
 
 const { fin, syn, rst, psh, ack, urg } = TCP_FLAGS;
 
-Deno.test("SCAN_TYPE_FLAGS are nmap's probes: S, F, none, FPU, A, A", () => {
+Deno.test("SCAN_TYPE_FLAGS are nmap's probes: S, F, none, FPU, A, A, FA", () => {
   assert.deepEqual(SCAN_TYPE_FLAGS, {
     syn,
     fin,
@@ -34,6 +34,7 @@ Deno.test("SCAN_TYPE_FLAGS are nmap's probes: S, F, none, FPU, A, A", () => {
     xmas: fin | psh | urg,
     ack,
     window: ack,
+    maimon: fin | ack,
   });
   assert.deepEqual([...SCAN_TYPES], [
     "syn",
@@ -42,6 +43,7 @@ Deno.test("SCAN_TYPE_FLAGS are nmap's probes: S, F, none, FPU, A, A", () => {
     "xmas",
     "ack",
     "window",
+    "maimon",
   ]);
   assert.deepEqual([...PORT_STATES], [
     "open",
@@ -155,10 +157,11 @@ Deno.test("icmpReason() names what nmap's icmp_to_reason names", () => {
   assert.equal(icmpReason(6, 129, 0), "echo-reply");
 });
 
-Deno.test("noResponseVerdict() is open|filtered for FIN, NULL, Xmas and filtered otherwise", () => {
+Deno.test("noResponseVerdict() is open|filtered for FIN, NULL, Xmas, Maimon and filtered otherwise", () => {
   for (const scan of SCAN_TYPES) {
     assert.deepEqual(noResponseVerdict(scan), {
-      state: scan === "fin" || scan === "null" || scan === "xmas"
+      state: scan === "fin" || scan === "null" || scan === "xmas" ||
+          scan === "maimon"
         ? "open|filtered"
         : "filtered",
       reason: "no-response",

@@ -16,10 +16,18 @@ import {
 import { SCAN_OPTIONS } from "../src/cli/scan_options.ts";
 
 Deno.test("SCAN_TYPES lists the registry's entries in order, with nmap's options", () => {
-  assert.deepEqual(SCAN_TYPES, ["syn", "fin", "null", "xmas", "ack", "window"]);
+  assert.deepEqual(SCAN_TYPES, [
+    "syn",
+    "fin",
+    "null",
+    "xmas",
+    "ack",
+    "window",
+    "maimon",
+  ]);
   assert.deepEqual(
     SCAN_TYPES.map((scan) => SCAN_TYPE_SPECS[scan].nmapOption),
-    ["-sS", "-sF", "-sN", "-sX", "-sA", "-sW"],
+    ["-sS", "-sF", "-sN", "-sX", "-sA", "-sW", "-sM"],
   );
   assert.ok(Object.isFrozen(SCAN_TYPES) && Object.isFrozen(SCAN_TYPE_SPECS));
 });
@@ -39,6 +47,6 @@ Deno.test("--scan's help is written from the registry", () => {
   assert.deepEqual(SCAN_OPTIONS.scan.choices, SCAN_TYPES);
   assert.equal(
     SCAN_OPTIONS.scan.help,
-    "syn | fin | null | xmas | ack | window (default syn): the probe's flags and how replies are read, as nmap's -sS -sF -sN -sX -sA -sW",
+    "syn | fin | null | xmas | ack | window | maimon (default syn): the probe's flags and how replies are read, as nmap's -sS -sF -sN -sX -sA -sW -sM",
   );
 });

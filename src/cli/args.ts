@@ -73,6 +73,12 @@ export interface StringOptionSpec extends OptionSpecBase {
    * `RangeError`) whose message is the reason.
    */
   parse?: (text: string) => unknown;
+  /**
+   * The value may be left out (`--rand-source`, `--rand-source 10.0.0.0/8`):
+   * the next argument is taken as the value only when this says it is
+   * one; without a value the option's text is the empty string.
+   */
+  optionalValue?: (next: string) => boolean;
 }
 
 /** A value that may be given many times, kept in order: `-o mss=1460 -o nop`. */
@@ -342,6 +348,11 @@ class ArgParser {
 
   #takeValue(key: string, inline: string | undefined): string {
     if (inline !== undefined) return inline;
+    const optional = this.#table[key]!;
+    if (optional.kind === "string" && optional.optionalValue !== undefined) {
+      const next = this.#args[this.#i + 1];
+      if (next === undefined || !optional.optionalValue(next)) return "";
+    }
     if (this.#i + 1 >= this.#args.length) {
       const spec = this.#table[key]!;
       throw new UsageError(

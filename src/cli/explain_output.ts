@@ -41,6 +41,8 @@ export type ExplainRecord =
     entry?: CaptureEntry;
     /** The packet, to explain it again the same way (for `--html`). */
     input?: PacketInput;
+    /** For a datagram reassembled from fragments: the packets they came in. */
+    reassembledFrom?: number[];
   }
   | {
     /** A packet of a capture left out. */
@@ -169,12 +171,23 @@ function packetText(
   options: ExplainTextOptions,
 ): string {
   const { explanation, summary, entry } = record;
+  const from = record.reassembledFrom;
   if (options.brief) {
-    const prefix = entry === undefined ? "" : `${entry.index} `;
+    const prefix = entry === undefined
+      ? ""
+      : from === undefined
+      ? `${entry.index} `
+      : `${from.join("+")} `;
     return block(renderLines([`${prefix}${briefLine(summary, explanation)}`]));
   }
   const heading: string[] = [];
-  if (entry !== undefined) {
+  if (from !== undefined) {
+    heading.push(
+      `Reassembled from packets ${
+        from.join(", ")
+      }: ${explanation.length} bytes`,
+    );
+  } else if (entry !== undefined) {
     const { record: capture, index } = entry;
     const facts = [
       iso(capture),
@@ -226,6 +239,9 @@ function recordJson(record: ExplainRecord): JsonValue {
     value.linkType = capture.linkType;
     if (capture.direction !== undefined) value.direction = capture.direction;
     if (capture.comment !== undefined) value.comment = capture.comment;
+  }
+  if (record.reassembledFrom !== undefined) {
+    value.reassembledFrom = record.reassembledFrom;
   }
   value.summary = record.summary;
   Object.assign(value, toJsonValue(record.explanation));

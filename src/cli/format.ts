@@ -2,7 +2,8 @@
  * How commands print packets: {@linkcode formatPacket} in one of three
  * formats, each one line with no trailing newline.
  *
- * - `text`: the line `tcpdump -nn -S` prints (without the timestamp):
+ * - `text`: the line `tcpdump -nn -S` prints (without the timestamp), an
+ *   IP fragment's too (`ip-proto-6`, `frag (0|24)`):
  *   `IP 192.0.2.42.20 > 192.0.2.1.666: Flags [FPU], seq 0, win 8192, urg 0, length 0`.
  *   Flags are tcpdump's letters (`F S R P . U E W e`, `none`), `seq` is
  *   shown when there is data or SYN, FIN or RST, `ack` when ACK is set,
@@ -33,6 +34,7 @@ import {
   decodePacket,
   verifyPacketChecksums,
 } from "../wire/packet.ts";
+import { decodeTcp } from "../wire/tcp.ts";
 import { defineOptions } from "./args.ts";
 import { escapeControls } from "./errors.ts";
 import type { JsonValue, OutputKind, OutputView } from "./output.ts";
@@ -275,6 +277,8 @@ function headerBytes(tcp: DecodedTcpPacket["tcp"]): number {
  * ```
  */
 export function formatPacketText(bytes: Uint8Array): string {
+  const fragmentLine = fragmentText(bytes);
+  if (fragmentLine !== undefined) return fragmentLine;
   let packet: DecodedTcpPacket;
   let segmentLength: number;
   try {
@@ -285,6 +289,112 @@ export function formatPacketText(bytes: Uint8Array): string {
     return escapeControls(`[${error.message}] length ${bytes.length}`);
   }
   return describePacket(packet, { segmentLength });
+}
+
+/**
+ * The line tcpdump prints for an IP fragment, or undefined when the bytes
+ * are not one: a first fragment as its TCP segment as far as it goes
+ * (`[|tcp]` when the header is cut), a later IPv4 fragment as
+ * `ip-proto-6`, an IPv6 fragment with `frag (OFFSET|LENGTH)` first.
+ *
+ * @param bytes The datagram.
+ * @returns The line, or undefined.
+ *
+ * @example
+ * ```ts
+ * import { fragmentText } from "./format.ts";
+ * import { fragment, makeTcpPacket } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const pieces = fragment(makeTcpPacket({ src: "192.0.2.42", dst: "192.0.2.1" }), { size: 8 });
+ * assert.deepEqual(pieces.map(fragmentText), [
+ *   "IP 192.0.2.42.20 > 192.0.2.1.80:  [|tcp]",
+ *   "IP 192.0.2.42 > 192.0.2.1: ip-proto-6",
+ *   "IP 192.0.2.42 > 192.0.2.1: ip-proto-6",
+ * ]);
+ * ```
+ */
+export function fragmentText(bytes: Uint8Array): string | undefined {
+  let decoded;
+  try {
+    decoded = decodeIp(bytes, { lenient: true });
+  } catch (error) {
+    if (error instanceof DecodeError) return undefined;
+    throw error;
+  }
+  const { ip } = decoded;
+  if (!decoded.fragment) return undefined;
+  let first: boolean;
+  let data: Uint8Array;
+  let prefix: string;
+  if (ip.version === 4) {
+    first = ip.fragmentOffset === 0;
+    data = decoded.payload;
+    if (!first) {
+      return escapeControls(
+        `IP ${ip.src} > ${ip.dst}: ip-proto-${ip.protocol}`,
+      );
+    }
+    prefix = `IP ${ip.src}`;
+  } else {
+    const header = decoded.payload;
+    if (header.length < 8) return undefined;
+    const word = (header[2]! << 8) | header[3]!;
+    const offset = (word >> 3) * 8;
+    data = header.subarray(8);
+    first = offset === 0;
+    const frag = `IP6 ${ip.src} > ${ip.dst}: frag (${offset}|${data.length})`;
+    if (!first || header[0] !== 6) return escapeControls(frag);
+    prefix = frag;
+  }
+  return escapeControls(firstFragmentTcp(ip.version, prefix, ip.dst, data));
+}
+
+/** The TCP part of a first fragment's line. */
+function firstFragmentTcp(
+  version: 4 | 6,
+  prefix: string,
+  dst: string,
+  data: Uint8Array,
+): string {
+  const ports = data.length >= 4
+    ? [(data[0]! << 8) | data[1]!, (data[2]! << 8) | data[3]!]
+    : undefined;
+  const header = data.length >= 13 ? (data[12]! >> 4) * 4 : 0;
+  if (ports === undefined || header < 20 || header > data.length) {
+    if (ports === undefined) return `${prefix}: [|tcp]`;
+    return version === 4
+      ? `${prefix}.${ports[0]} > ${dst}.${ports[1]}:  [|tcp]`
+      : `${prefix} ${ports[0]} > ${ports[1]}:  [|tcp]`;
+  }
+  const tcp = decodeTcp(data, { lenient: true });
+  const line = describePacket(
+    {
+      ip: {
+        version: 4,
+        tos: 0,
+        id: 0,
+        dontFragment: false,
+        moreFragments: false,
+        reservedBit: false,
+        fragmentOffset: 0,
+        ttl: 0,
+        protocol: 6,
+        src: "",
+        dst: "",
+        options: new Uint8Array(),
+        ihl: 5,
+        totalLength: 0,
+        checksum: 0,
+      },
+      tcp,
+    },
+    { segmentLength: data.length },
+  );
+  const rest = line.slice(line.indexOf(": ") + 2);
+  return version === 4
+    ? `${prefix}.${tcp.srcPort} > ${dst}.${tcp.dstPort}: ${rest}`
+    : `${prefix} ${tcp.srcPort} > ${tcp.dstPort}: ${rest}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * The IPv4 header explained field by field, with its lengths judged
- * against the bytes and its checksum worked out. Private to the explainer.
+ * The IPv4 header explained field by field, its options one by one, with
+ * its lengths judged against the bytes and its checksum worked out.
+ * Private to the explainer.
  *
  * @module
  */
@@ -8,31 +9,82 @@
 import type { DecodedIpv4Header } from "../wire/ipv4.ts";
 import { IPV4_HEADER_FIELDS } from "../wire/ipv4_fields.ts";
 import type { DecodedIp } from "../wire/packet.ts";
+import {
+  decodeIpv4Options,
+  ipv4OptionCopied,
+  ipv4OptionEntry,
+} from "../wire/ipv4_options.ts";
 import { hex16, plural } from "../wire/text.ts";
-import type { Builder } from "./_builder.ts";
+import { type Builder, byteSpan } from "./_builder.ts";
 import { ipv4ChecksumWork } from "./_checksum.ts";
 import { dscpMeaning, ECN_MEANINGS, protocolName } from "./_meanings.ts";
 import type { ChecksumWork, ExplainedLayer, ExplainOptions } from "./types.ts";
 
 const F = IPV4_HEADER_FIELDS;
 
-/** IPv4 option kinds by name, for the first option of the options field. */
-const IPV4_OPTION_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  0: "end of options",
-  1: "no-op",
-  7: "record route",
-  68: "timestamp",
-  130: "security",
-  131: "loose source route",
-  137: "strict source route",
-  148: "router alert",
-});
-
-function ipv4OptionsMeaning(options: Uint8Array): string {
-  const first = options[0]!;
-  return `${plural(options.length, "byte")}, starting with option ${first} (${
-    IPV4_OPTION_NAMES[first] ?? "unknown"
-  })`;
+/**
+ * The IPv4 options one by one, each a field with its name and meaning from
+ * the IPv4 option registry; the bytes after the last one are padding. A
+ * malformed option is reported, and its bytes shown as they are.
+ */
+function explainIpv4Options(
+  b: Builder,
+  layer: ExplainedLayer,
+  headerLength: number,
+): void {
+  const at = F.options.byteOffset;
+  const area = b.bytes.subarray(at, headerLength);
+  const { located } = decodeIpv4Options(area, { lenient: true });
+  let end = 0;
+  for (const { option, offset, length } of located) {
+    const entry = ipv4OptionEntry(option);
+    const type = area[offset]!;
+    const [name, abbreviation] = entry.label(type);
+    const words = entry.words(option);
+    const head = entry.length.form === "single"
+      ? `type ${type}`
+      : `type ${type}, length ${area[offset + 1] ?? "missing"}`;
+    if (option.kind === "raw") {
+      b.anomaly(
+        "ipv4-options",
+        `IPv4 option ${type} at byte ${
+          at + offset
+        } is malformed: its length is missing, under 2, past the options, or wrong for its type`,
+        at + offset,
+        "ipOption.raw",
+      );
+    }
+    b.field(
+      layer,
+      byteSpan(
+        `ipOption.${option.kind}`,
+        `Option: ${name}`,
+        abbreviation,
+        at + offset,
+        length,
+      ),
+      {
+        display: words.display === "" ? abbreviation : words.display,
+        meaning: `${head}${
+          ipv4OptionCopied(type) ? ", copied into fragments" : ""
+        }: ${words.meaning}`,
+      },
+    );
+    end = offset + length;
+  }
+  if (end < area.length) {
+    const rest = area.subarray(end);
+    const zero = rest.every((byte) => byte === 0);
+    b.field(
+      layer,
+      byteSpan("ipOptions.padding", "Padding", "Pad", at + end, rest.length),
+      {
+        meaning: zero
+          ? "zero bytes that fill the header to a multiple of 4"
+          : "not zero: bytes after the end of the option list, which receivers ignore",
+      },
+    );
+  }
 }
 
 /** The IHL field, and an anomaly when it gives no header within the bytes. */
@@ -182,13 +234,8 @@ export function explainIpv4(
   });
   b.field(layer, F.src, { value: ip.src, meaning: F.src.meaning });
   b.field(layer, F.dst, { value: ip.dst, meaning: F.dst.meaning });
-  const optionsAt = F.options.byteOffset;
-  if (headerLength > optionsAt) {
-    b.field(
-      layer,
-      { ...F.options, bitLength: (headerLength - optionsAt) * 8 },
-      { meaning: ipv4OptionsMeaning(bytes.subarray(optionsAt, headerLength)) },
-    );
+  if (headerLength > F.options.byteOffset) {
+    explainIpv4Options(b, layer, headerLength);
   }
   const work = ipv4ChecksumWork(
     b,

@@ -27,10 +27,12 @@ export type AnomalyCode =
   | "options-after-eol"
   | "wscale-too-large"
   | "tcp-checksum"
+  | "tcp-signature"
   | "ipv4-ihl"
   | "ipv4-total-length"
   | "ipv4-header-checksum"
   | "ipv4-reserved-bit"
+  | "ipv4-options"
   | "ipv6-payload-length"
   | "malformed";
 
@@ -63,10 +65,12 @@ export const ANOMALY_CODES: readonly AnomalyCode[] = Object.freeze([
   "options-after-eol",
   "wscale-too-large",
   "tcp-checksum",
+  "tcp-signature",
   "ipv4-ihl",
   "ipv4-total-length",
   "ipv4-header-checksum",
   "ipv4-reserved-bit",
+  "ipv4-options",
   "ipv6-payload-length",
   "malformed",
 ]);
@@ -136,6 +140,8 @@ export const ANOMALY_REFERENCES: Readonly<
   "ipv4-total-length": IPV4_HEADER,
   "ipv4-header-checksum": IPV4_HEADER,
   "ipv4-reserved-bit": IPV4_HEADER,
+  "ipv4-options": IPV4_HEADER,
+  "tcp-signature": ref(2385, "2.0", "Proposal"),
   "ipv6-payload-length": ref(8200, "3", "IPv6 Header Format"),
   "malformed": undefined,
 });

@@ -7,6 +7,8 @@
  * - `anomalies.ts`: the anomaly codes;
  * - `packet.ts`: {@linkcode explainPacket} and {@linkcode explainTcpSegment};
  * - `connection.ts`: {@linkcode ConnectionTracker}, for captures;
+ * - `fragments.ts`: {@linkcode explainReassembled}, a datagram put back
+ *   together from fragments, under the first- and last-wins policies;
  * - `render.ts`: the explanation as text (diagram, table, checksums);
  * - the `_`-prefixed files: the explainer's parts, one per header
  *   (`_ipv4.ts`, `_ipv6.ts`, `_tcp.ts`, `_tcp_flags.ts`,
@@ -20,3 +22,4 @@ export * from "./types.ts";
 export * from "./anomalies.ts";
 export * from "./packet.ts";
 export * from "./connection.ts";
+export * from "./fragments.ts";

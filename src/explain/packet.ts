@@ -15,15 +15,21 @@ import {
   IPV6_FRAGMENT_HEADER,
 } from "../wire/packet.ts";
 import { decodeTcp } from "../wire/tcp.ts";
+import { type TcpOption, tcpOptionType } from "../wire/tcp_options.ts";
+import {
+  type TcpSignature,
+  verifyTcpSignature,
+} from "../wire/tcp_signature.ts";
 import type { AnomalyCode } from "./anomalies.ts";
 import { Builder } from "./_builder.ts";
 import { finalDestination, type SegmentInfo } from "./_checksum.ts";
 import { explainIpv4 } from "./_ipv4.ts";
-import { explainIpv6 } from "./_ipv6.ts";
+import { explainIpv6, explainIpv6FragmentHeader } from "./_ipv6.ts";
 import { protocolName } from "./_meanings.ts";
 import { type ExplainedTcp, explainTcp } from "./_tcp.ts";
 import type {
   ChecksumWork,
+  ConnectionContext,
   ExplainOptions,
   ExplainTcpSegmentOptions,
   Explanation,
@@ -131,6 +137,9 @@ export function explainPacket(
   }
   const ip = decoded.ip;
   const strict = () => void decodePacket(bytes);
+  if (decoded.protocol === IPV6_FRAGMENT_HEADER) {
+    explainIpv6FragmentHeader(b, decoded);
+  }
   if (decoded.protocol !== IPPROTO_TCP) {
     b.notes.push(
       decoded.protocol === IPV6_FRAGMENT_HEADER
@@ -179,8 +188,75 @@ export function explainPacket(
   if (final.note !== undefined) info.dstNote = final.note;
   if (uncheckable !== undefined) info.uncheckable = uncheckable;
   const tcp = explainTcp(b, info, options);
+  if (options.signature !== undefined && uncheckable === undefined) {
+    checkSignature(b, info, options.signature, options.connection);
+  }
   strictCheck(b, strict, cut || uncheckable !== undefined);
   return finish(b, "packet", tcp, ipChecksum);
+}
+
+/** The signature's name, and the option kind it is written in. */
+const SIGNATURES = {
+  md5: ["TCP MD5 signature (RFC 2385)", 19],
+  tcpAo: ["TCP-AO MAC (RFC 5925)", 29],
+} as const;
+
+/**
+ * Check a segment's signature with the key given: a note when it is right,
+ * an anomaly when it is wrong; nothing when the segment has no such option.
+ */
+function checkSignature(
+  b: Builder,
+  info: SegmentInfo,
+  signature: TcpSignature,
+  connection: ConnectionContext | undefined,
+): void {
+  const segment = info.segment;
+  if (info.src === undefined || info.dst === undefined) return;
+  const options = decodeTcpOptionsOf(segment);
+  const [name, kind] = SIGNATURES[signature.kind];
+  if (!options.some((o) => tcpOptionType(o) === kind)) return;
+  let key = signature;
+  const syn = segment.length >= 14 && (segment[13]! & 0x02) !== 0;
+  if (
+    key.kind === "tcpAo" && key.isn === undefined && !syn &&
+    connection?.isn !== undefined && connection.peerIsn !== undefined
+  ) {
+    key = {
+      ...key,
+      isn: { local: connection.isn, remote: connection.peerIsn },
+    };
+  }
+  let right: boolean;
+  try {
+    right = verifyTcpSignature(segment, key, { src: info.src, dst: info.dst });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    b.notes.push(
+      `the ${name} is not checked: ${
+        error.message.replace(/^Cannot sign TCP segment: /, "")
+      }`,
+    );
+    return;
+  }
+  if (right) {
+    b.notes.push(`the ${name} is right for the key given`);
+  } else {
+    b.anomaly(
+      "tcp-signature",
+      `the ${name} is not the one the key given makes: a receiver holding that key drops the segment`,
+      info.base,
+    );
+  }
+}
+
+/** The options of a segment, as far as they parse. */
+function decodeTcpOptionsOf(segment: Uint8Array): TcpOption[] {
+  try {
+    return decodeTcp(segment, { lenient: true }).options;
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -248,6 +324,9 @@ export function explainTcpSegment(
     b.notes.push(note);
   }
   const tcp = explainTcp(b, info, options);
+  if (options.signature !== undefined && !cut) {
+    checkSignature(b, info, options.signature, options.connection);
+  }
   strictCheck(b, () => void decodeTcp(bytes), cut);
   return finish(b, "segment", tcp, undefined);
 }

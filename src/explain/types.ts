@@ -8,6 +8,7 @@
 
 import type { TcpFlagName } from "../wire/flags.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
+import type { TcpSignature } from "../wire/tcp_signature.ts";
 import type { Anomaly } from "./anomalies.ts";
 
 /** Which header a {@linkcode ExplainedLayer} is. */
@@ -220,6 +221,13 @@ export interface ExplainOptions {
    * over missing bytes are not checked.
    */
   wireLength?: number;
+  /**
+   * A key to check the TCP MD5 signature or TCP-AO MAC of segments that
+   * carry one: a note says it is right, an anomaly that it is wrong. For
+   * TCP-AO on a segment without SYN, the ISNs come from the signature or,
+   * in a capture, from the connection's SYNs.
+   */
+  signature?: TcpSignature;
 }
 
 /** Options for {@linkcode explainTcpSegment}. */

@@ -34,6 +34,7 @@ import {
   ipv4HeaderLength,
 } from "./ipv4.ts";
 import { IPV4_HEADER_FIELDS } from "./ipv4_fields.ts";
+import { encodeIpv4Options, type Ipv4Option } from "./ipv4_options.ts";
 import { encodeIpv6HeaderInto, type Ipv6Header } from "./ipv6.ts";
 import { IPV6_HEADER_FIELDS, IPV6_HEADER_LENGTH } from "./ipv6_fields.ts";
 import {
@@ -42,8 +43,17 @@ import {
   ipv6ExtensionHeaderLength,
 } from "./ipv6_extensions.ts";
 import { finalDestinationBytes } from "./pseudo_header.ts";
+import {
+  type Ipv6Extension,
+  ipv6ExtensionChain,
+} from "./ipv6_extension_kinds.ts";
 import { encodeTcpInto, tcpHeaderLength, type TcpSegment } from "./tcp.ts";
 import type { TcpOption } from "./tcp_options.ts";
+import {
+  checkTcpSignature,
+  signTcpSegment,
+  type TcpSignature,
+} from "./tcp_signature.ts";
 
 export {
   type DecodedIpv6ExtensionHeader,
@@ -66,6 +76,12 @@ export interface TcpPacket {
    * `ip.nextHeader` names the first one.
    */
   extensionHeaders?: Ipv6ExtensionHeader[];
+  /**
+   * Sign the segment when encoding it (TCP-MD5 or TCP-AO): the signature is
+   * computed into the segment's `md5` or `tcpAo` option, then the checksum
+   * (see `withTcpSignature`).
+   */
+  signature?: TcpSignature;
 }
 /** Options for {@linkcode encodePacketInto}. */
 export interface EncodePacketIntoOptions {
@@ -113,7 +129,8 @@ export function packetLength(packet: TcpPacket): number {
  * checksum (unless `tcp.checksum` is given) is computed over a
  * pseudo-header built from the IP source and destination (the final
  * destination, with an IPv4 source route or an IPv6 routing header), protocol 6 and the actual TCP
- * length. The IPv4 protocol or IPv6 Next Header is written as given, so a
+ * length. A packet with a `signature` has it computed into its signature
+ * option before the checksum. The IPv4 protocol or IPv6 Next Header is written as given, so a
  * TCP segment can be sent under another protocol number.
  *
  * @param packet The packet.
@@ -153,6 +170,7 @@ export function encodePacketInto(
     );
   }
   const tcpLength = tcpHeaderLength(packet.tcp) + packet.tcp.payload.length;
+  if (packet.signature !== undefined) checkTcpSignature(packet.signature);
   let at = offset;
   const { ip } = packet;
   const F = ip.version === 4 ? IPV4_HEADER_FIELDS : IPV6_HEADER_FIELDS;
@@ -177,7 +195,15 @@ export function encodePacketInto(
   const src = fieldBytes(target, offset, F.src);
   const dst = finalDestinationBytes(packet) ??
     fieldBytes(target, offset, F.dst);
+  const tcpAt = at;
   at += encodeTcpInto(packet.tcp, target, { src, dst, offset: at });
+  if (packet.signature !== undefined) {
+    signTcpSegment(target.subarray(tcpAt, at), packet.signature, {
+      src,
+      dst,
+      checksum: packet.tcp.checksum === undefined,
+    });
+  }
   return at - offset;
 }
 
@@ -246,10 +272,16 @@ export interface TcpPacketInit {
   dontFragment?: boolean | undefined;
   /** IPv6 flow label (default 0). IPv6 only. */
   flowLabel?: number | undefined;
-  /** IPv4 options, raw bytes (default none). IPv4 only. */
-  ipOptions?: Uint8Array | undefined;
-  /** IPv6 extension headers (default none). IPv6 only. */
+  /** IPv4 options, as bytes or typed (default none). IPv4 only. */
+  ipOptions?: Uint8Array | readonly Ipv4Option[] | undefined;
+  /** IPv6 extension headers as on the wire (default none). IPv6 only. */
   extensionHeaders?: Ipv6ExtensionHeader[] | undefined;
+  /**
+   * IPv6 extension headers, typed (default none). IPv6 only; not with
+   * `extensionHeaders`. Their Next Headers are linked, the fixed header's
+   * names the first one, and `protocol` is what follows the last (default 6).
+   */
+  ipv6Extensions?: readonly Ipv6Extension[] | undefined;
   /**
    * IPv4 protocol or IPv6 Next Header, written as given (default 6). With
    * `extensionHeaders` it is required: the type of the first one.
@@ -263,6 +295,11 @@ export interface TcpPacketInit {
   reserved?: number | undefined;
   /** IPv4 header checksum override (default computed). IPv4 only. */
   ipChecksum?: number | undefined;
+  /**
+   * Sign the segment when it is encoded (default none); the options must
+   * hold the option it is written into (see `withTcpSignature`).
+   */
+  signature?: TcpSignature | undefined;
 }
 
 function alias(
@@ -332,7 +369,16 @@ export function makeTcpPacket(init: TcpPacketInit): TcpPacket {
   ) {
     only(name, 4);
   }
-  for (const name of ["flowLabel", "extensionHeaders"] as const) only(name, 6);
+  for (
+    const name of ["flowLabel", "extensionHeaders", "ipv6Extensions"] as const
+  ) only(name, 6);
+  if (
+    init.extensionHeaders !== undefined && init.ipv6Extensions !== undefined
+  ) {
+    throw new RangeError(
+      "Cannot build packet: give extensionHeaders or ipv6Extensions, not both",
+    );
+  }
   const ttl = alias(init.ttl, "ttl", init.hopLimit, "hopLimit", 64);
   const tos = alias(init.tos, "tos", init.trafficClass, "trafficClass", 0);
   if (
@@ -372,20 +418,38 @@ export function makeTcpPacket(init: TcpPacketInit): TcpPacket {
       protocol,
       src: formatAddress(src.bytes),
       dst: formatAddress(dst.bytes),
-      options: init.ipOptions ?? new Uint8Array(),
+      options: init.ipOptions === undefined
+        ? new Uint8Array()
+        : init.ipOptions instanceof Uint8Array
+        ? init.ipOptions
+        : encodeIpv4Options(init.ipOptions),
     };
     if (init.ipChecksum !== undefined) ip.checksum = init.ipChecksum;
-    return { ip, tcp };
+    return signed({ ip, tcp }, init.signature);
   }
+  const chain = init.ipv6Extensions === undefined
+    ? undefined
+    : ipv6ExtensionChain(init.ipv6Extensions, protocol);
   const ip: Ipv6Header = {
     version: 6,
     trafficClass: tos,
     flowLabel: init.flowLabel ?? 0,
-    nextHeader: protocol,
+    nextHeader: chain?.nextHeader ?? protocol,
     hopLimit: ttl,
     src: formatAddress(src.bytes),
     dst: formatAddress(dst.bytes),
   };
-  if (init.extensionHeaders === undefined) return { ip, tcp };
-  return { ip, tcp, extensionHeaders: init.extensionHeaders };
+  const extensionHeaders = chain?.headers ?? init.extensionHeaders;
+  if (extensionHeaders === undefined) {
+    return signed({ ip, tcp }, init.signature);
+  }
+  return signed({ ip, tcp, extensionHeaders }, init.signature);
+}
+
+function signed(
+  packet: TcpPacket,
+  signature: TcpSignature | undefined,
+): TcpPacket {
+  if (signature !== undefined) packet.signature = signature;
+  return packet;
 }

@@ -224,6 +224,8 @@ export interface TcpOptionEntry<O extends { kind: string } = { kind: string }> {
   decode(body: Uint8Array, type: number): O;
   /** How it is written on the command line, when it can be. */
   readonly spelling?: TcpOptionSpelling<O>;
+  /** Other spellings of the same kind (`edo` for an experimental option). */
+  readonly moreSpellings?: readonly TcpOptionSpelling<O>[];
   /** How tcpdump writes it inside `options [...]`: `mss 1460`. */
   tcpdump(option: O): string;
   /** How the explainer shows it. */

@@ -2,7 +2,8 @@
  * The TCP options of the RFCs after the classic ones, each one entry of the
  * option registry (`TCP_OPTION_REGISTRY`): the MD5 signature (RFC 2385),
  * the user timeout (RFC 5482), TCP-AO (RFC 5925), Multipath TCP (RFC 8684),
- * Fast Open (RFC 7413) and the experimental kinds (RFC 6994). A new kind
+ * Fast Open (RFC 7413) and the experimental kinds (RFC 6994), EDO among
+ * them (`tcp_edo.ts`); MPTCP's subtypes are typed in `mptcp.ts`. A new kind
  * goes here: its model in {@linkcode TcpOptionExtension}, its entry in
  * {@linkcode TCP_OPTION_EXTENSIONS}.
  *
@@ -23,67 +24,20 @@ import {
   type TcpOptionEntry,
 } from "./tcp_option_entry.ts";
 import { hex16, plural } from "./text.ts";
+import { decodeMptcp, mptcpWords } from "./mptcp.ts";
+import { MPTCP_FORM, parseMptcpSpec } from "./_mptcp_spelling.ts";
+import { decodeEdo, edoOption, edoWords } from "./tcp_edo.ts";
+import type {
+  ExperimentalOption,
+  FastOpenOption,
+  Md5Option,
+  MptcpOption,
+  TcpAoOption,
+  TcpOptionExtension,
+  UserTimeoutOption,
+} from "./tcp_option_extension_models.ts";
 
-/** TCP MD5 signature (kind 19, length 18, RFC 2385). */
-export interface Md5Option {
-  /** The discriminant: `"md5"`. */
-  kind: "md5";
-  /** 16 bytes. */
-  digest: Uint8Array;
-}
-/** User timeout (kind 28, length 4, RFC 5482). */
-export interface UserTimeoutOption {
-  /** The discriminant: `"userTimeout"`. */
-  kind: "userTimeout";
-  /** The G bit: `"minutes"` when set, `"seconds"` when clear. */
-  granularity: "seconds" | "minutes";
-  /** 15-bit timeout value. */
-  timeout: number;
-}
-/** TCP Authentication Option (kind 29, RFC 5925). */
-export interface TcpAoOption {
-  /** The discriminant: `"tcpAo"`. */
-  kind: "tcpAo";
-  /** KeyID of the MKT used for this segment, 0..255. */
-  keyId: number;
-  /** RNextKeyID: the KeyID the sender wants to receive, 0..255. */
-  rNextKeyId: number;
-  /** The MAC, any length up to 251 bytes. */
-  mac: Uint8Array;
-}
-/** Multipath TCP (kind 30, RFC 8684): the body after kind and length, raw. */
-export interface MptcpOption {
-  /** The discriminant: `"mptcp"`. */
-  kind: "mptcp";
-  /** The bytes after kind and length (subtype first), up to 253. */
-  data: Uint8Array;
-}
-/** TCP Fast Open cookie (kind 34, RFC 7413); an empty cookie is a cookie request. */
-export interface FastOpenOption {
-  /** The discriminant: `"fastOpen"`. */
-  kind: "fastOpen";
-  /** 0 or 4..16 bytes (any length up to 253 is representable). */
-  cookie: Uint8Array;
-}
-/** Experimental option (kind 253 or 254) with a 16-bit ExID (RFC 6994). */
-export interface ExperimentalOption {
-  /** The discriminant: `"experimental"`. */
-  kind: "experimental";
-  /** The option kind: 253 or 254. */
-  type: 253 | 254;
-  /** 16-bit experiment identifier. */
-  exid: number;
-  /** Bytes after the ExID. */
-  data: Uint8Array;
-}
-/** The options of this file: one member of the `TcpOption` union each. */
-export type TcpOptionExtension =
-  | Md5Option
-  | UserTimeoutOption
-  | TcpAoOption
-  | MptcpOption
-  | FastOpenOption
-  | ExperimentalOption;
+export type * from "./tcp_option_extension_models.ts";
 
 const md5: TcpOptionEntry<Md5Option> = {
   name: "md5",
@@ -200,6 +154,28 @@ const tcpAo: TcpOptionEntry<TcpAoOption> = {
     rNextKeyId: body[1]!,
     mac: body.slice(2),
   }),
+  spelling: {
+    name: "ao",
+    aliases: ["tcp-ao"],
+    form: "ao=KEYID:RNEXTKEYID[:MAC]",
+    example: "ao=KEYID:RNEXT[:HEX]",
+    parse: (p) => {
+      const parts = p.need("ao=KEYID:RNEXTKEYID[:MAC]").split(":");
+      if (parts.length < 2 || parts.length > 3) {
+        p.fail(
+          "ao is KEYID:RNEXTKEYID[:MAC] (two numbers, then the MAC as hex)",
+        );
+      }
+      return {
+        kind: "tcpAo",
+        keyId: p.integer("ao keyid", parts[0]!, 0xff),
+        rNextKeyId: p.integer("ao rnextkeyid", parts[1]!, 0xff),
+        mac: parts[2] === undefined
+          ? new Uint8Array(12)
+          : p.hex("ao mac", parts[2]),
+      };
+    },
+  },
   tcpdump: (o) =>
     `tcp-ao keyid ${o.keyId} rnextkeyid ${o.rNextKeyId}${
       o.mac.length === 0 ? "" : ` mac 0x${formatHex(o.mac)}`
@@ -218,18 +194,6 @@ const tcpAo: TcpOptionEntry<TcpAoOption> = {
   word: () => "tcp-ao",
 };
 
-const MPTCP_SUBTYPES = [
-  "MP_CAPABLE",
-  "MP_JOIN",
-  "DSS",
-  "ADD_ADDR",
-  "REMOVE_ADDR",
-  "MP_PRIO",
-  "MP_FAIL",
-  "MP_FASTCLOSE",
-  "MP_TCPRST",
-];
-
 const mptcp: TcpOptionEntry<MptcpOption> = {
   name: "mptcp",
   kinds: { mptcp: 30 },
@@ -238,21 +202,19 @@ const mptcp: TcpOptionEntry<MptcpOption> = {
   bodyLength: (o) => o.data.length,
   encode: (o, body) => body.set(o.data),
   decode: (body) => ({ kind: "mptcp", data: body.slice() }),
+  spelling: {
+    name: "mptcp",
+    form: MPTCP_FORM,
+    example: "mptcp=capable|join|dss|add-addr|...",
+    parse: parseMptcpSpec,
+  },
   tcpdump: (o) => `mptcp${tcpdumpHex(o.data)}`,
   explanation: {
     label: () => ["Multipath TCP", "MPTCP"],
-    words: (o) => {
-      const subtype = o.data.length > 0 ? o.data[0]! >> 4 : -1;
-      return {
-        value: formatHex(o.data),
-        display: MPTCP_SUBTYPES[subtype] ?? "MPTCP",
-        meaning: `multipath TCP (RFC 8684), subtype ${
-          subtype < 0
-            ? "missing"
-            : `${subtype} (${MPTCP_SUBTYPES[subtype] ?? "unknown"})`
-        }`,
-      };
-    },
+    words: (o) => ({
+      value: formatHex(o.data),
+      ...mptcpWords(decodeMptcp(o.data)),
+    }),
   },
   word: () => "mptcp",
 };
@@ -321,6 +283,46 @@ const experimental: TcpOptionEntry<ExperimentalOption> = {
     exid: read16(body, 0),
     data: body.slice(2),
   }),
+  spelling: {
+    name: "exp",
+    form: "exp=KIND:EXID[:HEX]",
+    example: "exp=254:EXID[:HEX]",
+    parse: (p) => {
+      const parts = p.need("exp=KIND:EXID[:HEX]").split(":");
+      if (parts.length < 2 || parts.length > 3) {
+        p.fail("exp is KIND:EXID[:HEX] (253 or 254, a 16-bit ExID, the data)");
+      }
+      const type = p.integer("exp kind", parts[0]!, 0xff);
+      if (type !== 253 && type !== 254) {
+        p.fail(`exp kind ${type} is not 253 or 254`);
+      }
+      return {
+        kind: "experimental",
+        type: type as 253 | 254,
+        exid: p.integer("exp exid", parts[1]!, 0xffff),
+        data: parts[2] === undefined
+          ? new Uint8Array()
+          : p.hex("exp data", parts[2]),
+      };
+    },
+  },
+  moreSpellings: [{
+    name: "edo",
+    form: "edo[=HEADERWORDS[:SEGMENTBYTES]]",
+    example: "edo[=WORDS]",
+    parse: (p) => {
+      if (p.value === undefined) return edoOption({ form: "supported" });
+      const [words, segment] = p.value.split(":");
+      const headerLength = p.integer("edo header length", words!, 0xffff);
+      return edoOption(
+        segment === undefined ? { form: "extension", headerLength } : {
+          form: "extension",
+          headerLength,
+          segmentLength: p.integer("edo segment length", segment, 0xffff),
+        },
+      );
+    },
+  }],
   tcpdump: (o) => {
     const exid = o.exid.toString(16).padStart(4, "0");
     return o.type === 254
@@ -329,11 +331,18 @@ const experimental: TcpOptionEntry<ExperimentalOption> = {
   },
   explanation: {
     label: () => ["Experimental", "EXP"],
-    words: (o) => ({
-      value: formatHex(o.data),
-      display: `ExID ${hex16(o.exid)}`,
-      meaning: `experimental option (RFC 6994), ExID ${hex16(o.exid)}`,
-    }),
+    words: (o) => {
+      const edo = decodeEdo(o);
+      return {
+        value: formatHex(o.data),
+        ...(edo === undefined
+          ? {
+            display: `ExID ${hex16(o.exid)}`,
+            meaning: `experimental option (RFC 6994), ExID ${hex16(o.exid)}`,
+          }
+          : edoWords(edo)),
+      };
+    },
   },
   word: (o) => `opt${o.type}`,
 };

@@ -1,31 +1,63 @@
 /**
  * `tcpcraft build`: make one TCP/IP packet from the command line and print
- * it as text, hex or JSON. Sends nothing, needs no permission but reading a
- * `--data-file` and writing a `--pcap` file, and resolves no names.
+ * it as text, hex or JSON (its IP fragments, one per line, with `--frag`).
+ * Sends nothing, needs no permission but reading a `--data-file` and
+ * writing a `--pcap` file, and resolves no names.
+ *
+ * Random fields (`--rand-*`) take one draw, reproducible with `--seed`;
+ * `-p ++PORT` and `--dport-step` give the first packet's port.
  *
  * @module
  */
 
-import { encodePacket } from "../../wire/packet.ts";
 import { defineOptions } from "../args.ts";
 import {
   CAPTURE_OUTPUT_OPTIONS,
   openCaptureOutput,
 } from "../capture_output.ts";
 import { defineCommand } from "../command.ts";
+import { CRAFT_OPTIONS, craftPacket } from "../craft_options.ts";
+import { craftDatagrams } from "../fragment_options.ts";
 import { CliError, reasonOf } from "../errors.ts";
 import { HTML_OUTPUT_OPTIONS, writePage } from "../explain_html.ts";
 import { FORMAT_OPTIONS, formatPacket } from "../format.ts";
-import { PACKET_OPTIONS, packetFromOptions } from "../packet_options.ts";
+import {
+  PACKET_OPTIONS,
+  packetFromOptions,
+  type PacketOptionValues,
+} from "../packet_options.ts";
+import {
+  RANDOM_OPTIONS,
+  type RandomFields,
+  randomFields,
+} from "../random_options.ts";
 import { parseTarget, targetAddress } from "../target.ts";
 
-/** The options of `build`: the packet options, `--format`, `--pcap` and `--html`. */
+/**
+ * The options of `build`: the packet options, the random fields, the
+ * crafting options, `--format`, `--pcap` and `--html`.
+ */
 export const BUILD_OPTIONS = defineOptions({
   ...PACKET_OPTIONS,
+  ...RANDOM_OPTIONS,
+  ...CRAFT_OPTIONS,
   ...FORMAT_OPTIONS,
   ...CAPTURE_OUTPUT_OPTIONS,
   ...HTML_OUTPUT_OPTIONS,
 });
+
+/** The packet options with the random draws in place of the fields they stand for. */
+function drawnValues(
+  values: object,
+  drawn: RandomFields["values"],
+): PacketOptionValues {
+  const out: Record<string, unknown> = { ...values };
+  for (const key of ["src", "sport", "dport", "seq", "ack", "id"] as const) {
+    if (drawn[key] === undefined) delete out[key];
+    else out[key] = drawn[key];
+  }
+  return out as PacketOptionValues;
+}
 
 /**
  * The `build` command.
@@ -55,13 +87,16 @@ export const buildCommand = defineCommand({
   description: [
     "Every field can be set; those not given take scapy's defaults (ports 20 -> 80,",
     "SYN, seq 0, window 8192, TTL 64, IPv4 id 1), and the lengths and checksums are",
-    "computed unless overridden. The packet is printed, never sent.",
+    "computed unless overridden. The packet is printed, never sent: with --frag or",
+    "--mtu, each IP fragment on a line of its own. --md5-key and --ao-key sign it;",
+    "--rand-* fields take one draw, the same one again with --seed.",
   ].join("\n"),
   usage: "TARGET [OPTIONS]",
   args: [{
     name: "TARGET",
     help:
-      "an IPv4 or IPv6 address, not a host name; TARGET:PORT or [IPv6]:PORT also sets the port",
+      "an IPv4 or IPv6 address, not a host name; TARGET:PORT or [IPv6]:PORT also sets the port (optional with --rand-dest)",
+    optional: true,
   }],
   options: BUILD_OPTIONS,
   examples: [
@@ -91,13 +126,40 @@ export const buildCommand = defineCommand({
       command:
         "tcpcraft build [2001:db8::1]:80 --src 2001:db8::2 -f PA --data 'GET /' --checksum 0 --format json",
     },
+    {
+      comment:
+        "A SYN in 8-byte fragments, the TCP header split, in reverse order",
+      command:
+        "tcpcraft build 192.0.2.1:80 --src 192.0.2.42 --frag 8 --frag-order reverse",
+    },
+    {
+      comment: "A BGP SYN signed with TCP-MD5, from a random source in 10/8",
+      command:
+        "tcpcraft build 192.0.2.1:179 --rand-source 10.0.0.0/8 --seed 1 --md5-key s3cret",
+    },
+    {
+      comment: "A record-route option, and an IPv6 segment-routing header",
+      command:
+        "tcpcraft build 192.0.2.1 --src 192.0.2.42 --ip-opt rr=9; tcpcraft build 2001:db8::a --src 2001:db8::1 --ext srh=2001:db8::a,2001:db8::c",
+    },
   ],
   async run({ values, positionals }, { host }) {
-    const target = targetAddress(parseTarget(positionals[0]!));
-    const packet = await packetFromOptions(values, target, { host });
-    let bytes: Uint8Array;
+    const given = positionals[0];
+    const drawn = randomFields(
+      values,
+      given === undefined ? undefined : targetAddress(parseTarget(given)),
+    );
+    const packet = craftPacket(
+      await packetFromOptions(
+        drawnValues(values, drawn.values),
+        drawn.target,
+        { host },
+      ),
+      values,
+    );
+    let datagrams: Uint8Array[];
     try {
-      bytes = encodePacket(packet);
+      datagrams = craftDatagrams(packet, values, drawn.random);
     } catch (error) {
       if (error instanceof RangeError) {
         throw new CliError(reasonOf(error), { cause: error });
@@ -107,7 +169,15 @@ export const buildCommand = defineCommand({
     if (values.pcap !== undefined) {
       const capture = await openCaptureOutput(host, values.pcap);
       try {
-        await capture.record(bytes, "built");
+        for (const [i, bytes] of datagrams.entries()) {
+          await capture.record(
+            bytes,
+            "built",
+            datagrams.length === 1
+              ? {}
+              : { note: `fragment ${i + 1} of ${datagrams.length}` },
+          );
+        }
       } finally {
         await capture.close();
       }
@@ -115,11 +185,17 @@ export const buildCommand = defineCommand({
     if (values.html !== undefined) {
       await writePage(host, values.html, {
         title: "built packet",
-        entries: [{ kind: "packet", input: { bytes } }],
+        entries: datagrams.map((bytes) => ({
+          kind: "packet" as const,
+          input: { bytes },
+        })),
       });
       if (values.html === "-") return 0;
     }
-    host.stdout(`${formatPacket(bytes, values.format ?? "text")}\n`);
+    const format = values.format ?? "text";
+    host.stdout(
+      `${datagrams.map((bytes) => formatPacket(bytes, format)).join("\n")}\n`,
+    );
     return 0;
   },
 });

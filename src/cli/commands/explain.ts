@@ -18,13 +18,18 @@
  * - Within a capture, connections are followed ({@linkcode ConnectionTracker}),
  *   so windows are scaled where a SYN and SYN-ACK negotiated it and
  *   sequence numbers are also shown relative to the ISN.
+ * - Within a capture, IP fragments are put back together (RFC 815): after
+ *   the fragment that completes a datagram, the datagram is explained as a
+ *   packet of its own, "reassembled from packets …", with what a first-wins
+ *   and a last-wins target would make of overlapping fragments. Not with
+ *   `--index`, which explains one packet.
+ * - `--html FILE` writes one self-contained page instead (see
+ *   `src/cli/explain_html.ts`), only once every packet is explained: input
+ *   refused above leaves no file.
  * - Bad hex is a usage error (exit 2); a file that cannot be read too, as
  *   for `build --data-file`; a capture that is damaged part way is explained
  *   up to the damage, then `error: Cannot decode pcap file: … at byte N`,
  *   exit 1.
- * - `--html FILE` writes one self-contained page instead (see
- *   `src/cli/explain_html.ts`), only once every packet is explained: input
- *   refused above leaves no file.
  * - Nothing from a packet reaches the terminal unescaped: payload bytes are
  *   shown in hex, as `.` in the hex dump's text column, or as `\xNN`; JSON
  *   has the payload as hex and its escaped preview, and escapes every
@@ -34,14 +39,18 @@
  */
 
 import { linkPayload, LINKTYPE, openCapture } from "../../capture/mod.ts";
-import type { CaptureSource } from "../../capture/mod.ts";
+import type { CaptureRecord, CaptureSource } from "../../capture/mod.ts";
 import { DecodeError } from "../../wire/errors.ts";
 import {
   explainPacket,
+  explainReassembled,
   explainTcpSegment,
   type Explanation,
 } from "../../explain/mod.ts";
 import { type PacketInput, PageTracker } from "../../explain/html/model.ts";
+import { FragmentReassembler } from "../../wire/reassembly.ts";
+import type { TcpSignature } from "../../wire/tcp_signature.ts";
+import { CHECK_SIGNATURE_OPTIONS, signatureToCheck } from "../craft_options.ts";
 import {
   type ExplainFilter,
   FILTER_TERMS,
@@ -57,6 +66,7 @@ import { createFormatter, type OutputFormatter } from "../output.ts";
 import { parseAddressValue } from "../target.ts";
 import { hexOrUsage, isCapture } from "../explain_input.ts";
 import {
+  type CaptureEntry,
   type ExplainRecord,
   explainView,
   segmentSummary,
@@ -152,6 +162,7 @@ export const EXPLAIN_OPTIONS = defineOptions({
     help: "one line per packet: the summary, the checksums and the anomalies",
     group: "Output",
   },
+  ...CHECK_SIGNATURE_OPTIONS,
   format: {
     kind: "string",
     choices: ["text", "json"],
@@ -199,6 +210,106 @@ async function savePage(
   if (out instanceof PageOutput) await out.save(host);
 }
 
+/** The key to check signatures with, as options of the explainer. */
+function signing(values: ExplainValues): { signature?: TcpSignature } {
+  const signature = signatureToCheck(values);
+  return signature === undefined ? {} : { signature };
+}
+
+/** What one pass over a capture keeps from packet to packet. */
+interface CapturePass {
+  out: OutputFormatter<ExplainRecord, unknown>;
+  tracker: PageTracker;
+  reassembler: FragmentReassembler<number>;
+  values: ExplainValues;
+  shown: number;
+}
+
+/** Why a record is not an IP datagram, for its skipped line. */
+function notIp(record: CaptureRecord): string {
+  return `not an IP datagram (link type ${record.linkType}${
+    record.linkType === LINKTYPE.ETHERNET && record.data.length >= 14
+      ? `, EtherType 0x${
+        ((record.data[12]! << 8) | record.data[13]!).toString(16)
+          .padStart(4, "0")
+      }`
+      : ""
+  }): skipped`;
+}
+
+/**
+ * Explain one record of a capture, and the datagram it completes when it
+ * is the last missing fragment of one; false once `--count` is reached.
+ */
+function explainEntry(pass: CapturePass, entry: CaptureEntry): boolean {
+  const { out, tracker, values } = pass;
+  const { index, record } = entry;
+  const filter = values.filter;
+  const quiet = values.index !== undefined && index !== values.index;
+  const ip = linkPayload(record);
+  if (ip === undefined) {
+    if (!quiet && filter === undefined) {
+      out.write([{ kind: "skipped", entry, reason: notIp(record) }]);
+    }
+    return true;
+  }
+  const linkHeader = ip.byteOffset - record.data.byteOffset;
+  const wireLength = record.originalLength > record.data.length
+    ? record.originalLength - linkHeader
+    : undefined;
+  const steps = values.steps === true;
+  const signed = signing(values);
+  // A cut capture holds part of a fragment: it cannot fill its hole.
+  const done = values.index === undefined && wireLength === undefined
+    ? pass.reassembler.add(ip, index)
+    : undefined;
+  let explanation: Explanation | undefined;
+  const input: PacketInput = {
+    bytes: ip,
+    ...(wireLength === undefined ? {} : { wireLength }),
+  };
+  try {
+    const explained = tracker.explainWithContext(ip, {
+      steps,
+      ...signed,
+      ...(wireLength === undefined ? {} : { wireLength }),
+    });
+    explanation = explained.explanation;
+    if (explained.connection !== undefined) {
+      input.connection = explained.connection;
+    }
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    if (!quiet && filter === undefined) {
+      out.write([{ kind: "skipped", entry, reason: error.message }]);
+    }
+  }
+  const shows = (e: Explanation) =>
+    !quiet && (filter === undefined || filter.matches(e));
+  if (explanation !== undefined && shows(explanation)) {
+    out.write([{
+      kind: "packet",
+      explanation,
+      summary: formatPacketText(ip),
+      entry,
+      input,
+    }]);
+    if (++pass.shown === values.count) return false;
+  }
+  if (done === undefined) return true;
+  const whole = explainReassembled(done, { steps, ...signed });
+  if (!shows(whole)) return true;
+  out.write([{
+    kind: "packet",
+    explanation: whole,
+    summary: formatPacketText(done.first),
+    entry,
+    reassembledFrom: done.tags,
+    input: { bytes: done.first },
+  }]);
+  return ++pass.shown !== values.count;
+}
+
 async function explainCapture(
   source: CaptureSource,
   values: ExplainValues,
@@ -214,74 +325,19 @@ async function explainCapture(
     }
     throw error;
   }
-  const out = output(host, values, title);
-  const tracker = new PageTracker();
-  const filter = values.filter;
+  const pass: CapturePass = {
+    out: output(host, values, title),
+    tracker: new PageTracker(),
+    reassembler: new FragmentReassembler<number>(),
+    values,
+    shown: 0,
+  };
   let index = 0;
-  let shown = 0;
   try {
     for await (const record of file.records) {
       index++;
       if (values.index !== undefined && index > values.index) break;
-      const quiet = values.index !== undefined && index !== values.index;
-      const ip = linkPayload(record);
-      if (ip === undefined) {
-        if (!quiet && filter === undefined) {
-          out.write([{
-            kind: "skipped",
-            entry: { index, record },
-            reason: `not an IP datagram (link type ${record.linkType}${
-              record.linkType === LINKTYPE.ETHERNET && record.data.length >= 14
-                ? `, EtherType 0x${
-                  ((record.data[12]! << 8) | record.data[13]!).toString(16)
-                    .padStart(4, "0")
-                }`
-                : ""
-            }): skipped`,
-          }]);
-        }
-        continue;
-      }
-      const linkHeader = ip.byteOffset - record.data.byteOffset;
-      const wireLength = record.originalLength > record.data.length
-        ? record.originalLength - linkHeader
-        : undefined;
-      let explanation: Explanation;
-      const input: PacketInput = {
-        bytes: ip,
-        ...(wireLength === undefined ? {} : { wireLength }),
-      };
-      try {
-        const explained = tracker.explainWithContext(ip, {
-          steps: values.steps === true,
-          ...(wireLength === undefined ? {} : { wireLength }),
-        });
-        explanation = explained.explanation;
-        if (explained.connection !== undefined) {
-          input.connection = explained.connection;
-        }
-      } catch (error) {
-        if (!(error instanceof DecodeError)) throw error;
-        if (!quiet && filter === undefined) {
-          out.write([{
-            kind: "skipped",
-            entry: { index, record },
-            reason: error.message,
-          }]);
-        }
-        continue;
-      }
-      if (quiet) continue;
-      if (filter !== undefined && !filter.matches(explanation)) continue;
-      out.write([{
-        kind: "packet",
-        explanation,
-        summary: formatPacketText(ip),
-        entry: { index, record },
-        input,
-      }]);
-      shown++;
-      if (values.count !== undefined && shown >= values.count) break;
+      if (!explainEntry(pass, { index, record })) break;
     }
   } catch (error) {
     if (error instanceof DecodeError) {
@@ -296,8 +352,9 @@ async function explainCapture(
       }`,
     );
   }
-  await savePage(out, host);
-  if (shown === 0 && filter !== undefined && values.format !== "json") {
+  await savePage(pass.out, host);
+  const filter = values.filter;
+  if (pass.shown === 0 && filter !== undefined && values.format !== "json") {
     host.stderr(
       `no packet of the ${index} read matches the filter ${
         quote(filter.text)
@@ -320,6 +377,7 @@ async function explainBytes(
     const dst = values.dst?.address;
     const explanation = explainTcpSegment(bytes, {
       steps,
+      ...signing(values),
       ...(src === undefined ? {} : { src }),
       ...(dst === undefined ? {} : { dst }),
     });
@@ -352,7 +410,7 @@ async function explainBytes(
   }
   let explanation: Explanation;
   try {
-    explanation = explainPacket(datagram, { steps });
+    explanation = explainPacket(datagram, { steps, ...signing(values) });
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
     const hint = version !== 4 && version !== 6 && bytes.length > 0
@@ -378,6 +436,7 @@ async function explainBytes(
 
 function checkCombinations(values: ExplainValues, positionals: string[]): void {
   checkHtmlOptions(values);
+  signatureToCheck(values);
   if (values.pcap !== undefined && positionals.length > 0) {
     throw new UsageError(
       `--pcap: conflicts with the HEX argument ${
@@ -532,6 +591,11 @@ export const explainCommand: Command = defineCommand({
     "NULL, SYN+FIN, SYN+RST, URG and urgent pointer disagreeing, an ACK number without ACK,",
     "reserved bits, a data offset outside the packet, option lengths, options after EOL,",
     "IPv4 lengths and checksums. Needs no privileges and sends nothing.",
+    "",
+    "Within a capture, IP fragments are put back together and the datagram explained",
+    "after the fragment that completes it, with what a first-wins and a last-wins",
+    "target make of overlapping fragments. --md5-key and --ao-key check the signatures",
+    "of the segments that carry one.",
   ].join("\n"),
   usage: "[HEX... | - | --pcap FILE] [OPTIONS]",
   args: ARGS,

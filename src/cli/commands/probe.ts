@@ -61,13 +61,28 @@ import {
   type OutputView,
 } from "../output.ts";
 import { PACKET_OPTIONS, withPacketOptions } from "../packet_options.ts";
-import { formatMs, openConversation, prepareConversation } from "../probing.ts";
+import {
+  formatMs,
+  openConversation,
+  prepareConversation,
+  type PreparedConversation,
+} from "../probing.ts";
+import type { OptionValues } from "../args.ts";
+import { CRAFT_OPTIONS, craftPacket } from "../craft_options.ts";
+import { CliError, reasonOf } from "../errors.ts";
+import { craftDatagrams, datagramFragments } from "../fragment_options.ts";
+import { fragmentingNet } from "../fragment_sending.ts";
+import { cryptoRandom } from "../../wire/random_fields.ts";
 
 /** The output formats of `probe`. */
 export const PROBE_FORMATS = ["text", "json", "ndjson"] as const;
 
-/** The options of `probe`. */
+/**
+ * The options of `probe`: the packet options, the crafting options
+ * (fragments, typed IP options and extension headers, signatures) and its own.
+ */
 export const PROBE_OPTIONS = withPacketOptions({
+  ...CRAFT_OPTIONS,
   sport: {
     ...PACKET_OPTIONS.sport,
     help:
@@ -127,6 +142,36 @@ export const PROBE_OPTIONS = withPacketOptions({
     group: "Output",
   },
 });
+
+/**
+ * The conversation with the crafting options applied: the model's IP
+ * options, extension headers and signature (each probe is signed as it is
+ * encoded), and a network that sends each probe as its fragments. Every
+ * option is checked here, before anything is opened.
+ */
+function craftConversation(
+  prepared: PreparedConversation,
+  values: OptionValues<typeof PROBE_OPTIONS>,
+): PreparedConversation {
+  const base = craftPacket(prepared.base, values);
+  // Checks the fragment options and that the probe encodes.
+  const random = cryptoRandom();
+  try {
+    craftDatagrams(base, values, random);
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw new CliError(reasonOf(error), { cause: error });
+    }
+    throw error;
+  }
+  const net = values.frag === undefined && values.mtu === undefined
+    ? prepared.net
+    : fragmentingNet(
+      prepared.net,
+      (datagram) => datagramFragments(datagram, values, random),
+    );
+  return { ...prepared, base, net };
+}
 
 /** What `probe` prints a line or an object for: a reply, or a probe that timed out. */
 export type ProbeRecord = Extract<ProbeEvent, { kind: "reply" | "timeout" }>;
@@ -413,11 +458,14 @@ export const probeCommand = defineCommand({
     },
   ],
   async run({ values, positionals }, { host }) {
-    const prepared = await prepareConversation(
-      positionals[0]!,
-      { ...values, sport: values.sport ?? 0, seq: values.seq ?? 0 },
-      host,
-      "probe",
+    const prepared = craftConversation(
+      await prepareConversation(
+        positionals[0]!,
+        { ...values, sport: values.sport ?? 0, seq: values.seq ?? 0 },
+        host,
+        "probe",
+      ),
+      values,
     );
     const { target, base } = prepared;
     const { conversation, capture } = await openConversation(

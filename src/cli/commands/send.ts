@@ -67,7 +67,6 @@ import { formatAddress, parseAddress } from "../../wire/address.ts";
 import type { TcpPacket } from "../../wire/packet.ts";
 import { longName, type OptionValues } from "../args.ts";
 import {
-  CAPTURE_OUTPUT_OPTIONS,
   type CaptureOutput,
   checkCaptureOutput,
   openCaptureOutput,
@@ -75,20 +74,18 @@ import {
 import { defineCommand } from "../command.ts";
 import { CliError, quote, reasonOf, UsageError } from "../errors.ts";
 import {
-  FORMAT_OPTIONS,
   PACKET_OUTPUT_KINDS,
   PACKET_VIEW,
   type PacketFormat,
 } from "../format.ts";
 import type { CliHost, CliNet } from "../host.ts";
 import { interruptSignal } from "../interrupt.ts";
-import { parseInterval, parseRate } from "../numbers.ts";
+import { craftPacket, needsOwnIpHeader } from "../craft_options.ts";
+import { craftDatagrams } from "../fragment_options.ts";
+import { DatagramSeries } from "../fragment_sending.ts";
+import { cryptoRandom } from "../../wire/random_fields.ts";
 import { createFormatter, type OutputView } from "../output.ts";
-import {
-  PACKET_OPTIONS,
-  packetFromOptions,
-  withPacketOptions,
-} from "../packet_options.ts";
+import { packetFromOptions } from "../packet_options.ts";
 import {
   type PacketTarget,
   parseTarget,
@@ -96,97 +93,8 @@ import {
   targetFamily,
 } from "../target.ts";
 
-/** The options of `send`: the packet options, the sending options and `--format`. */
-export const SEND_OPTIONS = withPacketOptions({
-  sport: {
-    ...PACKET_OPTIONS.sport,
-    help: "source port (default: random in 49152..65535)",
-  },
-  seq: {
-    ...PACKET_OPTIONS.seq,
-    help: "sequence number (default: random)",
-  },
-  count: {
-    kind: "number",
-    short: "c",
-    min: 1,
-    valueName: "N",
-    help: "packets to send (default 1)",
-    group: "Sending",
-  },
-  interval: {
-    kind: "string",
-    short: "i",
-    valueName: "DUR",
-    parse: parseInterval,
-    help: "time between packets: 1s, 10ms, 500us (default 1s)",
-    group: "Sending",
-  },
-  rate: {
-    kind: "string",
-    valueName: "PPS",
-    parse: parseRate,
-    help: "packets per second, instead of --interval",
-    group: "Sending",
-  },
-  flood: {
-    kind: "boolean",
-    help:
-      "send as fast as possible, in batches of up to 1024 per system call; needs --count",
-    group: "Sending",
-  },
-  sportStep: {
-    kind: "number",
-    min: -0xffff,
-    max: 0xffff,
-    valueName: "N",
-    help: "add N to the source port for each packet, modulo 65536 (default 0)",
-    group: "Sending",
-  },
-  seqStep: {
-    kind: "number",
-    min: -0xffffffff,
-    max: 0xffffffff,
-    valueName: "N",
-    help:
-      "add N to the sequence number for each packet, modulo 2^32 (default 0)",
-    group: "Sending",
-  },
-  interface: {
-    kind: "string",
-    short: "I",
-    valueName: "NAME",
-    help:
-      "send Ethernet frames on this interface (Linux AF_PACKET, past the kernel's IP path; the next hop's MAC from the neighbour table); tcpcraft writes the IP header",
-    group: "Sending",
-  },
-  ipv4: {
-    kind: "boolean",
-    short: "4",
-    help: "resolve TARGET to an IPv4 address",
-    group: "Sending",
-  },
-  ipv6: {
-    kind: "boolean",
-    short: "6",
-    help: "resolve TARGET to an IPv6 address",
-    group: "Sending",
-  },
-  dryRun: {
-    kind: "boolean",
-    help:
-      "print the packets that would be sent and send nothing (no socket, no privileges)",
-    group: "Sending",
-  },
-  ...FORMAT_OPTIONS,
-  ...CAPTURE_OUTPUT_OPTIONS,
-  quiet: {
-    kind: "boolean",
-    short: "q",
-    help: "print only the summary, not a line per packet",
-    group: "Output",
-  },
-});
+export { SEND_OPTIONS } from "../send_options.ts";
+import { SEND_OPTIONS } from "../send_options.ts";
 
 /** The IP-level options that make tcpcraft write the IP header. */
 const IP_LEVEL = [
@@ -306,7 +214,24 @@ function routedSource(
 
 /** The packets of the run; the first is encoded here, so a field the encoder refuses stops the command before anything is opened. */
 function packetSeries(packet: TcpPacket, values: SendValues): PacketSeries {
+  const fragmented = values.frag !== undefined || values.mtu !== undefined;
+  const step = (["sportStep", "seqStep"] as const).find((key) =>
+    values[key] !== undefined
+  );
+  if (step !== undefined && (fragmented || packet.signature !== undefined)) {
+    throw new UsageError(
+      `${flagOf(step)}: steps are patched into one encoded packet, which ${
+        fragmented ? "--frag sends as fragments" : "a signature covers whole"
+      }; not with ${fragmented ? "--frag" : "--md5-key or --ao-key"} yet`,
+    );
+  }
   try {
+    if (fragmented) {
+      return new DatagramSeries(
+        packet,
+        craftDatagrams(packet, values, cryptoRandom()),
+      );
+    }
     return new PacketSeries(packet, {
       sportStep: values.sportStep ?? 0,
       seqStep: values.seqStep ?? 0,
@@ -361,23 +286,42 @@ async function prepareSend(
     return (name, options) => net.resolveHost(name, options);
   });
   const routed = routedSource(host, values, target, plan.dryRun);
+  // Fragments get a random identification unless one is given, so that
+  // the fragments of two runs are not taken for one datagram's.
+  const fragmented = values.frag !== undefined || values.mtu !== undefined;
   const packet = await packetFromOptions(
     {
       ...values,
       sport: values.sport ?? randomEphemeralPort(),
       seq: values.seq ?? random32(),
+      ...(fragmented && target.family === 4 && values.id === undefined
+        ? { id: random32() & 0xffff }
+        : {}),
     },
     target,
     routed === undefined ? { host } : { host, defaultSrc: routed },
   );
+  if (fragmented && target.family === 6) values.fragId ??= random32();
+  const crafted = craftPacket(packet, values);
   // Frames carry the whole datagram: with -I tcpcraft writes the IP header.
   const headerIncluded = values.interface !== undefined ||
     IP_LEVEL.some((key) => values[key] !== undefined) ||
+    needsOwnIpHeader(values) ||
     (routed !== undefined && canonical(packet.ip.src) !== routed);
+  const series = packetSeries(crafted, values);
+  if (!(series instanceof DatagramSeries)) {
+    return { plan, target, series, headerIncluded };
+  }
+  // Each packet is its fragments: they leave together, packets an interval apart.
+  const n = series.perPacket;
   return {
-    plan,
+    plan: {
+      ...plan,
+      count: plan.count * n,
+      intervalMs: plan.count === 1 ? 0 : plan.intervalMs / n,
+    },
     target,
-    series: packetSeries(packet, values),
+    series,
     headerIncluded,
   };
 }

@@ -15,7 +15,14 @@ import type { Reply } from "../reply_match.ts";
 import { icmpErrorVerdict, type PortState, type PortVerdict } from "./state.ts";
 
 /** The scan types, as `--scan` names them: one entry each in {@linkcode SCAN_TYPE_SPECS}. */
-export type ScanType = "syn" | "fin" | "null" | "xmas" | "ack" | "window";
+export type ScanType =
+  | "syn"
+  | "fin"
+  | "null"
+  | "xmas"
+  | "ack"
+  | "window"
+  | "maimon";
 
 /** One scan type: everything the scanner, its help and its reading of replies need. */
 export interface ScanTypeSpec {
@@ -124,6 +131,15 @@ export const SCAN_TYPE_SPECS: Readonly<Record<ScanType, ScanTypeSpec>> = Object
       icmp: icmpErrorVerdict,
       noResponse: "filtered",
     },
+    maimon: {
+      nmapOption: "-sM",
+      nmapName: "Maimon scan",
+      // FIN+ACK: RFC 9293 says RST, but some BSD stacks drop it on an open port.
+      flags: TCP_FLAGS.fin | TCP_FLAGS.ack,
+      tcp: closedOnReset,
+      icmp: icmpErrorVerdict,
+      noResponse: "open|filtered",
+    },
   });
 
 /** The scan types, as `--scan` names them, in the registry's order. */
@@ -152,7 +168,7 @@ export function scanTypeSpec(scan: ScanType): ScanTypeSpec {
 
 /**
  * The flags each scan type sends: SYN; FIN; none; FIN, PSH and URG; ACK;
- * ACK (the window scan reads the RST's window).
+ * ACK (the window scan reads the RST's window); FIN and ACK (Maimon).
  *
  * @example
  * ```ts

@@ -9,7 +9,7 @@
 
 /** The SHA-256 of {@linkcode PAGE_SCRIPT}, base64, for the page's CSP. */
 export const PAGE_SCRIPT_SHA256 =
-  "rCkVa/iVj0EduYMM0jDA2fF8OyEvOsfu4qhxLDybnGw=";
+  "qKYSCkoRDsX5MaNFAd+NP5h6wTh3oxmxi5lrhYsalqQ=";
 
 /** The script, to put in a `<script type="module">` element as it is. */
 export const PAGE_SCRIPT: string = `var __defProp = Object.defineProperty;
@@ -112,14 +112,14 @@ var ByteQueue = class {
   }
   /** Consume and return the next \`n\` bytes, or \`undefined\` when fewer are buffered. */
   take(n) {
-    const bytes = this.peek(n);
-    if (bytes !== void 0) this.discard(n);
-    return bytes;
+    const bytes2 = this.peek(n);
+    if (bytes2 !== void 0) this.discard(n);
+    return bytes2;
   }
 };
 var EMPTY = new Uint8Array(0);
-function viewOf(bytes) {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+function viewOf(bytes2) {
+  return new DataView(bytes2.buffer, bytes2.byteOffset, bytes2.byteLength);
 }
 function pad4(n) {
   return n + 3 & ~3;
@@ -131,8 +131,8 @@ var utf8Decoder = new TextDecoder("utf-8", {
   fatal: false
 });
 var utf8Encoder = new TextEncoder();
-function decodeUtf8(bytes) {
-  return utf8Decoder.decode(bytes);
+function decodeUtf8(bytes2) {
+  return utf8Decoder.decode(bytes2);
 }
 function encodeUtf8(text) {
   return utf8Encoder.encode(text);
@@ -608,14 +608,14 @@ var PcapDecoder = class {
   #next() {
     const queue = this.#queue;
     if (this.#header === void 0) {
-      const bytes = queue.peek(FILE_HEADER_LENGTH);
-      if (bytes === void 0) {
+      const bytes2 = queue.peek(FILE_HEADER_LENGTH);
+      if (bytes2 === void 0) {
         if (this.#ended) {
           throw truncated("file header", 0, queue.available, FILE_HEADER_LENGTH);
         }
         return void 0;
       }
-      this.#header = decodeFileHeader(bytes);
+      this.#header = decodeFileHeader(bytes2);
       queue.discard(FILE_HEADER_LENGTH);
     }
     const header = this.#header;
@@ -668,8 +668,8 @@ function truncated(what, offset, have, expected) {
     offset
   });
 }
-function decodeFileHeader(bytes) {
-  const view = viewOf(bytes);
+function decodeFileHeader(bytes2) {
+  const view = viewOf(bytes2);
   const magic = view.getUint32(0, true);
   let littleEndian;
   let precision;
@@ -774,8 +774,8 @@ var PcapWriter = class {
    * @returns A fresh array.
    */
   header() {
-    const bytes = new Uint8Array(FILE_HEADER_LENGTH);
-    const view = viewOf(bytes);
+    const bytes2 = new Uint8Array(FILE_HEADER_LENGTH);
+    const view = viewOf(bytes2);
     view.setUint32(0, this.precision === "nanoseconds" ? PCAP_MAGIC.NANOSECONDS : PCAP_MAGIC.MICROSECONDS, true);
     view.setUint16(4, 2, true);
     view.setUint16(6, 4, true);
@@ -783,7 +783,7 @@ var PcapWriter = class {
     view.setUint32(12, 0, true);
     view.setUint32(16, this.snaplen, true);
     view.setUint32(20, this.linkType, true);
-    return bytes;
+    return bytes2;
   }
   /**
    * One record: the 16-byte record header and a copy of \`data\`.
@@ -809,16 +809,16 @@ var PcapWriter = class {
     if (originalLength < data.length) {
       throw rangeError(what, \`originalLength \${originalLength} is less than the \${data.length} bytes captured\`);
     }
-    const timestamp2 = normalizeTimestamp(options.timestamp ?? Date.now());
-    checkUint(what, "timestamp seconds", timestamp2.seconds, 4294967295);
-    const bytes = new Uint8Array(RECORD_HEADER_LENGTH + data.length);
-    const view = viewOf(bytes);
-    view.setUint32(0, timestamp2.seconds, true);
-    view.setUint32(4, this.precision === "nanoseconds" ? timestamp2.nanoseconds : Math.floor(timestamp2.nanoseconds / 1e3), true);
+    const timestamp3 = normalizeTimestamp(options.timestamp ?? Date.now());
+    checkUint(what, "timestamp seconds", timestamp3.seconds, 4294967295);
+    const bytes2 = new Uint8Array(RECORD_HEADER_LENGTH + data.length);
+    const view = viewOf(bytes2);
+    view.setUint32(0, timestamp3.seconds, true);
+    view.setUint32(4, this.precision === "nanoseconds" ? timestamp3.nanoseconds : Math.floor(timestamp3.nanoseconds / 1e3), true);
     view.setUint32(8, data.length, true);
     view.setUint32(12, originalLength, true);
-    bytes.set(data, RECORD_HEADER_LENGTH);
-    return bytes;
+    bytes2.set(data, RECORD_HEADER_LENGTH);
+    return bytes2;
   }
   /**
    * Append one packet to the sink, preceded by the file header on the first
@@ -898,8 +898,8 @@ function mismatchedTrailer(trailer, trailerOffset, length, blockOffset) {
     offset: trailerOffset
   });
 }
-function decodeOptions(block, start, end, at, le, name) {
-  const view = viewOf(block);
+function decodeOptions(block2, start, end, at, le, name) {
+  const view = viewOf(block2);
   const options = [];
   let pos = start;
   while (pos + 4 <= end) {
@@ -915,7 +915,7 @@ function decodeOptions(block, start, end, at, le, name) {
     }
     options.push({
       code,
-      value: block.slice(pos + 4, pos + 4 + length)
+      value: block2.slice(pos + 4, pos + 4 + length)
     });
     pos += 4 + pad4(length);
   }
@@ -935,27 +935,27 @@ function encodeOptions(entries) {
   if (entries.length === 0) return new Uint8Array(0);
   let length = 4;
   for (const [, value] of entries) length += 4 + pad4(value.length);
-  const bytes = new Uint8Array(length);
-  const view = viewOf(bytes);
+  const bytes2 = new Uint8Array(length);
+  const view = viewOf(bytes2);
   let pos = 0;
   for (const [code, value] of entries) {
     view.setUint16(pos, code, true);
     view.setUint16(pos + 2, value.length, true);
-    bytes.set(value, pos + 4);
+    bytes2.set(value, pos + 4);
     pos += 4 + pad4(value.length);
   }
-  return bytes;
+  return bytes2;
 }
 function encodeBlock(type, body, options) {
   const total = 12 + body.length + options.length;
-  const bytes = new Uint8Array(total);
-  const view = viewOf(bytes);
+  const bytes2 = new Uint8Array(total);
+  const view = viewOf(bytes2);
   view.setUint32(0, type, true);
   view.setUint32(4, total, true);
-  bytes.set(body, 8);
-  bytes.set(options, 8 + body.length);
+  bytes2.set(body, 8);
+  bytes2.set(options, 8 + body.length);
   view.setUint32(total - 4, total, true);
-  return bytes;
+  return bytes2;
 }
 
 // src/capture/pcapng_blocks.ts
@@ -1118,16 +1118,16 @@ var PcapngDecoder = class {
           offset: at + 4
         });
       }
-      const block = queue.peek(length);
-      if (block === void 0) {
+      const block2 = queue.peek(length);
+      if (block2 === void 0) {
         if (this.#ended) truncatedBlock(name, at, queue.available, length);
         return void 0;
       }
-      const trailer = viewOf(block).getUint32(length - 4, littleEndian);
+      const trailer = viewOf(block2).getUint32(length - 4, littleEndian);
       if (trailer !== length) {
         throw mismatchedTrailer(trailer, at + length - 4, length, at);
       }
-      const record = this.#decodeBlock(type, name, block, at, littleEndian);
+      const record = this.#decodeBlock(type, name, block2, at, littleEndian);
       queue.discard(length);
       if (record !== void 0) return record;
     }
@@ -1194,16 +1194,16 @@ var PcapngDecoder = class {
     }
     return false;
   }
-  #decodeBlock(type, name, block, at, le) {
+  #decodeBlock(type, name, block2, at, le) {
     switch (type) {
       case PCAPNG_BLOCK_TYPE.SECTION_HEADER:
-        this.#section = decodeSectionHeader(block, name, at, le);
+        this.#section = decodeSectionHeader(block2, name, at, le);
         this.#interfaces = [];
         this.#units = [];
         return void 0;
       case PCAPNG_BLOCK_TYPE.INTERFACE_DESCRIPTION: {
         const id = this.#interfaces.length;
-        const iface = decodeInterface(block, name, at, le, id);
+        const iface = decodeInterface(block2, name, at, le, id);
         this.#interfaces.push(iface);
         const { base, exponent } = iface.timestampResolution;
         this.#units.push(BigInt(base) ** BigInt(exponent));
@@ -1211,16 +1211,16 @@ var PcapngDecoder = class {
       }
       case PCAPNG_BLOCK_TYPE.ENHANCED_PACKET:
       case PCAPNG_BLOCK_TYPE.PACKET:
-        return this.#packetBlock(type, name, block, at, le);
+        return this.#packetBlock(type, name, block2, at, le);
       case PCAPNG_BLOCK_TYPE.SIMPLE_PACKET:
-        return this.#simplePacket(name, block, at, le);
+        return this.#simplePacket(name, block2, at, le);
     }
     return void 0;
   }
   /** An enhanced packet block, or an obsolete packet block. */
-  #packetBlock(type, name, block, at, le) {
-    const view = viewOf(block);
-    const end = block.length - 4;
+  #packetBlock(type, name, block2, at, le) {
+    const view = viewOf(block2);
+    const end = block2.length - 4;
     const enhanced = type === PCAPNG_BLOCK_TYPE.ENHANCED_PACKET;
     const interfaceId = enhanced ? view.getUint32(8, le) : view.getUint16(8, le);
     const capturedLength = view.getUint32(20, le);
@@ -1235,12 +1235,12 @@ var PcapngDecoder = class {
       });
     }
     const iface = this.#interface(interfaceId, name, at, at + 8);
-    const options = decodeOptions(block, Math.min(28 + pad4(capturedLength), end), end, at, le, name);
+    const options = decodeOptions(block2, Math.min(28 + pad4(capturedLength), end), end, at, le, name);
     const record = {
       timestamp: this.#timestamp(iface, view.getUint32(12, le), view.getUint32(16, le)),
       linkType: iface.linkType,
       interfaceId,
-      data: block.slice(28, dataEnd),
+      data: block2.slice(28, dataEnd),
       originalLength
     };
     const comment = joinedComments(options);
@@ -1256,10 +1256,10 @@ var PcapngDecoder = class {
     return record;
   }
   /** A simple packet block: interface 0, no timestamp. */
-  #simplePacket(name, block, at, le) {
-    const end = block.length - 4;
+  #simplePacket(name, block2, at, le) {
+    const end = block2.length - 4;
     const iface = this.#interface(0, name, at, at);
-    const originalLength = viewOf(block).getUint32(8, le);
+    const originalLength = viewOf(block2).getUint32(8, le);
     let capturedLength = Math.min(originalLength, end - 12);
     if (iface.snaplen > 0) {
       capturedLength = Math.min(capturedLength, iface.snaplen);
@@ -1272,7 +1272,7 @@ var PcapngDecoder = class {
       },
       linkType: iface.linkType,
       interfaceId: 0,
-      data: block.slice(12, 12 + capturedLength),
+      data: block2.slice(12, 12 + capturedLength),
       originalLength
     };
   }
@@ -1335,8 +1335,8 @@ function checkBlockLength(name, at, length, min) {
     });
   }
 }
-function decodeSectionHeader(block, name, at, le) {
-  const view = viewOf(block);
+function decodeSectionHeader(block2, name, at, le) {
+  const view = viewOf(block2);
   const versionMajor = view.getUint16(12, le);
   const versionMinor = view.getUint16(14, le);
   if (versionMajor !== 1) {
@@ -1346,7 +1346,7 @@ function decodeSectionHeader(block, name, at, le) {
       offset: at + 12
     });
   }
-  const options = decodeOptions(block, 24, block.length - 4, at, le, name);
+  const options = decodeOptions(block2, 24, block2.length - 4, at, le, name);
   const section = {
     offset: at,
     littleEndian: le,
@@ -1365,9 +1365,9 @@ function decodeSectionHeader(block, name, at, le) {
   }
   return section;
 }
-function decodeInterface(block, name, at, le, id) {
-  const view = viewOf(block);
-  const options = decodeOptions(block, 16, block.length - 4, at, le, name);
+function decodeInterface(block2, name, at, le, id) {
+  const view = viewOf(block2);
+  const options = decodeOptions(block2, 16, block2.length - 4, at, le, name);
   const iface = {
     id,
     offset: at,
@@ -1554,12 +1554,12 @@ async function* readCapture(source, options = {}) {
   const file = await openCapture(source, options);
   yield* file.records;
 }
-function readCaptureBytes(bytes, options = {}) {
+function readCaptureBytes(bytes2, options = {}) {
   const records = [];
   try {
-    if (bytes.length < 4) throw truncatedMagic(bytes.length);
-    const decoder = sniff(bytes, options);
-    decoder.push(bytes);
+    if (bytes2.length < 4) throw truncatedMagic(bytes2.length);
+    const decoder = sniff(bytes2, options);
+    decoder.push(bytes2);
     decoder.end();
     for (let record = decoder.next(); record; record = decoder.next()) {
       records.push(record);
@@ -1648,10 +1648,10 @@ var PcapngWriter = class {
     }
     const linkType = options.linkType ?? this.linkType;
     checkUint(what, "linkType", linkType, 65535);
-    const timestamp2 = normalizeTimestamp(options.timestamp ?? Date.now());
-    const ticks = BigInt(timestamp2.seconds) * 1000000000n + BigInt(timestamp2.nanoseconds);
+    const timestamp3 = normalizeTimestamp(options.timestamp ?? Date.now());
+    const ticks = BigInt(timestamp3.seconds) * 1000000000n + BigInt(timestamp3.nanoseconds);
     if (ticks < 0n || ticks > U64_MAX) {
-      throw rangeError(what, \`timestamp \${timestamp2.seconds}.\${String(timestamp2.nanoseconds).padStart(9, "0")} is not in 0..2^64-1 nanoseconds since the epoch\`);
+      throw rangeError(what, \`timestamp \${timestamp3.seconds}.\${String(timestamp3.nanoseconds).padStart(9, "0")} is not in 0..2^64-1 nanoseconds since the epoch\`);
     }
     const entries = [];
     if (options.comment !== void 0) {
@@ -1663,9 +1663,9 @@ var PcapngWriter = class {
       ]);
     }
     if (options.direction !== void 0) {
-      const bits = directionBits(options.direction);
+      const bits2 = directionBits(options.direction);
       const value = new Uint8Array(4);
-      viewOf(value).setUint32(0, bits, true);
+      viewOf(value).setUint32(0, bits2, true);
       entries.push([
         EPB_FLAGS,
         value
@@ -1846,21 +1846,21 @@ __export(mod_exports2, {
 });
 
 // src/wire/bytes.ts
-function read16(bytes, at) {
-  return bytes[at] << 8 | bytes[at + 1];
+function read16(bytes2, at) {
+  return bytes2[at] << 8 | bytes2[at + 1];
 }
-function read32(bytes, at) {
-  return (bytes[at] << 24 | bytes[at + 1] << 16 | bytes[at + 2] << 8 | bytes[at + 3]) >>> 0;
+function read32(bytes2, at) {
+  return (bytes2[at] << 24 | bytes2[at + 1] << 16 | bytes2[at + 2] << 8 | bytes2[at + 3]) >>> 0;
 }
-function write16(bytes, at, value) {
-  bytes[at] = value >>> 8;
-  bytes[at + 1] = value & 255;
+function write16(bytes2, at, value) {
+  bytes2[at] = value >>> 8;
+  bytes2[at + 1] = value & 255;
 }
-function write32(bytes, at, value) {
-  bytes[at] = value >>> 24;
-  bytes[at + 1] = value >>> 16 & 255;
-  bytes[at + 2] = value >>> 8 & 255;
-  bytes[at + 3] = value & 255;
+function write32(bytes2, at, value) {
+  bytes2[at] = value >>> 24;
+  bytes2[at + 1] = value >>> 16 & 255;
+  bytes2[at + 2] = value >>> 8 & 255;
+  bytes2[at + 3] = value & 255;
 }
 
 // src/wire/address.ts
@@ -1871,7 +1871,7 @@ function parseIPv4(text) {
   if (parts.length !== 4) {
     throw new ParseError("IPv4 address", text, "expected four decimal numbers separated by dots");
   }
-  const bytes = new Uint8Array(4);
+  const bytes2 = new Uint8Array(4);
   for (let i = 0; i < 4; i++) {
     const part = parts[i];
     if (!DECIMAL_OCTET.test(part)) {
@@ -1881,19 +1881,19 @@ function parseIPv4(text) {
     if (value > 255) {
       throw new ParseError("IPv4 address", text, \`part \${i + 1} is \${value}, must be 0..255\`);
     }
-    bytes[i] = value;
+    bytes2[i] = value;
   }
-  return bytes;
+  return bytes2;
 }
 function parseIPv6(text) {
-  const fail4 = (reason) => {
+  const fail9 = (reason) => {
     throw new ParseError("IPv6 address", text, reason);
   };
   if (text.includes("%")) {
-    fail4("zone identifiers (the part after %) cannot be sent in a packet");
+    fail9("zone identifiers (the part after %) cannot be sent in a packet");
   }
   const halves = text.split("::");
-  if (halves.length > 2) fail4('"::" may appear only once');
+  if (halves.length > 2) fail9('"::" may appear only once');
   const parseGroups = (part, allowIPv4) => {
     if (part === "") return [];
     const groups = part.split(":");
@@ -1905,15 +1905,15 @@ function parseIPv6(text) {
         try {
           v4 = parseIPv4(group);
         } catch {
-          return fail4(\`embedded IPv4 address "\${group}" is not a dotted quad\`);
+          return fail9(\`embedded IPv4 address "\${group}" is not a dotted quad\`);
         }
         words2.push(read16(v4, 0), read16(v4, 2));
       } else if (HEX_GROUP.test(group)) {
         words2.push(parseInt(group, 16));
       } else if (group === "") {
-        fail4("empty group (a single ':' where a number was expected)");
+        fail9("empty group (a single ':' where a number was expected)");
       } else {
-        fail4(\`group "\${group}" is not 1 to 4 hexadecimal digits\`);
+        fail9(\`group "\${group}" is not 1 to 4 hexadecimal digits\`);
       }
     }
     return words2;
@@ -1923,7 +1923,7 @@ function parseIPv6(text) {
     const head = parseGroups(halves[0], false);
     const tail = parseGroups(halves[1], true);
     const missing = 8 - head.length - tail.length;
-    if (missing < 1) fail4('"::" must stand for at least one zero group');
+    if (missing < 1) fail9('"::" must stand for at least one zero group');
     words = [
       ...head,
       ...new Array(missing).fill(0),
@@ -1932,15 +1932,15 @@ function parseIPv6(text) {
   } else {
     words = parseGroups(text, true);
     if (words.length !== 8) {
-      fail4(\`expected 8 groups of hexadecimal digits, found \${words.length}\`);
+      fail9(\`expected 8 groups of hexadecimal digits, found \${words.length}\`);
     }
   }
-  const bytes = new Uint8Array(16);
+  const bytes2 = new Uint8Array(16);
   for (let i = 0; i < 8; i++) {
-    bytes[2 * i] = words[i] >> 8;
-    bytes[2 * i + 1] = words[i] & 255;
+    bytes2[2 * i] = words[i] >> 8;
+    bytes2[2 * i + 1] = words[i] & 255;
   }
-  return bytes;
+  return bytes2;
 }
 function parseAddress(text) {
   if (text.startsWith("[") && text.endsWith("]")) {
@@ -1959,20 +1959,20 @@ function parseAddress(text) {
   };
   throw new ParseError("address", text, "expected an IPv4 address (192.0.2.1) or an IPv6 address (2001:db8::1)");
 }
-function formatIPv4(bytes) {
-  if (bytes.length !== 4) {
-    throw new RangeError(\`Cannot format IPv4 address: \${bytes.length} bytes, expected 4\`);
+function formatIPv4(bytes2) {
+  if (bytes2.length !== 4) {
+    throw new RangeError(\`Cannot format IPv4 address: \${bytes2.length} bytes, expected 4\`);
   }
-  return \`\${bytes[0]}.\${bytes[1]}.\${bytes[2]}.\${bytes[3]}\`;
+  return \`\${bytes2[0]}.\${bytes2[1]}.\${bytes2[2]}.\${bytes2[3]}\`;
 }
-function formatIPv6(bytes) {
-  if (bytes.length !== 16) {
-    throw new RangeError(\`Cannot format IPv6 address: \${bytes.length} bytes, expected 16\`);
+function formatIPv6(bytes2) {
+  if (bytes2.length !== 16) {
+    throw new RangeError(\`Cannot format IPv6 address: \${bytes2.length} bytes, expected 16\`);
   }
   const words = [];
-  for (let i = 0; i < 16; i += 2) words.push(read16(bytes, i));
+  for (let i = 0; i < 16; i += 2) words.push(read16(bytes2, i));
   const mapped = words.slice(0, 5).every((w) => w === 0) && words[5] === 65535;
-  if (mapped) return \`::ffff:\${formatIPv4(bytes.subarray(12, 16))}\`;
+  if (mapped) return \`::ffff:\${formatIPv4(bytes2.subarray(12, 16))}\`;
   let bestStart = -1;
   let bestLength = 1;
   for (let i = 0; i < 8; ) {
@@ -1992,8 +1992,8 @@ function formatIPv6(bytes) {
   if (bestStart < 0) return hex2(words);
   return \`\${hex2(words.slice(0, bestStart))}::\${hex2(words.slice(bestStart + bestLength))}\`;
 }
-function formatAddress(bytes) {
-  return bytes.length === 4 ? formatIPv4(bytes) : formatIPv6(bytes);
+function formatAddress(bytes2) {
+  return bytes2.length === 4 ? formatIPv4(bytes2) : formatIPv6(bytes2);
 }
 function addressBytes(address, family) {
   if (typeof address !== "string") {
@@ -2085,8 +2085,8 @@ function parseFlags(text) {
     return lettersMask(trimmed);
   }
   const words = lower.split(/[\\s,+|]+/).filter((w) => w !== "");
-  const single = words[0] === "ns" ? "ae" : words[0];
-  if (words.length > 1 || single !== void 0 && Object.hasOwn(TCP_FLAGS, single)) {
+  const single2 = words[0] === "ns" ? "ae" : words[0];
+  if (words.length > 1 || single2 !== void 0 && Object.hasOwn(TCP_FLAGS, single2)) {
     let mask = 0;
     for (const word2 of words) {
       const name = word2 === "ns" ? "ae" : word2;
@@ -2122,50 +2122,50 @@ function formatFlags(mask, style = "letters") {
 
 // src/wire/header_field.ts
 function fieldMax(field) {
-  const bits = field.bitLength;
-  if (bits < 32) return (1 << bits >>> 0) - 1;
-  return bits === 32 ? 4294967295 : 2 ** bits - 1;
+  const bits2 = field.bitLength;
+  if (bits2 < 32) return (1 << bits2 >>> 0) - 1;
+  return bits2 === 32 ? 4294967295 : 2 ** bits2 - 1;
 }
-function readField(bytes, base, field) {
+function readField(bytes2, base, field) {
   const at = base + field.byteOffset;
   const { bitOffset, bitLength } = field;
   if (bitOffset === 0) {
-    if (bitLength === 8) return bytes[at] ?? 0;
-    if (bitLength === 16) return read16(bytes, at);
-    if (bitLength === 32) return read32(bytes, at);
+    if (bitLength === 8) return bytes2[at] ?? 0;
+    if (bitLength === 16) return read16(bytes2, at);
+    if (bitLength === 32) return read32(bytes2, at);
   }
   const end = bitOffset + bitLength;
   const count2 = end + 7 >> 3;
   let word2 = 0;
-  for (let i = 0; i < count2; i++) word2 = word2 << 8 | bytes[at + i];
+  for (let i = 0; i < count2; i++) word2 = word2 << 8 | bytes2[at + i];
   return word2 >>> count2 * 8 - end & (1 << bitLength) - 1;
 }
-function writeField(bytes, base, field, value) {
+function writeField(bytes2, base, field, value) {
   const at = base + field.byteOffset;
   const { bitOffset, bitLength } = field;
   if (bitOffset === 0) {
     if (bitLength === 8) {
-      bytes[at] = value;
+      bytes2[at] = value;
       return;
     }
-    if (bitLength === 16) return write16(bytes, at, value);
-    if (bitLength === 32) return write32(bytes, at, value);
+    if (bitLength === 16) return write16(bytes2, at, value);
+    if (bitLength === 32) return write32(bytes2, at, value);
   }
   const end = bitOffset + bitLength;
   const count2 = end + 7 >> 3;
   const shift = count2 * 8 - end;
   const mask = (1 << bitLength) - 1 << shift;
   let word2 = 0;
-  for (let i = 0; i < count2; i++) word2 = word2 << 8 | bytes[at + i];
+  for (let i = 0; i < count2; i++) word2 = word2 << 8 | bytes2[at + i];
   word2 = word2 & ~mask | value << shift & mask;
   for (let i = count2 - 1; i >= 0; i--) {
-    bytes[at + i] = word2 & 255;
+    bytes2[at + i] = word2 & 255;
     word2 >>>= 8;
   }
 }
-function fieldBytes(bytes, base, field) {
+function fieldBytes(bytes2, base, field) {
   const at = base + field.byteOffset;
-  return bytes.subarray(at, at + field.bitLength / 8);
+  return bytes2.subarray(at, at + field.bitLength / 8);
 }
 function checkFieldValue(layer, field, value) {
   const max = fieldMax(field);
@@ -2187,9 +2187,9 @@ var SIMD_CHUNK = 4 * 65536;
 var kernel;
 function decodeBase64(text) {
   const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
+  const bytes2 = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes2[i] = binary.charCodeAt(i);
+  return bytes2;
 }
 function load() {
   try {
@@ -2577,23 +2577,23 @@ function encodeIpv4HeaderInto(header, target, options) {
   return length;
 }
 function encodeIpv4Header(header, options) {
-  const bytes = new Uint8Array(ipv4HeaderLength(header));
-  encodeIpv4HeaderInto(header, bytes, {
+  const bytes2 = new Uint8Array(ipv4HeaderLength(header));
+  encodeIpv4HeaderInto(header, bytes2, {
     payloadLength: options.payloadLength
   });
-  return bytes;
+  return bytes2;
 }
-function decodeIpv4(bytes, options = {}) {
+function decodeIpv4(bytes2, options = {}) {
   const lenient = options.lenient ?? false;
-  if (bytes.length < IPV4_MIN_HEADER_LENGTH) {
-    throw new DecodeError(\`buffer is \${bytes.length} bytes, expected at least 20\`, {
+  if (bytes2.length < IPV4_MIN_HEADER_LENGTH) {
+    throw new DecodeError(\`buffer is \${bytes2.length} bytes, expected at least 20\`, {
       kind: "truncated",
       layer: LAYER3,
       offset: 0
     });
   }
-  const version = readField(bytes, 0, F.version);
-  const ihl = readField(bytes, 0, F.ihl);
+  const version = readField(bytes2, 0, F.version);
+  const ihl = readField(bytes2, 0, F.ihl);
   const ihlAt = F.ihl.byteOffset;
   if (version !== 4) {
     throw new DecodeError(\`version \${version} at byte \${F.version.byteOffset} is not 4\`, {
@@ -2612,17 +2612,17 @@ function decodeIpv4(bytes, options = {}) {
       });
     }
     headerLength = IPV4_MIN_HEADER_LENGTH;
-  } else if (headerLength > bytes.length) {
+  } else if (headerLength > bytes2.length) {
     if (!lenient) {
-      throw new DecodeError(\`IHL \${ihl} at byte \${ihlAt} means a \${headerLength}-byte header, past the end of the \${bytes.length}-byte buffer\`, {
+      throw new DecodeError(\`IHL \${ihl} at byte \${ihlAt} means a \${headerLength}-byte header, past the end of the \${bytes2.length}-byte buffer\`, {
         kind: "truncated",
         layer: LAYER3,
         offset: ihlAt
       });
     }
-    headerLength = bytes.length & ~3;
+    headerLength = bytes2.length & ~3;
   }
-  const totalLength = readField(bytes, 0, F.totalLength);
+  const totalLength = readField(bytes2, 0, F.totalLength);
   const totalAt = F.totalLength.byteOffset;
   let end = totalLength;
   if (totalLength < headerLength) {
@@ -2633,37 +2633,37 @@ function decodeIpv4(bytes, options = {}) {
         offset: totalAt
       });
     }
-    end = bytes.length;
-  } else if (totalLength > bytes.length) {
+    end = bytes2.length;
+  } else if (totalLength > bytes2.length) {
     if (!lenient) {
-      throw new DecodeError(\`total length \${totalLength} at byte \${totalAt} is past the end of the \${bytes.length}-byte buffer\`, {
+      throw new DecodeError(\`total length \${totalLength} at byte \${totalAt} is past the end of the \${bytes2.length}-byte buffer\`, {
         kind: "truncated",
         layer: LAYER3,
         offset: totalAt
       });
     }
-    end = bytes.length;
+    end = bytes2.length;
   }
   const header = {
     version: 4,
-    tos: readField(bytes, 0, F.tos),
-    id: readField(bytes, 0, F.id),
-    dontFragment: readField(bytes, 0, F.dontFragment) === 1,
-    moreFragments: readField(bytes, 0, F.moreFragments) === 1,
-    reservedBit: readField(bytes, 0, F.reservedBit) === 1,
-    fragmentOffset: readField(bytes, 0, F.fragmentOffset),
-    ttl: readField(bytes, 0, F.ttl),
-    protocol: readField(bytes, 0, F.protocol),
-    src: formatIPv4(fieldBytes(bytes, 0, F.src)),
-    dst: formatIPv4(fieldBytes(bytes, 0, F.dst)),
-    options: bytes.slice(F.options.byteOffset, headerLength),
+    tos: readField(bytes2, 0, F.tos),
+    id: readField(bytes2, 0, F.id),
+    dontFragment: readField(bytes2, 0, F.dontFragment) === 1,
+    moreFragments: readField(bytes2, 0, F.moreFragments) === 1,
+    reservedBit: readField(bytes2, 0, F.reservedBit) === 1,
+    fragmentOffset: readField(bytes2, 0, F.fragmentOffset),
+    ttl: readField(bytes2, 0, F.ttl),
+    protocol: readField(bytes2, 0, F.protocol),
+    src: formatIPv4(fieldBytes(bytes2, 0, F.src)),
+    dst: formatIPv4(fieldBytes(bytes2, 0, F.dst)),
+    options: bytes2.slice(F.options.byteOffset, headerLength),
     ihl,
     totalLength,
-    checksum: readField(bytes, 0, F.checksum)
+    checksum: readField(bytes2, 0, F.checksum)
   };
   return {
     header,
-    payload: bytes.subarray(headerLength, end)
+    payload: bytes2.subarray(headerLength, end)
   };
 }
 function verifyIpv4Checksum(headerBytes) {
@@ -2672,6 +2672,736 @@ function verifyIpv4Checksum(headerBytes) {
   const length = ihl * 4;
   if (ihl < 5 || length > headerBytes.length) return false;
   return verifyChecksum(headerBytes.subarray(0, length));
+}
+
+// src/wire/hex.ts
+var HEX_DIGITS = /^[0-9a-fA-F]*$/;
+function parseHex(text) {
+  const groups = text.split(/[\\s:]+/).filter((group) => group !== "");
+  let digits = "";
+  for (const group of groups) {
+    const body = /^0x/i.test(group) ? group.slice(2) : group;
+    if (!HEX_DIGITS.test(body)) {
+      const bad = [
+        ...body
+      ].find((c) => !/[0-9a-fA-F]/.test(c)) ?? "";
+      throw new ParseError("hex bytes", text, \`\${JSON.stringify(bad)} is not a hex digit\`);
+    }
+    if (body.length % 2 !== 0) {
+      throw new ParseError("hex bytes", text, groups.length === 1 ? \`odd number of hex digits (\${body.length})\` : \`group "\${group}" has an odd number of hex digits\`);
+    }
+    digits += body;
+  }
+  const bytes2 = new Uint8Array(digits.length / 2);
+  for (let i = 0; i < bytes2.length; i++) {
+    bytes2[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
+  }
+  return bytes2;
+}
+function formatHex(bytes2, options = {}) {
+  const parts = new Array(bytes2.length);
+  for (let i = 0; i < bytes2.length; i++) {
+    parts[i] = (bytes2[i] < 16 ? "0" : "") + bytes2[i].toString(16);
+  }
+  return parts.join(options.separator ?? "");
+}
+
+// src/wire/_ipv4_option_helpers.ts
+function fail(kind, reason) {
+  throw new RangeError(\`Cannot encode IPv4 option \${kind}: \${reason}\`);
+}
+function integer(kind, field, value, max) {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    fail(kind, \`\${field} \${value} is not in 0..\${max}\`);
+  }
+}
+function addressBytes2(kind, address) {
+  try {
+    return parseIPv4(address);
+  } catch (error) {
+    if (error instanceof ParseError) fail(kind, error.message);
+    throw error;
+  }
+}
+function parseAddresses(p, items3) {
+  return items3.map((item) => {
+    try {
+      return formatIPv4(parseIPv4(item));
+    } catch (error) {
+      if (error instanceof ParseError) {
+        return p.fail(\`\${p.quote(item)} is not an IPv4 address\`);
+      }
+      throw error;
+    }
+  });
+}
+function items(value) {
+  const plain = [];
+  const named = /* @__PURE__ */ new Map();
+  for (const item of value.split(",").map((s) => s.trim())) {
+    if (item === "") continue;
+    const eq = item.indexOf("=");
+    if (eq < 0) plain.push(item);
+    else named.set(item.slice(0, eq).toLowerCase(), item.slice(eq + 1));
+  }
+  return {
+    plain,
+    named
+  };
+}
+
+// src/wire/text.ts
+function plural(count2, noun) {
+  return \`\${count2} \${noun}\${count2 === 1 ? "" : "s"}\`;
+}
+function hex16(value) {
+  return \`0x\${value.toString(16).padStart(4, "0")}\`;
+}
+
+// src/wire/ipv4_option_kinds.ts
+var single = (kind, type, label, meaning) => ({
+  name: kind,
+  types: [
+    type
+  ],
+  length: {
+    form: "single"
+  },
+  check: () => {
+  },
+  type: () => type,
+  bodyLength: () => 0,
+  encode: () => {
+  },
+  decode: () => ({
+    kind
+  }),
+  label: () => [
+    label,
+    kind.toUpperCase()
+  ],
+  words: () => ({
+    display: "",
+    meaning
+  }),
+  spelling: {
+    name: kind,
+    form: kind,
+    example: kind,
+    parse: (p) => {
+      p.none();
+      return {
+        kind
+      };
+    }
+  }
+});
+var ROUTES = {
+  recordRoute: {
+    type: 7,
+    name: "Record route",
+    short: "RR",
+    spell: "rr"
+  },
+  looseSourceRoute: {
+    type: 131,
+    name: "Loose source route",
+    short: "LSRR",
+    spell: "lsrr"
+  },
+  strictSourceRoute: {
+    type: 137,
+    name: "Strict source route",
+    short: "SSRR",
+    spell: "ssrr"
+  }
+};
+function pointerWords(option) {
+  const pointer = option.pointer ?? 4;
+  const slot = (pointer - 4) / 4;
+  const count2 = option.addresses.length;
+  if (pointer < 4 || !Number.isInteger(slot)) {
+    return \`pointer \${pointer} is not at an address (4, 8, ...)\`;
+  }
+  if (slot >= count2) return \`pointer \${pointer}: every address is used\`;
+  if (option.kind === "recordRoute") {
+    return \`pointer \${pointer}: the next router writes its address in slot \${slot + 1} of \${count2}\`;
+  }
+  return \`pointer \${pointer}: next hop \${option.addresses[slot]}, final destination \${option.addresses[count2 - 1]}\`;
+}
+function route(kind) {
+  const { type, name, short, spell } = ROUTES[kind];
+  return {
+    name: kind,
+    types: [
+      type
+    ],
+    length: {
+      form: "blocks",
+      head: 3,
+      block: 4,
+      unit: "slot"
+    },
+    check: (o) => {
+      integer(kind, "pointer", o.pointer ?? 4, 255);
+      if (!Array.isArray(o.addresses)) fail(kind, "addresses is not a list");
+      for (const address of o.addresses) addressBytes2(kind, address);
+      if (o.addresses.length > 9) {
+        fail(kind, \`\${o.addresses.length} addresses, at most 9 fit in 40 bytes\`);
+      }
+    },
+    type: () => type,
+    bodyLength: (o) => 1 + 4 * o.addresses.length,
+    encode: (o, body) => {
+      body[0] = o.pointer ?? 4;
+      o.addresses.forEach((a, i) => body.set(addressBytes2(kind, a), 1 + 4 * i));
+    },
+    decode: (body) => {
+      const addresses2 = [];
+      for (let at = 1; at + 4 <= body.length; at += 4) {
+        addresses2.push(formatIPv4(body.subarray(at, at + 4)));
+      }
+      return {
+        kind,
+        pointer: body[0],
+        addresses: addresses2
+      };
+    },
+    label: () => [
+      name,
+      short
+    ],
+    words: (o) => ({
+      display: \`\${short} \${o.addresses.length}\`,
+      meaning: \`\${name.toLowerCase()} (RFC 791): \${o.addresses.length === 0 ? "no addresses" : o.addresses.join(", ")}; \${pointerWords(o)}\`
+    }),
+    spelling: {
+      name: spell,
+      form: kind === "recordRoute" ? \`\${spell}=N|ADDR,...\` : \`\${spell}=ADDR,...\`,
+      example: kind === "recordRoute" ? \`\${spell}=9\` : \`\${spell}=ADDR,ADDR\`,
+      parse: (p) => {
+        const { plain, named } = items(p.need(\`\${spell}=ADDR,ADDR\`));
+        const pointer = named.has("ptr") ? p.integer(\`\${spell} ptr\`, named.get("ptr"), 255) : 4;
+        let addresses2;
+        if (kind === "recordRoute" && plain.length === 1 && /^[0-9]+$/.test(plain[0])) {
+          const slots = p.integer("rr slots", plain[0], 9);
+          addresses2 = Array.from({
+            length: slots
+          }, () => "0.0.0.0");
+        } else {
+          addresses2 = parseAddresses(p, plain);
+        }
+        if (addresses2.length === 0 || addresses2.length > 9) {
+          p.fail(\`\${spell} takes 1 to 9 addresses (40 bytes of options)\`);
+        }
+        return {
+          kind,
+          pointer,
+          addresses: addresses2
+        };
+      }
+    }
+  };
+}
+var TIMESTAMP_FLAGS = {
+  0: "timestamps only",
+  1: "each router writes its address and a timestamp",
+  3: "the routers at the given addresses write a timestamp"
+};
+function withAddresses(flag2) {
+  return flag2 === 1 || flag2 === 3;
+}
+var timestamp = {
+  name: "timestamp",
+  types: [
+    68
+  ],
+  length: {
+    form: "atLeast",
+    length: 4
+  },
+  check: (o) => {
+    integer("timestamp", "pointer", o.pointer ?? 5, 255);
+    integer("timestamp", "overflow", o.overflow, 15);
+    integer("timestamp", "flag", o.flag, 15);
+    for (const entry of o.entries) {
+      integer("timestamp", "timestamp", entry.timestamp, 4294967295);
+      if (withAddresses(o.flag)) {
+        if (entry.address === void 0) {
+          fail("timestamp", \`flag \${o.flag} needs an address in every entry\`);
+        }
+        addressBytes2("timestamp", entry.address);
+      }
+    }
+    if (o.entries.length * (withAddresses(o.flag) ? 8 : 4) > 36) {
+      fail("timestamp", \`\${o.entries.length} entries do not fit in 40 bytes\`);
+    }
+  },
+  type: () => 68,
+  bodyLength: (o) => 2 + o.entries.length * (withAddresses(o.flag) ? 8 : 4),
+  encode: (o, body) => {
+    body[0] = o.pointer ?? 5;
+    body[1] = o.overflow << 4 | o.flag;
+    let at = 2;
+    for (const entry of o.entries) {
+      if (withAddresses(o.flag)) {
+        body.set(addressBytes2("timestamp", entry.address), at);
+        at += 4;
+      }
+      write32(body, at, entry.timestamp);
+      at += 4;
+    }
+  },
+  decode: (body) => {
+    const flag2 = body[1] & 15;
+    const size = withAddresses(flag2) ? 8 : 4;
+    if ((body.length - 2) % size !== 0) {
+      return \`\${body.length - 2} bytes of entries are not whole \${size}-byte entries (flag \${flag2})\`;
+    }
+    const entries = [];
+    for (let at = 2; at < body.length; at += size) {
+      entries.push(size === 8 ? {
+        address: formatIPv4(body.subarray(at, at + 4)),
+        timestamp: read32(body, at + 4)
+      } : {
+        timestamp: read32(body, at)
+      });
+    }
+    return {
+      kind: "timestamp",
+      pointer: body[0],
+      overflow: body[1] >> 4,
+      flag: flag2,
+      entries
+    };
+  },
+  label: () => [
+    "Timestamp",
+    "TS"
+  ],
+  words: (o) => {
+    const size = withAddresses(o.flag) ? 8 : 4;
+    const used = Math.max(0, Math.floor(((o.pointer ?? 5) - 5) / size));
+    return {
+      display: \`TS flag \${o.flag}\`,
+      meaning: \`internet timestamp (RFC 791), flag \${o.flag}: \${TIMESTAMP_FLAGS[o.flag] ?? "undefined"}; \${plural(o.entries.length, "entry")}, \${Math.min(used, o.entries.length)} filled (pointer \${o.pointer ?? 5}), overflow \${o.overflow}\`
+    };
+  },
+  spelling: {
+    name: "ts",
+    form: "ts[=N] | ts=addr[:N] | ts=prespec:ADDR,...",
+    example: "ts=4",
+    parse: (p) => {
+      const value = p.value ?? "";
+      const { plain, named } = items(value);
+      const pointer = named.has("ptr") ? p.integer("ts ptr", named.get("ptr"), 255) : 5;
+      const overflow = named.has("oflw") ? p.integer("ts oflw", named.get("oflw"), 15) : 0;
+      const first = plain[0] ?? "";
+      const colon = first.indexOf(":");
+      const mode = colon < 0 ? first : first.slice(0, colon);
+      if (mode === "prespec") {
+        const addresses2 = parseAddresses(p, [
+          first.slice(colon + 1),
+          ...plain.slice(1)
+        ].filter((a) => a !== ""));
+        if (addresses2.length === 0 || addresses2.length > 4) {
+          p.fail("ts=prespec takes 1 to 4 addresses");
+        }
+        return {
+          kind: "timestamp",
+          pointer,
+          overflow,
+          flag: 3,
+          entries: addresses2.map((address) => ({
+            address,
+            timestamp: 0
+          }))
+        };
+      }
+      if (mode === "addr") {
+        const n2 = colon < 0 ? 4 : p.integer("ts addr slots", first.slice(colon + 1), 4);
+        return {
+          kind: "timestamp",
+          pointer,
+          overflow,
+          flag: 1,
+          entries: Array.from({
+            length: n2
+          }, () => ({
+            address: "0.0.0.0",
+            timestamp: 0
+          }))
+        };
+      }
+      const n = first === "" ? 9 : p.integer("ts slots", first, 9);
+      return {
+        kind: "timestamp",
+        pointer,
+        overflow,
+        flag: 0,
+        entries: Array.from({
+          length: n
+        }, () => ({
+          timestamp: 0
+        }))
+      };
+    }
+  }
+};
+var routerAlert = {
+  name: "routerAlert",
+  types: [
+    148
+  ],
+  length: {
+    form: "exact",
+    length: 4
+  },
+  check: (o) => integer("routerAlert", "value", o.value, 65535),
+  type: () => 148,
+  bodyLength: () => 2,
+  encode: (o, body) => write16(body, 0, o.value),
+  decode: (body) => ({
+    kind: "routerAlert",
+    value: read16(body, 0)
+  }),
+  label: () => [
+    "Router alert",
+    "RA"
+  ],
+  words: (o) => ({
+    display: \`RA \${o.value}\`,
+    meaning: \`router alert (RFC 2113): value \${o.value}\${o.value === 0 ? ", routers shall examine this packet" : " (reserved)"}\`
+  }),
+  spelling: {
+    name: "ra",
+    aliases: [
+      "router-alert"
+    ],
+    form: "ra[=N]",
+    example: "ra",
+    parse: (p) => ({
+      kind: "routerAlert",
+      value: p.value === void 0 ? 0 : p.integer("ra value", p.value, 65535)
+    })
+  }
+};
+var SECURITY_LEVELS = Object.freeze({
+  unclassified: 0,
+  confidential: 61749,
+  efto: 30874,
+  mmmm: 48205,
+  prog: 24102,
+  restricted: 44819,
+  secret: 55176,
+  "top-secret": 27589
+});
+function levelName(level) {
+  const name = Object.entries(SECURITY_LEVELS).find(([, v]) => v === level);
+  return name === void 0 ? "not one of RFC 791's levels" : name[0];
+}
+var security = {
+  name: "security",
+  types: [
+    130
+  ],
+  length: {
+    form: "exact",
+    length: 11
+  },
+  check: (o) => {
+    integer("security", "level", o.level, 65535);
+    integer("security", "compartments", o.compartments, 65535);
+    integer("security", "handling", o.handling, 65535);
+    integer("security", "tcc", o.tcc, 16777215);
+  },
+  type: () => 130,
+  bodyLength: () => 9,
+  encode: (o, body) => {
+    write16(body, 0, o.level);
+    write16(body, 2, o.compartments);
+    write16(body, 4, o.handling);
+    body[6] = o.tcc >> 16;
+    write16(body, 7, o.tcc & 65535);
+  },
+  decode: (body) => ({
+    kind: "security",
+    level: read16(body, 0),
+    compartments: read16(body, 2),
+    handling: read16(body, 4),
+    tcc: body[6] << 16 | read16(body, 7)
+  }),
+  label: () => [
+    "Security",
+    "SEC"
+  ],
+  words: (o) => ({
+    display: \`SEC \${hex16(o.level)}\`,
+    meaning: \`security (RFC 791): level \${hex16(o.level)} (\${levelName(o.level)}), compartments \${hex16(o.compartments)}, handling \${hex16(o.handling)}, TCC 0x\${o.tcc.toString(16).padStart(6, "0")}\`
+  }),
+  spelling: {
+    name: "sec",
+    aliases: [
+      "security"
+    ],
+    form: "sec=LEVEL[,comp=N,handling=N,tcc=N]",
+    example: "sec=secret",
+    parse: (p) => {
+      const { plain, named } = items(p.need("sec=secret or sec=0xd788"));
+      const given = (plain[0] ?? "unclassified").toLowerCase();
+      const level = Object.hasOwn(SECURITY_LEVELS, given) ? SECURITY_LEVELS[given] : p.integer("sec level", given, 65535);
+      const field = (name, max) => named.has(name) ? p.integer(\`sec \${name}\`, named.get(name), max) : 0;
+      return {
+        kind: "security",
+        level,
+        compartments: field("comp", 65535),
+        handling: field("handling", 65535),
+        tcc: field("tcc", 16777215)
+      };
+    }
+  }
+};
+var unknown = {
+  name: "unknown",
+  types: [],
+  length: {
+    form: "any"
+  },
+  check: (o) => {
+    integer("unknown", "type", o.type, 255);
+    if (!(o.data instanceof Uint8Array) || o.data.length > 38) {
+      fail("unknown", "data must be at most 38 bytes");
+    }
+  },
+  type: (o) => o.type,
+  bodyLength: (o) => o.data.length,
+  encode: (o, body) => body.set(o.data),
+  decode: (body, type) => ({
+    kind: "unknown",
+    type,
+    data: body.slice()
+  }),
+  label: (type) => [
+    \`Option \${type}\`,
+    \`O\${type}\`
+  ],
+  words: (o) => ({
+    display: formatHex(o.data),
+    meaning: \`option type \${o.type} (copied \${o.type >> 7}, class \${o.type >> 5 & 3}, number \${o.type & 31}), \${plural(o.data.length, "byte")} of data\`
+  }),
+  spelling: {
+    name: "raw",
+    form: "raw=TYPE:HEX",
+    example: "raw=TYPE:HEX",
+    parse: (p) => {
+      const given = p.need("raw=TYPE:HEX");
+      const colon = given.indexOf(":");
+      if (colon < 0) {
+        p.fail("raw is TYPE:HEX (an option type, a colon, the data)");
+      }
+      return {
+        kind: "unknown",
+        type: p.integer("raw type", given.slice(0, colon), 255),
+        data: p.hex("raw data", given.slice(colon + 1))
+      };
+    }
+  }
+};
+var raw = {
+  name: "raw",
+  types: [],
+  length: {
+    form: "verbatim"
+  },
+  check: (o) => {
+    if (!(o.bytes instanceof Uint8Array)) fail("raw", "bytes is not bytes");
+  },
+  type: (o) => o.bytes[0] ?? 0,
+  bodyLength: (o) => o.bytes.length,
+  encode: (o, body) => body.set(o.bytes),
+  decode: (body) => ({
+    kind: "raw",
+    bytes: body.slice()
+  }),
+  label: () => [
+    "Malformed",
+    "BAD"
+  ],
+  words: (o) => ({
+    display: formatHex(o.bytes),
+    meaning: "bytes that are not a well-formed option"
+  }),
+  spelling: {
+    name: "rawbytes",
+    form: "rawbytes=HEX",
+    example: "rawbytes=HEX",
+    parse: (p) => ({
+      kind: "raw",
+      bytes: p.hex("rawbytes", p.need("rawbytes=HEX"))
+    })
+  }
+};
+var IPV4_OPTION_REGISTRY = Object.freeze([
+  route("recordRoute"),
+  route("looseSourceRoute"),
+  route("strictSourceRoute"),
+  timestamp,
+  routerAlert,
+  security,
+  single("nop", 1, "No operation", "no operation: fills space between options"),
+  single("eol", 0, "End of options", "end of the option list"),
+  unknown,
+  raw
+]);
+
+// src/wire/tcp_option_entry.ts
+var TCP_OPTION_MAX_BODY = 253;
+function lengthProblem(rule, length) {
+  switch (rule.form) {
+    case "exact":
+      return length === rule.length ? void 0 : \`expected \${rule.length}\`;
+    case "atLeast":
+      return length >= rule.length ? void 0 : \`expected at least \${rule.length}\`;
+    case "blocks":
+      return (length - rule.head) % rule.block === 0 ? void 0 : \`expected \${rule.head} + \${rule.block}n (n \${rule.unit}s)\`;
+    default:
+      return void 0;
+  }
+}
+function expectedLength(rule) {
+  switch (rule.form) {
+    case "exact":
+      return \`always \${rule.length}\`;
+    case "atLeast":
+      return \`at least \${rule.length}\`;
+    case "blocks":
+      return \`\${rule.head} + \${rule.block} per block\`;
+    default:
+      return void 0;
+  }
+}
+
+// src/wire/ipv4_options.ts
+var BY_NAME = new Map(IPV4_OPTION_REGISTRY.map((entry) => [
+  entry.name,
+  entry
+]));
+var BY_TYPE = new Map(IPV4_OPTION_REGISTRY.flatMap((entry) => entry.types.map((type) => [
+  type,
+  entry
+])));
+var UNKNOWN = BY_NAME.get("unknown");
+var RAW2 = BY_NAME.get("raw");
+var OPTIONS_AT = 20;
+function ipv4OptionEntry(option) {
+  const kind = option.kind;
+  const entry = typeof kind === "string" ? BY_NAME.get(kind) : void 0;
+  if (entry === void 0) {
+    throw new RangeError(\`Cannot encode IPv4 option: unknown kind \${JSON.stringify(kind)}\`);
+  }
+  return entry;
+}
+function ipv4OptionEntryOfType(type) {
+  return BY_TYPE.get(type) ?? UNKNOWN;
+}
+function ipv4OptionLength(option) {
+  const entry = ipv4OptionEntry(option);
+  entry.check(option);
+  const form = entry.length.form;
+  if (form === "single") return 1;
+  if (form === "verbatim") return entry.bodyLength(option);
+  return 2 + entry.bodyLength(option);
+}
+function ipv4OptionCopied(type) {
+  return (type & 128) !== 0;
+}
+function encodeIpv4Options(options) {
+  const lengths = options.map(ipv4OptionLength);
+  const total = lengths.reduce((a, b) => a + b, 0);
+  if (total > IPV4_MAX_OPTIONS_LENGTH) {
+    throw new RangeError(\`Cannot encode IPv4 options: the options take \${total} bytes, more than the \${IPV4_MAX_OPTIONS_LENGTH} an IPv4 header holds\`);
+  }
+  const bytes2 = new Uint8Array(total);
+  let at = 0;
+  options.forEach((option, i) => {
+    const entry = ipv4OptionEntry(option);
+    const length = lengths[i];
+    const form = entry.length.form;
+    if (form === "verbatim") {
+      entry.encode(option, bytes2.subarray(at, at + length));
+    } else {
+      bytes2[at] = entry.type(option);
+      if (form !== "single") {
+        bytes2[at + 1] = length;
+        entry.encode(option, bytes2.subarray(at + 2, at + length));
+      }
+    }
+    at += length;
+  });
+  return bytes2;
+}
+function isPadding(bytes2, p) {
+  return bytes2.length - p === (4 - p % 4) % 4 && bytes2.subarray(p).every((b) => b === 0);
+}
+function problem(bytes2, p, entry) {
+  const length = bytes2[p + 1];
+  if (length === void 0) return "has no length byte";
+  if (length < 2) return \`has length \${length}, less than 2\`;
+  if (p + length > bytes2.length) {
+    return \`has length \${length}, past the end of the options\`;
+  }
+  const wrong = lengthProblem(entry.length, length);
+  return wrong === void 0 ? void 0 : \`has length \${length}, \${wrong}\`;
+}
+function decodeIpv4Options(bytes2, options = {}) {
+  const lenient = options.lenient ?? false;
+  const result = {
+    options: [],
+    located: []
+  };
+  const push = (option, offset, length) => {
+    result.options.push(option);
+    result.located.push({
+      option,
+      offset,
+      length
+    });
+  };
+  let p = 0;
+  while (p < bytes2.length) {
+    const type = bytes2[p];
+    const entry = ipv4OptionEntryOfType(type);
+    if (entry.length.form === "single") {
+      if (type === 0 && isPadding(bytes2, p)) break;
+      push(entry.decode(new Uint8Array(), type), p, 1);
+      p++;
+      if (type === 0) {
+        if (p < bytes2.length && !isPadding(bytes2, p)) {
+          result.padding = bytes2.slice(p);
+        }
+        break;
+      }
+      continue;
+    }
+    const why = problem(bytes2, p, entry);
+    const length = bytes2[p + 1] ?? 0;
+    const decoded = why === void 0 ? entry.decode(bytes2.subarray(p + 2, p + length), type) : why;
+    if (typeof decoded === "string") {
+      if (lenient) {
+        push(RAW2.decode(bytes2.subarray(p), type), p, bytes2.length - p);
+        break;
+      }
+      const name = entry === UNKNOWN ? \`type \${type}\` : \`\${entry.name} (type \${type})\`;
+      throw new DecodeError(\`option \${name} at offset \${OPTIONS_AT + p} \${decoded}\`, {
+        kind: "malformed",
+        layer: "IPv4 options",
+        offset: OPTIONS_AT + p
+      });
+    }
+    push(decoded, p, length);
+    p += length;
+  }
+  return result;
 }
 
 // src/wire/ipv6_fields.ts
@@ -2838,22 +3568,22 @@ function encodeIpv6HeaderInto(header, target, options) {
   return IPV6_HEADER_LENGTH;
 }
 function encodeIpv6Header(header, options) {
-  const bytes = new Uint8Array(IPV6_HEADER_LENGTH);
-  encodeIpv6HeaderInto(header, bytes, {
+  const bytes2 = new Uint8Array(IPV6_HEADER_LENGTH);
+  encodeIpv6HeaderInto(header, bytes2, {
     payloadLength: options.payloadLength
   });
-  return bytes;
+  return bytes2;
 }
-function decodeIpv6(bytes, options = {}) {
+function decodeIpv6(bytes2, options = {}) {
   const lenient = options.lenient ?? false;
-  if (bytes.length < IPV6_HEADER_LENGTH) {
-    throw new DecodeError(\`buffer is \${bytes.length} bytes, expected at least 40\`, {
+  if (bytes2.length < IPV6_HEADER_LENGTH) {
+    throw new DecodeError(\`buffer is \${bytes2.length} bytes, expected at least 40\`, {
       kind: "truncated",
       layer: LAYER4,
       offset: 0
     });
   }
-  const version = readField(bytes, 0, F2.version);
+  const version = readField(bytes2, 0, F2.version);
   if (version !== 6) {
     throw new DecodeError(\`version \${version} at byte \${F2.version.byteOffset} is not 6\`, {
       kind: "malformed",
@@ -2861,32 +3591,32 @@ function decodeIpv6(bytes, options = {}) {
       offset: F2.version.byteOffset
     });
   }
-  const payloadLength = readField(bytes, 0, F2.payloadLength);
+  const payloadLength = readField(bytes2, 0, F2.payloadLength);
   const payloadAt = F2.payloadLength.byteOffset;
   let end = IPV6_HEADER_LENGTH + payloadLength;
-  if (end > bytes.length) {
+  if (end > bytes2.length) {
     if (!lenient) {
-      throw new DecodeError(\`payload length \${payloadLength} at byte \${payloadAt} is past the end of the \${bytes.length}-byte buffer (needs \${end})\`, {
+      throw new DecodeError(\`payload length \${payloadLength} at byte \${payloadAt} is past the end of the \${bytes2.length}-byte buffer (needs \${end})\`, {
         kind: "truncated",
         layer: LAYER4,
         offset: payloadAt
       });
     }
-    end = bytes.length;
+    end = bytes2.length;
   }
   const header = {
     version: 6,
-    trafficClass: readField(bytes, 0, F2.trafficClass),
-    flowLabel: readField(bytes, 0, F2.flowLabel),
-    nextHeader: readField(bytes, 0, F2.nextHeader),
-    hopLimit: readField(bytes, 0, F2.hopLimit),
-    src: formatIPv6(fieldBytes(bytes, 0, F2.src)),
-    dst: formatIPv6(fieldBytes(bytes, 0, F2.dst)),
+    trafficClass: readField(bytes2, 0, F2.trafficClass),
+    flowLabel: readField(bytes2, 0, F2.flowLabel),
+    nextHeader: readField(bytes2, 0, F2.nextHeader),
+    hopLimit: readField(bytes2, 0, F2.hopLimit),
+    src: formatIPv6(fieldBytes(bytes2, 0, F2.src)),
+    dst: formatIPv6(fieldBytes(bytes2, 0, F2.dst)),
     payloadLength
   };
   return {
     header,
-    payload: bytes.subarray(IPV6_HEADER_LENGTH, end)
+    payload: bytes2.subarray(IPV6_HEADER_LENGTH, end)
   };
 }
 
@@ -2990,18 +3720,18 @@ var ADDRESS_LIST_ROUTING = /* @__PURE__ */ new Set([
 ]);
 var SEGMENT_ROUTING = 4;
 function ipv6FinalDestination(extensionHeaders, firstType) {
-  const { type: typeAt, segmentsLeft, addresses } = ROUTING_DATA;
+  const { type: typeAt, segmentsLeft, addresses: addresses2 } = ROUTING_DATA;
   let final;
   let type = firstType;
   for (const { data, nextHeader } of extensionHeaders) {
-    if (type === ROUTING_HEADER && data.length >= addresses + 16 && data[segmentsLeft] > 0) {
+    if (type === ROUTING_HEADER && data.length >= addresses2 + 16 && data[segmentsLeft] > 0) {
       const routingType = data[typeAt];
       if (ADDRESS_LIST_ROUTING.has(routingType)) {
-        const count2 = Math.floor((data.length - addresses) / 16);
-        const start = addresses + 16 * (count2 - 1);
+        const count2 = Math.floor((data.length - addresses2) / 16);
+        const start = addresses2 + 16 * (count2 - 1);
         final = data.slice(start, start + 16);
       } else if (routingType === SEGMENT_ROUTING) {
-        final = data.slice(addresses, addresses + 16);
+        final = data.slice(addresses2, addresses2 + 16);
       }
     }
     type = nextHeader;
@@ -3051,6 +3781,227 @@ function finalDestinationBytes(packet) {
 function tcpPseudoHeaderDestination(packet) {
   const final = finalDestinationBytes(packet);
   return final === void 0 ? packet.ip.dst : formatAddress(final);
+}
+
+// src/wire/ipv6_extension_kinds.ts
+var TYPES = {
+  hopByHop: 0,
+  destinationOptions: 60,
+  routing: 43,
+  segmentRouting: 43,
+  fragment: 44
+};
+function fail2(reason) {
+  throw new RangeError(\`Cannot encode IPv6 extension header: \${reason}\`);
+}
+function integer2(field, value, max) {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    fail2(\`\${field} \${value} is not in 0..\${max}\`);
+  }
+}
+function ipv6ExtensionType(extension2) {
+  return extension2.kind === "raw" ? extension2.type : TYPES[extension2.kind];
+}
+function tlvBytes(option) {
+  switch (option.kind) {
+    case "pad1":
+      return new Uint8Array(1);
+    case "padN":
+      integer2("padN size", option.size, 255);
+      return Uint8Array.of(1, option.size, ...new Uint8Array(option.size));
+    case "routerAlert": {
+      integer2("router alert value", option.value, 65535);
+      const bytes2 = Uint8Array.of(5, 2, 0, 0);
+      write16(bytes2, 2, option.value);
+      return bytes2;
+    }
+    case "unknown":
+      integer2("option type", option.type, 255);
+      if (option.data.length > 255) fail2("option data over 255 bytes");
+      return Uint8Array.of(option.type, option.data.length, ...option.data);
+  }
+}
+function padding(n) {
+  return n === 1 ? new Uint8Array(1) : Uint8Array.of(1, n - 2, ...new Uint8Array(n - 2));
+}
+function encodeIpv6TlvOptions(options) {
+  const parts = [];
+  let position = 2;
+  for (const option of options) {
+    if (option.kind === "routerAlert" && position % 2 !== 0) {
+      parts.push(padding(1));
+      position++;
+    }
+    const bytes2 = tlvBytes(option);
+    parts.push(bytes2);
+    position += bytes2.length;
+  }
+  const end = (8 - position % 8) % 8;
+  if (end > 0) parts.push(padding(end));
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  if (total > 2046) fail2(\`options take \${total} bytes, more than 2046\`);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+function decodeIpv6TlvOptions(data) {
+  const options = [];
+  const offsets = [];
+  let p = 0;
+  while (p < data.length) {
+    const type = data[p];
+    offsets.push(p);
+    if (type === 0) {
+      options.push({
+        kind: "pad1"
+      });
+      p++;
+      continue;
+    }
+    const length = data[p + 1];
+    if (length === void 0 || p + 2 + length > data.length) {
+      offsets.pop();
+      return {
+        options,
+        offsets,
+        rest: p
+      };
+    }
+    const body = data.subarray(p + 2, p + 2 + length);
+    if (type === 1 && body.every((b) => b === 0)) {
+      options.push({
+        kind: "padN",
+        size: length
+      });
+    } else if (type === 5 && length === 2) {
+      options.push({
+        kind: "routerAlert",
+        value: read16(body, 0)
+      });
+    } else {
+      options.push({
+        kind: "unknown",
+        type,
+        data: body.slice()
+      });
+    }
+    p += 2 + length;
+  }
+  return {
+    options,
+    offsets
+  };
+}
+function addresses(list, what) {
+  if (list.length === 0 || list.length > 127) {
+    fail2(\`\${what} needs 1 to 127 addresses, got \${list.length}\`);
+  }
+  const bytes2 = new Uint8Array(16 * list.length);
+  list.forEach((address, i) => bytes2.set(parseIPv6(address), 16 * i));
+  return bytes2;
+}
+function extensionData(extension2) {
+  switch (extension2.kind) {
+    case "hopByHop":
+    case "destinationOptions":
+      return encodeIpv6TlvOptions(extension2.options);
+    case "routing": {
+      const list = addresses(extension2.addresses, "a type 0 routing header");
+      const left = extension2.segmentsLeft ?? extension2.addresses.length;
+      integer2("segmentsLeft", left, 255);
+      return Uint8Array.of(0, left, 0, 0, 0, 0, ...list);
+    }
+    case "segmentRouting": {
+      const list = addresses(extension2.segmentList, "a segment routing header");
+      const last = extension2.segmentList.length - 1;
+      const left = extension2.segmentsLeft ?? last;
+      const lastEntry = extension2.lastEntry ?? last;
+      integer2("segmentsLeft", left, 255);
+      integer2("lastEntry", lastEntry, 255);
+      integer2("flags", extension2.flags ?? 0, 255);
+      integer2("tag", extension2.tag ?? 0, 65535);
+      const head = Uint8Array.of(4, left, lastEntry, extension2.flags ?? 0, 0, 0);
+      write16(head, 4, extension2.tag ?? 0);
+      return Uint8Array.of(...head, ...list);
+    }
+    case "fragment": {
+      integer2("fragment offset", extension2.offset, 8191);
+      integer2("fragment id", extension2.id, 4294967295);
+      const data = new Uint8Array(6);
+      write16(data, 0, extension2.offset << 3 | (extension2.more ? 1 : 0));
+      write32(data, 2, extension2.id);
+      return data;
+    }
+    case "raw":
+      integer2("raw header type", extension2.type, 255);
+      return extension2.data;
+  }
+}
+function ipv6ExtensionChain(extensions, upper = 6) {
+  const headers = extensions.map((extension2, i) => {
+    const next = extensions[i + 1];
+    return {
+      nextHeader: next === void 0 ? upper : ipv6ExtensionType(next),
+      data: extensionData(extension2)
+    };
+  });
+  const first = extensions[0];
+  return {
+    nextHeader: first === void 0 ? upper : ipv6ExtensionType(first),
+    headers
+  };
+}
+function decodeIpv6Extension(type, data) {
+  if (type === 0 || type === 60) {
+    const { options, rest } = decodeIpv6TlvOptions(data);
+    if (rest !== void 0) return void 0;
+    return {
+      kind: type === 0 ? "hopByHop" : "destinationOptions",
+      options
+    };
+  }
+  if (type === 44 && data.length === 6) {
+    const word2 = read16(data, 0);
+    return {
+      kind: "fragment",
+      offset: word2 >> 3,
+      more: (word2 & 1) === 1,
+      id: read32(data, 2)
+    };
+  }
+  if (type !== 43 || data.length < 6) return void 0;
+  const list = (count2) => {
+    if (6 + 16 * count2 !== data.length) return void 0;
+    return Array.from({
+      length: count2
+    }, (_, i) => formatIPv6(data.subarray(6 + 16 * i, 22 + 16 * i)));
+  };
+  if (data[0] === 0) {
+    const addresses2 = list(Math.floor((data.length - 6) / 16));
+    if (addresses2 === void 0) return void 0;
+    return {
+      kind: "routing",
+      addresses: addresses2,
+      segmentsLeft: data[1]
+    };
+  }
+  if (data[0] === 4) {
+    const segmentList = list(data[2] + 1);
+    if (segmentList === void 0) return void 0;
+    return {
+      kind: "segmentRouting",
+      segmentList,
+      segmentsLeft: data[1],
+      lastEntry: data[2],
+      flags: data[3],
+      tag: read16(data, 4)
+    };
+  }
+  return void 0;
 }
 
 // src/wire/tcp_fields.ts
@@ -3159,65 +4110,6 @@ var TCP_HEADER_OFFSETS = headerOffsets(Object.values(TCP_HEADER_FIELDS));
 var TCP_MIN_HEADER_LENGTH = 20;
 var TCP_MAX_HEADER_LENGTH = 60;
 
-// src/wire/tcp_option_entry.ts
-var TCP_OPTION_MAX_BODY = 253;
-function lengthProblem(rule, length) {
-  switch (rule.form) {
-    case "exact":
-      return length === rule.length ? void 0 : \`expected \${rule.length}\`;
-    case "atLeast":
-      return length >= rule.length ? void 0 : \`expected at least \${rule.length}\`;
-    case "blocks":
-      return (length - rule.head) % rule.block === 0 ? void 0 : \`expected \${rule.head} + \${rule.block}n (n \${rule.unit}s)\`;
-    default:
-      return void 0;
-  }
-}
-function expectedLength(rule) {
-  switch (rule.form) {
-    case "exact":
-      return \`always \${rule.length}\`;
-    case "atLeast":
-      return \`at least \${rule.length}\`;
-    case "blocks":
-      return \`\${rule.head} + \${rule.block} per block\`;
-    default:
-      return void 0;
-  }
-}
-
-// src/wire/hex.ts
-var HEX_DIGITS = /^[0-9a-fA-F]*$/;
-function parseHex(text) {
-  const groups = text.split(/[\\s:]+/).filter((group) => group !== "");
-  let digits = "";
-  for (const group of groups) {
-    const body = /^0x/i.test(group) ? group.slice(2) : group;
-    if (!HEX_DIGITS.test(body)) {
-      const bad = [
-        ...body
-      ].find((c) => !/[0-9a-fA-F]/.test(c)) ?? "";
-      throw new ParseError("hex bytes", text, \`\${JSON.stringify(bad)} is not a hex digit\`);
-    }
-    if (body.length % 2 !== 0) {
-      throw new ParseError("hex bytes", text, groups.length === 1 ? \`odd number of hex digits (\${body.length})\` : \`group "\${group}" has an odd number of hex digits\`);
-    }
-    digits += body;
-  }
-  const bytes = new Uint8Array(digits.length / 2);
-  for (let i = 0; i < bytes.length; i++) {
-    bytes[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
-  }
-  return bytes;
-}
-function formatHex(bytes, options = {}) {
-  const parts = new Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) {
-    parts[i] = (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
-  }
-  return parts.join(options.separator ?? "");
-}
-
 // src/wire/_tcp_option_helpers.ts
 function encodeFail(kind, reason) {
   throw new RangeError(\`Cannot encode TCP option \${kind}: \${reason}\`);
@@ -3235,23 +4127,681 @@ function checkBytes(kind, field, value, max) {
     encodeFail(kind, \`\${field} is \${value.length} bytes, more than the \${max} an option can carry\`);
   }
 }
-function tcpdumpHex(bytes) {
-  return bytes.length === 0 ? "" : \` 0x\${formatHex(bytes)}\`;
+function tcpdumpHex(bytes2) {
+  return bytes2.length === 0 ? "" : \` 0x\${formatHex(bytes2)}\`;
 }
-function hexWords(bytes, meaning) {
+function hexWords(bytes2, meaning) {
   return {
-    value: formatHex(bytes),
-    display: formatHex(bytes),
+    value: formatHex(bytes2),
+    display: formatHex(bytes2),
     meaning
   };
 }
 
-// src/wire/text.ts
-function plural(count2, noun) {
-  return \`\${count2} \${noun}\${count2 === 1 ? "" : "s"}\`;
+// src/wire/mptcp.ts
+var SUBTYPES = {
+  mpCapable: [
+    0,
+    "MP_CAPABLE"
+  ],
+  mpJoin: [
+    1,
+    "MP_JOIN"
+  ],
+  dss: [
+    2,
+    "DSS"
+  ],
+  addAddr: [
+    3,
+    "ADD_ADDR"
+  ],
+  removeAddr: [
+    4,
+    "REMOVE_ADDR"
+  ],
+  mpPrio: [
+    5,
+    "MP_PRIO"
+  ],
+  mpFail: [
+    6,
+    "MP_FAIL"
+  ],
+  mpFastclose: [
+    7,
+    "MP_FASTCLOSE"
+  ],
+  mpTcpRst: [
+    8,
+    "MP_TCPRST"
+  ]
+};
+function mptcpSubtypeName(subtype) {
+  const found = Object.values(SUBTYPES).find(([n]) => n === subtype);
+  return found === void 0 ? \`subtype \${subtype}\` : found[1];
 }
-function hex16(value) {
-  return \`0x\${value.toString(16).padStart(4, "0")}\`;
+function big(bytes2, at, length) {
+  return length === 4 ? BigInt(read32(bytes2, at)) : BigInt(read32(bytes2, at)) << 32n | BigInt(read32(bytes2, at + 4));
+}
+function decodeCapable(d) {
+  if (![
+    2,
+    10,
+    18,
+    20,
+    22
+  ].includes(d.length)) return void 0;
+  const m = {
+    subtype: "mpCapable",
+    version: d[0] & 15,
+    flags: d[1]
+  };
+  if (d.length >= 10) m.senderKey = d.slice(2, 10);
+  if (d.length >= 18) m.receiverKey = d.slice(10, 18);
+  if (d.length >= 20) m.dataLength = read16(d, 18);
+  if (d.length >= 22) m.checksum = read16(d, 20);
+  return m;
+}
+function decodeJoin(d) {
+  const backup = (d[0] & 1) === 1;
+  if (d.length === 10) {
+    return {
+      subtype: "mpJoin",
+      stage: "syn",
+      backup,
+      addressId: d[1],
+      token: read32(d, 2),
+      nonce: read32(d, 6)
+    };
+  }
+  if (d.length === 14) {
+    return {
+      subtype: "mpJoin",
+      stage: "synAck",
+      backup,
+      addressId: d[1],
+      hmac: d.slice(2, 10),
+      nonce: read32(d, 10)
+    };
+  }
+  if (d.length === 22) {
+    return {
+      subtype: "mpJoin",
+      stage: "ack",
+      hmac: d.slice(2, 22)
+    };
+  }
+  return void 0;
+}
+function decodeDss(d) {
+  if (d.length < 2) return void 0;
+  const flags = d[1];
+  const m = {
+    subtype: "dss",
+    fin: (flags & 16) !== 0
+  };
+  let at = 2;
+  if (flags & 1) {
+    const size = flags & 2 ? 8 : 4;
+    if (at + size > d.length) return void 0;
+    m.dataAck = big(d, at, size);
+    m.dataAck64 = size === 8;
+    at += size;
+  }
+  if (flags & 4) {
+    const size = flags & 8 ? 8 : 4;
+    if (at + size + 6 > d.length) return void 0;
+    m.dsn = big(d, at, size);
+    m.dsn64 = size === 8;
+    m.subflowSeq = read32(d, at + size);
+    m.dataLength = read16(d, at + size + 4);
+    at += size + 6;
+    if (at + 2 === d.length) {
+      m.checksum = read16(d, at);
+      at += 2;
+    }
+  }
+  return at === d.length ? m : void 0;
+}
+function decodeAddAddr(d) {
+  const echo = (d[0] & 1) === 1;
+  const rest = d.length - 2 - (echo ? 0 : 8);
+  const size = rest === 4 || rest === 6 ? 4 : rest === 16 || rest === 18 ? 16 : 0;
+  if (size === 0) return void 0;
+  const m = {
+    subtype: "addAddr",
+    echo,
+    addressId: d[1],
+    address: formatAddress(d.subarray(2, 2 + size))
+  };
+  let at = 2 + size;
+  if (rest === size + 2) {
+    m.port = read16(d, at);
+    at += 2;
+  }
+  if (!echo) m.hmac = d.slice(at, at + 8);
+  return m;
+}
+function decodeKnown(d) {
+  const subtype = d[0] >> 4;
+  switch (subtype) {
+    case 0:
+      return decodeCapable(d);
+    case 1:
+      return decodeJoin(d);
+    case 2:
+      return decodeDss(d);
+    case 3:
+      return decodeAddAddr(d);
+    case 4:
+      return d.length >= 2 ? {
+        subtype: "removeAddr",
+        addressIds: [
+          ...d.subarray(1)
+        ]
+      } : void 0;
+    case 5:
+      return d.length === 1 || d.length === 2 ? {
+        subtype: "mpPrio",
+        backup: (d[0] & 1) === 1,
+        ...d.length === 2 ? {
+          addressId: d[1]
+        } : {}
+      } : void 0;
+    case 6:
+      return d.length === 10 ? {
+        subtype: "mpFail",
+        dsn: big(d, 2, 8)
+      } : void 0;
+    case 7:
+      return d.length === 10 ? {
+        subtype: "mpFastclose",
+        receiverKey: d.slice(2, 10)
+      } : void 0;
+    case 8:
+      return d.length === 2 ? {
+        subtype: "mpTcpRst",
+        flags: d[0] & 15,
+        reason: d[1]
+      } : void 0;
+  }
+  return void 0;
+}
+function decodeMptcp(data) {
+  const known = data.length === 0 ? void 0 : decodeKnown(data);
+  return known ?? {
+    subtype: "unknown",
+    data: data.slice()
+  };
+}
+function fail3(reason) {
+  throw new RangeError(\`Cannot encode TCP option mptcp: \${reason}\`);
+}
+function int(field, value, max) {
+  const v = value ?? 0;
+  if (!Number.isInteger(v) || v < 0 || v > max) {
+    fail3(\`\${field} \${v} is not in 0..\${max}\`);
+  }
+  return v;
+}
+function bytes(field, value, length) {
+  if (!(value instanceof Uint8Array) || value.length !== length) {
+    fail3(\`\${field} must be \${length} bytes\`);
+  }
+  return value;
+}
+function number(out, value, size, field) {
+  if (value < 0n || value >= 1n << BigInt(8 * size)) {
+    fail3(\`\${field} \${value} does not fit in \${8 * size} bits\`);
+  }
+  for (let i = size - 1; i >= 0; i--) {
+    out.push(Number(value >> BigInt(8 * i) & 0xffn));
+  }
+}
+function u16(out, value) {
+  out.push(value >> 8, value & 255);
+}
+function u32(out, value) {
+  const b = new Uint8Array(4);
+  write32(b, 0, value);
+  out.push(...b);
+}
+function encodeDss(m, out) {
+  const flags = (m.fin ? 16 : 0) | (m.dataAck !== void 0 ? 1 : 0) | (m.dataAck64 ? 2 : 0) | (m.dsn !== void 0 ? 4 : 0) | (m.dsn64 ? 8 : 0);
+  out.push(32, flags);
+  if (m.dataAck !== void 0) {
+    number(out, m.dataAck, m.dataAck64 ? 8 : 4, "dataAck");
+  }
+  if (m.dsn !== void 0) {
+    number(out, m.dsn, m.dsn64 ? 8 : 4, "dsn");
+    u32(out, int("subflowSeq", m.subflowSeq, 4294967295));
+    u16(out, int("dataLength", m.dataLength, 65535));
+    if (m.checksum !== void 0) u16(out, int("checksum", m.checksum, 65535));
+  }
+}
+function encodeMptcp(message2) {
+  const out = [];
+  const m = message2;
+  switch (m.subtype) {
+    case "mpCapable":
+      out.push(int("version", m.version, 15), int("flags", m.flags, 255));
+      if (m.senderKey !== void 0) {
+        out.push(...bytes("senderKey", m.senderKey, 8));
+      }
+      if (m.receiverKey !== void 0) {
+        out.push(...bytes("receiverKey", m.receiverKey, 8));
+      }
+      if (m.dataLength !== void 0) {
+        u16(out, int("dataLength", m.dataLength, 65535));
+      }
+      if (m.checksum !== void 0) {
+        u16(out, int("checksum", m.checksum, 65535));
+      }
+      break;
+    case "mpJoin": {
+      const b = m.backup ? 1 : 0;
+      if (m.stage === "ack") {
+        out.push(16, 0, ...bytes("hmac", m.hmac, 20));
+      } else {
+        out.push(16 | b, int("addressId", m.addressId, 255));
+        if (m.stage === "syn") u32(out, int("token", m.token, 4294967295));
+        else out.push(...bytes("hmac", m.hmac, 8));
+        u32(out, int("nonce", m.nonce, 4294967295));
+      }
+      break;
+    }
+    case "dss":
+      encodeDss(m, out);
+      break;
+    case "addAddr": {
+      out.push(48 | (m.echo ? 1 : 0), int("addressId", m.addressId, 255));
+      out.push(...parseAddress(m.address).bytes);
+      if (m.port !== void 0) u16(out, int("port", m.port, 65535));
+      if (!m.echo) out.push(...bytes("hmac", m.hmac, 8));
+      break;
+    }
+    case "removeAddr":
+      if (m.addressIds.length === 0) fail3("removeAddr needs an address ID");
+      out.push(64, ...m.addressIds.map((id) => int("addressId", id, 255)));
+      break;
+    case "mpPrio":
+      out.push(80 | (m.backup ? 1 : 0));
+      if (m.addressId !== void 0) {
+        out.push(int("addressId", m.addressId, 255));
+      }
+      break;
+    case "mpFail":
+      out.push(96, 0);
+      number(out, m.dsn, 8, "dsn");
+      break;
+    case "mpFastclose":
+      out.push(112, 0, ...bytes("receiverKey", m.receiverKey, 8));
+      break;
+    case "mpTcpRst":
+      out.push(128 | int("flags", m.flags, 15), int("reason", m.reason, 255));
+      break;
+    case "unknown":
+      return m.data.slice();
+  }
+  if (out.length > 253) fail3(\`the body is \${out.length} bytes, more than 253\`);
+  return Uint8Array.from(out);
+}
+var RESET_REASONS = {
+  0: "unspecified",
+  1: "MPTCP-specific error",
+  2: "lack of resources",
+  3: "administratively prohibited",
+  4: "too much outstanding data",
+  5: "unacceptable performance",
+  6: "middlebox interference"
+};
+function capableWords(m) {
+  const flags = [
+    m.flags & 128 ? "checksums required (A)" : "",
+    m.flags & 64 ? "extensibility (B)" : "",
+    m.flags & 32 ? "no more subflows to this address (C)" : "",
+    m.flags & 1 ? "HMAC-SHA256 (H)" : ""
+  ].filter((f) => f !== "");
+  const keys = m.receiverKey !== void 0 ? \`keys \${formatHex(m.senderKey)} and \${formatHex(m.receiverKey)}\` : m.senderKey !== void 0 ? \`sender key \${formatHex(m.senderKey)}\` : "no key (a SYN)";
+  return \`version \${m.version}, \${flags.length === 0 ? "no flags" : flags.join(", ")}, \${keys}\${m.dataLength === void 0 ? "" : \`, data-level length \${m.dataLength}\`}\`;
+}
+function dssWords(m) {
+  const parts = [];
+  if (m.dataAck !== void 0) {
+    parts.push(\`Data ACK \${m.dataAck} (\${m.dataAck64 ? 64 : 32}-bit)\`);
+  }
+  if (m.dsn !== void 0) {
+    parts.push(\`DSN \${m.dsn} (\${m.dsn64 ? 64 : 32}-bit) maps subflow seq \${m.subflowSeq} for \${m.dataLength} bytes\${m.checksum === void 0 ? "" : \`, checksum 0x\${m.checksum.toString(16).padStart(4, "0")}\`}\`);
+  }
+  if (m.fin) parts.push("DATA_FIN");
+  return parts.length === 0 ? "nothing set" : parts.join("; ");
+}
+function mptcpWords(message2) {
+  const m = message2;
+  const name = m.subtype === "unknown" ? m.data.length === 0 ? "MPTCP" : mptcpSubtypeName(m.data[0] >> 4) : SUBTYPES[m.subtype][1];
+  let what;
+  switch (m.subtype) {
+    case "mpCapable":
+      what = capableWords(m);
+      break;
+    case "mpJoin":
+      what = m.stage === "syn" ? \`SYN: address ID \${m.addressId}, token 0x\${m.token.toString(16)}, nonce \${m.nonce}\${m.backup ? ", backup" : ""}\` : m.stage === "synAck" ? \`SYN-ACK: address ID \${m.addressId}, HMAC \${formatHex(m.hmac)}, nonce \${m.nonce}\${m.backup ? ", backup" : ""}\` : \`third ACK: HMAC \${formatHex(m.hmac)}\`;
+      break;
+    case "dss":
+      what = dssWords(m);
+      break;
+    case "addAddr":
+      what = \`\${m.echo ? "echo of " : ""}address ID \${m.addressId}: \${m.address}\${m.port === void 0 ? "" : \` port \${m.port}\`}\${m.hmac === void 0 ? "" : \`, HMAC \${formatHex(m.hmac)}\`}\`;
+      break;
+    case "removeAddr":
+      what = \`address IDs \${m.addressIds.join(", ")} removed\`;
+      break;
+    case "mpPrio":
+      what = \`\${m.backup ? "backup" : "regular"} priority\${m.addressId === void 0 ? "" : \` for address ID \${m.addressId}\`}\`;
+      break;
+    case "mpFail":
+      what = \`fall back to TCP from DSN \${m.dsn}\`;
+      break;
+    case "mpFastclose":
+      what = \`close the connection now; receiver's key \${formatHex(m.receiverKey)}\`;
+      break;
+    case "mpTcpRst":
+      what = \`subflow reset: \${RESET_REASONS[m.reason] ?? \`reason \${m.reason}\`}\${m.flags & 1 ? ", transient" : ""}\`;
+      break;
+    case "unknown":
+      what = m.data.length === 0 ? "no subtype" : \`a body (\${formatHex(m.data)}) that fits no subtype's layout\`;
+  }
+  return {
+    display: name,
+    meaning: \`multipath TCP (RFC 8684) \${name}: \${what}\`
+  };
+}
+
+// src/wire/_mptcp_spelling.ts
+var MPTCP_FORM = "mptcp=capable|join|dss|add-addr|remove-addr|prio|fail|fastclose|rst[,FIELD=VALUE...]|hex:HEX";
+function itemsOf(parts) {
+  const pairs = parts.map((part) => {
+    const eq = part.indexOf("=");
+    return eq < 0 ? [
+      part.toLowerCase(),
+      ""
+    ] : [
+      part.slice(0, eq).toLowerCase(),
+      part.slice(eq + 1)
+    ];
+  });
+  return {
+    get: (key2) => pairs.find(([k]) => k === key2)?.[1],
+    has: (key2) => pairs.some(([k]) => k === key2),
+    all: (key2) => pairs.filter(([k]) => k === key2).map(([, v]) => v)
+  };
+}
+function bigNumber(p, field, text, bits2) {
+  if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(text)) {
+    p.fail(\`\${field} \${p.quote(text)} is not a number\`);
+  }
+  const value = BigInt(text);
+  if (value >= 1n << BigInt(bits2)) {
+    p.fail(\`\${field} \${text} does not fit in \${bits2} bits\`);
+  }
+  return value;
+}
+function hexOf(p, field, text, length) {
+  const bytes2 = p.hex(field, text ?? "");
+  if (bytes2.length !== length) {
+    p.fail(\`\${field} is \${bytes2.length} bytes, expected \${length}\`);
+  }
+  return bytes2;
+}
+function capable(p, i) {
+  const flagText = i.get("flags");
+  let flags = 1;
+  if (flagText !== void 0) {
+    flags = /^[abch+]+$/i.test(flagText) ? [
+      ...flagText.toLowerCase()
+    ].reduce((n, c) => n | ({
+      a: 128,
+      b: 64,
+      c: 32,
+      h: 1
+    }[c] ?? 0), 0) : p.integer("mptcp flags", flagText, 255);
+  }
+  const m = {
+    subtype: "mpCapable",
+    version: i.has("v") ? p.integer("mptcp v", i.get("v"), 15) : 1,
+    flags
+  };
+  if (i.has("key")) m.senderKey = hexOf(p, "mptcp key", i.get("key"), 8);
+  if (i.has("peer-key")) {
+    m.receiverKey = hexOf(p, "mptcp peer-key", i.get("peer-key"), 8);
+  }
+  if (i.has("len")) {
+    m.dataLength = p.integer("mptcp len", i.get("len"), 65535);
+  }
+  if (i.has("csum")) {
+    m.checksum = p.integer("mptcp csum", i.get("csum"), 65535);
+  }
+  return m;
+}
+function join(p, i) {
+  const hmac = i.get("hmac");
+  const hmacBytes = hmac === void 0 ? void 0 : p.hex("mptcp hmac", hmac);
+  if (hmacBytes?.length === 20) {
+    return {
+      subtype: "mpJoin",
+      stage: "ack",
+      hmac: hmacBytes
+    };
+  }
+  const common = {
+    backup: i.has("backup"),
+    addressId: i.has("id") ? p.integer("mptcp id", i.get("id"), 255) : 0,
+    nonce: i.has("nonce") ? p.integer("mptcp nonce", i.get("nonce"), 4294967295) : 0
+  };
+  if (hmacBytes !== void 0) {
+    if (hmacBytes.length !== 8) {
+      p.fail("mptcp hmac is 8 bytes (SYN-ACK) or 20 (third ACK)");
+    }
+    return {
+      subtype: "mpJoin",
+      stage: "synAck",
+      hmac: hmacBytes,
+      ...common
+    };
+  }
+  return {
+    subtype: "mpJoin",
+    stage: "syn",
+    token: i.has("token") ? p.integer("mptcp token", i.get("token"), 4294967295) : 0,
+    ...common
+  };
+}
+function dss(p, i) {
+  const m = {
+    subtype: "dss",
+    fin: i.has("fin")
+  };
+  if (i.has("ack")) {
+    m.dataAck64 = i.has("ack64");
+    m.dataAck = bigNumber(p, "mptcp ack", i.get("ack"), m.dataAck64 ? 64 : 32);
+  }
+  if (i.has("dsn")) {
+    m.dsn64 = i.has("dsn64");
+    m.dsn = bigNumber(p, "mptcp dsn", i.get("dsn"), m.dsn64 ? 64 : 32);
+    m.subflowSeq = i.has("ssn") ? p.integer("mptcp ssn", i.get("ssn"), 4294967295) : 0;
+    m.dataLength = i.has("len") ? p.integer("mptcp len", i.get("len"), 65535) : 0;
+    if (i.has("csum")) {
+      m.checksum = p.integer("mptcp csum", i.get("csum"), 65535);
+    }
+  }
+  return m;
+}
+function addAddr(p, i) {
+  const text = i.get("addr");
+  if (text === void 0) p.fail("mptcp=add-addr needs addr=ADDRESS");
+  let address;
+  try {
+    address = formatAddress(parseAddress(text).bytes);
+  } catch (error) {
+    if (error instanceof ParseError) {
+      p.fail(\`\${p.quote(text)} is not an address\`);
+    }
+    throw error;
+  }
+  const echo = i.has("echo");
+  const m = {
+    subtype: "addAddr",
+    echo,
+    addressId: i.has("id") ? p.integer("mptcp id", i.get("id"), 255) : 0,
+    address
+  };
+  if (i.has("port")) m.port = p.integer("mptcp port", i.get("port"), 65535);
+  if (!echo) {
+    m.hmac = i.has("hmac") ? hexOf(p, "mptcp hmac", i.get("hmac"), 8) : new Uint8Array(8);
+  }
+  return m;
+}
+function parseMptcpSpec(p) {
+  const value = p.need(MPTCP_FORM);
+  if (value.toLowerCase().startsWith("hex:")) {
+    return {
+      kind: "mptcp",
+      data: p.hex("mptcp data", value.slice(4))
+    };
+  }
+  const [name = "", ...rest] = value.split(",").map((s) => s.trim());
+  const i = itemsOf(rest.filter((s) => s !== ""));
+  const id = (key2) => p.integer(\`mptcp \${key2}\`, i.get(key2), 255);
+  let message2;
+  switch (name.toLowerCase()) {
+    case "capable":
+      message2 = capable(p, i);
+      break;
+    case "join":
+      message2 = join(p, i);
+      break;
+    case "dss":
+      message2 = dss(p, i);
+      break;
+    case "add-addr":
+      message2 = addAddr(p, i);
+      break;
+    case "remove-addr": {
+      const ids = i.all("id").map((v) => p.integer("mptcp id", v, 255));
+      if (ids.length === 0) p.fail("mptcp=remove-addr needs id=N (repeatable)");
+      message2 = {
+        subtype: "removeAddr",
+        addressIds: ids
+      };
+      break;
+    }
+    case "prio":
+      message2 = {
+        subtype: "mpPrio",
+        backup: i.has("backup"),
+        ...i.has("id") ? {
+          addressId: id("id")
+        } : {}
+      };
+      break;
+    case "fail":
+      message2 = {
+        subtype: "mpFail",
+        dsn: bigNumber(p, "mptcp dsn", i.get("dsn") ?? "0", 64)
+      };
+      break;
+    case "fastclose":
+      message2 = {
+        subtype: "mpFastclose",
+        receiverKey: hexOf(p, "mptcp key", i.get("key") ?? "0000000000000000", 8)
+      };
+      break;
+    case "rst":
+      message2 = {
+        subtype: "mpTcpRst",
+        flags: i.has("flags") ? p.integer("mptcp flags", i.get("flags"), 15) : 0,
+        reason: i.has("reason") ? id("reason") : 0
+      };
+      break;
+    default:
+      return p.fail(\`unknown MPTCP subtype \${p.quote(name)}; use \${MPTCP_FORM}\`);
+  }
+  try {
+    return {
+      kind: "mptcp",
+      data: encodeMptcp(message2)
+    };
+  } catch (error) {
+    if (error instanceof RangeError) {
+      p.fail(error.message.replace(/^.*?: /, ""));
+    }
+    throw error;
+  }
+}
+
+// src/wire/tcp_edo.ts
+var EDO_EXID = 3792;
+function decodeEdo(option) {
+  if (option.exid !== EDO_EXID) return void 0;
+  const { data } = option;
+  if (data.length === 0) return {
+    form: "supported"
+  };
+  if (data.length === 2) {
+    return {
+      form: "extension",
+      headerLength: read16(data, 0)
+    };
+  }
+  if (data.length === 4) {
+    return {
+      form: "extension",
+      headerLength: read16(data, 0),
+      segmentLength: read16(data, 2)
+    };
+  }
+  return void 0;
+}
+function edoOption(edo, type = 254) {
+  if (edo.form === "supported") {
+    return {
+      kind: "experimental",
+      type,
+      exid: EDO_EXID,
+      data: new Uint8Array()
+    };
+  }
+  const check = (name, value) => {
+    if (!Number.isInteger(value) || value < 0 || value > 65535) {
+      throw new RangeError(\`Cannot encode TCP option edo: \${name} \${value} is not in 0..65535\`);
+    }
+  };
+  check("headerLength", edo.headerLength);
+  const data = new Uint8Array(edo.segmentLength === void 0 ? 2 : 4);
+  write16(data, 0, edo.headerLength);
+  if (edo.segmentLength !== void 0) {
+    check("segmentLength", edo.segmentLength);
+    write16(data, 2, edo.segmentLength);
+  }
+  return {
+    kind: "experimental",
+    type,
+    exid: EDO_EXID,
+    data
+  };
+}
+function edoWords(edo) {
+  if (edo.form === "supported") {
+    return {
+      display: "EDO supported",
+      meaning: "extended data offset (draft-ietf-tcpm-tcp-edo, ExID 0x0ed0): the sender can use headers longer than the Data Offset says"
+    };
+  }
+  return {
+    display: \`EDO \${edo.headerLength}\`,
+    meaning: \`extended data offset (draft-ietf-tcpm-tcp-edo, ExID 0x0ed0): the header is \${edo.headerLength} words = \${4 * edo.headerLength} bytes, options past the Data Offset included\${edo.segmentLength === void 0 ? "" : \`; the segment is \${edo.segmentLength} bytes\`}\`
+  };
 }
 
 // src/wire/tcp_option_extensions.ts
@@ -3349,8 +4899,8 @@ var userTimeout = {
     }
   },
   tcpdump: (o) => {
-    const raw2 = (o.granularity === "minutes" ? 32768 : 0) | o.timeout;
-    return \`uto 0x\${raw2.toString(16)} \${timeoutText(o)}\`;
+    const raw3 = (o.granularity === "minutes" ? 32768 : 0) | o.timeout;
+    return \`uto 0x\${raw3.toString(16)} \${timeoutText(o)}\`;
   },
   explanation: {
     label: () => [
@@ -3391,6 +4941,26 @@ var tcpAo = {
     rNextKeyId: body[1],
     mac: body.slice(2)
   }),
+  spelling: {
+    name: "ao",
+    aliases: [
+      "tcp-ao"
+    ],
+    form: "ao=KEYID:RNEXTKEYID[:MAC]",
+    example: "ao=KEYID:RNEXT[:HEX]",
+    parse: (p) => {
+      const parts = p.need("ao=KEYID:RNEXTKEYID[:MAC]").split(":");
+      if (parts.length < 2 || parts.length > 3) {
+        p.fail("ao is KEYID:RNEXTKEYID[:MAC] (two numbers, then the MAC as hex)");
+      }
+      return {
+        kind: "tcpAo",
+        keyId: p.integer("ao keyid", parts[0], 255),
+        rNextKeyId: p.integer("ao rnextkeyid", parts[1], 255),
+        mac: parts[2] === void 0 ? new Uint8Array(12) : p.hex("ao mac", parts[2])
+      };
+    }
+  },
   tcpdump: (o) => \`tcp-ao keyid \${o.keyId} rnextkeyid \${o.rNextKeyId}\${o.mac.length === 0 ? "" : \` mac 0x\${formatHex(o.mac)}\`}\`,
   explanation: {
     label: () => [
@@ -3405,17 +4975,6 @@ var tcpAo = {
   },
   word: () => "tcp-ao"
 };
-var MPTCP_SUBTYPES = [
-  "MP_CAPABLE",
-  "MP_JOIN",
-  "DSS",
-  "ADD_ADDR",
-  "REMOVE_ADDR",
-  "MP_PRIO",
-  "MP_FAIL",
-  "MP_FASTCLOSE",
-  "MP_TCPRST"
-];
 var mptcp = {
   name: "mptcp",
   kinds: {
@@ -3431,20 +4990,22 @@ var mptcp = {
     kind: "mptcp",
     data: body.slice()
   }),
+  spelling: {
+    name: "mptcp",
+    form: MPTCP_FORM,
+    example: "mptcp=capable|join|dss|add-addr|...",
+    parse: parseMptcpSpec
+  },
   tcpdump: (o) => \`mptcp\${tcpdumpHex(o.data)}\`,
   explanation: {
     label: () => [
       "Multipath TCP",
       "MPTCP"
     ],
-    words: (o) => {
-      const subtype = o.data.length > 0 ? o.data[0] >> 4 : -1;
-      return {
-        value: formatHex(o.data),
-        display: MPTCP_SUBTYPES[subtype] ?? "MPTCP",
-        meaning: \`multipath TCP (RFC 8684), subtype \${subtype < 0 ? "missing" : \`\${subtype} (\${MPTCP_SUBTYPES[subtype] ?? "unknown"})\`}\`
-      };
-    }
+    words: (o) => ({
+      value: formatHex(o.data),
+      ...mptcpWords(decodeMptcp(o.data))
+    })
   },
   word: () => "mptcp"
 };
@@ -3518,6 +5079,49 @@ var experimental = {
     exid: read16(body, 0),
     data: body.slice(2)
   }),
+  spelling: {
+    name: "exp",
+    form: "exp=KIND:EXID[:HEX]",
+    example: "exp=254:EXID[:HEX]",
+    parse: (p) => {
+      const parts = p.need("exp=KIND:EXID[:HEX]").split(":");
+      if (parts.length < 2 || parts.length > 3) {
+        p.fail("exp is KIND:EXID[:HEX] (253 or 254, a 16-bit ExID, the data)");
+      }
+      const type = p.integer("exp kind", parts[0], 255);
+      if (type !== 253 && type !== 254) {
+        p.fail(\`exp kind \${type} is not 253 or 254\`);
+      }
+      return {
+        kind: "experimental",
+        type,
+        exid: p.integer("exp exid", parts[1], 65535),
+        data: parts[2] === void 0 ? new Uint8Array() : p.hex("exp data", parts[2])
+      };
+    }
+  },
+  moreSpellings: [
+    {
+      name: "edo",
+      form: "edo[=HEADERWORDS[:SEGMENTBYTES]]",
+      example: "edo[=WORDS]",
+      parse: (p) => {
+        if (p.value === void 0) return edoOption({
+          form: "supported"
+        });
+        const [words, segment] = p.value.split(":");
+        const headerLength = p.integer("edo header length", words, 65535);
+        return edoOption(segment === void 0 ? {
+          form: "extension",
+          headerLength
+        } : {
+          form: "extension",
+          headerLength,
+          segmentLength: p.integer("edo segment length", segment, 65535)
+        });
+      }
+    }
+  ],
   tcpdump: (o) => {
     const exid = o.exid.toString(16).padStart(4, "0");
     return o.type === 254 ? \`exp-\${exid}\${tcpdumpHex(o.data)}\` : \`unknown-253 0x\${exid}\${formatHex(o.data)}\`;
@@ -3527,11 +5131,16 @@ var experimental = {
       "Experimental",
       "EXP"
     ],
-    words: (o) => ({
-      value: formatHex(o.data),
-      display: \`ExID \${hex16(o.exid)}\`,
-      meaning: \`experimental option (RFC 6994), ExID \${hex16(o.exid)}\`
-    })
+    words: (o) => {
+      const edo = decodeEdo(o);
+      return {
+        value: formatHex(o.data),
+        ...edo === void 0 ? {
+          display: \`ExID \${hex16(o.exid)}\`,
+          meaning: \`experimental option (RFC 6994), ExID \${hex16(o.exid)}\`
+        } : edoWords(edo)
+      };
+    }
   },
   word: (o) => \`opt\${o.type}\`
 };
@@ -3552,7 +5161,7 @@ var TCPDUMP_U32_OPTIONS = Object.freeze({
   12: "ccnew",
   13: "ccecho"
 });
-var unknown = {
+var unknown2 = {
   name: "unknown",
   kinds: {},
   length: {
@@ -3611,7 +5220,7 @@ var unknown = {
   },
   word: (o) => \`opt\${o.type}\`
 };
-var raw = {
+var raw2 = {
   name: "raw",
   kinds: {},
   length: {
@@ -3649,8 +5258,8 @@ var raw = {
   word: () => "opt-malformed"
 };
 var TCP_OPTION_FALLBACKS = Object.freeze([
-  unknown,
-  raw
+  unknown2,
+  raw2
 ]);
 
 // src/wire/tcp_option_kinds.ts
@@ -3835,10 +5444,10 @@ var sack = {
     example: "sack=100-200[,300-400]",
     parse: (p) => ({
       kind: "sack",
-      blocks: p.need("sack=LEFT-RIGHT[,LEFT-RIGHT]").split(",").map((block) => {
-        const edges = block.split("-");
+      blocks: p.need("sack=LEFT-RIGHT[,LEFT-RIGHT]").split(",").map((block2) => {
+        const edges = block2.split("-");
         if (edges.length !== 2) {
-          return p.fail(\`sack block \${p.quote(block)} is not LEFT-RIGHT (two 32-bit numbers joined by -)\`);
+          return p.fail(\`sack block \${p.quote(block2)} is not LEFT-RIGHT (two 32-bit numbers joined by -)\`);
         }
         return [
           p.integer("sack left edge", edges[0], 4294967295),
@@ -3864,7 +5473,7 @@ var sack = {
   },
   word: (o) => \`sack=\${o.blocks.map(([l, r]) => \`\${l}-\${r}\`).join(",")}\`
 };
-var timestamp = {
+var timestamp2 = {
   name: "timestamp",
   kinds: {
     timestamp: 8
@@ -4003,7 +5612,7 @@ var TCP_OPTION_REGISTRY = Object.freeze([
   wscale,
   sackOk,
   sack,
-  timestamp,
+  timestamp2,
   nop,
   eol,
   ...TCP_OPTION_EXTENSIONS,
@@ -4011,7 +5620,7 @@ var TCP_OPTION_REGISTRY = Object.freeze([
 ]);
 
 // src/wire/tcp_options.ts
-var BY_NAME = new Map(TCP_OPTION_REGISTRY.map((entry) => [
+var BY_NAME2 = new Map(TCP_OPTION_REGISTRY.map((entry) => [
   entry.name,
   entry
 ]));
@@ -4040,7 +5649,7 @@ var TCP_OPTION_LENGTHS = Object.freeze(Object.fromEntries(TCP_OPTION_REGISTRY.fl
   ]
 ] : [])));
 function tcpOptionEntry(option) {
-  const entry = BY_NAME.get(option.kind);
+  const entry = BY_NAME2.get(option.kind);
   if (entry === void 0) {
     const kind = option.kind;
     throw new RangeError(\`Cannot encode TCP option: unknown kind \${JSON.stringify(kind)}\`);
@@ -4095,47 +5704,47 @@ function encodeTcpOptions(options) {
   const lengths = options.map(tcpOptionLength);
   let total = 0;
   for (const length of lengths) total += length;
-  const bytes = new Uint8Array(total);
+  const bytes2 = new Uint8Array(total);
   let at = 0;
   options.forEach((option, i) => {
     const length = lengths[i];
-    writeOption(option, length, bytes, at);
+    writeOption(option, length, bytes2, at);
     at += length;
   });
-  return bytes;
+  return bytes2;
 }
 function describeKind(type) {
   const entry = tcpOptionEntryOfKind(type);
   return entry === OTHER ? \`option kind \${type}\` : \`option \${entry.name} (kind \${type})\`;
 }
-function allZero(bytes, from) {
-  for (let i = from; i < bytes.length; i++) {
-    if (bytes[i] !== 0) return false;
+function allZero(bytes2, from) {
+  for (let i = from; i < bytes2.length; i++) {
+    if (bytes2[i] !== 0) return false;
   }
   return true;
 }
-function endOfList(bytes, p, list, eol2) {
-  const end = bytes.length;
-  if (end - p === (4 - p % 4) % 4 && allZero(bytes, p)) {
+function endOfList(bytes2, p, list, eol2) {
+  const end = bytes2.length;
+  if (end - p === (4 - p % 4) % 4 && allZero(bytes2, p)) {
     return {
       options: list
     };
   }
   list.push(eol2);
   const after = p + 1;
-  if (after === end || end - after === (4 - after % 4) % 4 && allZero(bytes, after)) {
+  if (after === end || end - after === (4 - after % 4) % 4 && allZero(bytes2, after)) {
     return {
       options: list
     };
   }
   return {
     options: list,
-    padding: bytes.slice(after)
+    padding: bytes2.slice(after)
   };
 }
-function optionProblem(bytes, p, base, rule) {
-  const end = bytes.length;
-  const length = bytes[p + LENGTH_AT];
+function optionProblem(bytes2, p, base, rule) {
+  const end = bytes2.length;
+  const length = bytes2[p + LENGTH_AT];
   if (length === void 0) {
     return \`has no length byte: the options end at offset \${base + end}\`;
   }
@@ -4146,39 +5755,39 @@ function optionProblem(bytes, p, base, rule) {
   const expected = lengthProblem(rule, length);
   return expected === void 0 ? void 0 : \`has length \${length}, \${expected}\`;
 }
-function decodeTcpOptions(bytes, options = {}) {
+function decodeTcpOptions(bytes2, options = {}) {
   const lenient = options.lenient ?? false;
   const base = options.offset ?? TCP_HEADER_FIELDS.options.byteOffset;
   const list = [];
   let p = 0;
-  while (p < bytes.length) {
-    const type = bytes[p];
+  while (p < bytes2.length) {
+    const type = bytes2[p];
     const entry = tcpOptionEntryOfKind(type);
     if (entry.length.form === "single") {
-      const option = entry.decode(bytes.subarray(p + 1, p + 1), type);
+      const option = entry.decode(bytes2.subarray(p + 1, p + 1), type);
       if (entry.endsList) {
-        return endOfList(bytes, p, list, option);
+        return endOfList(bytes2, p, list, option);
       }
       list.push(option);
       p++;
       continue;
     }
-    const problem = optionProblem(bytes, p, base, entry.length);
-    if (problem !== void 0) {
+    const problem2 = optionProblem(bytes2, p, base, entry.length);
+    if (problem2 !== void 0) {
       if (lenient) {
-        list.push(MALFORMED.decode(bytes.subarray(p), type));
+        list.push(MALFORMED.decode(bytes2.subarray(p), type));
         return {
           options: list
         };
       }
-      throw new DecodeError(\`\${describeKind(type)} at offset \${base + p} \${problem}\`, {
+      throw new DecodeError(\`\${describeKind(type)} at offset \${base + p} \${problem2}\`, {
         kind: "malformed",
         layer: "TCP options",
         offset: base + p
       });
     }
-    const length = bytes[p + LENGTH_AT];
-    list.push(entry.decode(bytes.subarray(p + BODY_AT, p + length), type));
+    const length = bytes2[p + LENGTH_AT];
+    list.push(entry.decode(bytes2.subarray(p + BODY_AT, p + length), type));
     p += length;
   }
   return {
@@ -4217,18 +5826,18 @@ var TcpHeaderView = class {
    * @param offset Where the TCP header starts. Default 0.
    * @throws {DecodeError} When fewer than 20 bytes follow \`offset\`.
    */
-  constructor(bytes, offset = 0) {
-    if (!Number.isInteger(offset) || offset < 0 || offset > bytes.length) {
-      throw new RangeError(\`Cannot view TCP header: offset \${offset} is not in 0..\${bytes.length}\`);
+  constructor(bytes2, offset = 0) {
+    if (!Number.isInteger(offset) || offset < 0 || offset > bytes2.length) {
+      throw new RangeError(\`Cannot view TCP header: offset \${offset} is not in 0..\${bytes2.length}\`);
     }
-    if (bytes.length - offset < TCP_MIN_HEADER_LENGTH) {
-      throw new DecodeError(\`buffer is \${bytes.length - offset} bytes from offset \${offset}, expected at least \${TCP_MIN_HEADER_LENGTH}\`, {
+    if (bytes2.length - offset < TCP_MIN_HEADER_LENGTH) {
+      throw new DecodeError(\`buffer is \${bytes2.length - offset} bytes from offset \${offset}, expected at least \${TCP_MIN_HEADER_LENGTH}\`, {
         kind: "truncated",
         layer: "TCP header",
-        offset: bytes.length
+        offset: bytes2.length
       });
     }
-    this.bytes = bytes;
+    this.bytes = bytes2;
     this.offset = offset;
   }
   /** Source port. */
@@ -4425,8 +6034,8 @@ function pseudoSum(src, dst, length, action) {
   }
   return s.length === 4 ? pseudoHeaderSumV4(s, d, IPPROTO_TCP, length) : pseudoHeaderSumV6(s, d, IPPROTO_TCP, length);
 }
-function paddedHeaderLength(optionBytes, padding) {
-  return TCP_MIN_HEADER_LENGTH + Math.ceil((optionBytes + padding) / 4) * 4;
+function paddedHeaderLength(optionBytes, padding2) {
+  return TCP_MIN_HEADER_LENGTH + Math.ceil((optionBytes + padding2) / 4) * 4;
 }
 function tcpHeaderLength(segment) {
   return paddedHeaderLength(tcpOptionsLength(segment.options), segment.padding?.length ?? 0);
@@ -4449,12 +6058,12 @@ function encodeTcpInto(segment, target, options = {}) {
   if (!(segment.payload instanceof Uint8Array)) {
     throw new RangeError("Cannot encode TCP header: payload is not a Uint8Array");
   }
-  const padding = segment.padding;
-  if (padding !== void 0 && !(padding instanceof Uint8Array)) {
+  const padding2 = segment.padding;
+  if (padding2 !== void 0 && !(padding2 instanceof Uint8Array)) {
     throw new RangeError("Cannot encode TCP header: padding is not a Uint8Array");
   }
   const optionBytes = encodeTcpOptions(segment.options);
-  const headerLength = paddedHeaderLength(optionBytes.length, padding?.length ?? 0);
+  const headerLength = paddedHeaderLength(optionBytes.length, padding2?.length ?? 0);
   let dataOffset = segment.dataOffset;
   if (dataOffset === void 0) {
     if (headerLength > TCP_MAX_HEADER_LENGTH) {
@@ -4489,9 +6098,9 @@ function encodeTcpInto(segment, target, options = {}) {
   let at = o + F5.options.byteOffset;
   target.set(optionBytes, at);
   at += optionBytes.length;
-  if (padding !== void 0) {
-    target.set(padding, at);
-    at += padding.length;
+  if (padding2 !== void 0) {
+    target.set(padding2, at);
+    at += padding2.length;
   }
   target.fill(0, at, o + headerLength);
   target.set(segment.payload, o + headerLength);
@@ -4500,22 +6109,22 @@ function encodeTcpInto(segment, target, options = {}) {
   return total;
 }
 function encodeTcp(segment, options = {}) {
-  const bytes = new Uint8Array(tcpHeaderLength(segment) + segment.payload.length);
-  encodeTcpInto(segment, bytes, options);
-  return bytes;
+  const bytes2 = new Uint8Array(tcpHeaderLength(segment) + segment.payload.length);
+  encodeTcpInto(segment, bytes2, options);
+  return bytes2;
 }
-function decodeTcp(bytes, options = {}) {
+function decodeTcp(bytes2, options = {}) {
   const lenient = options.lenient ?? false;
-  if (bytes.length < TCP_MIN_HEADER_LENGTH) {
-    throw new DecodeError(\`buffer is \${bytes.length} bytes, expected at least \${TCP_MIN_HEADER_LENGTH}\`, {
+  if (bytes2.length < TCP_MIN_HEADER_LENGTH) {
+    throw new DecodeError(\`buffer is \${bytes2.length} bytes, expected at least \${TCP_MIN_HEADER_LENGTH}\`, {
       kind: "truncated",
       layer: LAYER5,
-      offset: bytes.length
+      offset: bytes2.length
     });
   }
-  const dataOffset = readField(bytes, 0, F5.dataOffset);
+  const dataOffset = readField(bytes2, 0, F5.dataOffset);
   const dataOffsetAt = F5.dataOffset.byteOffset;
-  let headerEnd = dataOffset * 4;
+  let headerEnd2 = dataOffset * 4;
   if (dataOffset < 5) {
     if (!lenient) {
       throw new DecodeError(\`data offset \${dataOffset} at byte \${dataOffsetAt} is under 5 (a header is at least 20 bytes)\`, {
@@ -4524,34 +6133,34 @@ function decodeTcp(bytes, options = {}) {
         offset: dataOffsetAt
       });
     }
-    headerEnd = TCP_MIN_HEADER_LENGTH;
-  } else if (headerEnd > bytes.length) {
+    headerEnd2 = TCP_MIN_HEADER_LENGTH;
+  } else if (headerEnd2 > bytes2.length) {
     if (!lenient) {
-      throw new DecodeError(\`data offset \${dataOffset} at byte \${dataOffsetAt} makes a \${headerEnd}-byte header, but the buffer is \${bytes.length} bytes\`, {
+      throw new DecodeError(\`data offset \${dataOffset} at byte \${dataOffsetAt} makes a \${headerEnd2}-byte header, but the buffer is \${bytes2.length} bytes\`, {
         kind: "truncated",
         layer: LAYER5,
         offset: dataOffsetAt
       });
     }
-    headerEnd = TCP_MIN_HEADER_LENGTH + (bytes.length - TCP_MIN_HEADER_LENGTH & ~3);
+    headerEnd2 = TCP_MIN_HEADER_LENGTH + (bytes2.length - TCP_MIN_HEADER_LENGTH & ~3);
   }
-  const decoded = decodeTcpOptions(bytes.subarray(F5.options.byteOffset, headerEnd), {
+  const decoded = decodeTcpOptions(bytes2.subarray(F5.options.byteOffset, headerEnd2), {
     lenient,
     offset: F5.options.byteOffset
   });
   const segment = {
-    srcPort: readField(bytes, 0, F5.srcPort),
-    dstPort: readField(bytes, 0, F5.dstPort),
-    seq: readField(bytes, 0, F5.seq),
-    ack: readField(bytes, 0, F5.ack),
+    srcPort: readField(bytes2, 0, F5.srcPort),
+    dstPort: readField(bytes2, 0, F5.dstPort),
+    seq: readField(bytes2, 0, F5.seq),
+    ack: readField(bytes2, 0, F5.ack),
     dataOffset,
-    reserved: readField(bytes, 0, F5.reserved),
-    flags: readField(bytes, 0, F5.flags),
-    window: readField(bytes, 0, F5.window),
-    checksum: readField(bytes, 0, F5.checksum),
-    urgentPointer: readField(bytes, 0, F5.urgentPointer),
+    reserved: readField(bytes2, 0, F5.reserved),
+    flags: readField(bytes2, 0, F5.flags),
+    window: readField(bytes2, 0, F5.window),
+    checksum: readField(bytes2, 0, F5.checksum),
+    urgentPointer: readField(bytes2, 0, F5.urgentPointer),
     options: decoded.options,
-    payload: bytes.slice(headerEnd)
+    payload: bytes2.slice(headerEnd2)
   };
   if (decoded.padding !== void 0) segment.padding = decoded.padding;
   return segment;
@@ -4578,32 +6187,594 @@ function verifyTcpChecksum(segment, src, dst) {
   return sumWords(segment, pseudo) === 65535;
 }
 
+// src/wire/crypto/aes.ts
+var SBOX = (() => {
+  const sbox = new Uint8Array(256);
+  const rotl8 = (x, n) => (x << n | x >> 8 - n) & 255;
+  let p = 1;
+  let q = 1;
+  do {
+    p = (p ^ p << 1 ^ (p & 128 ? 27 : 0)) & 255;
+    q ^= q << 1;
+    q ^= q << 2;
+    q ^= q << 4;
+    q &= 255;
+    if (q & 128) q ^= 9;
+    sbox[p] = q ^ rotl8(q, 1) ^ rotl8(q, 2) ^ rotl8(q, 3) ^ rotl8(q, 4) ^ 99;
+  } while (p !== 1);
+  sbox[0] = 99;
+  return sbox;
+})();
+function xtime(b) {
+  return (b << 1 ^ (b & 128 ? 27 : 0)) & 255;
+}
+function expandKey(key2) {
+  const w = new Uint8Array(176);
+  w.set(key2);
+  let rcon = 1;
+  for (let i = 16; i < 176; i += 4) {
+    let t0 = w[i - 4], t1 = w[i - 3], t2 = w[i - 2], t3 = w[i - 1];
+    if (i % 16 === 0) {
+      [t0, t1, t2, t3] = [
+        SBOX[t1] ^ rcon,
+        SBOX[t2],
+        SBOX[t3],
+        SBOX[t0]
+      ];
+      rcon = xtime(rcon);
+    }
+    w[i] = w[i - 16] ^ t0;
+    w[i + 1] = w[i - 15] ^ t1;
+    w[i + 2] = w[i - 14] ^ t2;
+    w[i + 3] = w[i - 13] ^ t3;
+  }
+  return w;
+}
+function subShift(s) {
+  const t = s.slice();
+  for (let c = 0; c < 4; c++) {
+    for (let r = 0; r < 4; r++) {
+      s[4 * c + r] = SBOX[t[4 * ((c + r) % 4) + r]];
+    }
+  }
+}
+function mixColumns(s) {
+  for (let c = 0; c < 16; c += 4) {
+    const a0 = s[c], a1 = s[c + 1], a2 = s[c + 2], a3 = s[c + 3];
+    const all = a0 ^ a1 ^ a2 ^ a3;
+    s[c] = a0 ^ all ^ xtime(a0 ^ a1);
+    s[c + 1] = a1 ^ all ^ xtime(a1 ^ a2);
+    s[c + 2] = a2 ^ all ^ xtime(a2 ^ a3);
+    s[c + 3] = a3 ^ all ^ xtime(a3 ^ a0);
+  }
+}
+function addRoundKey(s, w, round) {
+  for (let i = 0; i < 16; i++) s[i] ^= w[16 * round + i];
+}
+function encryptBlock(w, block2) {
+  const s = block2.slice();
+  addRoundKey(s, w, 0);
+  for (let round = 1; round < 10; round++) {
+    subShift(s);
+    mixColumns(s);
+    addRoundKey(s, w, round);
+  }
+  subShift(s);
+  addRoundKey(s, w, 10);
+  return s;
+}
+function checkKey(key2, what) {
+  if (!(key2 instanceof Uint8Array) || key2.length !== 16) {
+    throw new RangeError(\`Cannot compute \${what}: the key is \${key2 instanceof Uint8Array ? \`\${key2.length} bytes\` : "not bytes"}, AES-128 needs 16\`);
+  }
+}
+function aes128Encrypt(key2, block2) {
+  checkKey(key2, "AES-128");
+  if (block2.length !== 16) {
+    throw new RangeError(\`Cannot compute AES-128: the block is \${block2.length} bytes, expected 16\`);
+  }
+  return encryptBlock(expandKey(key2), block2);
+}
+function double(block2) {
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) {
+    out[i] = (block2[i] << 1 | (block2[i + 1] ?? 0) >> 7) & 255;
+  }
+  if (block2[0] & 128) out[15] ^= 135;
+  return out;
+}
+function aesCmac(key2, ...parts) {
+  checkKey(key2, "AES-CMAC");
+  const w = expandKey(key2);
+  const k1 = double(encryptBlock(w, new Uint8Array(16)));
+  const k2 = double(k1);
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const message2 = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    message2.set(part, at);
+    at += part.length;
+  }
+  const blocks = Math.max(1, Math.ceil(length / 16));
+  const complete = length > 0 && length % 16 === 0;
+  const last = new Uint8Array(16);
+  last.set(message2.subarray(16 * (blocks - 1)));
+  if (!complete) last[length - 16 * (blocks - 1)] = 128;
+  const subkey = complete ? k1 : k2;
+  for (let i = 0; i < 16; i++) last[i] ^= subkey[i];
+  let x = new Uint8Array(16);
+  for (let b = 0; b < blocks - 1; b++) {
+    for (let i = 0; i < 16; i++) x[i] ^= message2[16 * b + i];
+    x = encryptBlock(w, x);
+  }
+  for (let i = 0; i < 16; i++) x[i] ^= last[i];
+  return encryptBlock(w, x);
+}
+
+// src/wire/crypto/md5.ts
+var SHIFTS = [
+  [
+    7,
+    12,
+    17,
+    22
+  ],
+  [
+    5,
+    9,
+    14,
+    20
+  ],
+  [
+    4,
+    11,
+    16,
+    23
+  ],
+  [
+    6,
+    10,
+    15,
+    21
+  ]
+];
+var SINES = Uint32Array.from({
+  length: 64
+}, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 4294967296));
+function rotl(x, n) {
+  return x << n | x >>> 32 - n;
+}
+function block(state, words) {
+  let a = state[0], b = state[1], c = state[2], d = state[3];
+  for (let i = 0; i < 64; i++) {
+    let f;
+    let g;
+    if (i < 16) {
+      f = b & c | ~b & d;
+      g = i;
+    } else if (i < 32) {
+      f = d & b | ~d & c;
+      g = 5 * i + 1 & 15;
+    } else if (i < 48) {
+      f = b ^ c ^ d;
+      g = 3 * i + 5 & 15;
+    } else {
+      f = c ^ (b | ~d);
+      g = 7 * i & 15;
+    }
+    const next = d;
+    d = c;
+    c = b;
+    b = b + rotl(a + f + SINES[i] + words[g] | 0, SHIFTS[i >> 4][i & 3]) | 0;
+    a = next;
+  }
+  state[0] = state[0] + a | 0;
+  state[1] = state[1] + b | 0;
+  state[2] = state[2] + c | 0;
+  state[3] = state[3] + d | 0;
+}
+function md52(...parts) {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const padded = new Uint8Array((length + 8 >> 6) + 1 << 6);
+  let at = 0;
+  for (const part of parts) {
+    padded.set(part, at);
+    at += part.length;
+  }
+  padded[length] = 128;
+  const view = new DataView(padded.buffer);
+  view.setUint32(padded.length - 8, length * 8 >>> 0, true);
+  view.setUint32(padded.length - 4, Math.floor(length / 536870912), true);
+  const state = Uint32Array.of(1732584193, 4023233417, 2562383102, 271733878);
+  const words = new Uint32Array(16);
+  for (let offset = 0; offset < padded.length; offset += 64) {
+    for (let i = 0; i < 16; i++) {
+      words[i] = view.getUint32(offset + 4 * i, true);
+    }
+    block(state, words);
+  }
+  const digest = new Uint8Array(16);
+  const out = new DataView(digest.buffer);
+  for (let i = 0; i < 4; i++) out.setUint32(4 * i, state[i], true);
+  return digest;
+}
+
+// src/wire/crypto/sha1.ts
+var BLOCK = 64;
+function rotl2(x, n) {
+  return x << n | x >>> 32 - n;
+}
+function sha1(...parts) {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const padded = new Uint8Array((length + 8 >> 6) + 1 << 6);
+  let at = 0;
+  for (const part of parts) {
+    padded.set(part, at);
+    at += part.length;
+  }
+  padded[length] = 128;
+  const view = new DataView(padded.buffer);
+  view.setUint32(padded.length - 8, Math.floor(length / 536870912));
+  view.setUint32(padded.length - 4, length * 8 >>> 0);
+  const h2 = Uint32Array.of(1732584193, 4023233417, 2562383102, 271733878, 3285377520);
+  const w = new Uint32Array(80);
+  for (let offset = 0; offset < padded.length; offset += 64) {
+    for (let i = 0; i < 16; i++) w[i] = view.getUint32(offset + 4 * i);
+    for (let i = 16; i < 80; i++) {
+      w[i] = rotl2(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    }
+    let a = h2[0], b = h2[1], c = h2[2], d = h2[3], e = h2[4];
+    for (let i = 0; i < 80; i++) {
+      let f;
+      let k;
+      if (i < 20) {
+        f = b & c | ~b & d;
+        k = 1518500249;
+      } else if (i < 40) {
+        f = b ^ c ^ d;
+        k = 1859775393;
+      } else if (i < 60) {
+        f = b & c | b & d | c & d;
+        k = 2400959708;
+      } else {
+        f = b ^ c ^ d;
+        k = 3395469782;
+      }
+      const t = rotl2(a, 5) + f + e + k + w[i] | 0;
+      e = d;
+      d = c;
+      c = rotl2(b, 30);
+      b = a;
+      a = t;
+    }
+    h2[0] = h2[0] + a | 0;
+    h2[1] = h2[1] + b | 0;
+    h2[2] = h2[2] + c | 0;
+    h2[3] = h2[3] + d | 0;
+    h2[4] = h2[4] + e | 0;
+  }
+  const digest = new Uint8Array(20);
+  const out = new DataView(digest.buffer);
+  for (let i = 0; i < 5; i++) out.setUint32(4 * i, h2[i]);
+  return digest;
+}
+function hmacSha1(key2, ...parts) {
+  const padded = new Uint8Array(BLOCK);
+  padded.set(key2.length > BLOCK ? sha1(key2) : key2);
+  const inner = padded.map((byte) => byte ^ 54);
+  const outer = padded.map((byte) => byte ^ 92);
+  return sha1(outer, sha1(inner, ...parts));
+}
+
+// src/wire/_tcp_signature_parts.ts
+var MD5_KIND = 19;
+var AO_KIND = 29;
+function fail4(reason) {
+  throw new RangeError(\`Cannot sign TCP segment: \${reason}\`);
+}
+function pseudoHeader(addresses2, length) {
+  const src = addressBytes(addresses2.src);
+  const dst = addressBytes(addresses2.dst);
+  if (src.length !== dst.length) fail4("mixed address families");
+  if (src.length === 4) {
+    const bytes3 = new Uint8Array(12);
+    bytes3.set(src);
+    bytes3.set(dst, 4);
+    bytes3[9] = IPPROTO_TCP;
+    write16(bytes3, 10, length);
+    return bytes3;
+  }
+  const bytes2 = new Uint8Array(40);
+  bytes2.set(src);
+  bytes2.set(dst, 16);
+  write32(bytes2, 32, length);
+  bytes2[39] = IPPROTO_TCP;
+  return bytes2;
+}
+function headerEnd(segment) {
+  const words = segment[TCP_HEADER_FIELDS.dataOffset.byteOffset] >> 4;
+  return Math.min(Math.max(words * 4, 20), segment.length);
+}
+function walkOptions(segment) {
+  const end = headerEnd(segment);
+  const found = [];
+  let p = 20;
+  while (p < end) {
+    const kind = segment[p];
+    if (kind === 0) break;
+    if (kind === 1) {
+      found.push({
+        kind,
+        at: p,
+        length: 1
+      });
+      p++;
+      continue;
+    }
+    const length = segment[p + 1];
+    if (length === void 0 || length < 2 || p + length > end) break;
+    found.push({
+      kind,
+      at: p,
+      length
+    });
+    p += length;
+  }
+  return found;
+}
+function findOption(segment, kind) {
+  const option = walkOptions(segment).find((o) => o.kind === kind);
+  if (option === void 0) {
+    fail4(kind === MD5_KIND ? "the segment has no MD5 option (kind 19) to write the signature into" : "the segment has no TCP-AO option (kind 29) to write the MAC into");
+  }
+  return option;
+}
+function requireSegment(segment) {
+  if (segment.length < 20) {
+    fail4(\`the segment is \${segment.length} bytes, less than a TCP header\`);
+  }
+}
+
+// src/wire/tcp_signature_digests.ts
+var TCP_AO_ALGORITHMS = Object.freeze([
+  "hmac-sha-1-96",
+  "aes-128-cmac-96"
+]);
+var TCP_SIGNATURE_MAX_KEY = 80;
+var AO_MAC_LENGTH = 12;
+function tcpMd5Digest(segment, key2, addresses2) {
+  requireSegment(segment);
+  const header = segment.slice(0, 20);
+  write16(header, TCP_HEADER_FIELDS.checksum.byteOffset, 0);
+  return md52(pseudoHeader(addresses2, segment.length), header, segment.subarray(headerEnd(segment)), key2);
+}
+function tcpAoTrafficKey(algorithm, masterKey, context) {
+  const src = addressBytes(context.src);
+  const dst = addressBytes(context.dst);
+  if (src.length !== dst.length) fail4("mixed address families");
+  const n = src.length;
+  const input = new Uint8Array(1 + 6 + 2 * n + 12 + 2);
+  input[0] = 1;
+  input.set(new TextEncoder().encode("TCP-AO"), 1);
+  let at = 7;
+  input.set(src, at);
+  input.set(dst, at += n);
+  write16(input, at += n, context.srcPort);
+  write16(input, at += 2, context.dstPort);
+  write32(input, at += 2, context.srcIsn >>> 0);
+  write32(input, at += 4, context.dstIsn >>> 0);
+  at += 4;
+  if (algorithm === "hmac-sha-1-96") {
+    write16(input, at, 160);
+    return hmacSha1(masterKey, input);
+  }
+  write16(input, at, 128);
+  const key2 = masterKey.length === 16 ? masterKey : aesCmac(new Uint8Array(16), masterKey);
+  return aesCmac(key2, input);
+}
+function tcpAoMac(algorithm, trafficKey, segment, options) {
+  requireSegment(segment);
+  const ao = findOption(segment, AO_KIND);
+  const header = segment.slice(0, 20);
+  write16(header, TCP_HEADER_FIELDS.checksum.byteOffset, 0);
+  const end = headerEnd(segment);
+  const parts = [
+    new Uint8Array(4),
+    pseudoHeader(options, segment.length),
+    header
+  ];
+  write32(parts[0], 0, (options.sne ?? 0) >>> 0);
+  const aoBytes = segment.slice(ao.at, ao.at + ao.length);
+  aoBytes.fill(0, 4);
+  if (options.excludeOptions === true) {
+    parts.push(aoBytes);
+  } else {
+    parts.push(segment.subarray(20, ao.at), aoBytes, segment.subarray(ao.at + ao.length, end));
+  }
+  parts.push(segment.subarray(end));
+  const mac = algorithm === "hmac-sha-1-96" ? hmacSha1(trafficKey, ...parts) : aesCmac(trafficKey, ...parts);
+  return mac.slice(0, AO_MAC_LENGTH);
+}
+
+// src/wire/tcp_signature.ts
+var AO_MAC_LENGTH2 = 12;
+function checkTcpSignature(signature) {
+  const kind = signature.kind;
+  if (kind !== "md5" && kind !== "tcpAo") {
+    fail4(\`unknown signature kind \${JSON.stringify(kind)}\`);
+  }
+  const what = kind === "md5" ? "MD5" : "TCP-AO";
+  const key2 = signature.key;
+  if (!(key2 instanceof Uint8Array)) fail4(\`the \${what} key is not bytes\`);
+  if (key2.length === 0) fail4(\`the \${what} key is empty\`);
+  if (key2.length > TCP_SIGNATURE_MAX_KEY) {
+    fail4(\`the \${what} key is \${key2.length} bytes, more than the \${TCP_SIGNATURE_MAX_KEY} Linux takes\`);
+  }
+  if (signature.kind === "md5") return;
+  if (!TCP_AO_ALGORITHMS.includes(signature.algorithm)) {
+    fail4(\`unknown TCP-AO algorithm \${JSON.stringify(signature.algorithm)} (known: \${TCP_AO_ALGORITHMS.join(", ")})\`);
+  }
+  const u322 = (name, value) => {
+    if (value !== void 0 && (!Number.isInteger(value) || value < 0 || value > 4294967295)) {
+      fail4(\`\${name} \${value} is not in 0..4294967295\`);
+    }
+  };
+  u322("sne", signature.sne);
+  u322("isn.local", signature.isn?.local);
+  u322("isn.remote", signature.isn?.remote);
+}
+function aoIsns(segment, signature) {
+  if (signature.isn !== void 0) return signature.isn;
+  const flags = read16(segment, 12) & 511;
+  const seq = read32(segment, TCP_HEADER_FIELDS.seq.byteOffset);
+  const ack = read32(segment, TCP_HEADER_FIELDS.ack.byteOffset);
+  if ((flags & TCP_FLAGS.syn) !== 0) {
+    return (flags & TCP_FLAGS.ack) === 0 ? {
+      local: seq,
+      remote: 0
+    } : {
+      local: seq,
+      remote: ack - 1 >>> 0
+    };
+  }
+  return fail4("TCP-AO on a segment without SYN needs the connection's ISNs (isn: { local, remote })");
+}
+function tcpSignatureBytes(segment, signature, addresses2) {
+  checkTcpSignature(signature);
+  requireSegment(segment);
+  if (signature.kind === "md5") {
+    return tcpMd5Digest(segment, signature.key, addresses2);
+  }
+  const isn = aoIsns(segment, signature);
+  const trafficKey = tcpAoTrafficKey(signature.algorithm, signature.key, {
+    ...addresses2,
+    srcPort: read16(segment, 0),
+    dstPort: read16(segment, 2),
+    srcIsn: isn.local,
+    dstIsn: isn.remote
+  });
+  const options = {
+    src: addresses2.src,
+    dst: addresses2.dst
+  };
+  if (signature.sne !== void 0) options.sne = signature.sne;
+  if (signature.excludeOptions !== void 0) {
+    options.excludeOptions = signature.excludeOptions;
+  }
+  return tcpAoMac(signature.algorithm, trafficKey, segment, options);
+}
+function signatureField(segment, signature) {
+  if (signature.kind === "md5") {
+    const option2 = findOption(segment, MD5_KIND);
+    if (option2.length !== 18) {
+      fail4(\`the MD5 option is \${option2.length} bytes long, expected 18\`);
+    }
+    return {
+      at: option2.at + 2,
+      length: 16
+    };
+  }
+  const option = findOption(segment, AO_KIND);
+  if (option.length - 4 !== AO_MAC_LENGTH2) {
+    fail4(\`the TCP-AO option holds a \${Math.max(0, option.length - 4)}-byte MAC, \${signature.algorithm} writes \${AO_MAC_LENGTH2}\`);
+  }
+  return {
+    at: option.at + 4,
+    length: AO_MAC_LENGTH2
+  };
+}
+function signTcpSegment(segment, signature, options) {
+  const field = signatureField(segment, signature);
+  const value = tcpSignatureBytes(segment, signature, options);
+  segment.set(value, field.at);
+  if (options.checksum === false) return;
+  const at = TCP_HEADER_FIELDS.checksum.byteOffset;
+  write16(segment, at, 0);
+  const pseudo = sumWords(pseudoHeader(options, segment.length));
+  write16(segment, at, finishChecksum(sumWords(segment, pseudo)));
+}
+function verifyTcpSignature(segment, signature, addresses2) {
+  checkTcpSignature(signature);
+  let field;
+  try {
+    field = signatureField(segment, signature);
+  } catch {
+    return false;
+  }
+  const expected = tcpSignatureBytes(segment, signature, addresses2);
+  const stored = segment.subarray(field.at, field.at + field.length);
+  return expected.every((byte, i) => byte === stored[i]);
+}
+function tcpSignatureOption(signature, ids = {}) {
+  if (signature.kind === "md5") {
+    return {
+      kind: "md5",
+      digest: new Uint8Array(16)
+    };
+  }
+  const keyId = ids.keyId ?? 0;
+  return {
+    kind: "tcpAo",
+    keyId,
+    rNextKeyId: ids.rNextKeyId ?? keyId,
+    mac: new Uint8Array(AO_MAC_LENGTH2)
+  };
+}
+function withTcpSignature(packet, signature, ids = {}) {
+  checkTcpSignature(signature);
+  const kind = signature.kind;
+  const has2 = packet.tcp.options.some((option) => option.kind === kind);
+  const options = has2 ? packet.tcp.options : [
+    ...kind === "md5" ? [
+      {
+        kind: "nop"
+      },
+      {
+        kind: "nop"
+      }
+    ] : [],
+    tcpSignatureOption(signature, ids),
+    ...packet.tcp.options
+  ];
+  return {
+    ...packet,
+    tcp: {
+      ...packet.tcp,
+      options
+    },
+    signature
+  };
+}
+
 // src/wire/packet_decode.ts
 var PACKET = "packet";
-function decodeIp(bytes, options = {}) {
+function decodeIp(bytes2, options = {}) {
   const lenient = options.lenient ?? false;
-  if (bytes.length === 0) {
+  if (bytes2.length === 0) {
     throw new DecodeError("buffer is 0 bytes, expected at least 20", {
       kind: "truncated",
       layer: "IP header",
       offset: 0
     });
   }
-  const version = readField(bytes, 0, IPV4_HEADER_FIELDS.version);
+  const version = readField(bytes2, 0, IPV4_HEADER_FIELDS.version);
   if (version === 4) {
-    const { header, payload } = decodeIpv4(bytes, {
+    const { header, payload } = decodeIpv4(bytes2, {
       lenient
     });
     return {
       ip: header,
       protocol: header.protocol,
-      payloadOffset: payload.byteOffset - bytes.byteOffset,
+      payloadOffset: payload.byteOffset - bytes2.byteOffset,
       payload,
       fragment: header.moreFragments || header.fragmentOffset !== 0
     };
   }
   if (version === 6) {
-    const { header, payload } = decodeIpv6(bytes, {
+    const { header, payload } = decodeIpv6(bytes2, {
       lenient
     });
     const walk = walkIpv6ExtensionHeaders(header.nextHeader, payload, lenient);
@@ -4649,9 +6820,9 @@ function requireTcp(decoded) {
     });
   }
 }
-function decodePacket(bytes, options = {}) {
+function decodePacket(bytes2, options = {}) {
   const lenient = options.lenient ?? false;
-  const decoded = decodeIp(bytes, {
+  const decoded = decodeIp(bytes2, {
     lenient
   });
   requireTcp(decoded);
@@ -4681,17 +6852,17 @@ function decodePacket(bytes, options = {}) {
     extensionHeaders: decoded.extensionHeaders
   };
 }
-function verifyPacketChecksums(bytes) {
-  const decoded = decodeIp(bytes, {
+function verifyPacketChecksums(bytes2) {
+  const decoded = decodeIp(bytes2, {
     lenient: true
   });
   requireTcp(decoded);
   const { ip } = decoded;
   const F9 = ip.version === 4 ? IPV4_HEADER_FIELDS : IPV6_HEADER_FIELDS;
-  const src = fieldBytes(bytes, 0, F9.src);
-  const dst = finalDestinationBytes(decoded) ?? fieldBytes(bytes, 0, F9.dst);
+  const src = fieldBytes(bytes2, 0, F9.src);
+  const dst = finalDestinationBytes(decoded) ?? fieldBytes(bytes2, 0, F9.dst);
   return {
-    ip: ip.version === 4 ? verifyIpv4Checksum(bytes) : null,
+    ip: ip.version === 4 ? verifyIpv4Checksum(bytes2) : null,
     tcp: verifyTcpChecksum(decoded.payload, src, dst)
   };
 }
@@ -4718,6 +6889,7 @@ function encodePacketInto(packet, target, options = {}) {
     throw new RangeError(\`Cannot encode packet: \${total} bytes do not fit at offset \${offset} of a \${target.length}-byte buffer\`);
   }
   const tcpLength = tcpHeaderLength(packet.tcp) + packet.tcp.payload.length;
+  if (packet.signature !== void 0) checkTcpSignature(packet.signature);
   let at = offset;
   const { ip } = packet;
   const F9 = ip.version === 4 ? IPV4_HEADER_FIELDS : IPV6_HEADER_FIELDS;
@@ -4735,17 +6907,25 @@ function encodePacketInto(packet, target, options = {}) {
   }
   const src = fieldBytes(target, offset, F9.src);
   const dst = finalDestinationBytes(packet) ?? fieldBytes(target, offset, F9.dst);
+  const tcpAt = at;
   at += encodeTcpInto(packet.tcp, target, {
     src,
     dst,
     offset: at
   });
+  if (packet.signature !== void 0) {
+    signTcpSegment(target.subarray(tcpAt, at), packet.signature, {
+      src,
+      dst,
+      checksum: packet.tcp.checksum === void 0
+    });
+  }
   return at - offset;
 }
 function encodePacket(packet) {
-  const bytes = new Uint8Array(packetLength(packet));
-  encodePacketInto(packet, bytes);
-  return bytes;
+  const bytes2 = new Uint8Array(packetLength(packet));
+  encodePacketInto(packet, bytes2);
+  return bytes2;
 }
 function alias(a, aName, b, bName, fallback) {
   if (a !== void 0 && b !== void 0 && a !== b) {
@@ -4774,8 +6954,12 @@ function makeTcpPacket(init) {
   }
   for (const name of [
     "flowLabel",
-    "extensionHeaders"
+    "extensionHeaders",
+    "ipv6Extensions"
   ]) only(name, 6);
+  if (init.extensionHeaders !== void 0 && init.ipv6Extensions !== void 0) {
+    throw new RangeError("Cannot build packet: give extensionHeaders or ipv6Extensions, not both");
+  }
   const ttl = alias(init.ttl, "ttl", init.hopLimit, "hopLimit", 64);
   const tos = alias(init.tos, "tos", init.trafficClass, "trafficClass", 0);
   if (init.extensionHeaders !== void 0 && init.extensionHeaders.length > 0 && init.protocol === void 0) {
@@ -4808,32 +6992,40 @@ function makeTcpPacket(init) {
       protocol,
       src: formatAddress(src.bytes),
       dst: formatAddress(dst.bytes),
-      options: init.ipOptions ?? new Uint8Array()
+      options: init.ipOptions === void 0 ? new Uint8Array() : init.ipOptions instanceof Uint8Array ? init.ipOptions : encodeIpv4Options(init.ipOptions)
     };
     if (init.ipChecksum !== void 0) ip2.checksum = init.ipChecksum;
-    return {
+    return signed({
       ip: ip2,
       tcp
-    };
+    }, init.signature);
   }
+  const chain = init.ipv6Extensions === void 0 ? void 0 : ipv6ExtensionChain(init.ipv6Extensions, protocol);
   const ip = {
     version: 6,
     trafficClass: tos,
     flowLabel: init.flowLabel ?? 0,
-    nextHeader: protocol,
+    nextHeader: chain?.nextHeader ?? protocol,
     hopLimit: ttl,
     src: formatAddress(src.bytes),
     dst: formatAddress(dst.bytes)
   };
-  if (init.extensionHeaders === void 0) return {
-    ip,
-    tcp
-  };
-  return {
+  const extensionHeaders = chain?.headers ?? init.extensionHeaders;
+  if (extensionHeaders === void 0) {
+    return signed({
+      ip,
+      tcp
+    }, init.signature);
+  }
+  return signed({
     ip,
     tcp,
-    extensionHeaders: init.extensionHeaders
-  };
+    extensionHeaders
+  }, init.signature);
+}
+function signed(packet, signature) {
+  if (signature !== void 0) packet.signature = signature;
+  return packet;
 }
 
 // src/engine/reply_match.ts
@@ -5028,11 +7220,11 @@ var ReplyMatcher = class {
    * @returns The reply, or undefined when it answers no pending probe or
    *   cannot be decoded.
    */
-  matchTcp(bytes, receivedAt) {
+  matchTcp(bytes2, receivedAt) {
     if (this.#byId.size === 0) return void 0;
     let ip;
     try {
-      ip = decodeIp(bytes, {
+      ip = decodeIp(bytes2, {
         lenient: true
       });
     } catch (error) {
@@ -5046,7 +7238,7 @@ var ReplyMatcher = class {
     if (list === void 0) return void 0;
     let packet;
     try {
-      packet = decodePacket(bytes, {
+      packet = decodePacket(bytes2, {
         lenient: true
       });
     } catch (error) {
@@ -5083,12 +7275,12 @@ var ReplyMatcher = class {
    * @returns The reply, or undefined when it is not an error about a
    *   pending probe or cannot be decoded.
    */
-  matchIcmp(bytes, receivedAt, family) {
+  matchIcmp(bytes2, receivedAt, family) {
     if (this.#byId.size === 0) return void 0;
     let outer;
     let quoted;
     try {
-      outer = decodeIp(bytes, {
+      outer = decodeIp(bytes2, {
         lenient: true
       });
       if (outer.ip.version !== family) return void 0;
@@ -5140,12 +7332,12 @@ var ReplyMatcher = class {
 // src/engine/targets.ts
 var MAX_IPV6_ADDRESSES = 2 ** 24;
 var HOST_NAME = /^(?=.*[a-z])[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*\\.?$/i;
-function addressToBigInt(bytes) {
-  if (bytes.length !== 4 && bytes.length !== 16) {
-    throw new RangeError(\`Cannot convert address: \${bytes.length} bytes, expected 4 or 16\`);
+function addressToBigInt(bytes2) {
+  if (bytes2.length !== 4 && bytes2.length !== 16) {
+    throw new RangeError(\`Cannot convert address: \${bytes2.length} bytes, expected 4 or 16\`);
   }
   let value = 0n;
-  for (const byte of bytes) value = value << 8n | BigInt(byte);
+  for (const byte of bytes2) value = value << 8n | BigInt(byte);
   return value;
 }
 function bigIntToAddress(value, family) {
@@ -5153,21 +7345,21 @@ function bigIntToAddress(value, family) {
   if (value < 0n || value >= 1n << BigInt(length * 8)) {
     throw new RangeError(\`Cannot convert \${value} to an IPv\${family} address: out of range\`);
   }
-  const bytes = new Uint8Array(length);
+  const bytes2 = new Uint8Array(length);
   let v = value;
   for (let i = length - 1; i >= 0; i--) {
-    bytes[i] = Number(v & 0xffn);
+    bytes2[i] = Number(v & 0xffn);
     v >>= 8n;
   }
-  return bytes;
+  return bytes2;
 }
 function addressRangeSize(range) {
   return range.last - range.first + 1n;
 }
 function describeSize(count2) {
-  let bits = 0;
-  while (1n << BigInt(bits) < count2) bits++;
-  return 1n << BigInt(bits) === count2 ? \`2^\${bits}\` : String(count2);
+  let bits2 = 0;
+  while (1n << BigInt(bits2) < count2) bits2++;
+  return 1n << BigInt(bits2) === count2 ? \`2^\${bits2}\` : String(count2);
 }
 function checkIpv6Size(range, text) {
   if (range.family === 6 && addressRangeSize(range) > BigInt(MAX_IPV6_ADDRESSES)) {
@@ -5198,11 +7390,11 @@ function parseTargetSpec(text) {
     }
     const unbracketed2 = base.startsWith("[") && base.endsWith("]") ? base.slice(1, -1) : base;
     const { family: family2, value: value2 } = parseOneAddress(unbracketed2, text);
-    const bits = family2 === 4 ? 32 : 128;
-    if (!/^[0-9]{1,3}$/.test(prefixText) || Number(prefixText) > bits) {
-      throw new ParseError("target", text, \`prefix "\${prefixText}" is not a number in 0..\${bits}\`);
+    const bits2 = family2 === 4 ? 32 : 128;
+    if (!/^[0-9]{1,3}$/.test(prefixText) || Number(prefixText) > bits2) {
+      throw new ParseError("target", text, \`prefix "\${prefixText}" is not a number in 0..\${bits2}\`);
     }
-    const hostBits = BigInt(bits - Number(prefixText));
+    const hostBits = BigInt(bits2 - Number(prefixText));
     const first = value2 >> hostBits << hostBits;
     const last = first + (1n << hostBits) - 1n;
     const range = {
@@ -5271,26 +7463,26 @@ function parseTargetList(text) {
   return targets;
 }
 function parsePorts(text) {
-  const fail4 = (reason) => {
+  const fail9 = (reason) => {
     throw new ParseError("ports", text, reason);
   };
   const trimmed = text.trim();
-  if (trimmed === "") fail4("the list is empty");
+  if (trimmed === "") fail9("the list is empty");
   const port = (digits, fallback) => {
     if (digits === "") return fallback;
     if (!/^[0-9]{1,5}$/.test(digits) || Number(digits) > 65535) {
-      return fail4(\`\${digits} is not a port (0..65535)\`);
+      return fail9(\`\${digits} is not a port (0..65535)\`);
     }
     return Number(digits);
   };
-  const ranges = [];
+  const ranges2 = [];
   for (const part of trimmed.split(",")) {
     const item = part.trim();
-    if (item === "") fail4("an empty item between commas");
+    if (item === "") fail9("an empty item between commas");
     const dash = item.indexOf("-");
     if (dash < 0) {
       const value = port(item, -1);
-      ranges.push({
+      ranges2.push({
         first: value,
         last: value
       });
@@ -5298,17 +7490,17 @@ function parsePorts(text) {
     }
     const first = port(item.slice(0, dash), 1);
     const last = port(item.slice(dash + 1), 65535);
-    if (last < first) fail4(\`the range \${item} ends before it starts\`);
-    ranges.push({
+    if (last < first) fail9(\`the range \${item} ends before it starts\`);
+    ranges2.push({
       first,
       last
     });
   }
-  return mergePortRanges(ranges);
+  return mergePortRanges(ranges2);
 }
-function mergePortRanges(ranges) {
+function mergePortRanges(ranges2) {
   const sorted = [
-    ...ranges
+    ...ranges2
   ].sort((a, b) => a.first - b.first);
   const merged = [];
   for (const range of sorted) {
@@ -5324,16 +7516,16 @@ function mergePortRanges(ranges) {
   }
   return merged;
 }
-function portCount(ranges) {
-  return mergePortRanges(ranges).reduce((sum, range) => sum + range.last - range.first + 1, 0);
+function portCount(ranges2) {
+  return mergePortRanges(ranges2).reduce((sum, range) => sum + range.last - range.first + 1, 0);
 }
 function compareRanges(a, b) {
   if (a.family !== b.family) return a.family - b.family;
   return a.first < b.first ? -1 : a.first > b.first ? 1 : 0;
 }
-function mergeAddressRanges(ranges) {
+function mergeAddressRanges(ranges2) {
   const sorted = [
-    ...ranges
+    ...ranges2
   ].sort(compareRanges);
   const merged = [];
   for (const range of sorted) {
@@ -5352,13 +7544,13 @@ function subtractAddressRanges(include, exclude) {
   const cuts = mergeAddressRanges(exclude);
   const result = [];
   for (const range of mergeAddressRanges(include)) {
-    let pieces = [
+    let pieces2 = [
       range
     ];
     for (const cut of cuts) {
       if (cut.family !== range.family) continue;
       const next = [];
-      for (const piece of pieces) {
+      for (const piece of pieces2) {
         if (cut.last < piece.first || cut.first > piece.last) {
           next.push(piece);
           continue;
@@ -5376,10 +7568,10 @@ function subtractAddressRanges(include, exclude) {
           });
         }
       }
-      pieces = next;
-      if (pieces.length === 0) break;
+      pieces2 = next;
+      if (pieces2.length === 0) break;
     }
-    result.push(...pieces);
+    result.push(...pieces2);
   }
   return result;
 }
@@ -5419,8 +7611,8 @@ var TargetSpace = class {
    * @throws {RangeError} When the space holds more than
    *   {@linkcode MAX_TARGET_SPACE} pairs.
    */
-  constructor(addresses, ports) {
-    this.addresses = mergeAddressRanges(addresses);
+  constructor(addresses2, ports) {
+    this.addresses = mergeAddressRanges(addresses2);
     this.ports = mergePortRanges(ports);
     this.#addressStarts = [];
     let total = 0n;
@@ -5519,9 +7711,9 @@ var TargetSpace = class {
       throw new RangeError(\`Cannot read target space: index \${index} is not in 0..\${this.count - 1}\`);
     }
     const addressIndex = index % this.addressCount;
-    const { family, bytes } = this.addressBytesAt(addressIndex);
+    const { family, bytes: bytes2 } = this.addressBytesAt(addressIndex);
     return {
-      address: formatAddress(bytes),
+      address: formatAddress(bytes2),
       family,
       port: this.portAt(Math.floor(index / this.addressCount)),
       addressIndex
@@ -5582,10 +7774,10 @@ var Permutation = class {
     this.size = size;
     this.seed = options.seed;
     this.#keys = roundKeys(options.seed);
-    let bits = 0;
-    while (2 ** bits < size) bits++;
-    this.#highBits = Math.ceil(bits / 2);
-    this.#lowBits = bits - this.#highBits;
+    let bits2 = 0;
+    while (2 ** bits2 < size) bits2++;
+    this.#highBits = Math.ceil(bits2 / 2);
+    this.#lowBits = bits2 - this.#highBits;
   }
   /** One pass of the Feistel network over \`[0, 2^bits)\`. */
   #encrypt(x) {
@@ -5921,6 +8113,15 @@ var SCAN_TYPE_SPECS = Object.freeze({
     } : void 0,
     icmp: icmpErrorVerdict,
     noResponse: "filtered"
+  },
+  maimon: {
+    nmapOption: "-sM",
+    nmapName: "Maimon scan",
+    // FIN+ACK: RFC 9293 says RST, but some BSD stacks drop it on an open port.
+    flags: TCP_FLAGS.fin | TCP_FLAGS.ack,
+    tcp: closedOnReset,
+    icmp: icmpErrorVerdict,
+    noResponse: "open|filtered"
   }
 });
 var SCAN_TYPES = Object.freeze(Object.keys(SCAN_TYPE_SPECS));
@@ -6124,10 +8325,10 @@ function cookieV4(key2, address, port, sport) {
   const h2 = fmix322((key2[0] ^ address) >>> 0);
   return fmix322((fmix322((h2 ^ (port << 16 | sport) ^ key2[1]) >>> 0) ^ key2[2]) >>> 0);
 }
-function cookieV6(key2, bytes, offset, port, sport) {
+function cookieV6(key2, bytes2, offset, port, sport) {
   let h2 = key2[0];
   for (let i = offset; i < offset + 16; i += 4) {
-    h2 = fmix322((h2 ^ (bytes[i] << 24 | bytes[i + 1] << 16 | bytes[i + 2] << 8 | bytes[i + 3])) >>> 0);
+    h2 = fmix322((h2 ^ (bytes2[i] << 24 | bytes2[i + 1] << 16 | bytes2[i + 2] << 8 | bytes2[i + 3])) >>> 0);
   }
   return fmix322((fmix322((h2 ^ (port << 16 | sport) ^ key2[1]) >>> 0) ^ key2[2]) >>> 0);
 }
@@ -6754,9 +8955,9 @@ var SpaceIndex = class {
       const v = this.v4At(addressIndex);
       text = \`\${v >>> 24}.\${v >>> 16 & 255}.\${v >>> 8 & 255}.\${v & 255}\`;
     } else {
-      const bytes = new Uint8Array(16);
-      this.v6Into(addressIndex, bytes, 0);
-      text = formatAddress(bytes);
+      const bytes2 = new Uint8Array(16);
+      this.v6Into(addressIndex, bytes2, 0);
+      text = formatAddress(bytes2);
     }
     this.#texts.set(addressIndex, text);
     return text;
@@ -6806,10 +9007,10 @@ var SpaceIndex = class {
    * @param offset Where they start.
    * @returns Its index, or -1 when it is not scanned.
    */
-  addressIndexOfV6(bytes, offset) {
+  addressIndexOfV6(bytes2, offset) {
     let value = 0n;
     for (let i = 0; i < 16; i++) {
-      value = value << 8n | BigInt(bytes[offset + i]);
+      value = value << 8n | BigInt(bytes2[offset + i]);
     }
     for (let r = 0; r < this.#families.length; r++) {
       if (this.#families[r] !== 6) continue;
@@ -7068,14 +9269,14 @@ var ScanLoop = class {
     const reached = this.#logs[last].reachedBefore(waited);
     if (reached >= 0) this.#verdictLimit = reached;
     let budget = SILENCE_MAX;
-    const bits = this.#bits;
+    const bits2 = this.#bits;
     while (this.#verdictPos < this.#verdictLimit && budget > 0) {
       const position = this.#verdictPos++;
-      if (bits === void 0) {
+      if (bits2 === void 0) {
         this.#silentUncounted++;
         continue;
       }
-      if (!bits.set(position)) continue;
+      if (!bits2.set(position)) continue;
       budget--;
       if (this.#reportSilence) this.#silent(position);
       else this.#counts[this.#spec.noResponse]++;
@@ -7095,7 +9296,7 @@ var ScanLoop = class {
   }
   /** Write and send up to \`budget\` probes, retries first; returns how many were sent. */
   #sendBatch(budget, now) {
-    const bits = this.#bits;
+    const bits2 = this.#bits;
     const advanced = [];
     let left = budget;
     for (let t = this.#tries - 1; t >= 1; t--) {
@@ -7103,7 +9304,7 @@ var ScanLoop = class {
       const before2 = this.#pos[t];
       while (left > 0 && this.#pos[t] < this.#limit[t] && skips < SKIP_MAX) {
         const position = this.#pos[t]++;
-        if (bits !== void 0 && bits.has(position)) {
+        if (bits2 !== void 0 && bits2.has(position)) {
           skips++;
           continue;
         }
@@ -7206,8 +9407,8 @@ var ScanLoop = class {
     const index = reader.portIndex * space.addressCount + reader.addressIndex;
     const position = this.#plan.order.positionOf(index);
     if (position < 0 || position < this.#verdictPos) return;
-    const bits = this.#bits;
-    if (bits !== void 0 && bits.has(position)) return;
+    const bits2 = this.#bits;
+    if (bits2 !== void 0 && bits2.has(position)) return;
     const port = space.portAt(reader.portIndex);
     if (this.#options.record !== void 0) {
       this.#record({
@@ -7220,7 +9421,7 @@ var ScanLoop = class {
     }
     const verdict = this.#verdict(reader);
     if (verdict === void 0) return;
-    if (bits !== void 0) bits.set(position);
+    if (bits2 !== void 0) bits2.set(position);
     else if (this.#recent.seen(index)) return;
     this.#answered++;
     const sentAt = this.#logs[reader.tryNumber].wallTimeOf(position);
@@ -7329,9 +9530,9 @@ function randomEphemeralPort() {
 
 // src/engine/scan/template.ts
 var PROBE_WINDOW = 1024;
-function sum16(bytes, from, to) {
+function sum16(bytes2, from, to) {
   let sum = 0;
-  for (let i = from; i < to; i += 2) sum += bytes[i] << 8 | bytes[i + 1];
+  for (let i = from; i < to; i += 2) sum += bytes2[i] << 8 | bytes2[i + 1];
   return sum;
 }
 function finish(sum) {
@@ -7823,13 +10024,13 @@ var Source = class {
   #async;
   #ahead;
   done = false;
-  constructor(items2) {
-    if (Symbol.iterator in items2) {
-      this.#sync = items2[Symbol.iterator]();
+  constructor(items3) {
+    if (Symbol.iterator in items3) {
+      this.#sync = items3[Symbol.iterator]();
       this.#ahead = this.#sync.next();
       this.done = this.#ahead.done === true;
     } else {
-      this.#async = items2[Symbol.asyncIterator]();
+      this.#async = items3[Symbol.asyncIterator]();
     }
   }
   async take() {
@@ -7853,10 +10054,10 @@ var Source = class {
   }
 };
 var BURST = 32;
-async function* exchangeLoop(exchange, items2, options) {
+async function* exchangeLoop(exchange, items3, options) {
   const { clock, intervalMs, timeoutMs, signal } = options;
   const retries = options.retries ?? 0;
-  const source = new Source(items2);
+  const source = new Source(items3);
   const waiting = /* @__PURE__ */ new Map();
   const again = [];
   const start = clock.now();
@@ -7935,14 +10136,14 @@ async function* exchangeLoop(exchange, items2, options) {
         wait = Math.min(wait, deadline - now);
       }
       burst = 0;
-      for (const { reply, bytes } of await exchange.poll(Math.max(0, wait))) {
+      for (const { reply, bytes: bytes2 } of await exchange.poll(Math.max(0, wait))) {
         const entry = waiting.get(reply.probe.id);
         if (entry === void 0) continue;
         waiting.delete(reply.probe.id);
         yield {
           kind: "reply",
           reply,
-          bytes,
+          bytes: bytes2,
           index: entry.index
         };
       }
@@ -8163,7 +10364,7 @@ async function runProbes(conversation, options, onEvent) {
         timeoutMs: event.timeoutMs
       });
     } else {
-      const { reply, bytes } = event;
+      const { reply, bytes: bytes2 } = event;
       if (reply.kind === "tcp") {
         outcome.received++;
         outcome.rtts.push(reply.rttMs);
@@ -8173,7 +10374,7 @@ async function runProbes(conversation, options, onEvent) {
       await onEvent({
         kind: "reply",
         reply,
-        bytes
+        bytes: bytes2
       });
     }
   }
@@ -8252,18 +10453,18 @@ async function runTrace(conversation, options, onEvent) {
   const aborted = () => signal?.aborted === true;
   let nextId = 0;
   for (let ttl = options.firstHop; ttl <= options.maxHops && !aborted(); ttl++) {
-    const items2 = [];
+    const items3 = [];
     for (let q = 0; q < queries; q++) {
-      items2.push(conversation.item({
+      items3.push(conversation.item({
         srcPort: probeSourcePort(options.sportBase, q),
         seq: random32(),
         ack: conversation.base.tcp.ack,
         ttl
       }, nextId++));
     }
-    const probes = items2.map((item) => item.probe);
+    const probes = items3.map((item) => item.probe);
     const answers = /* @__PURE__ */ new Map();
-    const events = exchangeLoop(conversation.exchange, items2, {
+    const events = exchangeLoop(conversation.exchange, items3, {
       clock,
       intervalMs: 0,
       timeoutMs: options.timeoutMs,
@@ -8283,12 +10484,12 @@ async function runTrace(conversation, options, onEvent) {
           query: index
         });
       } else if (event.kind === "reply") {
-        const { reply, bytes, index } = event;
+        const { reply, bytes: bytes2, index } = event;
         answers.set(reply.probe.id, traceAnswer(reply));
         await onEvent({
           kind: "reply",
           reply,
-          bytes,
+          bytes: bytes2,
           ttl,
           query: index
         });
@@ -8379,7 +10580,7 @@ function insn(code, k = 0, jt = 0, jf = 0) {
     k: k >>> 0
   };
 }
-function fail(reason) {
+function fail5(reason) {
   throw new RangeError(\`Cannot compile packet filter: \${reason}\`);
 }
 function parseNetwork(text) {
@@ -8389,15 +10590,15 @@ function parseNetwork(text) {
   try {
     parsed = parseAddress(address);
   } catch {
-    return fail(\`\${JSON.stringify(text)} is not an address or CIDR block\`);
+    return fail5(\`\${JSON.stringify(text)} is not an address or CIDR block\`);
   }
-  const bits = parsed.family === 4 ? 32 : 128;
-  let prefix = bits;
+  const bits2 = parsed.family === 4 ? 32 : 128;
+  let prefix = bits2;
   if (slash >= 0) {
     const digits = text.slice(slash + 1);
     prefix = /^[0-9]{1,3}$/.test(digits) ? Number(digits) : NaN;
-    if (!(prefix <= bits)) {
-      fail(\`\${JSON.stringify(text)}: the prefix length must be 0..\${bits} for IPv\${parsed.family}\`);
+    if (!(prefix <= bits2)) {
+      fail5(\`\${JSON.stringify(text)}: the prefix length must be 0..\${bits2} for IPv\${parsed.family}\`);
     }
   }
   return {
@@ -8406,14 +10607,14 @@ function parseNetwork(text) {
     prefix
   };
 }
-function word(bytes, at) {
-  return (bytes[at] << 24 | bytes[at + 1] << 16 | bytes[at + 2] << 8 | bytes[at + 3]) >>> 0;
+function word(bytes2, at) {
+  return (bytes2[at] << 24 | bytes2[at + 1] << 16 | bytes2[at + 2] << 8 | bytes2[at + 3]) >>> 0;
 }
 function networkChecks(network, offset) {
   const checks = [];
   for (let w = 0; w * 32 < network.prefix; w++) {
-    const bits = Math.min(32, network.prefix - w * 32);
-    const mask = bits === 32 ? 4294967295 : 4294967295 << 32 - bits >>> 0;
+    const bits2 = Math.min(32, network.prefix - w * 32);
+    const mask = bits2 === 32 ? 4294967295 : 4294967295 << 32 - bits2 >>> 0;
     const load3 = [
       insn(BPF.LD | BPF.W | BPF.ABS, offset + 4 * w)
     ];
@@ -8428,7 +10629,7 @@ function networkChecks(network, offset) {
 }
 function checkPort(port, what) {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    fail(\`\${what} \${port} is not a port (0..65535)\`);
+    fail5(\`\${what} \${port} is not a port (0..65535)\`);
   }
 }
 function portChecks(match, load3) {
@@ -8447,7 +10648,7 @@ function portChecks(match, load3) {
   const [from, to] = match;
   checkPort(from, "port range start");
   checkPort(to, "port range end");
-  if (from > to) fail(\`port range \${from}-\${to} ends before it starts\`);
+  if (from > to) fail5(\`port range \${from}-\${to} ends before it starts\`);
   return [
     {
       load: [
@@ -8468,7 +10669,7 @@ function portChecks(match, load3) {
 }
 function checkMask(mask, what) {
   if (!Number.isInteger(mask) || mask < 0 || mask > 511) {
-    fail(\`\${what} \${mask} is not a mask of the 9 TCP flags (0..0x1ff)\`);
+    fail5(\`\${what} \${mask} is not a mask of the 9 TCP flags (0..0x1ff)\`);
   }
 }
 function familyBlocks(filter, family) {
@@ -8532,9 +10733,9 @@ function familyBlocks(filter, family) {
     ]
   ]) {
     if (lists === void 0) continue;
-    const block = addressBlock(lists);
-    if (block.length === 0) return null;
-    blocks.push(block);
+    const block2 = addressBlock(lists);
+    if (block2.length === 0) return null;
+    blocks.push(block2);
   }
   if (!tcpTerms) return blocks;
   if (family === 4) {
@@ -8616,22 +10817,22 @@ function familyBlocks(filter, family) {
 }
 function checkList(value, name) {
   if (value === void 0) return;
-  if (!Array.isArray(value)) fail(\`\${name} is not a list\`);
-  if (value.length === 0) fail(\`the \${name} list is empty\`);
+  if (!Array.isArray(value)) fail5(\`\${name} is not a list\`);
+  if (value.length === 0) fail5(\`the \${name} list is empty\`);
 }
 function checkPortMatch(match) {
   if (typeof match === "number") return checkPort(match, "port");
   if (!Array.isArray(match) || match.length !== 2) {
-    fail(\`\${JSON.stringify(match)} is not a port or a [from, to] range\`);
+    fail5(\`\${JSON.stringify(match)} is not a port or a [from, to] range\`);
   }
   const [from, to] = match;
   checkPort(from, "port range start");
   checkPort(to, "port range end");
-  if (from > to) fail(\`port range \${from}-\${to} ends before it starts\`);
+  if (from > to) fail5(\`port range \${from}-\${to} ends before it starts\`);
 }
 function checkFilter(filter) {
   if (typeof filter !== "object" || filter === null || Array.isArray(filter)) {
-    fail(\`\${JSON.stringify(filter)} is not a filter object\`);
+    fail5(\`\${JSON.stringify(filter)} is not a filter object\`);
   }
   checkList(filter.protocols, "protocol");
   const protocols = filter.protocols ?? [
@@ -8639,15 +10840,15 @@ function checkFilter(filter) {
   ];
   for (const protocol of protocols) {
     if (protocol !== "tcp" && protocol !== "icmp") {
-      fail(\`protocol \${JSON.stringify(protocol)} is not tcp or icmp\`);
+      fail5(\`protocol \${JSON.stringify(protocol)} is not tcp or icmp\`);
     }
   }
   const tcpTerms = filter.port !== void 0 || filter.srcPort !== void 0 || filter.dstPort !== void 0 || filter.flags !== void 0;
   if (tcpTerms && protocols.some((p) => p !== "tcp")) {
-    fail("ports and flags are TCP's: give ICMP in a filter of its own");
+    fail5("ports and flags are TCP's: give ICMP in a filter of its own");
   }
   if (filter.family !== void 0 && filter.family !== 4 && filter.family !== 6) {
-    fail(\`family \${JSON.stringify(filter.family)} is not 4 or 6\`);
+    fail5(\`family \${JSON.stringify(filter.family)} is not 4 or 6\`);
   }
   for (const name of [
     "host",
@@ -8658,7 +10859,7 @@ function checkFilter(filter) {
     checkList(list, name === "host" ? "address" : \`\${name} address\`);
     for (const text of list ?? []) {
       if (typeof text !== "string") {
-        fail(\`\${JSON.stringify(text)} is not an address or CIDR block\`);
+        fail5(\`\${JSON.stringify(text)} is not an address or CIDR block\`);
       }
       parseNetwork(text);
     }
@@ -8674,7 +10875,7 @@ function checkFilter(filter) {
   const flags = filter.flags;
   if (flags !== void 0) {
     if (typeof flags !== "object" || flags === null) {
-      fail(\`flags \${JSON.stringify(flags)} is not an object of masks\`);
+      fail5(\`flags \${JSON.stringify(flags)} is not an object of masks\`);
     }
     for (const key2 of [
       "set",
@@ -8688,53 +10889,53 @@ function checkFilter(filter) {
 function alternativePieces(alternative, success) {
   const sizes = alternative.map((check) => check.load.length + 1);
   const total = sizes.reduce((a, b) => a + b, 0);
-  const pieces = [];
+  const pieces2 = [];
   let done = 0;
   alternative.forEach((check, i) => {
-    for (const load3 of check.load) pieces.push({
+    for (const load3 of check.load) pieces2.push({
       insn: load3
     });
     done += sizes[i];
     const skip = total - done + 1;
-    if (skip > 255) fail("an alternative is too long");
+    if (skip > 255) fail5("an alternative is too long");
     const code = BPF.JMP | check.op | BPF.K;
-    pieces.push({
+    pieces2.push({
       insn: check.negate ? insn(code, check.k, skip, 0) : insn(code, check.k, 0, skip)
     });
   });
-  pieces.push({
+  pieces2.push({
     ja: success
   });
-  return pieces;
+  return pieces2;
 }
 function blockPieces(all, prefix) {
-  const pieces = [];
-  const blocks = all.filter((block) => !block.some((a) => a.length === 0));
-  blocks.forEach((block, b) => {
+  const pieces2 = [];
+  const blocks = all.filter((block2) => !block2.some((a) => a.length === 0));
+  blocks.forEach((block2, b) => {
     const next = \`\${prefix}.\${b + 1}\`;
-    for (const alternative of block) {
-      pieces.push(...alternativePieces(alternative, next));
+    for (const alternative of block2) {
+      pieces2.push(...alternativePieces(alternative, next));
     }
-    pieces.push({
+    pieces2.push({
       ja: "reject"
     }, {
       label: next
     });
   });
-  pieces.push({
+  pieces2.push({
     insn: insn(BPF.RET | BPF.K, BPF_ACCEPT)
   });
-  return pieces;
+  return pieces2;
 }
-function assemble(pieces) {
+function assemble(pieces2) {
   const labels = /* @__PURE__ */ new Map();
   let count2 = 0;
-  for (const piece of pieces) {
+  for (const piece of pieces2) {
     if ("label" in piece) labels.set(piece.label, count2);
     else count2++;
   }
   const program = [];
-  for (const piece of pieces) {
+  for (const piece of pieces2) {
     if ("insn" in piece) program.push(piece.insn);
     else if ("ja" in piece) {
       const target = labels.get(piece.ja);
@@ -8747,8 +10948,8 @@ function compilePacketFilter(filters) {
   const list = Array.isArray(filters) ? filters : [
     filters
   ];
-  if (list.length === 0) fail("no filter given");
-  const pieces = [];
+  if (list.length === 0) fail5("no filter given");
+  const pieces2 = [];
   const sections = [];
   for (const family of [
     4,
@@ -8769,7 +10970,7 @@ function compilePacketFilter(filters) {
       });
     });
     if (alternatives.length === 0) continue;
-    if (family === 4) pieces.push({
+    if (family === 4) pieces2.push({
       insn: insn(BPF.LDX | BPF.B | BPF.MSH, 0)
     });
     sections.push({
@@ -8777,7 +10978,7 @@ function compilePacketFilter(filters) {
     }, ...alternatives, {
       ja: "reject"
     });
-    pieces.push({
+    pieces2.push({
       insn: insn(BPF.LD | BPF.B | BPF.ABS, 0)
     }, {
       insn: insn(BPF.ALU | BPF.AND | BPF.K, 240)
@@ -8787,16 +10988,16 @@ function compilePacketFilter(filters) {
       ja: \`v\${family}\`
     });
   }
-  pieces.push({
+  pieces2.push({
     ja: "reject"
   }, ...sections, {
     label: "reject"
   }, {
     insn: insn(BPF.RET | BPF.K, 0)
   });
-  const program = assemble(pieces);
+  const program = assemble(pieces2);
   if (program.length > BPF_MAX_INSTRUCTIONS) {
-    fail(\`the program has \${program.length} instructions, more than the kernel's \${BPF_MAX_INSTRUCTIONS}\`);
+    fail5(\`the program has \${program.length} instructions, more than the kernel's \${BPF_MAX_INSTRUCTIONS}\`);
   }
   return program;
 }
@@ -8819,12 +11020,12 @@ function icmpWords(family, type, code) {
   const name = (family === 4 ? ICMP4_NAMES : ICMP6_NAMES)[type];
   return name ?? icmpDescription(family, type, code);
 }
-function sniffedPacket(bytes, meta) {
+function sniffedPacket(bytes2, meta) {
   const seconds2 = Math.floor(meta.receivedAt / 1e3);
   const packet = {
-    bytes,
+    bytes: bytes2,
     length: meta.length,
-    truncated: meta.length > bytes.length,
+    truncated: meta.length > bytes2.length,
     timestamp: meta.receivedAt,
     time: meta.time ?? {
       seconds: seconds2,
@@ -8834,14 +11035,14 @@ function sniffedPacket(bytes, meta) {
     interfaceIndex: meta.interfaceIndex
   };
   try {
-    const ip = decodeIp(bytes, {
+    const ip = decodeIp(bytes2, {
       lenient: true
     });
     packet.ip = ip.ip;
     packet.protocol = ip.protocol;
     const family = ip.ip.version;
     if (ip.protocol === 6 && !ip.fragment) {
-      packet.packet = decodePacket(bytes, {
+      packet.packet = decodePacket(bytes2, {
         lenient: true
       });
     } else if ((ip.protocol === 1 && family === 4 || ip.protocol === 58 && family === 6) && ip.payload.length >= 2 && !ip.fragment) {
@@ -8961,10 +11162,10 @@ var Sniff = class _Sniff {
         const left = deadline - clock.now();
         if (left <= 0) break;
         const batch = await this.#sniffer.poll(Math.ceil(Math.min(left, 200)));
-        for (const raw2 of batch) {
+        for (const raw3 of batch) {
           if (stopped()) return;
           this.#stats.captured++;
-          yield sniffedPacket(raw2.bytes, raw2);
+          yield sniffedPacket(raw3.bytes, raw3);
           if (count2 !== void 0 && this.#stats.captured >= count2) return;
         }
       }
@@ -9122,7 +11323,7 @@ async function sendPackets(options, onSent) {
   const aborted = whenAborted(signal);
   const interrupted = () => signal?.aborted === true;
   let packets = 0;
-  let bytes = 0;
+  let bytes2 = 0;
   let first;
   let last = 0;
   let failure;
@@ -9150,7 +11351,7 @@ async function sendPackets(options, onSent) {
     first ??= before;
     last = clock.now();
     packets += n;
-    for (const datagram of datagrams) bytes += datagram.length;
+    for (const datagram of datagrams) bytes2 += datagram.length;
     await onSent?.(datagrams, sentAt);
     if (packets >= count2) break;
     if (intervalMs > 0) {
@@ -9169,7 +11370,7 @@ async function sendPackets(options, onSent) {
   }
   const outcome = {
     packets,
-    bytes,
+    bytes: bytes2,
     elapsedMs: first === void 0 ? 0 : last - first,
     interrupted: interrupted()
   };
@@ -15557,8 +17758,8 @@ function nmapXmlFormat() {
 function grepableHost(report) {
   const prefix = \`Host: \${report.host} ()\`;
   const ports = report.ports.map((port) => \`\${port.port}/\${port.state}/tcp//\${(reportedService(port) ?? "").replaceAll("/", "|")}///\`).join(", ");
-  const single = report.collapsed.length === 1 ? report.collapsed[0] : null;
-  const ignored = single === null ? "" : \`	Ignored State: \${single.state} (\${single.count})\`;
+  const single2 = report.collapsed.length === 1 ? report.collapsed[0] : null;
+  const ignored = single2 === null ? "" : \`	Ignored State: \${single2.state} (\${single2.count})\`;
   return \`\${prefix}	Status: Up
 \${prefix}	Ports: \${ports}\${ignored}
 \`;
@@ -15902,11 +18103,11 @@ function writeVarint(out, value) {
   }
   out.push(v);
 }
-function readVarint(bytes, at) {
+function readVarint(bytes2, at) {
   let value = 0;
   let scale = 1;
   for (; ; ) {
-    const byte = bytes[at.offset++];
+    const byte = bytes2[at.offset++];
     if (byte === void 0 || scale > 2 ** 49) {
       throw new RangeError("a number of the runs is cut or too long");
     }
@@ -15915,18 +18116,18 @@ function readVarint(bytes, at) {
     scale *= 128;
   }
 }
-function toBase64(bytes) {
+function toBase64(bytes2) {
   let text = "";
-  for (let i = 0; i < bytes.length; i += 32768) {
-    text += String.fromCharCode(...bytes.subarray(i, i + 32768));
+  for (let i = 0; i < bytes2.length; i += 32768) {
+    text += String.fromCharCode(...bytes2.subarray(i, i + 32768));
   }
   return btoa(text);
 }
 function fromBase64(text) {
-  const raw2 = atob(text);
-  const bytes = new Uint8Array(raw2.length);
-  for (let i = 0; i < raw2.length; i++) bytes[i] = raw2.charCodeAt(i);
-  return bytes;
+  const raw3 = atob(text);
+  const bytes2 = new Uint8Array(raw3.length);
+  for (let i = 0; i < raw3.length; i++) bytes2[i] = raw3.charCodeAt(i);
+  return bytes2;
 }
 function encodeVerdictRuns(runs) {
   const out = [];
@@ -15942,16 +18143,16 @@ function encodeVerdictRuns(runs) {
   }
   return Uint8Array.from(out);
 }
-function decodeVerdictRuns(bytes) {
+function decodeVerdictRuns(bytes2) {
   const runs = [];
   const at = {
     offset: 0
   };
   let end = 0;
-  while (at.offset < bytes.length) {
-    const start = end + readVarint(bytes, at);
-    const length = readVarint(bytes, at);
-    const verdict = readVarint(bytes, at);
+  while (at.offset < bytes2.length) {
+    const start = end + readVarint(bytes2, at);
+    const length = readVarint(bytes2, at);
+    const verdict = readVarint(bytes2, at);
     runs.push({
       start,
       length,
@@ -16115,11 +18316,11 @@ function decodeResume(text, options) {
   if (at < 0 || file.crc32 !== crc32Hex(content)) {
     throw corrupt("its check sum does not match its content");
   }
-  const raw2 = file.state;
-  if (!isRecord(raw2)) throw corrupt("no state");
-  const problem = stateProblem(raw2);
-  if (problem !== void 0) throw corrupt(problem);
-  const state = raw2;
+  const raw3 = file.state;
+  if (!isRecord(raw3)) throw corrupt("no state");
+  const problem2 = stateProblem(raw3);
+  if (problem2 !== void 0) throw corrupt(problem2);
+  const state = raw3;
   const decoded = {
     tool: state.tool,
     seed: state.seed,
@@ -16136,8 +18337,8 @@ function decodeResume(text, options) {
     savedAt: state.savedAt,
     outputs: state.outputs
   };
-  if (raw2.decided !== void 0) {
-    const decided = decodeDecided(raw2.decided, state.total);
+  if (raw3.decided !== void 0) {
+    const decided = decodeDecided(raw3.decided, state.total);
     if (typeof decided === "string") throw corrupt(decided);
     decoded.decided = decided;
   }
@@ -16375,7 +18576,7 @@ Host: \${httpHost(target)}\\r
     kind: "wait"
   }
 ]);
-var UNKNOWN = Object.freeze({
+var UNKNOWN2 = Object.freeze({
   name: "unknown",
   ports: [],
   kind: "wait"
@@ -16385,13 +18586,13 @@ var BY_PORT = new Map(BANNER_HELLOS.flatMap((hello) => hello.ports.map((port) =>
   hello
 ])));
 function bannerHelloFor(port) {
-  return BY_PORT.get(port) ?? UNKNOWN;
+  return BY_PORT.get(port) ?? UNKNOWN2;
 }
 
 // src/engine/banner/escape.ts
-function escapeBanner(bytes) {
+function escapeBanner(bytes2) {
   let out = "";
-  for (const byte of bytes) {
+  for (const byte of bytes2) {
     if (byte === 92) out += "\\\\\\\\";
     else if (byte === 13) out += "\\\\r";
     else if (byte === 10) out += "\\\\n";
@@ -16450,7 +18651,7 @@ var ALERTS = Object.freeze({
   112: "unrecognized_name",
   120: "no_application_protocol"
 });
-function u16(n) {
+function u162(n) {
   return [
     n >> 8 & 255,
     n & 255
@@ -16465,8 +18666,8 @@ function u24(n) {
 }
 function extension(type, body) {
   return [
-    ...u16(type),
-    ...u16(body.length),
+    ...u162(type),
+    ...u162(body.length),
     ...body
   ];
 }
@@ -16482,23 +18683,23 @@ function buildClientHello(options = {}) {
   const extensions = [];
   const name = options.serverName;
   if (name !== void 0 && !/^[\\d.]+$|:/.test(name)) {
-    const bytes = [
+    const bytes2 = [
       ...new TextEncoder().encode(name.replace(/\\.$/, ""))
     ];
     extensions.push(...extension(0, [
-      ...u16(bytes.length + 3),
+      ...u162(bytes2.length + 3),
       0,
-      ...u16(bytes.length),
-      ...bytes
+      ...u162(bytes2.length),
+      ...bytes2
     ]));
   }
   const groups = [
     29,
     23,
     24
-  ].flatMap(u16);
+  ].flatMap(u162);
   extensions.push(...extension(10, [
-    ...u16(groups.length),
+    ...u162(groups.length),
     ...groups
   ]));
   extensions.push(...extension(11, [
@@ -16516,9 +18717,9 @@ function buildClientHello(options = {}) {
     1537,
     515,
     513
-  ].flatMap(u16);
+  ].flatMap(u162);
   extensions.push(...extension(13, [
-    ...u16(signatures.length),
+    ...u162(signatures.length),
     ...signatures
   ]));
   extensions.push(...extension(23, []));
@@ -16530,11 +18731,11 @@ function buildClientHello(options = {}) {
     3,
     ...random,
     0,
-    ...u16(suites.length * 2),
-    ...suites.flatMap(u16),
+    ...u162(suites.length * 2),
+    ...suites.flatMap(u162),
     1,
     0,
-    ...u16(extensions.length),
+    ...u162(extensions.length),
     ...extensions
   ];
   const handshake2 = [
@@ -16546,7 +18747,7 @@ function buildClientHello(options = {}) {
     22,
     3,
     1,
-    ...u16(handshake2.length),
+    ...u162(handshake2.length),
     ...handshake2
   ]);
 }
@@ -16579,8 +18780,8 @@ var TlsReader = class {
    * @throws {DecodeError} For bytes that are not TLS (kind \`unsupported\`
    *   when the server speaks something else) or a malformed message.
    */
-  push(bytes) {
-    this.#records = concat(this.#records, bytes);
+  push(bytes2) {
+    this.#records = concat(this.#records, bytes2);
     while (!this.done && this.#records.length >= 5) {
       const type = this.#records[0];
       const major = this.#records[1];
@@ -16688,37 +18889,37 @@ var DER_TAGS = Object.freeze({
   sequence: 48,
   set: 49
 });
-function fail2(kind, reason, offset) {
+function fail6(kind, reason, offset) {
   return new DecodeError(reason, {
     kind,
     layer: "DER",
     offset
   });
 }
-function readDer(bytes, offset, end = bytes.length) {
+function readDer(bytes2, offset, end = bytes2.length) {
   if (offset + 2 > end) {
-    throw fail2("truncated", \`no element at \${offset}\`, offset);
+    throw fail6("truncated", \`no element at \${offset}\`, offset);
   }
-  const tag = bytes[offset];
+  const tag = bytes2[offset];
   if ((tag & 31) === 31) {
-    throw fail2("malformed", \`high tag number at \${offset}\`, offset);
+    throw fail6("malformed", \`high tag number at \${offset}\`, offset);
   }
-  let length = bytes[offset + 1];
+  let length = bytes2[offset + 1];
   let start = offset + 2;
   if (length & 128) {
     const octets = length & 127;
     if (octets === 0 || octets > 4) {
-      throw fail2("malformed", \`length of \${octets} octets at \${offset}\`, offset);
+      throw fail6("malformed", \`length of \${octets} octets at \${offset}\`, offset);
     }
     if (start + octets > end) {
-      throw fail2("truncated", \`length cut at \${offset}\`, offset);
+      throw fail6("truncated", \`length cut at \${offset}\`, offset);
     }
     length = 0;
-    for (let i = 0; i < octets; i++) length = length * 256 + bytes[start + i];
+    for (let i = 0; i < octets; i++) length = length * 256 + bytes2[start + i];
     start += octets;
   }
   if (start + length > end) {
-    throw fail2("truncated", \`element at \${offset} ends at \${start + length}, past \${end}\`, offset);
+    throw fail6("truncated", \`element at \${offset} ends at \${start + length}, past \${end}\`, offset);
   }
   return {
     tag,
@@ -16727,30 +18928,30 @@ function readDer(bytes, offset, end = bytes.length) {
     end: start + length
   };
 }
-function derChildren(bytes, parent) {
+function derChildren(bytes2, parent) {
   const children = [];
   for (let at = parent.start; at < parent.end; ) {
-    const child = readDer(bytes, at, parent.end);
+    const child = readDer(bytes2, at, parent.end);
     children.push(child);
     at = child.end;
   }
   return children;
 }
-function expectChildren(bytes, parent, tags, what) {
-  const children = derChildren(bytes, parent);
+function expectChildren(bytes2, parent, tags, what) {
+  const children = derChildren(bytes2, parent);
   tags.forEach((tag, i) => {
     const child = children[i];
     if (child === void 0 || child.tag !== tag) {
-      throw fail2("malformed", \`\${what}: element \${i + 1} is not tag 0x\${tag.toString(16)}\`, child?.offset ?? parent.start);
+      throw fail6("malformed", \`\${what}: element \${i + 1} is not tag 0x\${tag.toString(16)}\`, child?.offset ?? parent.start);
     }
   });
   return children;
 }
-function derOid(bytes, element) {
+function derOid(bytes2, element) {
   const arcs = [];
   let value = 0;
   for (let i = element.start; i < element.end; i++) {
-    const byte = bytes[i];
+    const byte = bytes2[i];
     value = value * 128 + (byte & 127);
     if ((byte & 128) === 0) {
       if (arcs.length === 0) {
@@ -16763,22 +18964,22 @@ function derOid(bytes, element) {
     }
   }
   if (arcs.length === 0) {
-    throw fail2("malformed", "empty object identifier", element.offset);
+    throw fail6("malformed", "empty object identifier", element.offset);
   }
   return arcs.join(".");
 }
-function derTime(bytes, element) {
-  const text = String.fromCharCode(...bytes.subarray(element.start, element.end));
+function derTime(bytes2, element) {
+  const text = String.fromCharCode(...bytes2.subarray(element.start, element.end));
   const match = element.tag === DER_TAGS.utcTime ? /^(\\d\\d)(\\d\\d)(\\d\\d)(\\d\\d)(\\d\\d)(\\d\\d)Z$/.exec(text) : element.tag === DER_TAGS.generalizedTime ? /^(\\d{4})(\\d\\d)(\\d\\d)(\\d\\d)(\\d\\d)(\\d\\d)Z$/.exec(text) : null;
   if (match === null) {
-    throw fail2("malformed", \`time \${JSON.stringify(text)}\`, element.offset);
+    throw fail6("malformed", \`time \${JSON.stringify(text)}\`, element.offset);
   }
   let year = Number(match[1]);
   if (element.tag === DER_TAGS.utcTime) year += year >= 50 ? 1900 : 2e3;
   return \`\${String(year).padStart(4, "0")}-\${match[2]}-\${match[3]}T\${match[4]}:\${match[5]}:\${match[6]}Z\`;
 }
-function derString(bytes, element) {
-  const content = bytes.subarray(element.start, element.end);
+function derString(bytes2, element) {
+  const content = bytes2.subarray(element.start, element.end);
   switch (element.tag) {
     case DER_TAGS.utf8String:
       return new TextDecoder("utf-8").decode(content);
@@ -16834,7 +19035,7 @@ var SHORT_NAMES = Object.freeze({
   "1.3.6.1.4.1.311.60.2.1.2": "jurisdictionST",
   "1.3.6.1.4.1.311.60.2.1.3": "jurisdictionC"
 });
-function readName(bytes, element) {
+function readName(bytes2, element) {
   if (element.tag !== DER_TAGS.sequence) {
     throw new DecodeError("a name is not a SEQUENCE", {
       kind: "malformed",
@@ -16842,8 +19043,8 @@ function readName(bytes, element) {
       offset: element.offset
     });
   }
-  return derChildren(bytes, element).map((rdn) => derChildren(bytes, rdn).map((pair) => {
-    const [oidElement, valueElement] = expectChildren(bytes, pair, [
+  return derChildren(bytes2, element).map((rdn) => derChildren(bytes2, rdn).map((pair) => {
+    const [oidElement, valueElement] = expectChildren(bytes2, pair, [
       DER_TAGS.oid
     ], "a name attribute");
     if (valueElement === void 0) {
@@ -16853,37 +19054,37 @@ function readName(bytes, element) {
         offset: pair.offset
       });
     }
-    const oid = derOid(bytes, oidElement);
+    const oid = derOid(bytes2, oidElement);
     const attribute = {
       type: SHORT_NAMES[oid] ?? oid,
       oid,
-      der: bytes.slice(valueElement.offset, valueElement.end)
+      der: bytes2.slice(valueElement.offset, valueElement.end)
     };
-    const value = derString(bytes, valueElement);
+    const value = derString(bytes2, valueElement);
     if (value !== void 0) attribute.value = value;
     return attribute;
   }));
 }
-function hex(bytes) {
+function hex(bytes2) {
   return [
-    ...bytes
+    ...bytes2
   ].map((b) => b.toString(16).padStart(2, "0")).join("").toUpperCase();
 }
 var SUBJECT_ALT_NAME = "2.5.29.17";
-function dnsNames(bytes, extensions) {
+function dnsNames(bytes2, extensions) {
   const names2 = [];
-  const [list] = derChildren(bytes, extensions);
+  const [list] = derChildren(bytes2, extensions);
   if (list === void 0) return names2;
-  for (const extension2 of derChildren(bytes, list)) {
-    const parts = derChildren(bytes, extension2);
-    if (parts[0] === void 0 || derOid(bytes, parts[0]) !== SUBJECT_ALT_NAME) {
+  for (const extension2 of derChildren(bytes2, list)) {
+    const parts = derChildren(bytes2, extension2);
+    if (parts[0] === void 0 || derOid(bytes2, parts[0]) !== SUBJECT_ALT_NAME) {
       continue;
     }
     const value = parts[parts.length - 1];
-    const general = readDer(bytes, value.start, value.end);
-    for (const name of derChildren(bytes, general)) {
+    const general = readDer(bytes2, value.start, value.end);
+    for (const name of derChildren(bytes2, general)) {
       if (name.tag === 130) {
-        names2.push(String.fromCharCode(...bytes.subarray(name.start, name.end)));
+        names2.push(String.fromCharCode(...bytes2.subarray(name.start, name.end)));
       }
     }
   }
@@ -16924,13 +19125,13 @@ function parseCertificate(der) {
   };
 }
 function opensslValue(value) {
-  const bytes = new TextEncoder().encode(value);
+  const bytes2 = new TextEncoder().encode(value);
   let quote = false;
   let out = "";
-  bytes.forEach((byte, i) => {
+  bytes2.forEach((byte, i) => {
     const c = String.fromCharCode(byte);
     const first = i === 0 && (c === "#" || c === " ");
-    const last = i === bytes.length - 1 && c === " ";
+    const last = i === bytes2.length - 1 && c === " ";
     if (",+;<>".includes(c) || first || last) {
       quote = true;
       out += c;
@@ -17044,18 +19245,18 @@ async function grabBanner(stream, options) {
       error = message(caught);
     }
   }
-  const bytes = new Uint8Array(keptLength);
+  const bytes2 = new Uint8Array(keptLength);
   let at = 0;
   for (const piece of kept) {
-    bytes.set(piece, at);
+    bytes2.set(piece, at);
     at += piece.length;
   }
   const banner = {
     service: hello.name,
     kind: hello.kind,
-    bytes,
+    bytes: bytes2,
     truncated: truncated3,
-    text: escapeBanner(bytes),
+    text: escapeBanner(bytes2),
     ended
   };
   if (reader !== void 0) {
@@ -17063,7 +19264,7 @@ async function grabBanner(stream, options) {
     banner.tls = tls;
     if (tls.version !== void 0 || tls.alert !== void 0) {
       banner.text = tlsText(tls);
-    } else if (tls.error !== void 0 && bytes.length === 0) {
+    } else if (tls.error !== void 0 && bytes2.length === 0) {
       banner.text = tlsText(tls);
     }
   }
@@ -17073,19 +19274,19 @@ async function grabBanner(stream, options) {
 
 // src/engine/sr.ts
 var RECEIVE_BUFFER = 4 << 20;
-function fail3(reason) {
+function fail7(reason) {
   throw new RangeError(\`Cannot send and receive: \${reason}\`);
 }
 function checkOptions2(options) {
   const { timeoutMs, retries, rate } = options;
   if (timeoutMs !== void 0 && (!Number.isFinite(timeoutMs) || timeoutMs <= 0)) {
-    fail3(\`timeoutMs \${timeoutMs} is not a positive number of milliseconds\`);
+    fail7(\`timeoutMs \${timeoutMs} is not a positive number of milliseconds\`);
   }
   if (retries !== void 0 && (!Number.isInteger(retries) || retries < 0)) {
-    fail3(\`retries \${retries} is not an integer from 0\`);
+    fail7(\`retries \${retries} is not an integer from 0\`);
   }
   if (rate !== void 0 && (!Number.isFinite(rate) || rate <= 0)) {
-    fail3(\`rate \${rate} is not a positive number of packets a second\`);
+    fail7(\`rate \${rate} is not a positive number of packets a second\`);
   }
   options.signal?.throwIfAborted();
 }
@@ -17093,7 +19294,7 @@ async function model(net, init) {
   let dst = init.dst;
   if (!dst.includes(":") && !/^[0-9.]+$/.test(dst)) {
     const [first] = await net.resolveHost(dst);
-    if (first === void 0) fail3(\`\${dst} has no address\`);
+    if (first === void 0) fail7(\`\${dst} has no address\`);
     dst = first;
   }
   const src = init.src ?? net.routeSource(dst);
@@ -17104,18 +19305,18 @@ async function model(net, init) {
   });
 }
 async function prepare(net, packet, index) {
-  let bytes;
-  if (packet instanceof Uint8Array) bytes = packet;
-  else if ("ip" in packet && "tcp" in packet) bytes = encodePacket(packet);
-  else bytes = encodePacket(await model(net, packet));
+  let bytes2;
+  if (packet instanceof Uint8Array) bytes2 = packet;
+  else if ("ip" in packet && "tcp" in packet) bytes2 = encodePacket(packet);
+  else bytes2 = encodePacket(await model(net, packet));
   let decoded;
   try {
-    decoded = decodePacket(bytes, {
+    decoded = decodePacket(bytes2, {
       lenient: true
     });
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
-    fail3(\`packet \${index} is not an IP datagram carrying TCP (\${error.message})\`);
+    fail7(\`packet \${index} is not an IP datagram carrying TCP (\${error.message})\`);
   }
   const { ip, tcp } = decoded;
   const probe = {
@@ -17133,12 +19334,12 @@ async function prepare(net, packet, index) {
     sentAt: 0
   };
   return {
-    datagram: bytes,
+    datagram: bytes2,
     probe,
     decoded
   };
 }
-async function* items(net, packets, decoded) {
+async function* items2(net, packets, decoded) {
   let index = 0;
   for await (const packet of packets) {
     const item = await prepare(net, packet, index);
@@ -17160,7 +19361,7 @@ async function* exchangePackets(net, packets, options = {}) {
   const decoded = /* @__PURE__ */ new Map();
   const open = /* @__PURE__ */ new Map();
   try {
-    const events = exchangeLoop(exchange, items(net, packets, decoded), {
+    const events = exchangeLoop(exchange, items2(net, packets, decoded), {
       clock: options.clock ?? performance,
       intervalMs: options.rate === void 0 ? 0 : 1e3 / options.rate,
       timeoutMs: options.timeoutMs ?? 1e3,
@@ -17190,9 +19391,9 @@ async function* exchangePackets(net, packets, options = {}) {
         const sent = open.get(event.index);
         open.delete(event.index);
         sent.sentAt = event.reply.probe.sentAt;
-        const { reply, bytes } = event;
+        const { reply, bytes: bytes2 } = event;
         const common = {
-          bytes,
+          bytes: bytes2,
           rttMs: reply.rttMs,
           receivedAt: reply.receivedAt,
           sent
@@ -17251,10 +19452,10 @@ var SendBuffer = class {
    *
    * @param bytes The bytes (copied).
    */
-  push(bytes) {
-    if (bytes.length === 0) return;
-    this.#chunks.push(bytes.slice());
-    this.#length += bytes.length;
+  push(bytes2) {
+    if (bytes2.length === 0) return;
+    this.#chunks.push(bytes2.slice());
+    this.#length += bytes2.length;
   }
   /**
    * Forget the first \`count\` bytes (they were acknowledged).
@@ -17512,7 +19713,7 @@ async function handshake(receiver, flow, tuning, syn) {
       dontFragment: true
     } : {}
   });
-  const bytes = encodePacket(packet);
+  const bytes2 = encodePacket(packet);
   const matcher = new ReplyMatcher();
   matcher.add({
     id: 0,
@@ -17538,11 +19739,11 @@ async function handshake(receiver, flow, tuning, syn) {
       throw new SessionError(\`Cannot open session to \${flow.remote} port \${flow.remotePort}: no answer to the SYN within \${tuning.timeoutMs} ms\`, "timeout");
     }
     if (now >= next) {
-      receiver.send(bytes, flow.remote);
+      receiver.send(bytes2, flow.remote);
       tuning.onSegment?.({
         direction: "sent",
-        bytes,
-        packet: decodePacket(bytes)
+        bytes: bytes2,
+        packet: decodePacket(bytes2)
       });
       next = now + rto;
       rto *= 2;
@@ -17737,9 +19938,9 @@ var TcpSession = class _TcpSession {
     if (this.#state !== "established") {
       return Promise.reject(new SessionError("Cannot send: the session is closing or closed", "closed"));
     }
-    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-    if (bytes.length === 0) return Promise.resolve();
-    this.#outgoing.push(bytes);
+    const bytes2 = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    if (bytes2.length === 0) return Promise.resolve();
+    this.#outgoing.push(bytes2);
     const end = seqAdd(this.#sndUna, this.#outgoing.length);
     const done = new Promise((resolve, reject) => {
       this.#sendWaiters.push({
@@ -17880,17 +20081,17 @@ var TcpSession = class _TcpSession {
         dontFragment: true
       } : {}
     });
-    const bytes = encodePacket(packet);
-    this.#receiver.send(bytes, flow.remote);
-    this.#report("sent", bytes);
+    const bytes2 = encodePacket(packet);
+    this.#receiver.send(bytes2, flow.remote);
+    this.#report("sent", bytes2);
   }
-  #report(direction, bytes, packet) {
+  #report(direction, bytes2, packet) {
     const onSegment = this.#tuning.onSegment;
     if (onSegment === void 0) return;
     onSegment({
       direction,
-      bytes,
-      packet: packet ?? decodePacket(bytes, {
+      bytes: bytes2,
+      packet: packet ?? decodePacket(bytes2, {
         lenient: true
       })
     });
@@ -17949,10 +20150,10 @@ var TcpSession = class _TcpSession {
     return this.#state === "closed";
   }
   /** Handle one datagram; returns whether it needs an acknowledgment. */
-  #handle(bytes) {
+  #handle(bytes2) {
     let packet;
     try {
-      packet = decodePacket(bytes, {
+      packet = decodePacket(bytes2, {
         lenient: true
       });
     } catch (error) {
@@ -17962,7 +20163,7 @@ var TcpSession = class _TcpSession {
     const { ip, tcp } = packet;
     const flow = this.#flow;
     if (ip.src !== flow.remote || ip.dst !== flow.local || tcp.srcPort !== flow.remotePort || tcp.dstPort !== flow.localPort) return false;
-    this.#report("received", bytes, packet);
+    this.#report("received", bytes2, packet);
     const window = Math.max(1, this.#tuning.window);
     if ((tcp.flags & TCP_FLAGS.rst) !== 0) {
       const inWindow = seqDiff(tcp.seq, this.#in.next) >= 0 && seqDiff(tcp.seq, this.#in.next) < window;
@@ -18056,6 +20257,7 @@ __export(mod_exports3, {
   ConnectionTracker: () => ConnectionTracker,
   anomalyReferenceUrl: () => anomalyReferenceUrl,
   explainPacket: () => explainPacket,
+  explainReassembled: () => explainReassembled,
   explainTcpSegment: () => explainTcpSegment,
   formatAnomalyReference: () => formatAnomalyReference
 });
@@ -18079,10 +20281,12 @@ var ANOMALY_CODES = Object.freeze([
   "options-after-eol",
   "wscale-too-large",
   "tcp-checksum",
+  "tcp-signature",
   "ipv4-ihl",
   "ipv4-total-length",
   "ipv4-header-checksum",
   "ipv4-reserved-bit",
+  "ipv4-options",
   "ipv6-payload-length",
   "malformed"
 ]);
@@ -18116,6 +20320,8 @@ var ANOMALY_REFERENCES = Object.freeze({
   "ipv4-total-length": IPV4_HEADER,
   "ipv4-header-checksum": IPV4_HEADER,
   "ipv4-reserved-bit": IPV4_HEADER,
+  "ipv4-options": IPV4_HEADER,
+  "tcp-signature": ref(2385, "2.0", "Proposal"),
   "ipv6-payload-length": ref(8200, "3", "IPv6 Header Format"),
   "malformed": void 0
 });
@@ -18137,11 +20343,11 @@ function byteSpan(key2, name, abbreviation, at, length) {
     bitLength: length * 8
   };
 }
-function bitString(bytes, byteOffset, bitOffset, bitLength) {
+function bitString(bytes2, byteOffset, bitOffset, bitLength) {
   let text = "";
   for (let i = 0; i < bitLength; i++) {
     const bit = bitOffset + i;
-    const byte = bytes[byteOffset + (bit >> 3)] ?? 0;
+    const byte = bytes2[byteOffset + (bit >> 3)] ?? 0;
     text += byte >> 7 - (bit & 7) & 1;
   }
   return text;
@@ -18156,8 +20362,8 @@ var Builder = class {
   /** The layers, outermost first. */
   layers = [];
   /** @param bytes The bytes to explain. */
-  constructor(bytes) {
-    this.bytes = bytes;
+  constructor(bytes2) {
+    this.bytes = bytes2;
   }
   /** Start a layer. */
   layer(kind, name, byteOffset, length) {
@@ -18176,10 +20382,10 @@ var Builder = class {
     const byteOffset = layer.byteOffset + spec.byteOffset + (spec.bitOffset >> 3);
     const bitOffset = spec.bitOffset & 7;
     const bitLength = spec.bitLength;
-    const bits = bitString(this.bytes, byteOffset, bitOffset, bitLength);
+    const bits2 = bitString(this.bytes, byteOffset, bitOffset, bitLength);
     const lastByte = byteOffset + Math.ceil((bitOffset + bitLength) / 8);
     const hex2 = formatHex(this.bytes.subarray(byteOffset, lastByte));
-    const value = words.value ?? (bitLength <= 48 ? bits === "" ? 0 : parseInt(bits, 2) : hex2);
+    const value = words.value ?? (bitLength <= 48 ? bits2 === "" ? 0 : parseInt(bits2, 2) : hex2);
     const field = {
       key: spec.key,
       name: spec.name,
@@ -18187,7 +20393,7 @@ var Builder = class {
       byteOffset,
       bitOffset,
       bitLength,
-      bits,
+      bits: bits2,
       hex: hex2,
       value,
       display: words.display ?? String(value),
@@ -18258,14 +20464,14 @@ function runSteps(words) {
     sum
   };
 }
-function wordAt(bytes, at, odd) {
-  return odd ? (bytes[at] ?? 0) << 8 : read16(bytes, at);
+function wordAt(bytes2, at, odd) {
+  return odd ? (bytes2[at] ?? 0) << 8 : read16(bytes2, at);
 }
-function coveredWords(bytes, start, length, checksumAt, source, layerName) {
+function coveredWords(bytes2, start, length, checksumAt, source, layerName) {
   const words = [];
   for (let i = 0; i < length; i += 2) {
     const odd = i + 1 >= length;
-    const word2 = i === checksumAt ? 0 : wordAt(bytes, start + i, odd);
+    const word2 = i === checksumAt ? 0 : wordAt(bytes2, start + i, odd);
     const range = odd ? \`byte \${i} and a zero pad byte\` : \`bytes \${i}-\${i + 1}\`;
     words.push({
       word: word2,
@@ -18275,11 +20481,11 @@ function coveredWords(bytes, start, length, checksumAt, source, layerName) {
   }
   return words;
 }
-function quickSum(bytes, start, length, checksumAt, initial) {
+function quickSum(bytes2, start, length, checksumAt, initial) {
   let sum = initial;
   for (let i = 0; i < length; i += 2) {
     if (i === checksumAt) continue;
-    sum += wordAt(bytes, start + i, i + 1 >= length);
+    sum += wordAt(bytes2, start + i, i + 1 >= length);
   }
   return foldSum(sum);
 }
@@ -18352,22 +20558,22 @@ var PSEUDO_HEADER = Object.freeze({
     tcpLength: 32
   }
 });
-function pseudoHeader(src, dst, length, texts) {
+function pseudoHeader2(src, dst, length, texts) {
   const family = src.length === 4 ? 4 : 6;
   const layout = PSEUDO_HEADER[family];
-  const bytes = new Uint8Array(layout.length);
-  bytes.set(src, layout.src);
-  bytes.set(dst, layout.dst);
-  bytes[layout.protocol] = IPPROTO_TCP;
-  if (family === 4) write16(bytes, layout.tcpLength, length);
-  else write32(bytes, layout.tcpLength, length);
+  const bytes2 = new Uint8Array(layout.length);
+  bytes2.set(src, layout.src);
+  bytes2.set(dst, layout.dst);
+  bytes2[layout.protocol] = IPPROTO_TCP;
+  if (family === 4) write16(bytes2, layout.tcpLength, length);
+  else write32(bytes2, layout.tcpLength, length);
   const pseudo = {
     family,
     src: texts.src,
     dst: texts.dst,
     protocol: IPPROTO_TCP,
     length,
-    bytes
+    bytes: bytes2
   };
   if (texts.note !== void 0) pseudo.note = texts.note;
   return pseudo;
@@ -18421,14 +20627,14 @@ function finalDestination(decoded) {
     note: \`the destination is the final one of the routing header at byte \${routing?.offset ?? decoded.payloadOffset}\`
   };
 }
-function tcpSum(work, pseudo, info, headerEnd, steps) {
+function tcpSum(work, pseudo, info, headerEnd2, steps) {
   const { base, segment } = info;
   const length = segment.length;
   const checksumAt = TCP_HEADER_FIELDS.checksum.byteOffset;
   if (!steps) {
     return quickSum(segment, 0, length, checksumAt, pseudoHeaderSum(pseudo));
   }
-  const describe = (i) => i < TCP_MIN_HEADER_LENGTH ? TCP_WORDS[i / 2] : i < headerEnd ? "options" : "data";
+  const describe = (i) => i < TCP_MIN_HEADER_LENGTH ? TCP_WORDS[i / 2] : i < headerEnd2 ? "options" : "data";
   const words = pseudoHeaderWordNames(pseudo).map((from, i) => ({
     word: read16(pseudo.bytes, 2 * i),
     from: \`pseudo-header bytes \${2 * i}-\${2 * i + 1}: \${from}\`
@@ -18443,7 +20649,7 @@ function tcpSum(work, pseudo, info, headerEnd, steps) {
   work.steps = run.steps;
   return run.sum;
 }
-function tcpChecksumWork(b, info, stored, headerEnd, steps) {
+function tcpChecksumWork(b, info, stored, headerEnd2, steps) {
   const { base, segment } = info;
   const length = segment.length;
   const checksumAt = base + TCP_HEADER_FIELDS.checksum.byteOffset;
@@ -18465,7 +20671,7 @@ function tcpChecksumWork(b, info, stored, headerEnd, steps) {
       dst: info.dst
     };
     if (info.dstNote !== void 0) texts.note = info.dstNote;
-    work.pseudoHeader = pseudoHeader(addressBytes(info.src), addressBytes(info.dst), length, texts);
+    work.pseudoHeader = pseudoHeader2(addressBytes(info.src), addressBytes(info.dst), length, texts);
   }
   if (info.uncheckable !== void 0) {
     work.verdict = \`not checked: \${info.uncheckable}\`;
@@ -18476,7 +20682,7 @@ function tcpChecksumWork(b, info, stored, headerEnd, steps) {
     work.verdict = "not checked: the pseudo-header needs the source and destination addresses";
     return work;
   }
-  finishWork(work, tcpSum(work, pseudo, info, headerEnd, steps));
+  finishWork(work, tcpSum(work, pseudo, info, headerEnd2, steps));
   if (work.status === "wrong") {
     const offload = pseudoHeaderSum(pseudo) === work.stored;
     if (offload) {
@@ -18488,9 +20694,9 @@ function tcpChecksumWork(b, info, stored, headerEnd, steps) {
 }
 
 // src/explain/_meanings.ts
-function safePreview(bytes) {
+function safePreview(bytes2) {
   let text = "";
-  for (const byte of bytes) {
+  for (const byte of bytes2) {
     if (byte === 92) text += "\\\\\\\\";
     else if (byte >= 32 && byte <= 126) text += String.fromCharCode(byte);
     else text += \`\\\\x\${byte.toString(16).padStart(2, "0")}\`;
@@ -18580,19 +20786,35 @@ function dscpMeaning(dscp) {
 
 // src/explain/_ipv4.ts
 var F6 = IPV4_HEADER_FIELDS;
-var IPV4_OPTION_NAMES = Object.freeze({
-  0: "end of options",
-  1: "no-op",
-  7: "record route",
-  68: "timestamp",
-  130: "security",
-  131: "loose source route",
-  137: "strict source route",
-  148: "router alert"
-});
-function ipv4OptionsMeaning(options) {
-  const first = options[0];
-  return \`\${plural(options.length, "byte")}, starting with option \${first} (\${IPV4_OPTION_NAMES[first] ?? "unknown"})\`;
+function explainIpv4Options(b, layer, headerLength) {
+  const at = F6.options.byteOffset;
+  const area = b.bytes.subarray(at, headerLength);
+  const { located } = decodeIpv4Options(area, {
+    lenient: true
+  });
+  let end = 0;
+  for (const { option, offset, length } of located) {
+    const entry = ipv4OptionEntry(option);
+    const type = area[offset];
+    const [name, abbreviation] = entry.label(type);
+    const words = entry.words(option);
+    const head = entry.length.form === "single" ? \`type \${type}\` : \`type \${type}, length \${area[offset + 1] ?? "missing"}\`;
+    if (option.kind === "raw") {
+      b.anomaly("ipv4-options", \`IPv4 option \${type} at byte \${at + offset} is malformed: its length is missing, under 2, past the options, or wrong for its type\`, at + offset, "ipOption.raw");
+    }
+    b.field(layer, byteSpan(\`ipOption.\${option.kind}\`, \`Option: \${name}\`, abbreviation, at + offset, length), {
+      display: words.display === "" ? abbreviation : words.display,
+      meaning: \`\${head}\${ipv4OptionCopied(type) ? ", copied into fragments" : ""}: \${words.meaning}\`
+    });
+    end = offset + length;
+  }
+  if (end < area.length) {
+    const rest = area.subarray(end);
+    const zero = rest.every((byte) => byte === 0);
+    b.field(layer, byteSpan("ipOptions.padding", "Padding", "Pad", at + end, rest.length), {
+      meaning: zero ? "zero bytes that fill the header to a multiple of 4" : "not zero: bytes after the end of the option list, which receivers ignore"
+    });
+  }
 }
 function explainIhl(b, layer, ihl) {
   const length = b.bytes.length;
@@ -18641,7 +20863,7 @@ function explainFragmentFields(b, layer, ip) {
   });
 }
 function explainIpv4(b, decoded, options) {
-  const bytes = b.bytes;
+  const bytes2 = b.bytes;
   const ip = decoded.ip;
   if (ip.version !== 4) return {};
   const headerLength = decoded.payloadOffset;
@@ -18656,7 +20878,7 @@ function explainIpv4(b, decoded, options) {
   b.field(layer, F6.ecn, {
     meaning: ECN_MEANINGS[ip.tos & 3]
   });
-  const wire2 = options.wireLength ?? bytes.length;
+  const wire2 = options.wireLength ?? bytes2.length;
   explainTotalLength(b, layer, ip, headerLength, wire2);
   b.field(layer, F6.id, {
     display: \`\${ip.id} (\${hex16(ip.id)})\`,
@@ -18681,19 +20903,13 @@ function explainIpv4(b, decoded, options) {
     value: ip.dst,
     meaning: F6.dst.meaning
   });
-  const optionsAt = F6.options.byteOffset;
-  if (headerLength > optionsAt) {
-    b.field(layer, {
-      ...F6.options,
-      bitLength: (headerLength - optionsAt) * 8
-    }, {
-      meaning: ipv4OptionsMeaning(bytes.subarray(optionsAt, headerLength))
-    });
+  if (headerLength > F6.options.byteOffset) {
+    explainIpv4Options(b, layer, headerLength);
   }
   const work = ipv4ChecksumWork(b, ip.checksum, ip.ihl, headerLength, options.steps ?? false);
   checksumField.meaning = work.verdict;
-  if (options.wireLength !== void 0 && options.wireLength > bytes.length) {
-    b.notes.push(\`the capture holds \${bytes.length} of the datagram's \${wire2} bytes\`);
+  if (options.wireLength !== void 0 && options.wireLength > bytes2.length) {
+    b.notes.push(\`the capture holds \${bytes2.length} of the datagram's \${wire2} bytes\`);
   }
   return {
     checksum: work
@@ -18720,8 +20936,120 @@ function explainPayloadLength(b, layer, ip, wire2) {
     meaning
   });
 }
+var TLV_ACTIONS = [
+  "skip it",
+  "discard the packet",
+  "discard the packet and send an ICMP parameter problem",
+  "discard the packet and send an ICMP parameter problem unless the destination is multicast"
+];
+function tlvWords(option) {
+  switch (option.kind) {
+    case "pad1":
+      return [
+        "Pad1",
+        "Pad1",
+        "one byte of padding"
+      ];
+    case "padN":
+      return [
+        "PadN",
+        "PadN",
+        \`\${plural(option.size + 2, "byte")} of padding\`
+      ];
+    case "routerAlert":
+      return [
+        "Router alert",
+        "RA",
+        \`router alert (RFC 2711): value \${option.value}\${option.value === 0 ? ", the packet holds an MLD message" : option.value === 1 ? ", the packet holds an RSVP message" : ""}\`
+      ];
+    case "unknown": {
+      const t = option.type;
+      return [
+        \`Type \${t}\`,
+        \`O\${t}\`,
+        \`option type 0x\${t.toString(16).padStart(2, "0")}: a node that does not know it must \${TLV_ACTIONS[t >> 6]}; its data \${(t & 32) !== 0 ? "may change" : "does not change"} en route; \${plural(option.data.length, "byte")} of data\`
+      ];
+    }
+  }
+}
+function explainTlvOptions(b, layer, data) {
+  const at = E.data.byteOffset;
+  const { options, offsets, rest } = decodeIpv6TlvOptions(data);
+  options.forEach((option, i) => {
+    const [name, abbreviation, meaning] = tlvWords(option);
+    const next = offsets[i + 1] ?? rest ?? data.length;
+    b.field(layer, byteSpan(\`ext.option.\${option.kind}\`, \`Option: \${name}\`, abbreviation, at + offsets[i], next - offsets[i]), {
+      display: abbreviation,
+      meaning
+    });
+  });
+  if (rest !== void 0) {
+    b.field(layer, byteSpan("ext.malformed", "Malformed", "BAD", at + rest, data.length - rest), {
+      meaning: "bytes that are not a whole option: its length runs past the header"
+    });
+  }
+}
+function bits(key2, name, abbreviation, byteOffset, bitOffset, bitLength) {
+  return {
+    key: key2,
+    name,
+    abbreviation,
+    byteOffset,
+    bitOffset,
+    bitLength
+  };
+}
+function explainRouting(b, layer, extension2) {
+  const at = E.data.byteOffset;
+  const type0 = extension2.kind === "routing";
+  const list = type0 ? extension2.addresses : extension2.segmentList;
+  const left = extension2.segmentsLeft ?? 0;
+  b.field(layer, byteSpan("routingType", "Routing Type", "Type", at, 1), {
+    meaning: type0 ? "0: source route (RFC 2460; deprecated by RFC 5095, routers drop it)" : "4: segment routing (RFC 8754)"
+  });
+  b.field(layer, byteSpan("segmentsLeft", "Segments Left", "Left", at + 1, 1), {
+    meaning: \`\${plural(left, "segment")} still to visit\${left > 0 ? \`: the TCP checksum uses the final destination, \${type0 ? list[list.length - 1] : list[0]}\` : ""}\`
+  });
+  if (type0) {
+    b.field(layer, byteSpan("reserved", "Reserved", "Rsvd", at + 2, 4), {
+      meaning: "set to 0 by the sender, ignored"
+    });
+  } else {
+    b.field(layer, byteSpan("lastEntry", "Last Entry", "Last", at + 2, 1), {
+      meaning: \`index of the last segment: \${plural(extension2.lastEntry + 1, "segment")} in the list\`
+    });
+    b.field(layer, byteSpan("flags", "Flags", "Flags", at + 3, 1), {
+      meaning: extension2.flags === 0 ? "none set" : "set (see RFC 8754 and its updates)"
+    });
+    b.field(layer, byteSpan("tag", "Tag", "Tag", at + 4, 2), {
+      meaning: "marks a class or group of packets (0: none)"
+    });
+  }
+  list.forEach((address, i) => {
+    const role = type0 ? i === list.length - 1 ? "the final destination" : \`hop \${i + 1}\` : i === 0 ? "Segment List[0]: the final destination" : \`Segment List[\${i}]\`;
+    b.field(layer, byteSpan(\`address.\${i}\`, type0 ? \`Address \${i + 1}\` : \`Segment \${i}\`, \`Addr\${i}\`, at + 6 + 16 * i, 16), {
+      value: address,
+      meaning: role
+    });
+  });
+}
+function explainFragment(b, layer, fragment2) {
+  const at = E.data.byteOffset;
+  b.field(layer, bits("fragmentOffset", "Fragment Offset", "Offset", at, 0, 13), {
+    meaning: fragment2.offset === 0 ? "0: the start of the fragmentable part" : \`\${fragment2.offset} \\xD7 8 = byte \${fragment2.offset * 8} of the fragmentable part\`
+  });
+  b.field(layer, bits("res", "Res", "Res", at, 13, 2), {
+    meaning: "reserved: 0"
+  });
+  b.field(layer, bits("moreFragments", "M", "M", at, 15, 1), {
+    meaning: fragment2.more ? "set: more fragments follow" : "clear: the last fragment"
+  });
+  b.field(layer, byteSpan("identification", "Identification", "Id", at + 2, 4), {
+    meaning: fragment2.offset === 0 && !fragment2.more ? "an atomic fragment (RFC 6946): the whole packet, not cut" : "identifies the fragments of one packet"
+  });
+}
 function explainExtension(b, header) {
-  const known = IPV6_EXTENSION_HEADER_NAMES[header.type];
+  const known = header.type === IPV6_FRAGMENT_HEADER ? "fragment header" : IPV6_EXTENSION_HEADER_NAMES[header.type];
   const name = known === void 0 ? \`IPv6 extension header \${header.type}\` : \`IPv6 \${known}\`;
   const dataAt = E.data.byteOffset;
   const length = header.data.length + dataAt;
@@ -18729,10 +21057,31 @@ function explainExtension(b, header) {
   b.field(layer, E.nextHeader, {
     meaning: protocolName(header.nextHeader)
   });
+  const typed = decodeIpv6Extension(header.type, header.data);
+  if (typed?.kind === "fragment") {
+    b.field(layer, {
+      ...E.hdrExtLen,
+      key: "reserved",
+      name: "Reserved",
+      abbreviation: "Rsvd"
+    }, {
+      meaning: "reserved: 0 (a fragment header is always 8 bytes)"
+    });
+    explainFragment(b, layer, typed);
+    return;
+  }
   const hdrExtLen = b.bytes[header.offset + E.hdrExtLen.byteOffset];
   b.field(layer, E.hdrExtLen, {
     meaning: \`(\${hdrExtLen} + 1) \\xD7 8 = \${length} bytes\`
   });
+  if (typed?.kind === "hopByHop" || typed?.kind === "destinationOptions") {
+    explainTlvOptions(b, layer, header.data);
+    return;
+  }
+  if (typed?.kind === "routing" || typed?.kind === "segmentRouting") {
+    explainRouting(b, layer, typed);
+    return;
+  }
   const routing = header.type === ROUTING_HEADER3;
   b.field(layer, {
     ...E.data,
@@ -18740,6 +21089,16 @@ function explainExtension(b, header) {
     bitLength: header.data.length * 8
   }, {
     meaning: routing ? \`routing type \${header.data[0]}, segments left \${header.data[1]}\` : \`\${plural(header.data.length, "byte")} of options\`
+  });
+}
+function explainIpv6FragmentHeader(b, decoded) {
+  const at = decoded.payloadOffset;
+  if (decoded.payload.length < 8) return;
+  explainExtension(b, {
+    type: IPV6_FRAGMENT_HEADER,
+    offset: at,
+    nextHeader: b.bytes[at],
+    data: b.bytes.slice(at + 2, at + 8)
   });
 }
 function explainIpv6(b, decoded, options) {
@@ -18880,8 +21239,8 @@ function optionName(option) {
   return tcpOptionEntry(option).explanation.label(tcpOptionType(option))[0];
 }
 function explainAfterEndOfList(b, area, p) {
-  const { layer, segment, base, headerEnd } = area;
-  const rest = segment.subarray(p + 1, headerEnd);
+  const { layer, segment, base, headerEnd: headerEnd2 } = area;
+  const rest = segment.subarray(p + 1, headerEnd2);
   if (rest.length === 0) return;
   const zero = rest.every((byte) => byte === 0);
   let meaning = zero ? "zero bytes that fill the header to a multiple of 4" : "not zero: bytes after the end of the option list, which receivers ignore";
@@ -18903,16 +21262,16 @@ function explainAfterEndOfList(b, area, p) {
   });
 }
 function malformation(area, p, label) {
-  const { segment, headerEnd } = area;
-  const length = p + 1 < headerEnd ? segment[p + 1] : void 0;
+  const { segment, headerEnd: headerEnd2 } = area;
+  const length = p + 1 < headerEnd2 ? segment[p + 1] : void 0;
   if (length === void 0) {
-    return \`\${label} at byte \${p} has no length byte: the option area ends at byte \${headerEnd}\`;
+    return \`\${label} at byte \${p} has no length byte: the option area ends at byte \${headerEnd2}\`;
   }
   if (length < 2) {
     return \`\${label} at byte \${p} has length \${length}: a length counts the kind and length bytes, so it is at least 2\`;
   }
-  if (p + length > headerEnd) {
-    return \`\${label} at byte \${p} has length \${length}, past the end of the option area at byte \${headerEnd}\`;
+  if (p + length > headerEnd2) {
+    return \`\${label} at byte \${p} has length \${length}, past the end of the option area at byte \${headerEnd2}\`;
   }
   return void 0;
 }
@@ -18951,9 +21310,9 @@ function explainOption(b, area, p, option) {
   });
 }
 function explainOptions(b, area) {
-  const { layer, segment, base, headerEnd } = area;
+  const { layer, segment, base, headerEnd: headerEnd2 } = area;
   let p = TCP_HEADER_FIELDS.options.byteOffset;
-  while (p < headerEnd) {
+  while (p < headerEnd2) {
     const kind = segment[p];
     const entry = tcpOptionEntryOfKind(kind);
     const [name, abbreviation] = entry.explanation.label(kind);
@@ -18968,12 +21327,12 @@ function explainOptions(b, area) {
       p++;
       continue;
     }
-    const problem = malformation(area, p, \`option \${name} (kind \${kind})\`);
-    if (problem !== void 0) {
-      b.anomaly("option-length", problem, base + p, "option.malformed");
-      b.field(layer, byteSpan("option.malformed", \`Option: \${name} (malformed)\`, \`\${abbreviation}?\`, p, headerEnd - p), {
-        value: formatHex(segment.subarray(p, headerEnd)),
-        meaning: \`cannot be parsed: \${problem.replace(/^option .*? at byte \\d+ /, "")}; receivers stop reading options here\`
+    const problem2 = malformation(area, p, \`option \${name} (kind \${kind})\`);
+    if (problem2 !== void 0) {
+      b.anomaly("option-length", problem2, base + p, "option.malformed");
+      b.field(layer, byteSpan("option.malformed", \`Option: \${name} (malformed)\`, \`\${abbreviation}?\`, p, headerEnd2 - p), {
+        value: formatHex(segment.subarray(p, headerEnd2)),
+        meaning: \`cannot be parsed: \${problem2.replace(/^option .*? at byte \\d+ /, "")}; receivers stop reading options here\`
       });
       return;
     }
@@ -19016,16 +21375,16 @@ function explainTruncated(b, layer, info) {
 function headerEndOf(b, dataOffset, info) {
   const length = info.segment.length;
   const at = info.base + F8.dataOffset.byteOffset;
-  const headerEnd = dataOffset * 4;
+  const headerEnd2 = dataOffset * 4;
   if (dataOffset < 5) {
     b.anomaly("data-offset-too-small", \`data offset \${dataOffset} is under 5: a TCP header is at least 5 words (20 bytes); read as 20 bytes\`, at, "dataOffset");
     return TCP_MIN_HEADER_LENGTH;
   }
-  if (headerEnd > length) {
-    b.anomaly("data-offset-past-end", \`data offset \${dataOffset} says the header is \${headerEnd} bytes, but the segment is only \${length} bytes: the header points outside the packet\`, at, "dataOffset");
+  if (headerEnd2 > length) {
+    b.anomaly("data-offset-past-end", \`data offset \${dataOffset} says the header is \${headerEnd2} bytes, but the segment is only \${length} bytes: the header points outside the packet\`, at, "dataOffset");
     return length;
   }
-  return headerEnd;
+  return headerEnd2;
 }
 function relative(value, isn) {
   return isn === void 0 ? void 0 : (value - isn + SEQUENCE_SPACE) % SEQUENCE_SPACE;
@@ -19064,12 +21423,12 @@ function explainOffsetAndReserved(b, layer, tcp, info) {
   b.field(layer, F8.dataOffset, {
     meaning: dataOffset < 5 ? \`\${dataOffset} words: less than the 5-word minimum\` : dataOffset * 4 > length ? \`\${dataOffset} words \\xD7 4 = \${dataOffset * 4} bytes, past the end of the \${length}-byte segment\` : \`\${dataOffset} words \\xD7 4 = \${dataOffset * 4} bytes\${dataOffset === 5 ? ": no options" : \`: \${(dataOffset - 5) * 4} bytes of options\`}\`
   });
-  const bits = \`0b\${reserved.toString(2).padStart(F8.reserved.bitLength, "0")}\`;
+  const bits2 = \`0b\${reserved.toString(2).padStart(F8.reserved.bitLength, "0")}\`;
   if (reserved !== 0) {
-    b.anomaly("reserved-bits", \`reserved bits are set (\${bits}): senders must send 0 (RFC 9293); some firewalls drop such segments, and they can carry a covert channel\`, info.base + F8.reserved.byteOffset, "reserved");
+    b.anomaly("reserved-bits", \`reserved bits are set (\${bits2}): senders must send 0 (RFC 9293); some firewalls drop such segments, and they can carry a covert channel\`, info.base + F8.reserved.byteOffset, "reserved");
   }
   b.field(layer, F8.reserved, {
-    display: bits,
+    display: bits2,
     meaning: reserved === 0 ? "0, as it must be" : "not 0: must be 0"
   });
 }
@@ -19119,7 +21478,7 @@ function portZeroAnomaly(b, tcp, base) {
   b.anomaly("port-zero", \`the \${which} port is 0, which is reserved: no service uses it, and scanners send it to fingerprint stacks\`, base + field.byteOffset, field.key);
 }
 function factsOf(tcp, info, payloadLength, windowShift, relatives) {
-  const facts = {
+  const facts2 = {
     srcPort: tcp.srcPort,
     dstPort: tcp.dstPort,
     seq: tcp.seq,
@@ -19129,23 +21488,23 @@ function factsOf(tcp, info, payloadLength, windowShift, relatives) {
     window: tcp.window,
     payloadLength
   };
-  if (info.src !== void 0) facts.src = info.src;
-  if (info.dst !== void 0) facts.dst = info.dst;
+  if (info.src !== void 0) facts2.src = info.src;
+  if (info.dst !== void 0) facts2.dst = info.dst;
   if (windowShift !== void 0) {
-    facts.windowShift = windowShift;
-    facts.scaledWindow = tcp.window * 2 ** windowShift;
+    facts2.windowShift = windowShift;
+    facts2.scaledWindow = tcp.window * 2 ** windowShift;
   }
   const announced = tcp.options.find((o) => o.kind === "wscale");
   if (announced !== void 0 && announced.kind === "wscale") {
-    facts.announcedWindowShift = announced.shift;
+    facts2.announcedWindowShift = announced.shift;
   }
   if (relatives.relativeSeq !== void 0) {
-    facts.relativeSeq = relatives.relativeSeq;
+    facts2.relativeSeq = relatives.relativeSeq;
   }
   if (relatives.relativeAck !== void 0) {
-    facts.relativeAck = relatives.relativeAck;
+    facts2.relativeAck = relatives.relativeAck;
   }
-  return facts;
+  return facts2;
 }
 function explainTcp(b, info, options) {
   const { base, segment } = info;
@@ -19159,9 +21518,9 @@ function explainTcp(b, info, options) {
     lenient: true
   });
   const context = options.connection ?? {};
-  const headerEnd = headerEndOf(b, tcp.dataOffset, info);
-  layer.length = headerEnd;
-  const payloadLength = length - headerEnd;
+  const headerEnd2 = headerEndOf(b, tcp.dataOffset, info);
+  layer.length = headerEnd2;
+  const payloadLength = length - headerEnd2;
   b.field(layer, F8.srcPort, {
     meaning: portMeaning(tcp.srcPort)
   });
@@ -19182,23 +21541,23 @@ function explainTcp(b, info, options) {
     layer,
     segment,
     base,
-    headerEnd,
+    headerEnd: headerEnd2,
     syn
   });
   flagAnomalies(b, base, tcp.flags);
   portZeroAnomaly(b, tcp, base);
-  const data = segment.subarray(headerEnd);
+  const data = segment.subarray(headerEnd2);
   const payload = {
-    byteOffset: base + headerEnd,
+    byteOffset: base + headerEnd2,
     length: data.length,
     bytes: data.slice(),
     preview: safePreview(data)
   };
-  const work = tcpChecksumWork(b, info, tcp.checksum, headerEnd, options.steps ?? false);
+  const work = tcpChecksumWork(b, info, tcp.checksum, headerEnd2, options.steps ?? false);
   checksumField.meaning = work.verdict;
-  const facts = factsOf(tcp, info, data.length, windowShift, relatives);
+  const facts2 = factsOf(tcp, info, data.length, windowShift, relatives);
   return {
-    facts,
+    facts: facts2,
     payload,
     checksum: work
   };
@@ -19239,12 +21598,12 @@ function finish2(b, kind, tcp, ipChecksum) {
   if (tcp?.payload !== void 0) explanation.payload = tcp.payload;
   return explanation;
 }
-function explainPacket(bytes, options = {}) {
-  const decoded = decodeIp(bytes, {
+function explainPacket(bytes2, options = {}) {
+  const decoded = decodeIp(bytes2, {
     lenient: true
   });
-  const b = new Builder(bytes);
-  const cut = options.wireLength !== void 0 && options.wireLength > bytes.length;
+  const b = new Builder(bytes2);
+  const cut = options.wireLength !== void 0 && options.wireLength > bytes2.length;
   let ipChecksum;
   if (decoded.ip.version === 4) {
     ipChecksum = explainIpv4(b, decoded, options).checksum;
@@ -19252,10 +21611,13 @@ function explainPacket(bytes, options = {}) {
     explainIpv6(b, decoded, options);
   }
   const ip = decoded.ip;
-  const strict = () => void decodePacket(bytes);
+  const strict = () => void decodePacket(bytes2);
+  if (decoded.protocol === IPV6_FRAGMENT_HEADER) {
+    explainIpv6FragmentHeader(b, decoded);
+  }
   if (decoded.protocol !== IPPROTO_TCP) {
     b.notes.push(decoded.protocol === IPV6_FRAGMENT_HEADER ? "an IPv6 fragment: fragments are not reassembled, so TCP is not explained" : \`protocol \${decoded.protocol} (\${protocolName(decoded.protocol)}) is not TCP: only the IP layer is explained\`);
-    strictCheck(b, () => void decodeIp(bytes), cut);
+    strictCheck(b, () => void decodeIp(bytes2), cut);
     return finish2(b, "packet", void 0, ipChecksum);
   }
   if (ip.version === 4 && ip.fragmentOffset !== 0) {
@@ -19267,7 +21629,7 @@ function explainPacket(bytes, options = {}) {
     b.notes.push("the first fragment of a datagram: only the start of the TCP segment is here");
     uncheckable = "the checksum covers the whole segment, and this is one fragment of it";
   } else if (cut) {
-    uncheckable = \`the capture holds \${bytes.length} of the datagram's \${options.wireLength} bytes\`;
+    uncheckable = \`the capture holds \${bytes2.length} of the datagram's \${options.wireLength} bytes\`;
   } else {
     const claimed = ip.version === 4 ? ip.totalLength - decoded.payloadOffset : IPV6_HEADER_LENGTH + ip.payloadLength - decoded.payloadOffset;
     if (claimed > decoded.payload.length) {
@@ -19284,16 +21646,72 @@ function explainPacket(bytes, options = {}) {
   if (final.note !== void 0) info.dstNote = final.note;
   if (uncheckable !== void 0) info.uncheckable = uncheckable;
   const tcp = explainTcp(b, info, options);
+  if (options.signature !== void 0 && uncheckable === void 0) {
+    checkSignature(b, info, options.signature, options.connection);
+  }
   strictCheck(b, strict, cut || uncheckable !== void 0);
   return finish2(b, "packet", tcp, ipChecksum);
 }
-function explainTcpSegment(bytes, options = {}) {
+var SIGNATURES = {
+  md5: [
+    "TCP MD5 signature (RFC 2385)",
+    19
+  ],
+  tcpAo: [
+    "TCP-AO MAC (RFC 5925)",
+    29
+  ]
+};
+function checkSignature(b, info, signature, connection) {
+  const segment = info.segment;
+  if (info.src === void 0 || info.dst === void 0) return;
+  const options = decodeTcpOptionsOf(segment);
+  const [name, kind] = SIGNATURES[signature.kind];
+  if (!options.some((o) => tcpOptionType(o) === kind)) return;
+  let key2 = signature;
+  const syn = segment.length >= 14 && (segment[13] & 2) !== 0;
+  if (key2.kind === "tcpAo" && key2.isn === void 0 && !syn && connection?.isn !== void 0 && connection.peerIsn !== void 0) {
+    key2 = {
+      ...key2,
+      isn: {
+        local: connection.isn,
+        remote: connection.peerIsn
+      }
+    };
+  }
+  let right;
+  try {
+    right = verifyTcpSignature(segment, key2, {
+      src: info.src,
+      dst: info.dst
+    });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    b.notes.push(\`the \${name} is not checked: \${error.message.replace(/^Cannot sign TCP segment: /, "")}\`);
+    return;
+  }
+  if (right) {
+    b.notes.push(\`the \${name} is right for the key given\`);
+  } else {
+    b.anomaly("tcp-signature", \`the \${name} is not the one the key given makes: a receiver holding that key drops the segment\`, info.base);
+  }
+}
+function decodeTcpOptionsOf(segment) {
+  try {
+    return decodeTcp(segment, {
+      lenient: true
+    }).options;
+  } catch {
+    return [];
+  }
+}
+function explainTcpSegment(bytes2, options = {}) {
   if (options.src === void 0 !== (options.dst === void 0)) {
     throw new RangeError("Cannot explain TCP segment: the pseudo-header needs both src and dst");
   }
   const info = {
     base: 0,
-    segment: bytes
+    segment: bytes2
   };
   if (options.src !== void 0 && options.dst !== void 0) {
     const src = addressBytes(options.src);
@@ -19304,15 +21722,18 @@ function explainTcpSegment(bytes, options = {}) {
     info.src = formatAddress(src);
     info.dst = formatAddress(dst);
   }
-  const cut = options.wireLength !== void 0 && options.wireLength > bytes.length;
-  const b = new Builder(bytes);
+  const cut = options.wireLength !== void 0 && options.wireLength > bytes2.length;
+  const b = new Builder(bytes2);
   if (cut) {
-    const note = \`the capture holds \${bytes.length} of the segment's \${options.wireLength} bytes\`;
+    const note = \`the capture holds \${bytes2.length} of the segment's \${options.wireLength} bytes\`;
     info.uncheckable = note;
     b.notes.push(note);
   }
   const tcp = explainTcp(b, info, options);
-  strictCheck(b, () => void decodeTcp(bytes), cut);
+  if (options.signature !== void 0 && !cut) {
+    checkSignature(b, info, options.signature, options.connection);
+  }
+  strictCheck(b, () => void decodeTcp(bytes2), cut);
   return finish2(b, "segment", tcp, void 0);
 }
 
@@ -19326,9 +21747,9 @@ var ConnectionTracker = class {
    * @param facts The segment's addresses and ports.
    * @returns The context to explain it with.
    */
-  context(facts) {
-    const forward = this.#directions.get(key(facts, false));
-    const backward = this.#directions.get(key(facts, true));
+  context(facts2) {
+    const forward = this.#directions.get(key(facts2, false));
+    const backward = this.#directions.get(key(facts2, true));
     const context = {};
     if (forward !== void 0) context.isn = forward.isn;
     if (backward !== void 0) context.peerIsn = backward.isn;
@@ -19364,15 +21785,15 @@ var ConnectionTracker = class {
    * @returns The explanation.
    * @throws {DecodeError} As {@linkcode explainPacket}.
    */
-  explain(bytes, options = {}) {
-    const decoded = decodeIp(bytes, {
+  explain(bytes2, options = {}) {
+    const decoded = decodeIp(bytes2, {
       lenient: true
     });
     const segment = decoded.payload;
     const { srcPort, dstPort } = TCP_HEADER_FIELDS;
     const portsEnd = dstPort.byteOffset + dstPort.bitLength / 8;
     if (decoded.protocol !== IPPROTO_TCP || segment.length < portsEnd) {
-      return explainPacket(bytes, options);
+      return explainPacket(bytes2, options);
     }
     const context = this.context({
       src: decoded.ip.src,
@@ -19380,7 +21801,7 @@ var ConnectionTracker = class {
       srcPort: readField(segment, 0, srcPort),
       dstPort: readField(segment, 0, dstPort)
     });
-    const explanation = explainPacket(bytes, {
+    const explanation = explainPacket(bytes2, {
       ...options,
       connection: context
     });
@@ -19388,10 +21809,36 @@ var ConnectionTracker = class {
     return explanation;
   }
 };
-function key(facts, reverse) {
-  const from = \`\${facts.src ?? "?"} \${facts.srcPort}\`;
-  const to = \`\${facts.dst ?? "?"} \${facts.dstPort}\`;
+function key(facts2, reverse) {
+  const from = \`\${facts2.src ?? "?"} \${facts2.srcPort}\`;
+  const to = \`\${facts2.dst ?? "?"} \${facts2.dstPort}\`;
   return reverse ? \`\${to} > \${from}\` : \`\${from} > \${to}\`;
+}
+
+// src/explain/fragments.ts
+function segmentWords(explanation) {
+  const tcp = explanation.tcp;
+  if (tcp === void 0) return "no TCP header";
+  const checksum = explanation.checksums.find((c) => c.kind === "tcp");
+  return \`\${tcp.srcPort} > \${tcp.dstPort}, flags \${formatFlags(tcp.flags)}, seq \${tcp.seq}, \${plural(tcp.payloadLength, "byte")} of data, TCP checksum \${checksum?.status ?? "unchecked"}\`;
+}
+function ranges(result) {
+  return result.overlaps.map((o) => \`\${o.start}-\${o.end - 1}\`).join(", ");
+}
+function explainReassembled(result, options = {}) {
+  const explanation = explainPacket(result.first, options);
+  const notes = [
+    \`reassembled from \${plural(result.tags.length, "fragment")} (packets \${result.tags.join(", ")}): every hole of the datagram filled (RFC 815)\`
+  ];
+  const differing = result.overlaps.some((o) => o.differs);
+  if (differing) {
+    const last = explainPacket(result.last, options);
+    notes.push(\`fragments overlap with different data at bytes \${ranges(result)} of the fragmented part: a "first" target (Snort and Suricata policy first: the first copy of a byte wins) reassembles this packet, \${segmentWords(explanation)}; a "last" target (Snort and Suricata policy last: the last copy wins) reassembles \${segmentWords(last)}; Linux reassembles as a "first" target when a fragment lies within one it holds, and drops the datagram when fragments overlap in part\`);
+  } else if (result.overlaps.length > 0) {
+    notes.push(\`fragments overlap at bytes \${ranges(result)} with the same data: every policy reassembles this packet (Linux drops a datagram whose fragments overlap in part)\`);
+  }
+  explanation.notes.unshift(...notes);
+  return explanation;
 }
 
 // src/filter/mod.ts
@@ -19586,8 +22033,8 @@ function networkHolds(text, reader, offset) {
   const parsed = parseAddress(slash < 0 ? text : text.slice(0, slash));
   const prefix = slash < 0 ? parsed.bytes.length * 8 : Number(text.slice(slash + 1));
   for (let w = 0; w * 32 < prefix; w++) {
-    const bits = Math.min(32, prefix - w * 32);
-    const mask = bits === 32 ? 4294967295 : 4294967295 << 32 - bits >>> 0;
+    const bits2 = Math.min(32, prefix - w * 32);
+    const mask = bits2 === 32 ? 4294967295 : 4294967295 << 32 - bits2 >>> 0;
     const b = parsed.bytes;
     const net = (b[4 * w] << 24 | b[4 * w + 1] << 16 | b[4 * w + 2] << 8 | b[4 * w + 3]) & mask;
     if ((reader.word(offset + 4 * w) & mask) >>> 0 !== net >>> 0) {
@@ -19681,12 +22128,12 @@ function holds(filter, reader, version) {
   ])) return false;
   const flags = filter.flags;
   if (flags === void 0) return true;
-  const bits = () => reader.half(tcp + 12) & 511;
-  if (flags.set !== void 0 && (bits() & flags.set) !== flags.set) {
+  const bits2 = () => reader.half(tcp + 12) & 511;
+  if (flags.set !== void 0 && (bits2() & flags.set) !== flags.set) {
     return false;
   }
-  if (flags.clear !== void 0 && (bits() & flags.clear) !== 0) return false;
-  if (flags.equals !== void 0 && bits() !== flags.equals) return false;
+  if (flags.clear !== void 0 && (bits2() & flags.clear) !== 0) return false;
+  if (flags.equals !== void 0 && bits2() !== flags.equals) return false;
   return true;
 }
 
@@ -19816,27 +22263,27 @@ function formatBpf(program) {
 }
 function encodeBpf(program, options = {}) {
   const littleEndian = options.littleEndian ?? true;
-  const bytes = new Uint8Array(program.length * 8);
-  const view = new DataView(bytes.buffer);
+  const bytes2 = new Uint8Array(program.length * 8);
+  const view = new DataView(bytes2.buffer);
   program.forEach((ins, i) => {
     view.setUint16(i * 8, ins.code, littleEndian);
     view.setUint8(i * 8 + 2, ins.jt);
     view.setUint8(i * 8 + 3, ins.jf);
     view.setUint32(i * 8 + 4, ins.k, littleEndian);
   });
-  return bytes;
+  return bytes2;
 }
 function networkText(text) {
   const slash = text.indexOf("/");
   const parsed = parseAddress(slash < 0 ? text : text.slice(0, slash));
-  const bits = parsed.bytes.length * 8;
-  const prefix = slash < 0 ? bits : Number(text.slice(slash + 1));
-  const bytes = parsed.bytes.slice();
-  for (let bit = prefix; bit < bits; bit++) {
-    bytes[bit >> 3] &= ~(128 >> (bit & 7));
+  const bits2 = parsed.bytes.length * 8;
+  const prefix = slash < 0 ? bits2 : Number(text.slice(slash + 1));
+  const bytes2 = parsed.bytes.slice();
+  for (let bit = prefix; bit < bits2; bit++) {
+    bytes2[bit >> 3] &= ~(128 >> (bit & 7));
   }
-  const address = formatAddress(bytes);
-  return prefix === bits ? {
+  const address = formatAddress(bytes2);
+  return prefix === bits2 ? {
     net: \`host \${address}\`,
     full: true
   } : {
@@ -19956,11 +22403,15 @@ function familyTerms(filter, family) {
 var mod_exports5 = {};
 __export(mod_exports5, {
   DecodeError: () => DecodeError,
+  EDO_EXID: () => EDO_EXID,
+  FRAGMENT_ORDERS: () => FRAGMENT_ORDERS,
+  FragmentReassembler: () => FragmentReassembler,
   IPPROTO_TCP: () => IPPROTO_TCP,
   IPV4_HEADER_FIELDS: () => IPV4_HEADER_FIELDS,
   IPV4_HEADER_OFFSETS: () => IPV4_HEADER_OFFSETS,
   IPV4_MAX_OPTIONS_LENGTH: () => IPV4_MAX_OPTIONS_LENGTH,
   IPV4_MIN_HEADER_LENGTH: () => IPV4_MIN_HEADER_LENGTH,
+  IPV4_OPTION_REGISTRY: () => IPV4_OPTION_REGISTRY,
   IPV6_EXTENSION_HEADER_FIELDS: () => IPV6_EXTENSION_HEADER_FIELDS,
   IPV6_EXTENSION_HEADER_NAMES: () => IPV6_EXTENSION_HEADER_NAMES,
   IPV6_FRAGMENT_HEADER: () => IPV6_FRAGMENT_HEADER,
@@ -19970,6 +22421,8 @@ __export(mod_exports5, {
   ParseError: () => ParseError,
   SYN_PRESETS: () => SYN_PRESETS,
   SYN_PRESET_OSES: () => SYN_PRESET_OSES,
+  SeededRandom: () => SeededRandom,
+  TCP_AO_ALGORITHMS: () => TCP_AO_ALGORITHMS,
   TCP_FLAGS: () => TCP_FLAGS,
   TCP_FLAGS_ALL: () => TCP_FLAGS_ALL,
   TCP_FLAG_LETTERS: () => TCP_FLAG_LETTERS,
@@ -19985,20 +22438,35 @@ __export(mod_exports5, {
   TCP_OPTION_LENGTHS: () => TCP_OPTION_LENGTHS,
   TCP_OPTION_MAX_BODY: () => TCP_OPTION_MAX_BODY,
   TCP_OPTION_REGISTRY: () => TCP_OPTION_REGISTRY,
+  TCP_SIGNATURE_MAX_KEY: () => TCP_SIGNATURE_MAX_KEY,
   TcpHeaderView: () => TcpHeaderView,
   addressBytes: () => addressBytes,
+  aes128Encrypt: () => aes128Encrypt,
+  aesCmac: () => aesCmac,
   applySynPreset: () => applySynPreset,
   checkFieldValue: () => checkFieldValue,
+  checkTcpSignature: () => checkTcpSignature,
+  cryptoRandom: () => cryptoRandom,
+  decodeEdo: () => decodeEdo,
   decodeIp: () => decodeIp,
   decodeIpv4: () => decodeIpv4,
+  decodeIpv4Options: () => decodeIpv4Options,
   decodeIpv6: () => decodeIpv6,
+  decodeIpv6Extension: () => decodeIpv6Extension,
+  decodeIpv6TlvOptions: () => decodeIpv6TlvOptions,
+  decodeMptcp: () => decodeMptcp,
   decodePacket: () => decodePacket,
   decodeTcp: () => decodeTcp,
   decodeTcpOptions: () => decodeTcpOptions,
+  edoOption: () => edoOption,
+  edoWords: () => edoWords,
   encodeIpv4Header: () => encodeIpv4Header,
   encodeIpv4HeaderInto: () => encodeIpv4HeaderInto,
+  encodeIpv4Options: () => encodeIpv4Options,
   encodeIpv6Header: () => encodeIpv6Header,
   encodeIpv6HeaderInto: () => encodeIpv6HeaderInto,
+  encodeIpv6TlvOptions: () => encodeIpv6TlvOptions,
+  encodeMptcp: () => encodeMptcp,
   encodePacket: () => encodePacket,
   encodePacketInto: () => encodePacketInto,
   encodeTcp: () => encodeTcp,
@@ -20012,40 +22480,65 @@ __export(mod_exports5, {
   flagsFromNames: () => flagsFromNames,
   foldSum: () => foldSum,
   formatAddress: () => formatAddress,
+  formatCidr: () => formatCidr,
   formatFlags: () => formatFlags,
   formatHex: () => formatHex,
   formatIPv4: () => formatIPv4,
   formatIPv6: () => formatIPv6,
+  fragment: () => fragment,
   headerOffsets: () => headerOffsets,
+  hmacSha1: () => hmacSha1,
   internetChecksum: () => internetChecksum,
   ipv4HeaderLength: () => ipv4HeaderLength,
+  ipv4OptionCopied: () => ipv4OptionCopied,
+  ipv4OptionEntry: () => ipv4OptionEntry,
+  ipv4OptionEntryOfType: () => ipv4OptionEntryOfType,
+  ipv4OptionLength: () => ipv4OptionLength,
+  ipv6ExtensionChain: () => ipv6ExtensionChain,
+  ipv6ExtensionType: () => ipv6ExtensionType,
   lengthProblem: () => lengthProblem,
   makeTcpPacket: () => makeTcpPacket,
+  md5: () => md52,
+  mptcpSubtypeName: () => mptcpSubtypeName,
+  mptcpWords: () => mptcpWords,
   packetLength: () => packetLength,
   parseAddress: () => parseAddress,
+  parseCidr: () => parseCidr,
   parseFlags: () => parseFlags,
   parseHex: () => parseHex,
   parseIPv4: () => parseIPv4,
   parseIPv6: () => parseIPv6,
   pseudoHeaderSumV4: () => pseudoHeaderSumV4,
   pseudoHeaderSumV6: () => pseudoHeaderSumV6,
+  randomAddress: () => randomAddress,
+  randomBits: () => randomBits,
+  randomPort: () => randomPort,
   readField: () => readField,
+  sha1: () => sha1,
+  signTcpSegment: () => signTcpSegment,
   sumWords: () => sumWords,
   synPresetFields: () => synPresetFields,
+  tcpAoMac: () => tcpAoMac,
+  tcpAoTrafficKey: () => tcpAoTrafficKey,
   tcpChecksum: () => tcpChecksum,
   tcpHeaderLength: () => tcpHeaderLength,
+  tcpMd5Digest: () => tcpMd5Digest,
   tcpOptionEntry: () => tcpOptionEntry,
   tcpOptionEntryOfKind: () => tcpOptionEntryOfKind,
   tcpOptionLength: () => tcpOptionLength,
   tcpOptionType: () => tcpOptionType,
   tcpOptionsLength: () => tcpOptionsLength,
   tcpPseudoHeaderDestination: () => tcpPseudoHeaderDestination,
+  tcpSignatureBytes: () => tcpSignatureBytes,
+  tcpSignatureOption: () => tcpSignatureOption,
   updateChecksum: () => updateChecksum,
   updateChecksumBytes: () => updateChecksumBytes,
   verifyChecksum: () => verifyChecksum,
   verifyIpv4Checksum: () => verifyIpv4Checksum,
   verifyPacketChecksums: () => verifyPacketChecksums,
   verifyTcpChecksum: () => verifyTcpChecksum,
+  verifyTcpSignature: () => verifyTcpSignature,
+  withTcpSignature: () => withTcpSignature,
   writeField: () => writeField
 });
 
@@ -20216,6 +22709,528 @@ function applySynPreset(init, os, options = {}) {
   return applied;
 }
 
+// src/wire/fragment.ts
+var FRAGMENT_ORDERS = Object.freeze([
+  "in-order",
+  "reverse",
+  "random"
+]);
+function fail8(reason) {
+  throw new RangeError(\`Cannot fragment: \${reason}\`);
+}
+function checkSize(name, value, raw3) {
+  if (!Number.isInteger(value) || value < 1) {
+    fail8(\`\${name} \${value} is not a positive number of bytes\`);
+  }
+  if (!raw3 && (value < 8 || value % 8 !== 0)) {
+    fail8(\`\${name} \${value} is not a multiple of 8 bytes of at least 8 (fragment offsets count 8-byte units)\`);
+  }
+}
+function pieces(data, size, first) {
+  const list = [];
+  let start = 0;
+  do {
+    const length = start === 0 ? first : size;
+    const end = Math.min(start + length, data.length);
+    list.push({
+      start,
+      data: data.subarray(start, end),
+      last: false
+    });
+    start = end;
+  } while (start < data.length);
+  list[list.length - 1].last = true;
+  if (Math.floor(list.at(-1).start / 8) > 8191) {
+    fail8(\`a fragment would start at byte \${list.at(-1).start}, past the 13-bit offset\`);
+  }
+  return list;
+}
+function arrange(list, options) {
+  const order = options.order ?? "in-order";
+  let indices = list.map((_, i) => i);
+  if (order === "reverse") indices.reverse();
+  else if (order === "random") {
+    const random = options.random ?? Math.random;
+    for (let i = indices.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [indices[i], indices[j]] = [
+        indices[j],
+        indices[i]
+      ];
+    }
+  } else if (Array.isArray(order)) {
+    for (const i of order) {
+      if (!Number.isInteger(i) || i < 0 || i >= list.length) {
+        fail8(\`fragment \${i} of the order does not exist (there are \${list.length}, from 0)\`);
+      }
+    }
+    indices = [
+      ...order
+    ];
+  } else if (order !== "in-order") {
+    fail8(\`unknown order \${JSON.stringify(order)}\`);
+  }
+  const duplicate = options.duplicate;
+  if (duplicate !== void 0 && (!Number.isInteger(duplicate) || duplicate < 0 || duplicate >= list.length)) {
+    fail8(\`there is no fragment \${duplicate} to duplicate (there are \${list.length}, from 0)\`);
+  }
+  const out = [];
+  for (const i of indices) {
+    const piece = list[i];
+    if (options.dropLast === true && piece.last) continue;
+    const decoy = options.overlap !== void 0 && i > 0 ? {
+      piece: {
+        ...piece,
+        data: piece.data.map((b) => b ^ 255)
+      },
+      index: i,
+      decoy: true
+    } : void 0;
+    if (decoy !== void 0 && options.overlap === "last") out.push(decoy);
+    out.push({
+      piece,
+      index: i,
+      decoy: false
+    });
+    if (decoy !== void 0 && options.overlap === "first") out.push(decoy);
+    if (i === duplicate) out.push({
+      piece,
+      index: i,
+      decoy: false
+    });
+  }
+  const sent = options.overlap === void 0 ? out : withoutLateDecoys(out, list.length);
+  return sent.map((item) => item.piece);
+}
+function withoutLateDecoys(out, count2) {
+  const seen = /* @__PURE__ */ new Set();
+  const kept = out.filter((item) => {
+    const completes = seen.size === count2 || seen.size === count2 - 1 && !seen.has(item.index);
+    if (item.decoy && completes) return false;
+    seen.add(item.index);
+    return true;
+  });
+  if (!kept.some((item) => item.decoy)) {
+    fail8("no decoy would arrive before the datagram is complete: overlapping needs a fragment other than the first to arrive before the one that completes it (use at least 3 fragments, or another order)");
+  }
+  return kept;
+}
+function copiedOptions(options) {
+  const kept = [];
+  let p = 0;
+  while (p < options.length) {
+    const type = options[p];
+    if (type === 0) break;
+    if (type === 1) {
+      p++;
+      continue;
+    }
+    const length = options[p + 1] ?? 0;
+    if (length < 2 || p + length > options.length) break;
+    if (ipv4OptionCopied(type)) kept.push(...options.subarray(p, p + length));
+    p += length;
+  }
+  return Uint8Array.from(kept);
+}
+function fragmentIpv4(bytes2, options) {
+  const { header, payload } = decodeIpv4(bytes2);
+  if (header.dontFragment) {
+    fail8("DF (don't fragment) is set: a router would drop the datagram rather than fragment it; clear DF");
+  }
+  if (header.moreFragments || header.fragmentOffset !== 0) {
+    fail8("the datagram is already a fragment");
+  }
+  const base = {
+    version: 4,
+    tos: header.tos,
+    id: header.id,
+    dontFragment: false,
+    moreFragments: false,
+    reservedBit: header.reservedBit,
+    fragmentOffset: 0,
+    ttl: header.ttl,
+    protocol: header.protocol,
+    src: header.src,
+    dst: header.dst,
+    options: header.options
+  };
+  const later = copiedOptions(header.options);
+  const list = pieces(payload, options.size, options.firstSize ?? options.size);
+  return arrange(list, options).map((piece) => {
+    const ip = {
+      ...base,
+      moreFragments: !piece.last,
+      fragmentOffset: Math.floor(piece.start / 8),
+      options: piece.start === 0 ? base.options : later
+    };
+    const head = encodeIpv4Header(ip, {
+      payloadLength: piece.data.length
+    });
+    return Uint8Array.of(...head, ...piece.data);
+  });
+}
+function fragmentIpv6(bytes2, options) {
+  const { header, payload } = decodeIpv6(bytes2);
+  const walk = walkIpv6ExtensionHeaders(header.nextHeader, payload, false);
+  const types = [
+    header.nextHeader,
+    ...walk.headers.map((h2) => h2.nextHeader)
+  ];
+  if (types.includes(IPV6_FRAGMENT_HEADER)) {
+    fail8("the packet already has a fragment header");
+  }
+  let kept = walk.headers.findLastIndex((h2) => h2.type === 43) + 1;
+  if (kept === 0 && walk.headers[0]?.type === 0) kept = 1;
+  const unfragmentable = walk.headers.slice(0, kept);
+  const end = kept === 0 ? 0 : unfragmentable.at(-1).offset - 40 + unfragmentable.at(-1).data.length + 2;
+  const rest = payload.subarray(end);
+  const inner = kept === 0 ? header.nextHeader : unfragmentable.at(-1).nextHeader;
+  const id = options.id ?? 1;
+  const list = pieces(rest, options.size, options.firstSize ?? options.size);
+  return arrange(list, options).map((piece) => {
+    const chain = ipv6ExtensionChain([
+      {
+        kind: "fragment",
+        offset: Math.floor(piece.start / 8),
+        more: !piece.last,
+        id
+      }
+    ], inner);
+    const headers = [
+      ...unfragmentable.map((h2, i) => ({
+        nextHeader: i === kept - 1 ? IPV6_FRAGMENT_HEADER : h2.nextHeader,
+        data: h2.data
+      })),
+      ...chain.headers
+    ];
+    const length = headers.reduce((n, h2) => n + 2 + h2.data.length, 0) + piece.data.length;
+    const fixed = encodeIpv6Header({
+      version: 6,
+      trafficClass: header.trafficClass,
+      flowLabel: header.flowLabel,
+      nextHeader: kept === 0 ? IPV6_FRAGMENT_HEADER : header.nextHeader,
+      hopLimit: header.hopLimit,
+      src: header.src,
+      dst: header.dst
+    }, {
+      payloadLength: length
+    });
+    const out = new Uint8Array(40 + length);
+    out.set(fixed);
+    let at = 40;
+    for (const h2 of headers) {
+      out[at] = h2.nextHeader;
+      out[at + 1] = (h2.data.length + 2) / 8 - 1;
+      out.set(h2.data, at + 2);
+      at += 2 + h2.data.length;
+    }
+    out.set(piece.data, at);
+    return out;
+  });
+}
+function fragment(packet, options) {
+  const raw3 = options.raw === true;
+  checkSize("size", options.size, raw3);
+  if (options.firstSize !== void 0) {
+    checkSize("firstSize", options.firstSize, raw3);
+  }
+  if (options.id !== void 0 && (!Number.isInteger(options.id) || options.id < 0 || options.id > 4294967295)) {
+    fail8(\`id \${options.id} is not in 0..4294967295\`);
+  }
+  const bytes2 = packet instanceof Uint8Array ? packet : encodePacket(packet);
+  return bytes2[0] >> 4 === 6 ? fragmentIpv6(bytes2, options) : fragmentIpv4(bytes2, options);
+}
+
+// src/wire/reassembly.ts
+var MAX_DATA = 65535 + 65536;
+function facts(bytes2) {
+  let decoded;
+  try {
+    decoded = decodeIp(bytes2, {
+      lenient: true
+    });
+  } catch {
+    return void 0;
+  }
+  const { ip } = decoded;
+  if (ip.version === 4) {
+    if (!decoded.fragment) return void 0;
+    return {
+      key: \`4 \${ip.src} \${ip.dst} \${ip.protocol} \${ip.id}\`,
+      header: bytes2.slice(0, decoded.payloadOffset),
+      data: decoded.payload,
+      offset: ip.fragmentOffset * 8,
+      more: ip.moreFragments,
+      version: 4
+    };
+  }
+  if (decoded.protocol !== IPV6_FRAGMENT_HEADER || decoded.payload.length < 8) {
+    return void 0;
+  }
+  const at = decoded.payloadOffset;
+  const word2 = read16(bytes2, at + 2);
+  const last = decoded.extensionHeaders?.at(-1);
+  return {
+    key: \`6 \${ip.src} \${ip.dst} \${read32(bytes2, at + 4)}\`,
+    header: bytes2.slice(0, at),
+    data: decoded.payload.subarray(8),
+    offset: (word2 >> 3) * 8,
+    more: (word2 & 1) === 1,
+    version: 6,
+    inner: bytes2[at],
+    nextHeaderAt: last === void 0 ? 6 : last.offset
+  };
+}
+function fillHoles(holes, first, last, more) {
+  const next = [];
+  for (const hole of holes) {
+    if (first > hole.last || last < hole.first) {
+      next.push(hole);
+      continue;
+    }
+    if (first > hole.first) next.push({
+      first: hole.first,
+      last: first - 1
+    });
+    if (last < hole.last && more) {
+      next.push({
+        first: last + 1,
+        last: hole.last
+      });
+    }
+  }
+  return next;
+}
+function assemble2(header, data) {
+  const out = new Uint8Array(header.header.length + data.length);
+  out.set(header.header);
+  out.set(data, header.header.length);
+  if (header.version === 4) {
+    const ihl = header.header.length;
+    write16(out, 2, out.length);
+    write16(out, 6, read16(out, 6) & 49152);
+    write16(out, 10, 0);
+    write16(out, 10, internetChecksum(out.subarray(0, ihl)));
+  } else {
+    write16(out, 4, out.length - 40);
+    out[header.nextHeaderAt] = header.inner;
+  }
+  return out;
+}
+var FragmentReassembler = class {
+  #pending = /* @__PURE__ */ new Map();
+  #maxPending;
+  /**
+   * Create a reassembler with no datagram waiting.
+   *
+   * @param options How many datagrams may wait at once.
+   */
+  constructor(options = {}) {
+    this.#maxPending = options.maxPending ?? 1024;
+  }
+  /** How many datagrams are waiting for fragments. */
+  get pending() {
+    return this.#pending.size;
+  }
+  /**
+   * Take a datagram: a fragment fills its datagram's holes, and the
+   * datagram is returned once complete; anything else is ignored.
+   *
+   * @param bytes The datagram (a fragment or not).
+   * @param tag What to call it in the result.
+   * @returns The reassembled datagram, when this fragment completed one.
+   */
+  add(bytes2, tag) {
+    const fragment2 = facts(bytes2);
+    if (fragment2 === void 0) return void 0;
+    let state = this.#pending.get(fragment2.key);
+    if (state === void 0) {
+      if (this.#pending.size >= this.#maxPending) {
+        this.#pending.delete(this.#pending.keys().next().value);
+      }
+      state = {
+        holes: [
+          {
+            first: 0,
+            last: Infinity
+          }
+        ],
+        first: new Uint8Array(0),
+        last: new Uint8Array(0),
+        filled: new Uint8Array(0),
+        length: 0,
+        tags: [],
+        overlaps: []
+      };
+      this.#pending.set(fragment2.key, state);
+    }
+    this.#fill(state, fragment2, tag);
+    if (state.holes.length > 0 || state.header === void 0) return void 0;
+    this.#pending.delete(fragment2.key);
+    const data = (buffer) => buffer.subarray(0, state.length);
+    return {
+      first: assemble2(state.header, data(state.first)),
+      last: assemble2(state.header, data(state.last)),
+      tags: state.tags,
+      overlaps: state.overlaps
+    };
+  }
+  #fill(state, fragment2, tag) {
+    const { offset, data } = fragment2;
+    const end = offset + data.length;
+    if (end > MAX_DATA) return;
+    state.tags.push(tag);
+    if (offset === 0) state.header = fragment2;
+    if (end > state.first.length) {
+      for (const key2 of [
+        "first",
+        "last",
+        "filled"
+      ]) {
+        const grown = new Uint8Array(Math.max(end, 2 * state.first.length));
+        grown.set(state[key2]);
+        state[key2] = grown;
+      }
+    }
+    if (!fragment2.more) state.length = end;
+    else state.length = Math.max(state.length, end);
+    let overlap;
+    for (let i = 0; i < data.length; i++) {
+      const at = offset + i;
+      const byte = data[i];
+      if (state.filled[at] === 1) {
+        if (overlap === void 0 || overlap.end !== at) {
+          overlap = {
+            start: at,
+            end: at,
+            differs: false
+          };
+          state.overlaps.push(overlap);
+        }
+        overlap.end = at + 1;
+        if (state.first[at] !== byte) overlap.differs = true;
+      } else {
+        state.first[at] = byte;
+        state.filled[at] = 1;
+      }
+      state.last[at] = byte;
+    }
+    if (data.length > 0) {
+      state.holes = fillHoles(state.holes, offset, end - 1, fragment2.more);
+    } else if (!fragment2.more) {
+      state.holes = fillHoles(state.holes, offset, offset - 1, false);
+    }
+  }
+};
+
+// src/wire/random_fields.ts
+var SeededRandom = class {
+  #s = new Uint32Array(4);
+  /**
+   * Start the sequence a seed gives.
+   *
+   * @param seed Any integer; only its low 32 bits count.
+   */
+  constructor(seed) {
+    let x = seed >>> 0;
+    for (let i = 0; i < 4; i++) {
+      x = x + 2654435769 >>> 0;
+      let z = x;
+      z = Math.imul(z ^ z >>> 16, 2246822507);
+      z = Math.imul(z ^ z >>> 13, 3266489909);
+      this.#s[i] = (z ^ z >>> 16) >>> 0;
+    }
+    if (this.#s.every((word2) => word2 === 0)) this.#s[0] = 1;
+  }
+  /**
+   * The next value of the sequence.
+   *
+   * @returns An unsigned 32-bit integer.
+   */
+  next32() {
+    const s = this.#s;
+    const rotl3 = (x, k) => x << k | x >>> 32 - k;
+    const result = Math.imul(rotl3(Math.imul(s[1], 5), 7), 9) >>> 0;
+    const t = s[1] << 9;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl3(s[3], 11);
+    return result;
+  }
+  /**
+   * The next value as a fraction.
+   *
+   * @returns A number in [0, 1).
+   */
+  float() {
+    return this.next32() / 4294967296;
+  }
+};
+function cryptoRandom() {
+  return {
+    next32: () => crypto.getRandomValues(new Uint32Array(1))[0]
+  };
+}
+function uniform(random, min, max) {
+  const span = max - min + 1;
+  if (span >= 4294967296) return min + random.next32();
+  const limit = 4294967296 - 4294967296 % span;
+  let value;
+  do
+    value = random.next32();
+  while (value >= limit);
+  return min + value % span;
+}
+function parseCidr(text) {
+  const slash = text.indexOf("/");
+  const address = parseAddress(slash < 0 ? text : text.slice(0, slash));
+  const bits2 = address.bytes.length * 8;
+  let prefix = bits2;
+  if (slash >= 0) {
+    const digits = text.slice(slash + 1);
+    if (!/^[0-9]{1,3}$/.test(digits) || Number(digits) > bits2) {
+      throw new ParseError("CIDR block", text, \`the prefix length must be 0..\${bits2} for IPv\${address.family}\`);
+    }
+    prefix = Number(digits);
+  }
+  const bytes2 = address.bytes.slice();
+  for (let bit = prefix; bit < bits2; bit++) {
+    bytes2[bit >> 3] &= ~(128 >> (bit & 7));
+  }
+  return {
+    family: address.family,
+    bytes: bytes2,
+    prefix
+  };
+}
+function formatCidr(cidr) {
+  return \`\${formatAddress(cidr.bytes)}/\${cidr.prefix}\`;
+}
+function randomAddress(cidr, random) {
+  const block2 = typeof cidr === "string" ? parseCidr(cidr) : cidr;
+  const bytes2 = block2.bytes.slice();
+  for (let i = 0; i < bytes2.length; i += 4) {
+    const word2 = random.next32();
+    for (let j = 0; j < 4 && i + j < bytes2.length; j++) {
+      const bit = 8 * (i + j);
+      const keep = Math.max(0, Math.min(8, block2.prefix - bit));
+      const mask = keep === 0 ? 255 : 255 >> keep;
+      bytes2[i + j] = bytes2[i + j] & ~mask | word2 >>> 24 - 8 * j & mask;
+    }
+  }
+  return formatAddress(bytes2);
+}
+function randomPort(random, range = {}) {
+  return uniform(random, range.min ?? 1024, range.max ?? 65535);
+}
+function randomBits(random, bits2) {
+  const value = random.next32();
+  return bits2 === 32 ? value : value >>> 16;
+}
+
 // src/explain/html/layout.ts
 function fieldRefs(explanation) {
   return explanation.layers.flatMap((layer, l) => layer.fields.map((field, i) => ({
@@ -20231,12 +23246,12 @@ function diagramRows(layer) {
   const start = (f) => (f.byteOffset - layer.byteOffset) * 8 + f.bitOffset;
   const total = layer.fields.reduce((end, f) => Math.max(end, start(f) + f.bitLength), layer.length * 8);
   const owner = new Array(total).fill(void 0);
-  const bits = new Array(total).fill("?");
+  const bits2 = new Array(total).fill("?");
   layer.fields.forEach((field, i) => {
     const first = start(field);
     for (let k = 0; k < field.bitLength; k++) {
       owner[first + k] = i;
-      bits[first + k] = field.bits[k] ?? "?";
+      bits2[first + k] = field.bits[k] ?? "?";
     }
   });
   const rows = [];
@@ -20251,16 +23266,16 @@ function diagramRows(layer) {
         field,
         start: at - rowStart,
         bits: stop - at,
-        text: bits.slice(at, stop).join(""),
+        text: bits2.slice(at, stop).join(""),
         labelled: false
       });
       at = stop;
     }
     rows.push(row);
   }
-  const pieces = rows.flat();
+  const pieces2 = rows.flat();
   layer.fields.forEach((_, i) => {
-    const own = pieces.filter((p) => p.field === i);
+    const own = pieces2.filter((p) => p.field === i);
     const widest = Math.max(...own.map((p) => p.bits));
     const candidates = own.filter((p) => p.bits === widest);
     const chosen = candidates[Math.floor((candidates.length - 1) / 2)];
@@ -20290,12 +23305,12 @@ function placeText(ref2, layer, whole) {
   const range = (a, b) => a === b ? \`\${a}\` : \`\${a}\\u2013\${b}\`;
   const inLayer = range(start - layer.byteOffset, end - 1 - layer.byteOffset);
   const absolute = range(start, end - 1);
-  const bytes = start === end - 1 ? "byte" : "bytes";
+  const bytes2 = start === end - 1 ? "byte" : "bytes";
   if (field.bitOffset === 0 && field.bitLength % 8 === 0) {
-    return \`\${bytes} \${inLayer} of the \${layer.name} (\${absolute} of the \${whole})\`;
+    return \`\${bytes2} \${inLayer} of the \${layer.name} (\${absolute} of the \${whole})\`;
   }
-  const bits = field.bitLength === 1 ? \`bit \${field.bitOffset}\` : \`bits \${field.bitOffset}\\u2013\${field.bitOffset + field.bitLength - 1}\`;
-  return \`\${bits} of \${bytes} \${inLayer} of the \${layer.name} (\${bytes} \${absolute} of the \${whole})\`;
+  const bits2 = field.bitLength === 1 ? \`bit \${field.bitOffset}\` : \`bits \${field.bitOffset}\\u2013\${field.bitOffset + field.bitLength - 1}\`;
+  return \`\${bits2} of \${bytes2} \${inLayer} of the \${layer.name} (\${bytes2} \${absolute} of the \${whole})\`;
 }
 function endpoint(address, port) {
   const host = address === void 0 ? "" : address.includes(":") ? \`[\${address}]\` : address;
@@ -20360,8 +23375,8 @@ function explainInput(input, options = {}) {
 var PageTracker = class extends ConnectionTracker {
   #last;
   /** As {@linkcode ConnectionTracker.context}, remembered. */
-  context(facts) {
-    const context = super.context(facts);
+  context(facts2) {
+    const context = super.context(facts2);
     this.#last = context;
     return context;
   }
@@ -20374,9 +23389,9 @@ var PageTracker = class extends ConnectionTracker {
    *   for what is not TCP).
    * @throws {DecodeError} As \`explainPacket\`.
    */
-  explainWithContext(bytes, options = {}) {
+  explainWithContext(bytes2, options = {}) {
     this.#last = void 0;
-    const explanation = this.explain(bytes, options);
+    const explanation = this.explain(bytes2, options);
     const connection = this.#last;
     return connection === void 0 || Object.keys(connection).length === 0 ? {
       explanation
@@ -20387,7 +23402,7 @@ var PageTracker = class extends ConnectionTracker {
   }
 };
 function captureFacts(record, index) {
-  const facts = {
+  const facts2 = {
     index,
     seconds: record.timestamp.seconds,
     nanoseconds: record.timestamp.nanoseconds,
@@ -20395,9 +23410,9 @@ function captureFacts(record, index) {
     originalLength: record.originalLength,
     linkType: record.linkType
   };
-  if (record.direction !== void 0) facts.direction = record.direction;
-  if (record.comment !== void 0) facts.comment = record.comment;
-  return facts;
+  if (record.direction !== void 0) facts2.direction = record.direction;
+  if (record.comment !== void 0) facts2.comment = record.comment;
+  return facts2;
 }
 function notIpReason(record) {
   const data = record.data;
@@ -20466,9 +23481,9 @@ var CAPTURE_MAGICS = /* @__PURE__ */ new Set([
   885895841,
   168627466
 ]);
-function isCaptureFile(bytes) {
-  if (bytes.length < 4) return false;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, 4);
+function isCaptureFile(bytes2) {
+  if (bytes2.length < 4) return false;
+  const view = new DataView(bytes2.buffer, bytes2.byteOffset, 4);
   return CAPTURE_MAGICS.has(view.getUint32(0, true));
 }
 var TCPDUMP_OFFSET = /^\\s*0x[0-9a-f]+:\\s/i;
@@ -20489,28 +23504,28 @@ function parsePastedHex(text) {
     throw new ParseError("hex bytes", excerpt, reason);
   }
 }
-function inputFromBytes(bytes, segment) {
+function inputFromBytes(bytes2, segment) {
   if (segment !== void 0) return {
-    bytes,
+    bytes: bytes2,
     segment
   };
-  const version = bytes.length === 0 ? -1 : bytes[0] >> 4;
+  const version = bytes2.length === 0 ? -1 : bytes2[0] >> 4;
   if (version !== 4 && version !== 6) {
     const ip = linkPayload({
       linkType: LINKTYPE.ETHERNET,
-      data: bytes
+      data: bytes2
     });
     if (ip !== void 0) {
       return {
         bytes: ip,
         notes: [
-          \`an Ethernet frame: the \${ip.byteOffset - bytes.byteOffset}-byte Ethernet header is left out, and offsets count from the IP header\`
+          \`an Ethernet frame: the \${ip.byteOffset - bytes2.byteOffset}-byte Ethernet header is left out, and offsets count from the IP header\`
         ]
       };
     }
   }
   return {
-    bytes
+    bytes: bytes2
   };
 }
 function decodePageData(json) {
@@ -20581,13 +23596,13 @@ function pieceElement(layer, layerIndex, piece, row, pointer) {
   const narrow = piece.bits < 4;
   const field = piece.field === void 0 ? void 0 : layer.fields[piece.field];
   const id = piece.field === void 0 ? void 0 : \`\${layerIndex}.\${piece.field}\`;
-  const bits = h("span", {
+  const bits2 = h("span", {
     class: "bits",
     "aria-hidden": "true"
   }, ...[
     ...piece.text
   ].map((bit) => h("span", {}, bit)));
-  bits.style.gridTemplateColumns = \`repeat(\${piece.bits}, minmax(0, 1fr))\`;
+  bits2.style.gridTemplateColumns = \`repeat(\${piece.bits}, minmax(0, 1fr))\`;
   const name = field === void 0 ? "bits no field covers" : \`\${field.name}\${field.display === "" ? "" : \` = \${field.display}\`}\`;
   const cell = h("div", {
     role: "gridcell",
@@ -20605,7 +23620,7 @@ function pieceElement(layer, layerIndex, piece, row, pointer) {
     class: "name"
   }, narrow ? label.short : label.name), narrow || label.value === "" ? null : h("span", {
     class: "value"
-  }, label.value)), bits);
+  }, label.value)), bits2);
   cell.style.gridColumn = \`\${piece.start + 2} / span \${piece.bits}\`;
   if (id !== void 0) pointer.addField(id, cell);
   return cell;
@@ -20613,20 +23628,20 @@ function pieceElement(layer, layerIndex, piece, row, pointer) {
 function diagramKeys(grid, event) {
   const current = event.target;
   if (!(current instanceof HTMLElement) || !current.matches(".piece")) return;
-  const pieces = [
+  const pieces2 = [
     ...grid.querySelectorAll(".piece")
   ];
-  const at = pieces.indexOf(current);
+  const at = pieces2.indexOf(current);
   const row = Number(current.dataset.row);
   const middle = Number(current.dataset.start) + (Number(current.dataset.bits) - 1) / 2;
-  const inRow = (r) => pieces.find((p) => Number(p.dataset.row) === r && Number(p.dataset.start) <= middle && Number(p.dataset.start) + Number(p.dataset.bits) > middle) ?? pieces.filter((p) => Number(p.dataset.row) === r).at(-1);
+  const inRow = (r) => pieces2.find((p) => Number(p.dataset.row) === r && Number(p.dataset.start) <= middle && Number(p.dataset.start) + Number(p.dataset.bits) > middle) ?? pieces2.filter((p) => Number(p.dataset.row) === r).at(-1);
   let next;
   switch (event.key) {
     case "ArrowRight":
-      next = pieces[at + 1];
+      next = pieces2[at + 1];
       break;
     case "ArrowLeft":
-      next = pieces[at - 1];
+      next = pieces2[at - 1];
       break;
     case "ArrowDown":
       next = inRow(row + 1);
@@ -20635,10 +23650,10 @@ function diagramKeys(grid, event) {
       next = inRow(row - 1);
       break;
     case "Home":
-      next = pieces[0];
+      next = pieces2[0];
       break;
     case "End":
-      next = pieces.at(-1);
+      next = pieces2.at(-1);
       break;
     default:
       return;
@@ -20655,13 +23670,13 @@ function drawDiagram(layer, layerIndex, pointer) {
   }, "byte"), ...Array.from({
     length: 32
   }, (_, bit) => h("span", {}, bit)));
-  const rows = diagramRows(layer).map((pieces, r) => h("div", {
+  const rows = diagramRows(layer).map((pieces2, r) => h("div", {
     role: "row",
     class: "word"
   }, h("span", {
     class: "offset",
     "aria-hidden": "true"
-  }, r * 4), ...pieces.map((piece) => pieceElement(layer, layerIndex, piece, r, pointer))));
+  }, r * 4), ...pieces2.map((piece) => pieceElement(layer, layerIndex, piece, r, pointer))));
   const grid = h("div", {
     role: "grid",
     class: \`diagram layer-\${layerTint(layer)}\`,
@@ -20722,14 +23737,14 @@ function hexKeys(grid, event) {
   event.preventDefault();
   moveFocus(current, cells[Math.max(0, Math.min(cells.length - 1, at + move))]);
 }
-function drawHexView(bytes, explanation, pointer) {
-  const shown = Math.min(bytes.length, HEX_VIEW_MAX);
+function drawHexView(bytes2, explanation, pointer) {
+  const shown = Math.min(bytes2.length, HEX_VIEW_MAX);
   const rows = [];
   for (let start = 0; start < shown; start += 16) {
     const hex2 = [];
     const text = [];
     for (let at = start; at < Math.min(start + 16, shown); at++) {
-      const byte = bytes[at];
+      const byte = bytes2[at];
       const tint = \`tint-\${byteOwner(explanation, at)}\`;
       const cell = h("span", {
         role: "gridcell",
@@ -20773,7 +23788,7 @@ function drawHexView(bytes, explanation, pointer) {
   }, layer.name)), explanation.payload !== void 0 && explanation.payload.length > 0 ? h("li", {
     class: "tint-data"
   }, "data") : null);
-  const more = bytes.length > shown ? h("p", {}, \`\\u2026 \${bytes.length - shown} more bytes\`) : null;
+  const more = bytes2.length > shown ? h("p", {}, \`\\u2026 \${bytes2.length - shown} more bytes\`) : null;
   return h("div", {
     class: "bytes"
   }, grid, more, legend);
@@ -21017,11 +24032,11 @@ function stepsTable(work) {
   const steps = work.steps;
   if (steps === void 0 || steps.length === 0) return null;
   const rows = steps.map((step) => {
-    const bytes = step.byteOffset === void 0 ? void 0 : \`\${step.byteOffset}-\${step.byteOffset + 1}\`;
+    const bytes2 = step.byteOffset === void 0 ? void 0 : \`\${step.byteOffset}-\${step.byteOffset + 1}\`;
     return h("tr", {
       class: step.carry ? "carry" : void 0,
-      "data-bytes": bytes,
-      tabindex: bytes === void 0 ? void 0 : 0
+      "data-bytes": bytes2,
+      tabindex: bytes2 === void 0 ? void 0 : 0
     }, h("td", {
       class: "mono num"
     }, hexWord(step.before)), h("td", {
@@ -21068,7 +24083,7 @@ function checksumsSection(explanation) {
   }, h("h3", {}, "Checksums, worked out"), ...explanation.checksums.map(checksumBlock));
 }
 function anomaliesSection(explanation, refs) {
-  const items2 = explanation.anomalies.map((anomaly) => {
+  const items3 = explanation.anomalies.map((anomaly) => {
     const ref2 = refs.find((r) => r.field.key === anomaly.field && anomaly.byteOffset >= r.start && anomaly.byteOffset < r.end) ?? refs.find((r) => r.field.key === anomaly.field);
     const reference = anomaly.reference ?? ANOMALY_REFERENCES[anomaly.code];
     return h("li", {
@@ -21089,7 +24104,7 @@ function anomaliesSection(explanation, refs) {
   });
   return h("section", {
     class: "anomalies"
-  }, h("h3", {}, items2.length === 0 ? "Anomalies: none" : \`Anomalies (\${items2.length})\`), items2.length === 0 ? null : h("ul", {}, ...items2));
+  }, h("h3", {}, items3.length === 0 ? "Anomalies: none" : \`Anomalies (\${items3.length})\`), items3.length === 0 ? null : h("ul", {}, ...items3));
 }
 function conversationLines(tcp) {
   const lines = [];
@@ -21159,21 +24174,21 @@ function summaryText(explanation, tcp) {
   return parts.join(" \\xB7 ");
 }
 function captureText(capture, first) {
-  const facts = [
+  const facts2 = [
     \`captured \${isoTime(capture)}\`,
     first === void 0 ? "" : \`\${relativeTime(capture, first)} s after the first\`,
     capture.capturedLength === capture.originalLength ? \`\${capture.capturedLength} bytes with the link-layer header\` : \`\${capture.capturedLength} of \${capture.originalLength} bytes captured\`
   ].filter((fact) => fact !== "");
-  if (capture.direction !== void 0) facts.push(capture.direction);
-  if (capture.comment !== void 0) facts.push(\`comment "\${capture.comment}"\`);
-  return facts.join(", ");
+  if (capture.direction !== void 0) facts2.push(capture.direction);
+  if (capture.comment !== void 0) facts2.push(\`comment "\${capture.comment}"\`);
+  return facts2.join(", ");
 }
 function badges(explanation) {
-  const items2 = explanation.checksums.map((work) => h("li", {
+  const items3 = explanation.checksums.map((work) => h("li", {
     class: \`status-\${work.status}\`
   }, \`\${work.name} \${work.status}\`));
   const count2 = explanation.anomalies.length;
-  items2.push(count2 === 0 ? h("li", {
+  items3.push(count2 === 0 ? h("li", {
     class: "status-correct"
   }, "no anomalies") : h("li", {
     class: "status-wrong"
@@ -21182,17 +24197,17 @@ function badges(explanation) {
   }, "\\u26A0 "), \`\${count2} anomal\${count2 === 1 ? "y" : "ies"}: \${explanation.anomalies.map((a) => a.code).join(", ")}\`));
   return h("ul", {
     class: "badges"
-  }, ...items2);
+  }, ...items3);
 }
 function packetView(input, explanation, options) {
   const whole = explanation.kind;
   const refs = fieldRefs(explanation);
   const pointer = new Pointer(refs, explanation.layers, whole);
   const row = packetRow(explanation);
-  const route = row.source === "" && row.destination === "" ? "" : \`: \${row.source} \\u2192 \${row.destination}\`;
+  const route2 = row.source === "" && row.destination === "" ? "" : \`: \${row.source} \\u2192 \${row.destination}\`;
   const head = h("header", {
     class: "packet-head"
-  }, h("h2", {}, \`\${options.heading}\${route}\`), h("p", {
+  }, h("h2", {}, \`\${options.heading}\${route2}\`), h("p", {
     class: "summary"
   }, summaryText(explanation, explanation.tcp)), options.capture === void 0 ? null : h("p", {
     class: "capture"
@@ -21385,12 +24400,12 @@ var Page = class {
   readText(text, title) {
     if (text.trim() === "") return;
     try {
-      const bytes = parsePastedHex(text);
-      if (bytes.length === 0) {
+      const bytes2 = parsePastedHex(text);
+      if (bytes2.length === 0) {
         throw new ParseError("hex bytes", text, "no hex bytes");
       }
       const segment = this.parts.segment.checked ? this.#segment() : void 0;
-      const input = inputFromBytes(bytes, segment);
+      const input = inputFromBytes(bytes2, segment);
       explainInput(input, {
         steps: false
       });
@@ -21428,12 +24443,12 @@ var Page = class {
   }
   /** Explain a file: a capture, or text holding hex. */
   async readFile(file) {
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    if (!isCaptureFile(bytes)) {
-      this.readText(new TextDecoder().decode(bytes), file.name);
+    const bytes2 = new Uint8Array(await file.arrayBuffer());
+    if (!isCaptureFile(bytes2)) {
+      this.readText(new TextDecoder().decode(bytes2), file.name);
       return;
     }
-    const { records, error } = readCaptureBytes(bytes);
+    const { records, error } = readCaptureBytes(bytes2);
     const data = {
       title: file.name,
       entries: entriesFromRecords(records)
@@ -21444,10 +24459,10 @@ var Page = class {
 };
 function listOption(entry, summary, index, first) {
   const capture = entry.capture;
-  const number = capture?.index ?? index + 1;
+  const number2 = capture?.index ?? index + 1;
   const time = capture === void 0 || first === void 0 ? "" : relativeTime(capture, first);
   const cells = [
-    String(number),
+    String(number2),
     time
   ];
   if (entry.kind === "skipped" || summary === void 0) {
