@@ -151,3 +151,47 @@ Deno.test("sendPackets() stops after the packets being sent when the signal abor
   assert.equal(outcome.packets, 2);
   assert.equal(outcome.interrupted, true);
 });
+
+Deno.test("sendPackets() floods a series that is not one stepped template (a packet's fragments) through sendMany, not from slots", async () => {
+  const host = createMemoryHost();
+  const fake = socket(host);
+  const datagrams = [
+    new Uint8Array(28).fill(1),
+    new Uint8Array(28).fill(2),
+    new Uint8Array(24).fill(3),
+  ];
+  class Fragments extends PacketSeries {
+    #i = 0;
+    override get slotted(): boolean {
+      return false;
+    }
+    override next(): Uint8Array {
+      return datagrams[this.#i++ % datagrams.length]!;
+    }
+  }
+  let ringOpened = false;
+  const outcome = await sendPackets({
+    socket: {
+      ...fake.socket,
+      openSendRing() {
+        ringOpened = true;
+        throw new Error("the slots were asked for");
+      },
+    },
+    destination: "192.0.2.1",
+    series: new Fragments(
+      makeTcpPacket({ src: "192.0.2.42", dst: "192.0.2.1" }),
+    ),
+    headerIncluded: true,
+    intervalMs: 0,
+    count: 6,
+    clock: host,
+    wallClock: () => 1.7e12 + host.now(),
+  });
+  assert.equal(ringOpened, false);
+  assert.equal(outcome.packets, 6);
+  assert.deepEqual(
+    fake.calls.flatMap((c) => c.packets.map((p) => p[0])),
+    [1, 2, 3, 1, 2, 3],
+  );
+});

@@ -44,6 +44,11 @@ export class DatagramSeries extends PacketSeries {
     this.#datagrams = datagrams;
   }
 
+  /** False: a packet's fragments differ in length and bytes, so they are not sent from stepped slots. */
+  override get slotted(): boolean {
+    return false;
+  }
+
   /** How many datagrams one packet takes. */
   get perPacket(): number {
     return this.#datagrams.length;

@@ -10,7 +10,8 @@
  *   out together in one `sendMany` call; with no interval (a flood) they go
  *   in batches of {@linkcode SEND_BATCH}, one system call each.
  * - A flood on a socket with send slots (`NetRawSocket.openSendRing`) and
- *   nobody watching each packet (no `onSent`) takes the fast path: the
+ *   nobody watching each packet (no `onSent`), of a series whose packets
+ *   are one template stepped in place, takes the fast path: the
  *   packets are written into {@linkcode RING_BATCH} slots once, and each
  *   batch is one `sendmmsg` of the slots after stepping each slot on in
  *   place (`--sport-step`, `--seq-step`; RFC 1624 checksum updates), with
@@ -158,6 +159,16 @@ export class PacketSeries {
     return this.#template.length;
   }
 
+  /**
+   * Whether {@linkcode PacketSeries.fill} and
+   * {@linkcode PacketSeries.advance} give this series' packets, so a flood
+   * may send them from slots (true here; a subclass whose packets are not
+   * one template stepped in place says false).
+   */
+  get slotted(): boolean {
+    return true;
+  }
+
   /** Whether the packets differ (a step is set). */
   get stepped(): boolean {
     return this.#sportStep !== 0 || this.#seqStep !== 0;
@@ -299,7 +310,7 @@ export async function sendPackets(
   const { socket, destination, series, count, intervalMs, clock, signal } =
     options;
   if (
-    onSent === undefined && intervalMs === 0 &&
+    onSent === undefined && intervalMs === 0 && series.slotted &&
     socket.openSendRing !== undefined && count > 1
   ) {
     const ring = socket.openSendRing({

@@ -9,7 +9,7 @@
 
 /** The SHA-256 of {@linkcode PAGE_SCRIPT}, base64, for the page's CSP. */
 export const PAGE_SCRIPT_SHA256 =
-  "qKYSCkoRDsX5MaNFAd+NP5h6wTh3oxmxi5lrhYsalqQ=";
+  "34cqnTQsfy3r8ZEcwpSobsUAVgC4ycP09dzEcUbdmm0=";
 
 /** The script, to put in a `<script type="module">` element as it is. */
 export const PAGE_SCRIPT: string = `var __defProp = Object.defineProperty;
@@ -11257,6 +11257,15 @@ var PacketSeries = class {
   get length() {
     return this.#template.length;
   }
+  /**
+   * Whether {@linkcode PacketSeries.fill} and
+   * {@linkcode PacketSeries.advance} give this series' packets, so a flood
+   * may send them from slots (true here; a subclass whose packets are not
+   * one template stepped in place says false).
+   */
+  get slotted() {
+    return true;
+  }
   /** Whether the packets differ (a step is set). */
   get stepped() {
     return this.#sportStep !== 0 || this.#seqStep !== 0;
@@ -11311,7 +11320,7 @@ var PacketSeries = class {
 };
 async function sendPackets(options, onSent) {
   const { socket, destination, series, count: count2, intervalMs, clock, signal } = options;
-  if (onSent === void 0 && intervalMs === 0 && socket.openSendRing !== void 0 && count2 > 1) {
+  if (onSent === void 0 && intervalMs === 0 && series.slotted && socket.openSendRing !== void 0 && count2 > 1) {
     const ring = socket.openSendRing({
       slots: Math.min(RING_BATCH, count2),
       slotBytes: series.length,
