@@ -17,8 +17,7 @@
  * @module
  */
 
-import { type Cidr, randomPort } from "../wire/random_fields.ts";
-import type { RandomSource } from "../wire/random_fields.ts";
+import type { Cidr, RandomSource } from "../wire/random_fields.ts";
 
 /** Inclusive bounds of a drawn port. */
 export interface DrawnPortRange {
@@ -84,6 +83,26 @@ function adjust(b: Uint8Array, at: number, delta: number): void {
   b[at + 1] = check & 0xff;
 }
 
+/**
+ * A port range compiled for drawing: `min + v % span` for the first 32-bit
+ * draw `v` below `limit`, without bias; the draws and the ports are those
+ * of `randomPort`, with the division by 2^32 done once.
+ */
+interface PortDraw {
+  min: number;
+  span: number;
+  limit: number;
+}
+
+function portDraw(range: DrawnPortRange): PortDraw {
+  const span = range.max - range.min + 1;
+  return {
+    min: range.min,
+    span,
+    limit: 0x1_0000_0000 - (0x1_0000_0000 % span),
+  };
+}
+
 /** Per 32-bit word of a block's address: its bits, and the mask of the prefix's. */
 function blockWords(block: Cidr): { bits: Uint32Array; keep: Uint32Array } {
   const words = block.bytes.length / 4;
@@ -131,8 +150,8 @@ export class FieldDraws {
   readonly #dstAt: number;
   readonly #src: { bits: Uint32Array; keep: Uint32Array } | undefined;
   readonly #dst: { bits: Uint32Array; keep: Uint32Array } | undefined;
-  readonly #sport: DrawnPortRange | undefined;
-  readonly #dport: DrawnPortRange | undefined;
+  readonly #sport: PortDraw | undefined;
+  readonly #dport: PortDraw | undefined;
   readonly #seq: boolean;
   readonly #ack: boolean;
   readonly #id: boolean;
@@ -174,8 +193,12 @@ export class FieldDraws {
     this.#dst = spec.destination === undefined
       ? undefined
       : blockWords(spec.destination);
-    this.#sport = spec.sourcePort;
-    this.#dport = spec.destinationPort;
+    this.#sport = spec.sourcePort === undefined
+      ? undefined
+      : portDraw(spec.sourcePort);
+    this.#dport = spec.destinationPort === undefined
+      ? undefined
+      : portDraw(spec.destinationPort);
     this.#seq = spec.seq === true;
     this.#ack = spec.ack === true;
     this.#id = spec.id === true;
@@ -203,9 +226,12 @@ export class FieldDraws {
   }
 
   /** Draw a port from a range into `at`; returns the checksum delta. */
-  #port(b: Uint8Array, at: number, range: DrawnPortRange): number {
+  #port(b: Uint8Array, at: number, range: PortDraw): number {
     const old = (b[at]! << 8) | b[at + 1]!;
-    const next = randomPort(this.#random, range);
+    const random = this.#random;
+    let v: number;
+    do v = random.next32(); while (v >= range.limit);
+    const next = range.min + (v % range.span);
     b[at] = next >>> 8;
     b[at + 1] = next & 0xff;
     return (~old & 0xffff) + next;

@@ -9,7 +9,7 @@
 
 /** The SHA-256 of {@linkcode PAGE_SCRIPT}, base64, for the page's CSP. */
 export const PAGE_SCRIPT_SHA256 =
-  "nbuJ0yuktspwdnASvcD8m0vKo3ulwlDcXffmuse+hPs=";
+  "Tehm1qXRRMR9WgAuWmFH7wft5w37Ln4osZVSITLyqdM=";
 
 /** The script, to put in a `<script type="module">` element as it is. */
 export const PAGE_SCRIPT: string = `var __defProp = Object.defineProperty;
@@ -11350,6 +11350,14 @@ function adjust(b, at, delta) {
   b[at] = check >>> 8;
   b[at + 1] = check & 255;
 }
+function portDraw(range) {
+  const span = range.max - range.min + 1;
+  return {
+    min: range.min,
+    span,
+    limit: 4294967296 - 4294967296 % span
+  };
+}
 function blockWords(block2) {
   const words = block2.bytes.length / 4;
   const bits2 = new Uint32Array(words);
@@ -11419,8 +11427,8 @@ var FieldDraws = class {
     this.#dstAt = v4 ? 16 : 24;
     this.#src = spec.source === void 0 ? void 0 : blockWords(spec.source);
     this.#dst = spec.destination === void 0 ? void 0 : blockWords(spec.destination);
-    this.#sport = spec.sourcePort;
-    this.#dport = spec.destinationPort;
+    this.#sport = spec.sourcePort === void 0 ? void 0 : portDraw(spec.sourcePort);
+    this.#dport = spec.destinationPort === void 0 ? void 0 : portDraw(spec.destinationPort);
     this.#seq = spec.seq === true;
     this.#ack = spec.ack === true;
     this.#id = spec.id === true;
@@ -11444,7 +11452,12 @@ var FieldDraws = class {
   /** Draw a port from a range into \`at\`; returns the checksum delta. */
   #port(b, at, range) {
     const old = b[at] << 8 | b[at + 1];
-    const next = randomPort(this.#random, range);
+    const random = this.#random;
+    let v;
+    do
+      v = random.next32();
+    while (v >= range.limit);
+    const next = range.min + v % range.span;
     b[at] = next >>> 8;
     b[at + 1] = next & 255;
     return (~old & 65535) + next;
