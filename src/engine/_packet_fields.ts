@@ -1,5 +1,7 @@
 /**
- * Per-packet fields of a send series, written in place into an encoded
+ * Per-packet fields of a send series: its options
+ * ({@linkcode PacketSeriesOptions}, re-exported by `send.ts`), checked into
+ * {@linkcode FieldDraws}, which writes them in place into an encoded
  * datagram: random draws (addresses from a block, ports from a range,
  * sequence and acknowledgment numbers, the IPv4 identification) and a
  * stepped destination port. Each checksum is adjusted once per packet for
@@ -17,7 +19,13 @@
  * @module
  */
 
-import type { Cidr, RandomSource } from "../wire/random_fields.ts";
+import type { TcpPacket } from "../wire/packet.ts";
+import { finalDestinationBytes } from "../wire/pseudo_header.ts";
+import {
+  type Cidr,
+  cryptoRandom,
+  type RandomSource,
+} from "../wire/random_fields.ts";
 
 /** Inclusive bounds of a drawn port. */
 export interface DrawnPortRange {
@@ -281,4 +289,128 @@ export class FieldDraws {
       adjust(b, this.#ipCheck, ip);
     }
   }
+}
+
+/**
+ * What changes from one packet of a `PacketSeries` to the next:
+ * steps (added per packet, wrapping modulo 2^16 or 2^32, negative allowed)
+ * and random fields (drawn per packet from `random`). A field is stepped or
+ * random, not both. Random addresses, the IPv4 identification and the
+ * addresses' checksum updates need the datagram sent as written
+ * (header-included); random destinations, each packet sent to its own.
+ */
+export interface PacketSeriesOptions {
+  /** Added to the source port per packet (default 0). */
+  sportStep?: number;
+  /** Added to the sequence number per packet (default 0). */
+  seqStep?: number;
+  /** Added to the destination port per packet (default 0). */
+  dportStep?: number;
+  /** Each packet's source address drawn from this block (of the packet's family). */
+  randomSource?: Cidr;
+  /** Each packet's destination address drawn from this block (of the packet's family). */
+  randomDestination?: Cidr;
+  /** Each packet's source port drawn: `true` for 1024..65535, or a range. */
+  randomSourcePort?: boolean | DrawnPortRange;
+  /** Each packet's destination port drawn: `true` for 1..65535, or a range. */
+  randomDestinationPort?: boolean | DrawnPortRange;
+  /** Each packet's sequence number drawn. */
+  randomSeq?: boolean;
+  /** Each packet's acknowledgment number drawn. */
+  randomAck?: boolean;
+  /** IPv4: each packet's identification drawn. */
+  randomId?: boolean;
+  /**
+   * Where the draws come from (default `cryptoRandom()`); a
+   * `SeededRandom` makes the same packets again.
+   */
+  random?: RandomSource;
+}
+
+const SOURCE_PORTS: DrawnPortRange = { min: 1024, max: 0xffff };
+const DESTINATION_PORTS: DrawnPortRange = { min: 1, max: 0xffff };
+
+function portRange(
+  asked: boolean | DrawnPortRange | undefined,
+  all: DrawnPortRange,
+  name: string,
+): DrawnPortRange | undefined {
+  if (asked === undefined || asked === false) return undefined;
+  if (asked === true) return all;
+  const { min, max } = asked;
+  if (
+    !Number.isInteger(min) || !Number.isInteger(max) || min < 0 ||
+    max > 0xffff || min > max
+  ) {
+    throw new RangeError(
+      `Cannot draw ${name} ports from ${min}..${max}: must be a range within 0..65535`,
+    );
+  }
+  return { min, max };
+}
+
+/**
+ * The draws a series' options ask for, checked; undefined when none.
+ *
+ * @param first The series' first packet.
+ * @param tcpOffset Where its TCP header starts.
+ * @param options The series' options.
+ * @returns The draws, or undefined.
+ * @throws {RangeError} For a field both stepped and random, a port range
+ *   out of 0..65535, or drawn destinations under a source route.
+ */
+export function seriesDraws(
+  first: TcpPacket,
+  tcpOffset: number,
+  options: PacketSeriesOptions,
+): FieldDraws | undefined {
+  const sourcePort = portRange(
+    options.randomSourcePort,
+    SOURCE_PORTS,
+    "source",
+  );
+  const destinationPort = portRange(
+    options.randomDestinationPort,
+    DESTINATION_PORTS,
+    "destination",
+  );
+  const both: [boolean, number | undefined, string][] = [
+    [sourcePort !== undefined, options.sportStep, "source port"],
+    [destinationPort !== undefined, options.dportStep, "destination port"],
+    [options.randomSeq === true, options.seqStep, "sequence number"],
+  ];
+  for (const [random, step, name] of both) {
+    if (random && (step ?? 0) !== 0) {
+      throw new RangeError(
+        `Cannot make packet series: the ${name} is both stepped and random`,
+      );
+    }
+  }
+  if (
+    options.randomDestination !== undefined &&
+    finalDestinationBytes(first) !== undefined
+  ) {
+    throw new RangeError(
+      "Cannot draw destination addresses: the TCP checksum covers the source route's (or routing header's) final destination, not the header's",
+    );
+  }
+  const asked = options.randomSource !== undefined ||
+    options.randomDestination !== undefined || sourcePort !== undefined ||
+    destinationPort !== undefined || options.randomSeq === true ||
+    options.randomAck === true || options.randomId === true;
+  if (!asked) return undefined;
+  return new FieldDraws({
+    family: first.ip.version,
+    tcpOffset,
+    source: options.randomSource,
+    destination: options.randomDestination,
+    sourcePort,
+    destinationPort,
+    seq: options.randomSeq,
+    ack: options.randomAck,
+    id: options.randomId,
+    fixedTcpChecksum: first.tcp.checksum !== undefined,
+    fixedIpChecksum: first.ip.version === 4 && first.ip.checksum !== undefined,
+    random: options.random ?? cryptoRandom(),
+  });
 }

@@ -30,14 +30,13 @@
 
 import { formatAddress } from "../wire/address.ts";
 import { encodePacket, type TcpPacket } from "../wire/packet.ts";
-import { finalDestinationBytes } from "../wire/pseudo_header.ts";
-import {
-  type Cidr,
-  cryptoRandom,
-  type RandomSource,
-} from "../wire/random_fields.ts";
 import { tcpHeaderLength, TcpHeaderView } from "../wire/tcp.ts";
-import { type DrawnPortRange, FieldDraws, stepWord } from "./_packet_fields.ts";
+import {
+  type FieldDraws,
+  type PacketSeriesOptions,
+  seriesDraws,
+  stepWord,
+} from "./_packet_fields.ts";
 import type { Clock } from "../host/host.ts";
 import type { NetRawSocket, NetSendRing } from "../host/net.ts";
 import { whenAborted } from "./_abort.ts";
@@ -90,122 +89,7 @@ function stepSegment(
   b[t + 17] = check & 0xff;
 }
 
-/**
- * What changes from one packet of a {@linkcode PacketSeries} to the next:
- * steps (added per packet, wrapping modulo 2^16 or 2^32, negative allowed)
- * and random fields (drawn per packet from `random`). A field is stepped or
- * random, not both. Random addresses, the IPv4 identification and the
- * addresses' checksum updates need the datagram sent as written
- * (header-included); random destinations, each packet sent to its own.
- */
-export interface PacketSeriesOptions {
-  /** Added to the source port per packet (default 0). */
-  sportStep?: number;
-  /** Added to the sequence number per packet (default 0). */
-  seqStep?: number;
-  /** Added to the destination port per packet (default 0). */
-  dportStep?: number;
-  /** Each packet's source address drawn from this block (of the packet's family). */
-  randomSource?: Cidr;
-  /** Each packet's destination address drawn from this block (of the packet's family). */
-  randomDestination?: Cidr;
-  /** Each packet's source port drawn: `true` for 1024..65535, or a range. */
-  randomSourcePort?: boolean | DrawnPortRange;
-  /** Each packet's destination port drawn: `true` for 1..65535, or a range. */
-  randomDestinationPort?: boolean | DrawnPortRange;
-  /** Each packet's sequence number drawn. */
-  randomSeq?: boolean;
-  /** Each packet's acknowledgment number drawn. */
-  randomAck?: boolean;
-  /** IPv4: each packet's identification drawn. */
-  randomId?: boolean;
-  /**
-   * Where the draws come from (default `cryptoRandom()`); a
-   * `SeededRandom` makes the same packets again.
-   */
-  random?: RandomSource;
-}
-
-export type { DrawnPortRange } from "./_packet_fields.ts";
-
-const SOURCE_PORTS: DrawnPortRange = { min: 1024, max: 0xffff };
-const DESTINATION_PORTS: DrawnPortRange = { min: 1, max: 0xffff };
-
-function portRange(
-  asked: boolean | DrawnPortRange | undefined,
-  all: DrawnPortRange,
-  name: string,
-): DrawnPortRange | undefined {
-  if (asked === undefined || asked === false) return undefined;
-  if (asked === true) return all;
-  const { min, max } = asked;
-  if (
-    !Number.isInteger(min) || !Number.isInteger(max) || min < 0 ||
-    max > 0xffff || min > max
-  ) {
-    throw new RangeError(
-      `Cannot draw ${name} ports from ${min}..${max}: must be a range within 0..65535`,
-    );
-  }
-  return { min, max };
-}
-
-/** The draws a series' options ask for, checked; undefined when none. */
-function fieldDraws(
-  first: TcpPacket,
-  tcpOffset: number,
-  options: PacketSeriesOptions,
-): FieldDraws | undefined {
-  const sourcePort = portRange(
-    options.randomSourcePort,
-    SOURCE_PORTS,
-    "source",
-  );
-  const destinationPort = portRange(
-    options.randomDestinationPort,
-    DESTINATION_PORTS,
-    "destination",
-  );
-  const both: [boolean, number | undefined, string][] = [
-    [sourcePort !== undefined, options.sportStep, "source port"],
-    [destinationPort !== undefined, options.dportStep, "destination port"],
-    [options.randomSeq === true, options.seqStep, "sequence number"],
-  ];
-  for (const [random, step, name] of both) {
-    if (random && (step ?? 0) !== 0) {
-      throw new RangeError(
-        `Cannot make packet series: the ${name} is both stepped and random`,
-      );
-    }
-  }
-  if (
-    options.randomDestination !== undefined &&
-    finalDestinationBytes(first) !== undefined
-  ) {
-    throw new RangeError(
-      "Cannot draw destination addresses: the TCP checksum covers the source route's (or routing header's) final destination, not the header's",
-    );
-  }
-  const asked = options.randomSource !== undefined ||
-    options.randomDestination !== undefined || sourcePort !== undefined ||
-    destinationPort !== undefined || options.randomSeq === true ||
-    options.randomAck === true || options.randomId === true;
-  if (!asked) return undefined;
-  return new FieldDraws({
-    family: first.ip.version,
-    tcpOffset,
-    source: options.randomSource,
-    destination: options.randomDestination,
-    sourcePort,
-    destinationPort,
-    seq: options.randomSeq,
-    ack: options.randomAck,
-    id: options.randomId,
-    fixedTcpChecksum: first.tcp.checksum !== undefined,
-    fixedIpChecksum: first.ip.version === 4 && first.ip.checksum !== undefined,
-    random: options.random ?? cryptoRandom(),
-  });
-}
+export type { DrawnPortRange, PacketSeriesOptions } from "./_packet_fields.ts";
 
 /**
  * The packets of one run: the first encoded once, each next one a copy with
@@ -284,7 +168,7 @@ export class PacketSeries {
     this.#seqStep = options.seqStep ?? 0;
     this.#dportStep = modulo(options.dportStep ?? 0, 0x1_0000);
     this.#fixedChecksum = first.tcp.checksum !== undefined;
-    this.#draws = fieldDraws(first, this.tcpOffset, options);
+    this.#draws = seriesDraws(first, this.tcpOffset, options);
     this.#perPacketDestination = options.randomDestination !== undefined;
     this.#sport = first.tcp.srcPort;
     this.#seq = first.tcp.seq;
@@ -595,8 +479,9 @@ function destinationOf(datagram: Uint8Array): string {
 
 /**
  * The fast path of a flood: the packets written into the ring's slots
- * once, each batch one `send` of the slots, then each slot stepped on by
- * the batch; the event loop gets a turn every 10 ms (for Ctrl-C).
+ * once, each batch one `send` of the slots, then each slot moved on by
+ * the batch (stepped, its random fields drawn anew); the event loop gets a
+ * turn every 10 ms (for Ctrl-C).
  */
 async function flood(
   options: SendPacketsOptions,

@@ -22,6 +22,10 @@
  *   TTL and ID.
  * - `--sport-step N` and `--seq-step N` add N (negative allowed) per packet,
  *   wrapping modulo 2^16 and 2^32: a source port after 65535 is 0, 1, …
+ * - The random fields (`--rand-*`), `-p ++N` and `--dport-step` are drawn
+ *   or stepped per packet by the engine's `PacketSeries`; `--seed` seeds
+ *   every random choice of the run. What they need and refuse is in
+ *   `per_packet_options.ts`.
  * - Pacing: packet i leaves at start + i × interval (`--interval`, default
  *   1s, or `--rate`); when the clock is behind, the packets due go out
  *   together in one `sendMany` call. `--flood` (which needs `--count`) sends

@@ -9,7 +9,7 @@
 
 /** The SHA-256 of {@linkcode PAGE_SCRIPT}, base64, for the page's CSP. */
 export const PAGE_SCRIPT_SHA256 =
-  "Tehm1qXRRMR9WgAuWmFH7wft5w37Ln4osZVSITLyqdM=";
+  "CvOweEvr52rIBXA723rN1R483G9UMipgHnhFv8se8po=";
 
 /** The script, to put in a `<script type="module">` element as it is. */
 export const PAGE_SCRIPT: string = `var __defProp = Object.defineProperty;
@@ -11506,35 +11506,6 @@ var FieldDraws = class {
     }
   }
 };
-
-// src/engine/send.ts
-var SEND_BATCH = 1024;
-var RING_BATCH = 256;
-function modulo(value, base) {
-  return (value % base + base) % base;
-}
-function stepSegment(b, t, dPort, dSeq, fixed) {
-  const port = b[t] << 8 | b[t + 1];
-  const seqHigh = b[t + 4] << 8 | b[t + 5];
-  const seqLow = b[t + 6] << 8 | b[t + 7];
-  const nextPort = port + dPort & 65535;
-  const nextSeq = (seqHigh * 65536 + seqLow + dSeq) % 4294967296 >>> 0;
-  const nextHigh = nextSeq >>> 16;
-  const nextLow = nextSeq & 65535;
-  b[t] = nextPort >>> 8;
-  b[t + 1] = nextPort & 255;
-  b[t + 4] = nextHigh >>> 8;
-  b[t + 5] = nextHigh & 255;
-  b[t + 6] = nextLow >>> 8;
-  b[t + 7] = nextLow & 255;
-  if (fixed) return;
-  let sum = (~(b[t + 16] << 8 | b[t + 17]) & 65535) + (~port & 65535) + nextPort + (~seqHigh & 65535) + nextHigh + (~seqLow & 65535) + nextLow;
-  sum = (sum & 65535) + (sum >>> 16);
-  sum = (sum & 65535) + (sum >>> 16);
-  const check = ~sum & 65535;
-  b[t + 16] = check >>> 8;
-  b[t + 17] = check & 255;
-}
 var SOURCE_PORTS2 = {
   min: 1024,
   max: 65535
@@ -11555,7 +11526,7 @@ function portRange(asked, all, name) {
     max
   };
 }
-function fieldDraws(first, tcpOffset, options) {
+function seriesDraws(first, tcpOffset, options) {
   const sourcePort = portRange(options.randomSourcePort, SOURCE_PORTS2, "source");
   const destinationPort = portRange(options.randomDestinationPort, DESTINATION_PORTS, "destination");
   const both = [
@@ -11600,6 +11571,35 @@ function fieldDraws(first, tcpOffset, options) {
     random: options.random ?? cryptoRandom()
   });
 }
+
+// src/engine/send.ts
+var SEND_BATCH = 1024;
+var RING_BATCH = 256;
+function modulo(value, base) {
+  return (value % base + base) % base;
+}
+function stepSegment(b, t, dPort, dSeq, fixed) {
+  const port = b[t] << 8 | b[t + 1];
+  const seqHigh = b[t + 4] << 8 | b[t + 5];
+  const seqLow = b[t + 6] << 8 | b[t + 7];
+  const nextPort = port + dPort & 65535;
+  const nextSeq = (seqHigh * 65536 + seqLow + dSeq) % 4294967296 >>> 0;
+  const nextHigh = nextSeq >>> 16;
+  const nextLow = nextSeq & 65535;
+  b[t] = nextPort >>> 8;
+  b[t + 1] = nextPort & 255;
+  b[t + 4] = nextHigh >>> 8;
+  b[t + 5] = nextHigh & 255;
+  b[t + 6] = nextLow >>> 8;
+  b[t + 7] = nextLow & 255;
+  if (fixed) return;
+  let sum = (~(b[t + 16] << 8 | b[t + 17]) & 65535) + (~port & 65535) + nextPort + (~seqHigh & 65535) + nextHigh + (~seqLow & 65535) + nextLow;
+  sum = (sum & 65535) + (sum >>> 16);
+  sum = (sum & 65535) + (sum >>> 16);
+  const check = ~sum & 65535;
+  b[t + 16] = check >>> 8;
+  b[t + 17] = check & 255;
+}
 var PacketSeries = class {
   /** Where the TCP segment starts in each datagram. */
   tcpOffset;
@@ -11630,7 +11630,7 @@ var PacketSeries = class {
     this.#seqStep = options.seqStep ?? 0;
     this.#dportStep = modulo(options.dportStep ?? 0, 65536);
     this.#fixedChecksum = first.tcp.checksum !== void 0;
-    this.#draws = fieldDraws(first, this.tcpOffset, options);
+    this.#draws = seriesDraws(first, this.tcpOffset, options);
     this.#perPacketDestination = options.randomDestination !== void 0;
     this.#sport = first.tcp.srcPort;
     this.#seq = first.tcp.seq;
