@@ -765,12 +765,26 @@ Deno.test("send --seed: a dry run draws the same packets twice and other packets
   assert.notDeepEqual(await dryHex(unseeded), await dryHex(unseeded));
 });
 
-Deno.test("send --seed also repeats the default source port and sequence number, and the first packet is build's draw", async () => {
+Deno.test("send --seed also repeats the default source port and sequence number, fragment IDs and order, and the first packet is build's draw", async () => {
   const args = ["192.0.2.1:80", "--src", "192.0.2.42", "-c", "3"];
   const a = await dryHex([...args, "--seed", "1"]);
   assert.deepEqual(await dryHex([...args, "--seed", "1"]), a);
   assert.notDeepEqual(await dryHex([...args, "--seed", "2"]), a);
   assert.ok(decodePacket(a[0]!).tcp.srcPort >= 49152);
+  // Fragment IDs and a random fragment order too.
+  const fragments = [
+    ...args,
+    "--data",
+    "0123456789abcdef0123456789abcdef",
+    "--frag",
+    "8",
+    "--frag-order",
+    "random",
+  ];
+  const f = await dryHex([...fragments, "--seed", "1"]);
+  assert.equal(f.length, 3 * 7);
+  assert.deepEqual(await dryHex([...fragments, "--seed", "1"]), f);
+  assert.notDeepEqual(await dryHex([...fragments, "--seed", "2"]), f);
   // The same options as build's, one packet: the same draw.
   const drawn = [
     "198.51.100.0/24",
