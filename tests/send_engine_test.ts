@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import {
   decodePacket,
+  fragment,
   makeTcpPacket,
   PacketSeries,
   type PacketSeriesOptions,
@@ -21,6 +22,7 @@ import {
   verifyPacketChecksums,
 } from "../mod.ts";
 import { createMemoryHost } from "../src/host/memory.ts";
+import { DatagramSeries } from "../src/cli/fragment_sending.ts";
 import { python, SCAPY } from "./_peers.ts";
 
 interface Call {
@@ -508,4 +510,37 @@ print(json.dumps(bad))
     );
     assert.deepEqual(JSON.parse(out), []);
   },
+});
+
+Deno.test("sendPackets() floods a packet's fragments by next(), never from send slots (they differ in length)", async () => {
+  const packet = makeTcpPacket({
+    src: "192.0.2.42",
+    dst: "192.0.2.1",
+    payload: new TextEncoder().encode("0123456789abcdef0123456789abcdef"),
+  });
+  const pieces = fragment(packet, { size: 24 });
+  const series = new DatagramSeries(packet, pieces);
+  assert.equal(series.slotted, false);
+  assert.equal(new PacketSeries(packet).slotted, true);
+  const sent: Uint8Array[] = [];
+  const host = createMemoryHost();
+  await sendPackets({
+    socket: {
+      send: (bytes: Uint8Array) => (sent.push(bytes), bytes.length),
+      sendMany: (
+        packets: Uint8Array[],
+      ) => (sent.push(...packets), packets.length),
+      openSendRing: () => {
+        throw new Error("fragments went to the send slots");
+      },
+    },
+    destination: "192.0.2.1",
+    series,
+    headerIncluded: true,
+    count: 2 * pieces.length,
+    intervalMs: 0,
+    clock: host,
+    wallClock: () => 0,
+  });
+  assert.deepEqual(sent, [...pieces, ...pieces]);
 });

@@ -214,6 +214,16 @@ export class PacketSeries {
       this.#dportStep !== 0;
   }
 
+  /**
+   * Whether `fill()` and `advance()` make this series' packets, each
+   * {@linkcode PacketSeries.length} bytes: the condition of the flood's
+   * fast path. A subclass whose `next()` hands out datagrams of their own
+   * (a packet's fragments) says false, and is sent by `next()`.
+   */
+  get slotted(): boolean {
+    return true;
+  }
+
   /** Whether the packets differ: a step is set or a field is drawn. */
   get varies(): boolean {
     return this.stepped || this.#draws !== undefined;
@@ -395,7 +405,7 @@ export async function sendPackets(
   }
   if (
     onSent === undefined && intervalMs === 0 &&
-    socket.openSendRing !== undefined && count > 1
+    socket.openSendRing !== undefined && count > 1 && series.slotted
   ) {
     const ring = socket.openSendRing({
       slots: Math.min(RING_BATCH, count),

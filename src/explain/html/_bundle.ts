@@ -9,7 +9,7 @@
 
 /** The SHA-256 of {@linkcode PAGE_SCRIPT}, base64, for the page's CSP. */
 export const PAGE_SCRIPT_SHA256 =
-  "CvOweEvr52rIBXA723rN1R483G9UMipgHnhFv8se8po=";
+  "9QDGGxVav+sOjenv20IG7Jh6MsShWTRf+doyyyj3zQQ=";
 
 /** The script, to put in a `<script type="module">` element as it is. */
 export const PAGE_SCRIPT: string = `var __defProp = Object.defineProperty;
@@ -11674,6 +11674,15 @@ var PacketSeries = class {
   get stepped() {
     return this.#sportStep !== 0 || this.#seqStep !== 0 || this.#dportStep !== 0;
   }
+  /**
+   * Whether \`fill()\` and \`advance()\` make this series' packets, each
+   * {@linkcode PacketSeries.length} bytes: the condition of the flood's
+   * fast path. A subclass whose \`next()\` hands out datagrams of their own
+   * (a packet's fragments) says false, and is sent by \`next()\`.
+   */
+  get slotted() {
+    return true;
+  }
   /** Whether the packets differ: a step is set or a field is drawn. */
   get varies() {
     return this.stepped || this.#draws !== void 0;
@@ -11760,7 +11769,7 @@ async function sendPackets(options, onSent) {
   if (perPacket && !options.headerIncluded) {
     throw new RangeError("Cannot send packets to drawn destinations: only a header-included socket sends each to the address in its IP header");
   }
-  if (onSent === void 0 && intervalMs === 0 && socket.openSendRing !== void 0 && count2 > 1) {
+  if (onSent === void 0 && intervalMs === 0 && socket.openSendRing !== void 0 && count2 > 1 && series.slotted) {
     const ring = socket.openSendRing({
       slots: Math.min(RING_BATCH, count2),
       slotBytes: series.length,
