@@ -44,7 +44,7 @@ export class DatagramSeries extends PacketSeries {
     this.#datagrams = datagrams;
   }
 
-  /** False: a packet's fragments differ in length and bytes, so they are not sent from stepped slots. */
+  /** False: the datagrams are not made in send slots (they differ in length). */
   override get slotted(): boolean {
     return false;
   }
