@@ -30,16 +30,9 @@ import { defineOptions, type OptionValues } from "./args.ts";
 import { CAPTURE_OUTPUT_OPTIONS } from "./capture_output.ts";
 import { CliError, quote, reasonOf, UsageError } from "./errors.ts";
 import type { CliHost } from "./host.ts";
-import { parseDuration, parseRate } from "./numbers.ts";
+import { type ScanPace, scanPace, SCAN_TIMING_OPTIONS } from "./scan_timing.ts";
 import { SCAN_FORMATS, type ScanFormat } from "./scan_output.ts";
 import { parseAddressValue, resolveTargetSpecs } from "./target.ts";
-
-/** The most retries `--retries` accepts. */
-const MAX_RETRIES = 20;
-
-function parseTimeout(text: string): number {
-  return parseDuration(text, { minMs: 1, maxMs: 60_000 });
-}
 
 function parseSeed(text: string): number {
   if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(text)) {
@@ -152,29 +145,7 @@ export const SCAN_OPTIONS = defineOptions({
       "send Ethernet frames on this interface (Linux AF_PACKET, faster than raw IP sockets), all to the next hop of the first target (its MAC from the neighbour table), as masscan does",
     group: "Probes",
   },
-  retries: {
-    kind: "number",
-    max: MAX_RETRIES,
-    valueName: "N",
-    help:
-      `times an unanswered probe is sent again (default 1, at most ${MAX_RETRIES})`,
-    group: "Timing",
-  },
-  timeout: {
-    kind: "string",
-    valueName: "DUR",
-    parse: parseTimeout,
-    help:
-      "how long to wait for an answer before a retry or giving up (default 1s)",
-    group: "Timing",
-  },
-  rate: {
-    kind: "string",
-    valueName: "PPS",
-    parse: parseRate,
-    help: "probes per second, retries included (default 100)",
-    group: "Timing",
-  },
+  ...SCAN_TIMING_OPTIONS,
   seed: {
     kind: "string",
     valueName: "N",
@@ -235,12 +206,14 @@ export interface ScanSettings {
   scan: ScanType;
   /** The probes' flags. */
   flags: number;
-  /** Times an unanswered probe is sent again. */
+  /** Times an unanswered probe is sent again (stateless mode). */
   retries: number;
-  /** How long a try waits, ms. */
+  /** How long a try waits, ms (stateless mode). */
   timeoutMs: number;
-  /** Probes a second. */
+  /** Probes a second (stateless mode; the adaptive mode's greatest rate, or 100, sizes buffers). */
   rate: number;
+  /** The mode and its timing. */
+  pace: ScanPace;
   /** The source port of every probe. */
   sport: number;
   /** The output format. */
@@ -411,13 +384,19 @@ export async function scanSettings(
   }
   const plan = await scanTargets(values, positionals, values.ports, host);
   const scan: ScanType = values.scan ?? "syn";
+  const pace = scanPace(values);
   const settings: ScanSettings = {
     plan,
     scan,
     flags: values.flags ?? SCAN_TYPE_FLAGS[scan],
-    retries: values.retries ?? 1,
-    timeoutMs: values.timeout ?? 1000,
-    rate: values.rate ?? 100,
+    retries: pace.mode === "stateless" ? pace.retries : pace.timing.maxRetries,
+    timeoutMs: pace.mode === "stateless"
+      ? pace.timeoutMs
+      : pace.timing.initialRttMs,
+    rate: pace.mode === "stateless"
+      ? pace.rate
+      : Math.max(100, pace.timing.maxRate, pace.timing.minRate),
+    pace,
     sport: values.sport ?? randomEphemeralPort(),
     format: values.format ?? "table",
     openOnly: values.open === true,

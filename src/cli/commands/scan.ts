@@ -76,7 +76,7 @@ import {
 } from "../command.ts";
 import { CliError, plural, reasonOf, UsageError } from "../errors.ts";
 import type { CliHost } from "../host.ts";
-import { interruptSignal } from "../interrupt.ts";
+import { twoStageInterrupt } from "../interrupt.ts";
 import { createFormatter, type OutputFormatter } from "../output.ts";
 import { ScanLineWriter } from "../scan_lines.ts";
 import {
@@ -215,13 +215,16 @@ async function runScan(
     ? undefined
     : new ScanLineWriter(host, settings.format, hostWidth(settings.plan.space));
   if (lines !== undefined) lines.onWrite = () => progress.clear();
-  const interrupt = interruptSignal(host);
+  const interrupt = twoStageInterrupt(host);
   try {
     return await session.run({
       clock: host,
       rate: settings.rate,
       retries: settings.retries,
       timeoutMs: settings.timeoutMs,
+      ...(settings.pace.mode === "adaptive"
+        ? { timing: settings.pace.timing, stopNow: interrupt.now }
+        : {}),
       signal: interrupt.signal,
       ...(settings.progress ? { progressMs: PROGRESS_MS } : {}),
       // --open of a scan whose silent ports are filtered reports only

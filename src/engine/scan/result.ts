@@ -139,6 +139,8 @@ export interface ScanOutcome {
   counts: Record<PortState, number>;
   /** Probes sent, retries included. */
   probesSent: number;
+  /** Hosts given up after the adaptive loop's host timeout (their ports not reported). */
+  hostsTimedOut?: string[];
   /** How long it ran, ms. */
   elapsedMs: number;
   /** Whether the signal stopped it. */

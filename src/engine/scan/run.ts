@@ -23,6 +23,7 @@ import {
 } from "../../wire/address.ts";
 import type { Net, NetReceiver } from "../../host/net.ts";
 import { bigIntToAddress } from "../targets.ts";
+import { AdaptiveLoop } from "./adaptive.ts";
 import { ScanLoop } from "./loop.ts";
 import type { RunScanOptions } from "./run_options.ts";
 
@@ -221,16 +222,20 @@ export function openScan(
   return {
     sources,
     async run(runOptions) {
+      const setup = {
+        scan,
+        flags,
+        sport,
+        templates,
+        receivers,
+        wallClock: () => net.wallClock(),
+        close,
+      };
       try {
-        return await new ScanLoop(plan, {
-          scan,
-          flags,
-          sport,
-          templates,
-          receivers,
-          wallClock: () => net.wallClock(),
-          close,
-        }, runOptions).run();
+        return await (runOptions.timing === undefined
+          ? new ScanLoop(plan, setup, runOptions)
+          : new AdaptiveLoop(plan, setup, runOptions, runOptions.timing))
+          .run();
       } finally {
         close();
       }
