@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { Host, HostFiles } from "../src/host/host.ts";
+import type { Host, HostFiles, HostFileWriter } from "../src/host/host.ts";
 import type { Net } from "../src/host/net.ts";
 import { createFfiNet } from "./net.ts";
 
@@ -81,28 +81,49 @@ const denoFiles: HostFiles = {
     } catch (error) {
       throw new Error(describeFileError(error, "write"), { cause: error });
     }
-    let open = true;
-    return {
-      async write(chunk) {
-        try {
-          let written = 0;
-          while (written < chunk.length) {
-            written += await file.write(chunk.subarray(written));
-          }
-        } catch (error) {
-          throw new Error(describeFileError(error, "write"), { cause: error });
-        }
-      },
-      close() {
-        if (open) {
-          open = false;
-          file.close();
-        }
-        return Promise.resolve();
-      },
-    };
+    return fileWriter(file);
+  },
+  async openAppend(path, offset) {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true, write: true });
+      const size = (await file.stat()).size;
+      if (size < offset) {
+        file.close();
+        throw new Error(`the file has ${size} bytes, fewer than ${offset}`);
+      }
+      await file.truncate(offset);
+      await file.seek(offset, Deno.SeekMode.Start);
+    } catch (error) {
+      throw new Error(describeFileError(error, "write"), { cause: error });
+    }
+    return fileWriter(file);
   },
 };
+
+/** A writer over an open file. */
+function fileWriter(file: Deno.FsFile): HostFileWriter {
+  let open = true;
+  return {
+    async write(chunk) {
+      try {
+        let written = 0;
+        while (written < chunk.length) {
+          written += await file.write(chunk.subarray(written));
+        }
+      } catch (error) {
+        throw new Error(describeFileError(error, "write"), { cause: error });
+      }
+    },
+    close() {
+      if (open) {
+        open = false;
+        file.close();
+      }
+      return Promise.resolve();
+    },
+  };
+}
 
 /** Options for {@linkcode createDenoHost}. */
 export interface DenoHostOptions {

@@ -30,8 +30,9 @@ import { defineOptions, type OptionValues } from "./args.ts";
 import { CAPTURE_OUTPUT_OPTIONS } from "./capture_output.ts";
 import { CliError, quote, reasonOf, UsageError } from "./errors.ts";
 import type { CliHost } from "./host.ts";
-import { type ScanPace, scanPace, SCAN_TIMING_OPTIONS } from "./scan_timing.ts";
+import { SCAN_TIMING_OPTIONS, type ScanPace, scanPace } from "./scan_timing.ts";
 import { SCAN_FORMATS, type ScanFormat } from "./scan_output.ts";
+import { SCAN_REPORT_OPTIONS } from "./scan_reports.ts";
 import { parseAddressValue, resolveTargetSpecs } from "./target.ts";
 
 function parseSeed(text: string): number {
@@ -167,7 +168,7 @@ export const SCAN_OPTIONS = defineOptions({
     choices: SCAN_FORMATS,
     valueName: "FMT",
     help:
-      "table (default) | ndjson: one object per port | csv | json: one document at the end",
+      "nmap (default): nmap's table, sorted, closed ports collapsed | table: a row per port as found | ndjson: one object per port | csv | json: one document at the end",
     group: "Output",
   },
   open: {
@@ -192,6 +193,7 @@ export const SCAN_OPTIONS = defineOptions({
       "print the probes this shard would send, in order, as ADDRESS PORT lines; send nothing",
     group: "Output",
   },
+  ...SCAN_REPORT_OPTIONS,
   ...CAPTURE_OUTPUT_OPTIONS,
 });
 
@@ -398,7 +400,7 @@ export async function scanSettings(
       : Math.max(100, pace.timing.maxRate, pace.timing.minRate),
     pace,
     sport: values.sport ?? randomEphemeralPort(),
-    format: values.format ?? "table",
+    format: values.format ?? "nmap",
     openOnly: values.open === true,
     progress: values.progress === true ||
       (values.noProgress !== true && host.isTerminal.stderr),

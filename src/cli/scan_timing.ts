@@ -111,7 +111,8 @@ export const SCAN_TIMING_OPTIONS = defineOptions({
   scanDelay: {
     kind: "string",
     valueName: "DUR",
-    parse: (text: string) => parseDuration(text, { minMs: 0, maxMs: 3_600_000 }),
+    parse: (text: string) =>
+      parseDuration(text, { minMs: 0, maxMs: 3_600_000 }),
     help: "wait at least this long between probes to one host",
     group: "Timing (adaptive, the default)",
   },
@@ -119,8 +120,7 @@ export const SCAN_TIMING_OPTIONS = defineOptions({
     kind: "number",
     max: MAX_RETRIES,
     valueName: "N",
-    help:
-      "stateless mode: times an unanswered probe is sent again (default 1)",
+    help: "stateless mode: times an unanswered probe is sent again (default 1)",
     group: "Timing (stateless, masscan's: --rate, --retries or --timeout)",
   },
   timeout: {
@@ -190,7 +190,9 @@ export function scanPace(values: ScanTimingValues): ScanPace {
   if (stateless !== undefined) {
     if (adaptive !== undefined) {
       throw new UsageError(
-        `${ADAPTIVE_FLAGS[adaptive]}: conflicts with --${stateless} (the stateless mode has a fixed pace; leave out --rate, --retries and --timeout for nmap's adaptive timing)`,
+        `${
+          ADAPTIVE_FLAGS[adaptive]
+        }: conflicts with --${stateless} (the stateless mode has a fixed pace; leave out --rate, --retries and --timeout for nmap's adaptive timing)`,
       );
     }
     return {

@@ -57,6 +57,13 @@ export interface HostFiles {
    * never held whole. Rejects like {@linkcode Host.readFile}.
    */
   openRead(path: string): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * Open an existing file for writing at `offset`, cutting off what lies
+   * past it (a resumed scan appends to its outputs). Rejects like
+   * {@linkcode HostFiles.openWrite}, and when the file is shorter than
+   * `offset`.
+   */
+  openAppend?(path: string, offset: number): Promise<HostFileWriter>;
 }
 
 /** The operating-system services a program may use. */

@@ -78,6 +78,7 @@ import { CliError, plural, reasonOf, UsageError } from "../errors.ts";
 import type { CliHost } from "../host.ts";
 import { twoStageInterrupt } from "../interrupt.ts";
 import { createFormatter, type OutputFormatter } from "../output.ts";
+import { openScanReports, type ScanReports } from "../scan_reports.ts";
 import { ScanLineWriter } from "../scan_lines.ts";
 import {
   SCAN_OPTIONS,
@@ -206,16 +207,33 @@ async function openSession(
 async function runScan(
   settings: ScanSettings,
   opened: { session: ScanSession; capture: CaptureOutput | undefined },
-  output: OutputFormatter<ScanResult, ScanDocument>,
+  outputs: {
+    output: OutputFormatter<ScanResult, ScanDocument> | undefined;
+    reports: ScanReports | undefined;
+    decided?: Iterable<number>;
+  },
   host: CliHost,
 ): Promise<ScanOutcome> {
   const { session, capture } = opened;
+  const { output, reports } = outputs;
   const progress = new ProgressLine(host);
-  const lines = settings.format === "json"
+  // Lines straight from the engine's reused result, when they are all
+  // there is (nmap's outputs need the results themselves).
+  const lines = output === undefined || reports !== undefined ||
+      settings.format === "json"
     ? undefined
     : new ScanLineWriter(host, settings.format, hostWidth(settings.plan.space));
   if (lines !== undefined) lines.onWrite = () => progress.clear();
   const interrupt = twoStageInterrupt(host);
+  const write = (results: readonly ScanResult[]) => {
+    progress.clear();
+    output?.write(
+      settings.openOnly
+        ? results.filter((r) => shownWithOpen(r.state))
+        : results,
+    );
+    reports?.formatter.write(results);
+  };
   try {
     return await session.run({
       clock: host,
@@ -225,40 +243,25 @@ async function runScan(
       ...(settings.pace.mode === "adaptive"
         ? { timing: settings.pace.timing, stopNow: interrupt.now }
         : {}),
+      ...(outputs.decided === undefined ? {} : { decided: outputs.decided }),
       signal: interrupt.signal,
       ...(settings.progress ? { progressMs: PROGRESS_MS } : {}),
       // --open of a scan whose silent ports are filtered reports only
       // answers: without retries the engine then keeps nothing per probe.
-      reportSilence: !settings.openOnly ||
+      reportSilence: reports !== undefined || !settings.openOnly ||
         shownWithOpen(scanTypeSpec(settings.scan).noResponse),
       onProgress: (at) => progress.draw(at),
-      onResult(result) {
-        progress.clear();
-        if (!settings.openOnly || shownWithOpen(result.state)) {
-          output.write([result]);
-        }
-      },
+      onResult: (result) => write([result]),
       // Lines built as bytes from one reused result, written once per turn
       // of the loop (json collects the results for its document instead).
-      ...(lines === undefined
-        ? {
-          onResults(results) {
-            progress.clear();
-            output.write(
-              settings.openOnly
-                ? results.filter((r) => shownWithOpen(r.state))
-                : results,
-            );
-          },
-        }
-        : {
-          onResultView(result) {
-            if (!settings.openOnly || shownWithOpen(result.state)) {
-              lines.write(result);
-            }
-          },
-          onFlush: () => lines.flush(),
-        }),
+      ...(lines === undefined ? { onResults: write } : {
+        onResultView(result) {
+          if (!settings.openOnly || shownWithOpen(result.state)) {
+            lines.write(result);
+          }
+        },
+        onFlush: () => lines.flush(),
+      }),
       ...(capture === undefined ? {} : {
         record: (packet) =>
           capture.record(packet.bytes, packet.event, {
@@ -285,32 +288,8 @@ const ARGS: readonly ArgSpec[] = [{
   variadic: true,
 }];
 
-/**
- * The `scan` command. It takes any number of TARGETS (a variadic
- * argument), and more from --targets-file.
- *
- * @example A dry run lists the probes of a shard, in order, without sending
- * ```ts
- * import { scanCommand } from "./scan.ts";
- * import { createMemoryHost } from "../host.ts";
- * import assert from "node:assert/strict";
- *
- * const lines = async (shard: string) => {
- *   const host = createMemoryHost();
- *   const code = await scanCommand.run(
- *     ["192.0.2.0/31", "-p", "22,80", "--seed", "7", "--shard", shard, "--dry-run"],
- *     { host, meta: { version: "0" } },
- *   );
- *   assert.equal(code, 0);
- *   return host.out.trim().split("\n");
- * };
- * const all = await lines("1/1");
- * assert.equal(all.length, 4);
- * const halves = [...await lines("1/2"), ...await lines("2/2")];
- * assert.deepEqual(halves.sort(), [...all].sort());
- * ```
- */
-export const scanCommand: Command = defineCommand({
+/** The command as defined; {@linkcode scanCommand} adds nmap's `-oX` spellings. */
+const scanSpec: Command = defineCommand({
   name: "scan",
   summary:
     "scan ports of many hosts, statelessly, with nmap's states (root or cap_net_raw, --allow-ffi)",
@@ -352,7 +331,7 @@ export const scanCommand: Command = defineCommand({
       command: "tcpcraft scan 192.0.2.0/30 -p 22,80 --seed 1 --dry-run",
     },
   ],
-  async run({ values, positionals }, { host }: CommandContext) {
+  async run({ values, positionals }, { host, meta }: CommandContext) {
     const settings = await scanSettings(values, positionals, host);
     if (values.dryRun === true && values.pcap !== undefined) {
       throw new UsageError(
@@ -369,15 +348,42 @@ export const scanCommand: Command = defineCommand({
       );
       return 0;
     }
-    const opened = await openSession(settings, host, values.pcap);
-    const output = createFormatter(
+    const wallClock = () => host.net?.wallClock() ?? Date.now();
+    // Every output file before any socket: one that cannot be written
+    // is a usage error, nothing sent.
+    const reports = await openScanReports(values, {
+      host,
+      scanType: settings.scan,
+      space: plan.space,
+      args: ["tcpcraft", "scan", ...(rawArgs.get(host) ?? [])].join(" "),
+      startMs: wallClock(),
+      now: wallClock,
+      version: meta.version,
+      stdout: settings.format === "nmap",
+      openOnly: settings.openOnly,
+    });
+    let opened;
+    try {
+      opened = await openSession(settings, host, values.pcap);
+    } catch (error) {
+      await reports?.close();
+      throw error;
+    }
+    const output = settings.format === "nmap" ? undefined : createFormatter(
       SCAN_OUTPUT_KINDS[settings.format],
       host,
       scanView(hostWidth(plan.space)),
     );
-    output.begin();
-    const outcome = await runScan(settings, opened, output, host);
-    output.end(scanDocument(settings, outcome));
+    output?.begin();
+    reports?.formatter.begin();
+    const outcome = await runScan(settings, opened, { output, reports }, host);
+    output?.end(scanDocument(settings, outcome));
+    reports?.formatter.end(
+      outcome.failure === undefined
+        ? {}
+        : { error: reasonOf(outcome.failure.error as Error) },
+    );
+    await reports?.close();
     if (outcome.failure === undefined || outcome.probesSent > 0) {
       host.stderr(`${summaryLine(plan, outcome)}\n`);
     }
@@ -388,3 +394,74 @@ export const scanCommand: Command = defineCommand({
     return outcome.interrupted ? 130 : 0;
   },
 });
+
+const NMAP_SPELLINGS: Readonly<Record<string, string>> = {
+  "-oN": "--output-normal",
+  "-oX": "--output-xml",
+  "-oG": "--output-grepable",
+  "-oA": "--output-all",
+};
+
+/** The command line of each run, as typed (for nmap's outputs' headers). */
+const rawArgs = new WeakMap<CliHost, readonly string[]>();
+
+/**
+ * nmap's spellings `-oN FILE`, `-oX FILE`, `-oG FILE`, `-oA BASE` as the
+ * option parser reads them (`--oN FILE`…).
+ *
+ * @param args The arguments.
+ * @returns The arguments, those four rewritten.
+ *
+ * @example
+ * ```ts
+ * import { nmapSpellings } from "./scan.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(nmapSpellings(["-oX", "a.xml", "-p", "80"]), ["--output-xml", "a.xml", "-p", "80"]);
+ * ```
+ */
+export function nmapSpellings(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const arg of args) {
+    if (arg === "--") {
+      out.push(...args.slice(out.length));
+      break;
+    }
+    out.push(NMAP_SPELLINGS[arg] ?? arg);
+  }
+  return out;
+}
+
+/**
+ * The `scan` command. It takes any number of TARGETS (a variadic
+ * argument), and more from --targets-file.
+ *
+ * @example A dry run lists the probes of a shard, in order, without sending
+ * ```ts
+ * import { scanCommand } from "./scan.ts";
+ * import { createMemoryHost } from "../host.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const lines = async (shard: string) => {
+ *   const host = createMemoryHost();
+ *   const code = await scanCommand.run(
+ *     ["192.0.2.0/31", "-p", "22,80", "--seed", "7", "--shard", shard, "--dry-run"],
+ *     { host, meta: { version: "0" } },
+ *   );
+ *   assert.equal(code, 0);
+ *   return host.out.trim().split("\n");
+ * };
+ * const all = await lines("1/1");
+ * assert.equal(all.length, 4);
+ * const halves = [...await lines("1/2"), ...await lines("2/2")];
+ * assert.deepEqual(halves.sort(), [...all].sort());
+ * ```
+ */
+export const scanCommand: Command = {
+  ...scanSpec,
+  help: () => scanSpec.help(),
+  run(args, context) {
+    rawArgs.set(context.host, args);
+    return scanSpec.run(nmapSpellings(args), context);
+  },
+};
