@@ -1222,7 +1222,7 @@ Deno.test("scan prints nmap's table by default: sorted, with SERVICE, the common
   });
   assert.match(
     all.out,
-    /PORT {3}STATE  SERVICE +REASON\n20\/tcp closed ftp-data +reset ttl 64\n/,
+    /PORT {3}STATE {2}SERVICE +REASON\n20\/tcp closed ftp-data +reset ttl 64\n/,
   );
   assert.equal(
     all.out.split("\n").filter((l) => /^\d+\/tcp/.test(l)).length,
