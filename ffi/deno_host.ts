@@ -14,6 +14,7 @@
 
 import type { Host, HostFiles, HostFileWriter } from "../src/host/host.ts";
 import type { Net } from "../src/host/net.ts";
+import type { TcpConnector } from "../src/host/connect.ts";
 import { createFfiNet } from "./net.ts";
 
 const encoder = new TextEncoder();
@@ -129,6 +130,8 @@ function fileWriter(file: Deno.FsFile): HostFileWriter {
 export interface DenoHostOptions {
   /** The network access (default: the ffi layer's, {@linkcode createFfiNet}). */
   net?: Net;
+  /** Kernel TCP connections (`createDenoConnector()` of `connect.ts`). */
+  connector?: TcpConnector;
 }
 
 /**
@@ -203,6 +206,9 @@ export function createDenoHost(options: DenoHostOptions = {}): Host {
     },
     os: Deno.build.os,
     net: options.net ?? createFfiNet(),
+    ...(options.connector === undefined
+      ? {}
+      : { connector: options.connector }),
     files: denoFiles,
     onInterrupt(handler) {
       try {

@@ -25,7 +25,7 @@ import {
 } from "../engine/targets.ts";
 import type { AddressFamily } from "../wire/address.ts";
 import { ParseError } from "../wire/errors.ts";
-import { parseFlags } from "../wire/flags.ts";
+import { parseFlags, TCP_FLAGS } from "../wire/flags.ts";
 import { defineOptions, type OptionValues } from "./args.ts";
 import { CAPTURE_OUTPUT_OPTIONS } from "./capture_output.ts";
 import { CliError, quote, reasonOf, UsageError } from "./errors.ts";
@@ -33,6 +33,8 @@ import type { CliHost } from "./host.ts";
 import { SCAN_TIMING_OPTIONS, type ScanPace, scanPace } from "./scan_timing.ts";
 import { SCAN_FORMATS, type ScanFormat } from "./scan_output.ts";
 import { SCAN_REPORT_OPTIONS } from "./scan_reports.ts";
+import { OS_OPTION } from "./os_option.ts";
+import type { SynPresetOs } from "../wire/os_presets.ts";
 import { parseAddressValue, resolveTargetSpecs } from "./target.ts";
 
 function parseSeed(text: string): number {
@@ -103,15 +105,22 @@ export const SCAN_OPTIONS = defineOptions({
   },
   scan: {
     kind: "string",
-    choices: SCAN_TYPES,
+    choices: [...SCAN_TYPES, "connect"] as const,
     valueName: "TYPE",
     help: `${
       SCAN_TYPES.join(" | ")
     } (default syn): the probe's flags and how replies are read, as nmap's ${
       SCAN_TYPES.map((scan) => SCAN_TYPE_SPECS[scan].nmapOption).join(" ")
-    }`,
+    }; connect: kernel connections as nmap's -sT (no root, no raw sockets; --allow-net only)`,
     group: "Probes",
   },
+  banners: {
+    kind: "boolean",
+    help:
+      "greet each open port (HTTP HEAD /, TLS ClientHello: the certificate's subject; SSH, SMTP, FTP speak first) and report its first bytes; SYN and connect scans",
+    group: "Probes",
+  },
+  ...OS_OPTION,
   flags: {
     kind: "string",
     short: "f",
@@ -204,8 +213,12 @@ export type ScanValues = OptionValues<typeof SCAN_OPTIONS>;
 export interface ScanSettings {
   /** What is scanned, in which order. */
   plan: ScanPlan;
-  /** How replies are read. */
-  scan: ScanType;
+  /** How replies are read, or `connect` for kernel connections. */
+  scan: ScanType | "connect";
+  /** `--banners`. */
+  banners: boolean;
+  /** `--os`: SYN probes as this system's. */
+  os?: SynPresetOs;
   /** The probes' flags. */
   flags: number;
   /** Times an unanswered probe is sent again (stateless mode). */
@@ -228,6 +241,35 @@ export interface ScanSettings {
   src?: string;
   /** `-I`: send frames on this interface. */
   interface?: string;
+}
+
+/** The options that need a certain scan type. */
+function checkScanExtras(values: ScanValues, scan: ScanType | "connect"): void {
+  if (values.banners === true && scan !== "syn" && scan !== "connect") {
+    throw new UsageError(
+      `--banners: needs a SYN or connect scan (--scan ${scan} completes no connection)`,
+    );
+  }
+  if (values.banners === true && values.flags !== undefined) {
+    throw new UsageError("--banners: conflicts with --flags; give one");
+  }
+  if (scan === "connect") {
+    for (
+      const key of ["flags", "os", "interface", "src", "sport", "pcap"] as const
+    ) {
+      if (values[key] !== undefined) {
+        throw new UsageError(
+          `--${
+            key === "sport" ? "sport" : key
+          }: does not apply to --scan connect (the kernel makes the connections)`,
+        );
+      }
+    }
+  } else if (values.os !== undefined && scan !== "syn") {
+    throw new UsageError(
+      `--os: needs a SYN scan (--scan ${scan} sends no SYN)`,
+    );
+  }
 }
 
 /** Read a file named by an option (or standard input for `-`), as a usage error when it cannot be. */
@@ -385,12 +427,15 @@ export async function scanSettings(
     );
   }
   const plan = await scanTargets(values, positionals, values.ports, host);
-  const scan: ScanType = values.scan ?? "syn";
+  const scan = values.scan ?? "syn";
   const pace = scanPace(values);
+  checkScanExtras(values, scan);
   const settings: ScanSettings = {
     plan,
     scan,
-    flags: values.flags ?? SCAN_TYPE_FLAGS[scan],
+    flags: values.flags ??
+      (scan === "connect" ? TCP_FLAGS.syn : SCAN_TYPE_FLAGS[scan]),
+    banners: values.banners === true,
     retries: pace.mode === "stateless" ? pace.retries : pace.timing.maxRetries,
     timeoutMs: pace.mode === "stateless"
       ? pace.timeoutMs
@@ -406,6 +451,7 @@ export async function scanSettings(
       (values.noProgress !== true && host.isTerminal.stderr),
   };
   if (values.src !== undefined) settings.src = values.src.address;
+  if (values.os !== undefined) settings.os = values.os;
   if (values.interface !== undefined) settings.interface = values.interface;
   return settings;
 }

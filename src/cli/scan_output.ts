@@ -74,6 +74,7 @@ function resultJson(result: ScanResult): { [key: string]: JsonValue } {
   };
   if (result.ttl !== undefined) json.ttl = result.ttl;
   if (result.reasonIp !== undefined) json.reason_ip = result.reasonIp;
+  if (result.banner !== undefined) json.banner = result.banner;
   return json;
 }
 

@@ -13,6 +13,7 @@
  * @module
  */
 
+import type { TcpConnector } from "./connect.ts";
 import type { Net } from "./net.ts";
 
 /** Which standard streams are attached to a terminal. */
@@ -92,6 +93,11 @@ export interface Host extends Clock {
   os: string;
   /** Raw sockets and name resolution; absent where the host has none. */
   net?: Net;
+  /**
+   * Ordinary kernel TCP connections (the connect scan, banners of connect
+   * scans): no privileges needed.
+   */
+  connector?: TcpConnector;
   /** Streaming file reads and file writes; absent where the host has none. */
   files?: HostFiles;
   /**

@@ -61,7 +61,7 @@ import {
   type ScanSession,
   ScanSourceError,
 } from "../../engine/scan/run.ts";
-import { scanTypeSpec } from "../../engine/scan/types.ts";
+import { type ScanType, scanTypeSpec } from "../../engine/scan/types.ts";
 import { formatFlags } from "../../wire/flags.ts";
 import {
   type CaptureOutput,
@@ -79,6 +79,7 @@ import type { CliHost } from "../host.ts";
 import { twoStageInterrupt } from "../interrupt.ts";
 import { createFormatter, type OutputFormatter } from "../output.ts";
 import { openScanReports, type ScanReports } from "../scan_reports.ts";
+import { BannerQueue, connectScan, sessionBanner } from "../scan_connect.ts";
 import { ScanLineWriter } from "../scan_lines.ts";
 import {
   SCAN_OPTIONS,
@@ -169,8 +170,9 @@ async function openSession(
         openReceiver: (family, options) =>
           openReceiver.call(net, family, options),
       },
-      scan: settings.scan,
+      scan: settings.scan as ScanType,
       flags: settings.flags,
+      ...(settings.os === undefined ? {} : { preset: settings.os }),
       sport: settings.sport,
       rate: settings.rate,
       ...(settings.src === undefined ? {} : { src: settings.src }),
@@ -215,25 +217,23 @@ async function runScan(
   host: CliHost,
 ): Promise<ScanOutcome> {
   const { session, capture } = opened;
-  const { output, reports } = outputs;
+  const { reports } = outputs;
   const progress = new ProgressLine(host);
   // Lines straight from the engine's reused result, when they are all
   // there is (nmap's outputs need the results themselves).
-  const lines = output === undefined || reports !== undefined ||
-      settings.format === "json"
+  const lines = outputs.output === undefined || reports !== undefined ||
+      settings.format === "json" || settings.banners
     ? undefined
     : new ScanLineWriter(host, settings.format, hostWidth(settings.plan.space));
   if (lines !== undefined) lines.onWrite = () => progress.clear();
   const interrupt = twoStageInterrupt(host);
-  const write = (results: readonly ScanResult[]) => {
-    progress.clear();
-    output?.write(
-      settings.openOnly
-        ? results.filter((r) => shownWithOpen(r.state))
-        : results,
-    );
-    reports?.formatter.write(results);
-  };
+  const direct = resultWriter(settings, outputs, progress);
+  const banners = settings.banners
+    ? new BannerQueue(direct, (result) => sessionBanner(host, result))
+    : undefined;
+  const write = banners === undefined
+    ? direct
+    : (results: readonly ScanResult[]) => banners.add(results);
   try {
     return await session.run({
       clock: host,
@@ -249,7 +249,7 @@ async function runScan(
       // --open of a scan whose silent ports are filtered reports only
       // answers: without retries the engine then keeps nothing per probe.
       reportSilence: reports !== undefined || !settings.openOnly ||
-        shownWithOpen(scanTypeSpec(settings.scan).noResponse),
+        shownWithOpen(scanTypeSpec(settings.scan as ScanType).noResponse),
       onProgress: (at) => progress.draw(at),
       onResult: (result) => write([result]),
       // Lines built as bytes from one reused result, written once per turn
@@ -273,9 +273,64 @@ async function runScan(
       }),
     });
   } finally {
+    await banners?.settle();
     lines?.flush();
     interrupt.dispose();
     await capture?.close();
+    progress.clear();
+  }
+}
+
+/** Where a scan's results go: the output on standard output and nmap's. */
+function resultWriter(
+  settings: ScanSettings,
+  outputs: {
+    output: OutputFormatter<ScanResult, ScanDocument> | undefined;
+    reports: ScanReports | undefined;
+  },
+  progress: ProgressLine,
+): (results: readonly ScanResult[]) => void {
+  return (results) => {
+    progress.clear();
+    outputs.output?.write(
+      settings.openOnly
+        ? results.filter((r) => shownWithOpen(r.state))
+        : results,
+    );
+    outputs.reports?.formatter.write(results);
+  };
+}
+
+/** Run a connect scan, printing results as they come. */
+async function runConnect(
+  settings: ScanSettings,
+  outputs: {
+    output: OutputFormatter<ScanResult, ScanDocument> | undefined;
+    reports: ScanReports | undefined;
+    decided?: ReadonlySet<number>;
+  },
+  host: CliHost,
+): Promise<ScanOutcome> {
+  const progress = new ProgressLine(host);
+  const interrupt = twoStageInterrupt(host);
+  try {
+    const { pace } = settings;
+    return await connectScan(host, {
+      plan: settings.plan,
+      timeoutMs: pace.mode === "stateless" ? pace.timeoutMs : 1500,
+      retries: pace.mode === "stateless"
+        ? pace.retries
+        : Math.min(1, pace.timing.maxRetries),
+      concurrency: pace.mode === "stateless"
+        ? Math.max(1, Math.min(512, Math.round(pace.rate)))
+        : Math.min(512, pace.timing.maxParallelism),
+      banners: settings.banners,
+      ...(outputs.decided === undefined ? {} : { decided: outputs.decided }),
+      signal: interrupt.signal,
+      write: resultWriter(settings, outputs, progress),
+    });
+  } finally {
+    interrupt.dispose();
     progress.clear();
   }
 }
@@ -364,7 +419,9 @@ const scanSpec: Command = defineCommand({
     });
     let opened;
     try {
-      opened = await openSession(settings, host, values.pcap);
+      if (settings.scan !== "connect") {
+        opened = await openSession(settings, host, values.pcap);
+      }
     } catch (error) {
       await reports?.close();
       throw error;
@@ -376,7 +433,9 @@ const scanSpec: Command = defineCommand({
     );
     output?.begin();
     reports?.formatter.begin();
-    const outcome = await runScan(settings, opened, { output, reports }, host);
+    const outcome = opened === undefined
+      ? await runConnect(settings, { output, reports }, host)
+      : await runScan(settings, opened, { output, reports }, host);
     output?.end(scanDocument(settings, outcome));
     reports?.formatter.end(
       outcome.failure === undefined

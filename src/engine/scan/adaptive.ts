@@ -173,7 +173,12 @@ export class AdaptiveLoop {
       ...(v4 === undefined ? {} : { srcV4: v4.srcV4 }),
       ...(v6 === undefined ? {} : { srcV6: v6.srcBytes }),
     });
-    this.#verdicts = new Verdicts(this.#spec, this.#index, this.#reader, options);
+    this.#verdicts = new Verdicts(
+      this.#spec,
+      this.#index,
+      this.#reader,
+      options,
+    );
     for (const index of options.decided ?? []) {
       const position = plan.order.positionOf(index);
       if (position >= 0) this.#bits.set(position);
@@ -277,7 +282,10 @@ export class AdaptiveLoop {
   }
 
   #done(): boolean {
-    if (!this.#draining && (this.#cursor < this.#plan.order.length || this.#queued > 0)) {
+    if (
+      !this.#draining &&
+      (this.#cursor < this.#plan.order.length || this.#queued > 0)
+    ) {
       return false;
     }
     for (const host of this.#hosts.values()) {
@@ -412,7 +420,9 @@ export class AdaptiveLoop {
         );
         if (at < 0) continue;
         const probe = host.waiting[at]!;
-        if (probe.tryNumber + 1 > host.maxTrySent && this.#plan.order.length > 1) {
+        if (
+          probe.tryNumber + 1 > host.maxTrySent && this.#plan.order.length > 1
+        ) {
           // The first probe of a new try to this host: wait a second.
           host.maxTrySent = probe.tryNumber + 1;
           host.rateLimitUntil = now + RATE_LIMIT_WAIT_MS;
@@ -617,7 +627,9 @@ export class AdaptiveLoop {
     if (verdict === undefined) return;
     const t = reader.tryNumber;
     const sentWall = probe.sentWall[t];
-    const rtt = sentWall === undefined ? null : Math.max(0, receivedAt - sentWall);
+    const rtt = sentWall === undefined
+      ? null
+      : Math.max(0, receivedAt - sentWall);
     if (rtt !== null) {
       host.rtt.sample(rtt);
       this.#groupRtt.sample(rtt);

@@ -157,7 +157,12 @@ export class ScanLoop {
       ...(v4 === undefined ? {} : { srcV4: v4.srcV4 }),
       ...(v6 === undefined ? {} : { srcV6: v6.srcBytes }),
     });
-    this.#verdicts = new Verdicts(this.#spec, this.#index, this.#reader, options);
+    this.#verdicts = new Verdicts(
+      this.#spec,
+      this.#index,
+      this.#reader,
+      options,
+    );
     // A resumed scan: ports decided before are skipped by every cursor.
     for (const index of options.decided ?? []) {
       const position = plan.order.positionOf(index);
@@ -537,7 +542,6 @@ export class ScanLoop {
     const rtt = sentAt === undefined ? null : Math.max(0, receivedAt - sentAt);
     this.#decide(reader.addressIndex, port, verdict, rtt);
   }
-
 
   #decide(
     addressIndex: number,

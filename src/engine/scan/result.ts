@@ -27,6 +27,8 @@ export interface ScanResult {
   reasonIp?: string;
   /** The address's index in the target space, to sort results by host. */
   addressIndex: number;
+  /** What the port said when greeted (`--banners`), escaped for terminals. */
+  banner?: string;
 }
 
 /**

@@ -290,7 +290,11 @@ export class CongestionWindow {
     this.#max = Math.max(this.#low, timing.maxParallelism);
     this.cwnd = box(this.#low, this.#max, 10);
     this.#caIncrement = timing.level < 4 ? 1 : 2;
-    this.#divisor = timing.level <= 3 ? 3 / 2 : timing.level === 4 ? 4 / 3 : 5 / 4;
+    this.#divisor = timing.level <= 3
+      ? 3 / 2
+      : timing.level === 4
+      ? 4 / 3
+      : 5 / 4;
   }
 
   /** A probe was answered or timed out: one more answer was expected. */
@@ -384,7 +388,9 @@ export class SendDelay {
   answer(drop: boolean, sentMs: number, now: number): void {
     if (drop && sentMs > this.lastBoostMs) this.#bad++;
     else this.#good++;
-    if (this.#bad > 10 && this.#bad / (this.#bad + this.#good) > this.#threshold) {
+    if (
+      this.#bad > 10 && this.#bad / (this.#bad + this.#good) > this.#threshold
+    ) {
       this.boost(now);
     }
   }
