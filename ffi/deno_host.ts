@@ -100,6 +100,24 @@ const denoFiles: HostFiles = {
     }
     return fileWriter(file);
   },
+  async replace(path, data) {
+    const temporary = `${path}.${Deno.pid}.tmp`;
+    try {
+      await Deno.writeFile(temporary, data);
+      await Deno.rename(temporary, path);
+    } catch (error) {
+      await Deno.remove(temporary).catch(() => {});
+      throw new Error(describeFileError(error, "write"), { cause: error });
+    }
+  },
+  async remove(path) {
+    try {
+      await Deno.remove(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      throw new Error(describeFileError(error, "write"), { cause: error });
+    }
+  },
 };
 
 /** A writer over an open file. */

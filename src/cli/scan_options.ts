@@ -33,6 +33,7 @@ import type { CliHost } from "./host.ts";
 import { SCAN_TIMING_OPTIONS, type ScanPace, scanPace } from "./scan_timing.ts";
 import { SCAN_FORMATS, type ScanFormat } from "./scan_output.ts";
 import { SCAN_REPORT_OPTIONS } from "./scan_reports.ts";
+import { SCAN_RESUME_OPTIONS } from "./scan_resume.ts";
 import { OS_OPTION } from "./os_option.ts";
 import type { SynPresetOs } from "../wire/os_presets.ts";
 import { parseAddressValue, resolveTargetSpecs } from "./target.ts";
@@ -204,6 +205,7 @@ export const SCAN_OPTIONS = defineOptions({
   },
   ...SCAN_REPORT_OPTIONS,
   ...CAPTURE_OUTPUT_OPTIONS,
+  ...SCAN_RESUME_OPTIONS,
 });
 
 /** The values of {@linkcode SCAN_OPTIONS} after parsing. */
@@ -454,4 +456,38 @@ export async function scanSettings(
   if (values.os !== undefined) settings.os = values.os;
   if (values.interface !== undefined) settings.interface = values.interface;
   return settings;
+}
+
+const NMAP_SPELLINGS: Readonly<Record<string, string>> = {
+  "-oN": "--output-normal",
+  "-oX": "--output-xml",
+  "-oG": "--output-grepable",
+  "-oA": "--output-all",
+};
+
+/**
+ * nmap's spellings `-oN FILE`, `-oX FILE`, `-oG FILE`, `-oA BASE` as the
+ * option parser reads them (`--oN FILE`…).
+ *
+ * @param args The arguments.
+ * @returns The arguments, those four rewritten.
+ *
+ * @example
+ * ```ts
+ * import { nmapSpellings } from "./scan_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(nmapSpellings(["-oX", "a.xml", "-p", "80"]), ["--output-xml", "a.xml", "-p", "80"]);
+ * ```
+ */
+export function nmapSpellings(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const arg of args) {
+    if (arg === "--") {
+      out.push(...args.slice(out.length));
+      break;
+    }
+    out.push(NMAP_SPELLINGS[arg] ?? arg);
+  }
+  return out;
 }

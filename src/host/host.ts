@@ -65,6 +65,14 @@ export interface HostFiles {
    * `offset`.
    */
   openAppend?(path: string, offset: number): Promise<HostFileWriter>;
+  /**
+   * Replace a file's content at once: written to a file beside it, then
+   * renamed over it, so a crash leaves the old content or the new, never
+   * half of one.
+   */
+  replace?(path: string, data: Uint8Array): Promise<void>;
+  /** Remove a file; a file that is not there is no error. */
+  remove?(path: string): Promise<void>;
 }
 
 /** The operating-system services a program may use. */

@@ -138,6 +138,14 @@ export function createMemoryHost(options: MemoryHostOptions = {}): MemoryHost {
         files.set(path, new Uint8Array());
         return writer(path);
       },
+      replace(path, data) {
+        files.set(path, data.slice());
+        return Promise.resolve();
+      },
+      remove(path) {
+        files.delete(path);
+        return Promise.resolve();
+      },
     },
     readStdin() {
       return Promise.resolve(bytes(options.stdin ?? new Uint8Array()));

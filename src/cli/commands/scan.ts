@@ -68,20 +68,25 @@ import {
   checkCaptureOutput,
   openCaptureOutput,
 } from "../capture_output.ts";
-import {
-  type ArgSpec,
-  type Command,
-  type CommandContext,
-  defineCommand,
-} from "../command.ts";
+import { type ArgSpec, type Command, defineCommand } from "../command.ts";
 import { CliError, plural, reasonOf, UsageError } from "../errors.ts";
 import type { CliHost } from "../host.ts";
 import { twoStageInterrupt } from "../interrupt.ts";
 import { createFormatter, type OutputFormatter } from "../output.ts";
 import { openScanReports, type ScanReports } from "../scan_reports.ts";
+import {
+  restoreDecided,
+  type ResumeKeeper,
+  savedArgs,
+  saveOrRemove,
+  startCheckpoints,
+} from "../scan_resume.ts";
+import type { ResumeOutput } from "../../engine/resume.ts";
+import { resumedCommandLine, resumeKeeper } from "../scan_resume_setup.ts";
 import { BannerQueue, connectScan, sessionBanner } from "../scan_connect.ts";
 import { ScanLineWriter } from "../scan_lines.ts";
 import {
+  nmapSpellings,
   SCAN_OPTIONS,
   type ScanSettings,
   scanSettings,
@@ -152,6 +157,7 @@ async function openSession(
   settings: ScanSettings,
   host: CliHost,
   pcap: string | undefined,
+  append = false,
 ): Promise<{ session: ScanSession; capture: CaptureOutput | undefined }> {
   const net = requireScanNet(host);
   if (pcap !== undefined) checkCaptureOutput(host, pcap);
@@ -195,9 +201,15 @@ async function openSession(
   // The capture file is created once the sockets are open, so that sockets
   // we may not open (no privilege) leave no empty capture behind.
   try {
-    const capture = pcap === undefined
-      ? undefined
-      : await openCaptureOutput(host, pcap);
+    // A resumed scan's capture is appended to, never overwritten.
+    const appendAt = append && pcap !== undefined
+      ? await host.readFile(pcap).then((b) => b.length, () => undefined)
+      : undefined;
+    const capture = pcap === undefined ? undefined : await openCaptureOutput(
+      host,
+      pcap,
+      appendAt === undefined ? {} : { appendAt },
+    );
     return { session, capture };
   } catch (error) {
     session.close();
@@ -212,6 +224,7 @@ async function runScan(
   outputs: {
     output: OutputFormatter<ScanResult, ScanDocument> | undefined;
     reports: ScanReports | undefined;
+    keeper?: ResumeKeeper | undefined;
     decided?: Iterable<number>;
   },
   host: CliHost,
@@ -222,7 +235,8 @@ async function runScan(
   // Lines straight from the engine's reused result, when they are all
   // there is (nmap's outputs need the results themselves).
   const lines = outputs.output === undefined || reports !== undefined ||
-      settings.format === "json" || settings.banners
+      settings.format === "json" || settings.banners ||
+      outputs.keeper !== undefined
     ? undefined
     : new ScanLineWriter(host, settings.format, hostWidth(settings.plan.space));
   if (lines !== undefined) lines.onWrite = () => progress.clear();
@@ -287,11 +301,13 @@ function resultWriter(
   outputs: {
     output: OutputFormatter<ScanResult, ScanDocument> | undefined;
     reports: ScanReports | undefined;
+    keeper?: ResumeKeeper | undefined;
   },
   progress: ProgressLine,
 ): (results: readonly ScanResult[]) => void {
   return (results) => {
     progress.clear();
+    outputs.keeper?.add(results);
     outputs.output?.write(
       settings.openOnly
         ? results.filter((r) => shownWithOpen(r.state))
@@ -307,6 +323,7 @@ async function runConnect(
   outputs: {
     output: OutputFormatter<ScanResult, ScanDocument> | undefined;
     reports: ScanReports | undefined;
+    keeper?: ResumeKeeper | undefined;
     decided?: ReadonlySet<number>;
   },
   host: CliHost,
@@ -386,7 +403,12 @@ const scanSpec: Command = defineCommand({
       command: "tcpcraft scan 192.0.2.0/30 -p 22,80 --seed 1 --dry-run",
     },
   ],
-  async run({ values, positionals }, { host, meta }: CommandContext) {
+  async run({ values: given, positionals: targets }, { host, meta }) {
+    const { values, positionals, state } = await resumedCommandLine(
+      given,
+      targets,
+      host,
+    );
     const settings = await scanSettings(values, positionals, host);
     if (values.dryRun === true && values.pcap !== undefined) {
       throw new UsageError(
@@ -403,24 +425,48 @@ const scanSpec: Command = defineCommand({
       );
       return 0;
     }
+    const keeper = resumeKeeper(settings, values, positionals, host, {
+      version: meta.version,
+      state,
+      path: given.resume,
+      args: rawArgs.get(host) ?? [],
+    });
     const wallClock = () => host.net?.wallClock() ?? Date.now();
     // Every output file before any socket: one that cannot be written
-    // is a usage error, nothing sent.
+    // is a usage error, nothing sent; a resumed scan's are appended to.
     const reports = await openScanReports(values, {
       host,
       scanType: settings.scan,
       space: plan.space,
-      args: ["tcpcraft", "scan", ...(rawArgs.get(host) ?? [])].join(" "),
+      args: [
+        "tcpcraft",
+        "scan",
+        ...(state === undefined
+          ? rawArgs.get(host) ?? []
+          : savedArgs(state, given.resume!)),
+      ].join(" "),
       startMs: wallClock(),
       now: wallClock,
       version: meta.version,
       stdout: settings.format === "nmap",
       openOnly: settings.openOnly,
+      ...(state === undefined ? {} : {
+        offsets: new Map(
+          state.outputs.filter((o: ResumeOutput) => o.format !== "pcap").map((
+            o,
+          ) => [o.path, o.offset]),
+        ),
+      }),
     });
     let opened;
     try {
       if (settings.scan !== "connect") {
-        opened = await openSession(settings, host, values.pcap);
+        opened = await openSession(
+          settings,
+          host,
+          values.pcap,
+          state !== undefined,
+        );
       }
     } catch (error) {
       await reports?.close();
@@ -433,9 +479,23 @@ const scanSpec: Command = defineCommand({
     );
     output?.begin();
     reports?.formatter.begin();
+    const decided = state === undefined || keeper === undefined
+      ? undefined
+      : restoreDecided(keeper, state, reports);
+    const outputs = {
+      output,
+      reports,
+      keeper,
+      ...(decided === undefined ? {} : { decided }),
+    };
+    const checkpoints = keeper !== undefined && values.resumeFile !== undefined
+      ? startCheckpoints(host, keeper, reports)
+      : undefined;
     const outcome = opened === undefined
-      ? await runConnect(settings, { output, reports }, host)
-      : await runScan(settings, opened, { output, reports }, host);
+      ? await runConnect(settings, outputs, host)
+      : await runScan(settings, opened, outputs, host);
+    await checkpoints?.stop();
+    await saveOrRemove(host, keeper, reports, outcome);
     output?.end(scanDocument(settings, outcome));
     reports?.formatter.end(
       outcome.failure === undefined
@@ -454,42 +514,8 @@ const scanSpec: Command = defineCommand({
   },
 });
 
-const NMAP_SPELLINGS: Readonly<Record<string, string>> = {
-  "-oN": "--output-normal",
-  "-oX": "--output-xml",
-  "-oG": "--output-grepable",
-  "-oA": "--output-all",
-};
-
 /** The command line of each run, as typed (for nmap's outputs' headers). */
 const rawArgs = new WeakMap<CliHost, readonly string[]>();
-
-/**
- * nmap's spellings `-oN FILE`, `-oX FILE`, `-oG FILE`, `-oA BASE` as the
- * option parser reads them (`--oN FILE`…).
- *
- * @param args The arguments.
- * @returns The arguments, those four rewritten.
- *
- * @example
- * ```ts
- * import { nmapSpellings } from "./scan.ts";
- * import assert from "node:assert/strict";
- *
- * assert.deepEqual(nmapSpellings(["-oX", "a.xml", "-p", "80"]), ["--output-xml", "a.xml", "-p", "80"]);
- * ```
- */
-export function nmapSpellings(args: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const arg of args) {
-    if (arg === "--") {
-      out.push(...args.slice(out.length));
-      break;
-    }
-    out.push(NMAP_SPELLINGS[arg] ?? arg);
-  }
-  return out;
-}
 
 /**
  * The `scan` command. It takes any number of TARGETS (a variadic

@@ -45,12 +45,13 @@ import type { RunScanOptions } from "./run_options.ts";
 import { FamilySlots } from "./slots.ts";
 import { SpaceIndex } from "./space_index.ts";
 import type { PortVerdict } from "./state.ts";
+import { CongestionWindow, RttEstimate, type ScanTiming } from "./timing.ts";
 import {
-  CongestionWindow,
-  RttEstimate,
-  type ScanTiming,
-  SendDelay,
-} from "./timing.ts";
+  adjustTiming,
+  allowedTry,
+  HostState,
+  type Probe,
+} from "./adaptive_host.ts";
 import { type ScanTypeSpec, scanTypeSpec } from "./types.ts";
 import { Verdicts } from "./verdicts.ts";
 
@@ -62,51 +63,6 @@ const WAIT_MS = 20;
 const RATE_LIMIT_WAIT_MS = 1000;
 /** Probes written before the slots are sent. */
 const SLOTS = 64;
-
-/** One port being probed. */
-interface Probe {
-  position: number;
-  addressIndex: number;
-  port: number;
-  /** The current try, from 0. */
-  tryNumber: number;
-  /** When the current try was sent, monotonic ms. */
-  sentMs: number;
-  /** When each try was sent: monotonic and wall-clock ms. */
-  sentMono: number[];
-  sentWall: number[];
-  timedOut: boolean;
-  benched: boolean;
-}
-
-/** What the loop keeps per host. */
-class HostState {
-  readonly rtt: RttEstimate;
-  readonly window: CongestionWindow;
-  readonly delay: SendDelay;
-  readonly startMs: number;
-  /** Probes sent and not yet decided, by position. */
-  readonly probes = new Map<number, Probe>();
-  /** Probes in flight, oldest first (answered ones are skipped lazily). */
-  inFlight: Probe[] = [];
-  /** Timed-out probes waiting for a retry, oldest first. */
-  waiting: Probe[] = [];
-  /** Positions queued, not sent yet. */
-  fresh: number[] = [];
-  active = 0;
-  maxSuccessfulTry = 0;
-  maxTrySent = 0;
-  rateLimitUntil = -1;
-  lastSentMs = -Infinity;
-  timedOut = false;
-
-  constructor(timing: ScanTiming, now: number) {
-    this.rtt = new RttEstimate(timing);
-    this.window = new CongestionWindow(timing);
-    this.delay = new SendDelay(timing);
-    this.startMs = now;
-  }
-}
 
 /** One adaptive run; see the module documentation. */
 export class AdaptiveLoop {
@@ -301,17 +257,7 @@ export class AdaptiveLoop {
 
   /** The highest try the host allows now, and whether that can still grow. */
   #allowed(host: HostState): { allowed: number; mayIncrease: boolean } {
-    const wanted = Math.max(1, host.maxSuccessfulTry + 1);
-    const cap = this.#timing.maxRetries;
-    const allowed = Math.min(wanted, cap);
-    if (wanted > cap) return { allowed, mayIncrease: false };
-    if (host.active > 0 || this.#freshLeft(host)) {
-      return { allowed, mayIncrease: true };
-    }
-    for (const probe of host.waiting) {
-      if (probe.tryNumber < allowed) return { allowed, mayIncrease: true };
-    }
-    return { allowed, mayIncrease: false };
+    return allowedTry(host, this.#timing.maxRetries, this.#freshLeft(host));
   }
 
   #probeTimeout(host: HostState): number {
@@ -647,22 +593,8 @@ export class AdaptiveLoop {
 
   /** nmap's `ultrascan_adjust_timing` for an answer to try `t`. */
   #adjust(host: HostState, t: number, sentMs: number, now: number): void {
-    const drop = t > 0;
-    if (drop) {
-      if (sentMs > host.window.lastDropMs) host.window.drop(host.active, now);
-      if (sentMs > this.#group.lastDropMs) {
-        this.#group.dropGroup(this.#groupActive, now);
-      }
-    }
-    host.window.expect();
-    this.#group.expect();
-    host.window.ack();
-    this.#group.ack();
-    host.delay.answer(drop, sentMs, now);
-    if (t > host.maxSuccessfulTry) {
-      host.maxSuccessfulTry = t;
-      if (t > (this.#timing.level >= 4 ? 4 : 3)) host.delay.boost(now);
-    }
+    const group = { window: this.#group, active: this.#groupActive };
+    adjustTiming(host, group, { t, sentMs, now, level: this.#timing.level });
   }
 
   #forget(host: HostState, probe: Probe): void {
