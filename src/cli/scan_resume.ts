@@ -34,7 +34,7 @@ import {
 } from "../engine/resume.ts";
 import type { ScanResult } from "../engine/scan/result.ts";
 import { SpaceIndex } from "../engine/scan/space_index.ts";
-import type { TargetSpace } from "../engine/target_space.ts";
+import type { ScanPlan } from "../engine/scan/plan.ts";
 import { verdictRunsFromCodes } from "../engine/verdict_runs.ts";
 import { defineOptions, type OptionValues } from "./args.ts";
 import { quote, reasonOf, UsageError } from "./errors.ts";
@@ -181,12 +181,18 @@ export type ResumeBase = Pick<
   "tool" | "seed" | "shard" | "total" | "options" | "round"
 >;
 
-/** The verdicts a scan decided, by target index, kept for its resume file. */
+/**
+ * The verdicts a scan decided, kept for its resume file by position in the
+ * shard's order: the order is walked from its start, so the decided
+ * positions are nearly a prefix and a port scan's closed ports a few long
+ * runs, whatever the size (the file's runs are over those positions).
+ */
 export class ResumeKeeper {
   readonly path: string;
   readonly #host: CliHost;
   readonly #base: ResumeBase;
   readonly #space: SpaceIndex;
+  readonly #plan: ScanPlan;
   readonly #codes: Uint8Array;
   readonly #verdicts: ResumeVerdict[] = [];
   readonly #codeOf = new Map<string, number>();
@@ -199,21 +205,22 @@ export class ResumeKeeper {
    * @param host The host (where the file is written).
    * @param path The resume file.
    * @param base What the file says of the scan: tool, seed, shard, size, options.
-   * @param space The target space.
+   * @param plan The targets and their order.
    * @param prior The state resumed from, if any.
    */
   constructor(
     host: CliHost,
     path: string,
     base: ResumeBase,
-    space: TargetSpace,
+    plan: ScanPlan,
     prior?: ResumeState,
   ) {
     this.#host = host;
     this.path = path;
     this.#base = base;
-    this.#space = new SpaceIndex(space);
-    this.#codes = new Uint8Array(space.count);
+    this.#plan = plan;
+    this.#space = new SpaceIndex(plan.space);
+    this.#codes = new Uint8Array(plan.order.length);
     this.#prior = {
       probesSent: prior?.probesSent ?? 0,
       elapsedMs: prior?.elapsedMs ?? 0,
@@ -234,7 +241,8 @@ export class ResumeKeeper {
     const space = this.#space;
     for (const run of decided.runs) {
       const verdict = decided.verdicts[run.verdict]!;
-      for (let index = run.start; index < run.start + run.length; index++) {
+      for (let at = run.start; at < run.start + run.length; at++) {
+        const index = this.#plan.order.at(at);
         const addressIndex = index % space.addressCount;
         const result: ScanResult = {
           host: space.addressText(addressIndex),
@@ -256,8 +264,8 @@ export class ResumeKeeper {
   /** The target indices with a verdict. */
   decided(): Set<number> {
     const set = new Set<number>();
-    this.#codes.forEach((code, index) => {
-      if (code !== 0) set.add(index);
+    this.#codes.forEach((code, position) => {
+      if (code !== 0) set.add(this.#plan.order.at(position));
     });
     return set;
   }
@@ -283,7 +291,8 @@ export class ResumeKeeper {
       }
       const index = space.portIndexOf(r.port) * space.addressCount +
         r.addressIndex;
-      this.#codes[index] = code;
+      const position = this.#plan.order.positionOf(index);
+      if (position >= 0) this.#codes[position] = code;
     }
   }
 

@@ -89,7 +89,7 @@ export function resumeKeeper(
     settings.scan === "connect" || values.resumeFile !== undefined ||
     run.state !== undefined;
   if (
-    !wanted || plan.space.count > MAX_RESUMABLE ||
+    !wanted || plan.order.length > MAX_RESUMABLE ||
     host.files?.replace === undefined
   ) return undefined;
   const path = values.resumeFile ?? run.path ?? DEFAULT_RESUME_FILE;
@@ -109,7 +109,7 @@ export function resumeKeeper(
       options: original,
       round: 1,
     },
-    plan.space,
+    plan,
     run.state,
   );
 }

@@ -225,6 +225,7 @@ async function runScan(
     output: OutputFormatter<ScanResult, ScanDocument> | undefined;
     reports: ScanReports | undefined;
     keeper?: ResumeKeeper | undefined;
+    banners?: ScanResult[];
     decided?: Iterable<number>;
   },
   host: CliHost,
@@ -295,6 +296,21 @@ async function runScan(
   }
 }
 
+/**
+ * The banners after nmap's table: `BANNER` and one line per open port, by
+ * host and port, each banner escaped for the terminal.
+ */
+function bannerLines(results: readonly ScanResult[]): string {
+  const sorted = [...results].sort((a, b) =>
+    a.addressIndex - b.addressIndex || a.port - b.port
+  );
+  const width = Math.max(...sorted.map((r) => `${r.host} ${r.port}/tcp`.length));
+  return `BANNERS\n${
+    sorted.map((r) => `${`${r.host} ${r.port}/tcp`.padEnd(width)}  ${r.banner}\n`)
+      .join("")
+  }`;
+}
+
 /** Where a scan's results go: the output on standard output and nmap's. */
 function resultWriter(
   settings: ScanSettings,
@@ -302,12 +318,14 @@ function resultWriter(
     output: OutputFormatter<ScanResult, ScanDocument> | undefined;
     reports: ScanReports | undefined;
     keeper?: ResumeKeeper | undefined;
+    banners?: ScanResult[];
   },
   progress: ProgressLine,
 ): (results: readonly ScanResult[]) => void {
   return (results) => {
     progress.clear();
     outputs.keeper?.add(results);
+    for (const r of results) if (r.banner !== undefined) outputs.banners?.push(r);
     outputs.output?.write(
       settings.openOnly
         ? results.filter((r) => shownWithOpen(r.state))
@@ -324,6 +342,7 @@ async function runConnect(
     output: OutputFormatter<ScanResult, ScanDocument> | undefined;
     reports: ScanReports | undefined;
     keeper?: ResumeKeeper | undefined;
+    banners?: ScanResult[];
     decided?: ReadonlySet<number>;
   },
   host: CliHost,
@@ -364,18 +383,29 @@ const ARGS: readonly ArgSpec[] = [{
 const scanSpec: Command = defineCommand({
   name: "scan",
   summary:
-    "scan ports of many hosts, statelessly, with nmap's states (root or cap_net_raw, --allow-ffi)",
+    "scan ports of many hosts with nmap's states and timing, or statelessly at a fixed rate (root or cap_net_raw, --allow-ffi; --scan connect: --allow-net only)",
   description: [
-    "Sends one probe per target and port in a seeded pseudo-random order, at --rate",
-    "probes per second, and reads the answers as nmap does: open, closed, filtered,",
-    "unfiltered or open|filtered, with the reason (syn-ack, reset, no-response,",
-    "port-unreach, admin-prohibited…). Unanswered probes are sent again --retries",
-    "times after --timeout. Results are printed as they are found; a summary goes to",
-    "standard error. --seed S with --shard I/N splits the work between N machines that",
-    "never talk: each sends a disjoint slice, together every probe once.",
+    "Probes every target and port in a seeded pseudo-random order and reads the",
+    "answers as nmap does: open, closed, filtered, unfiltered or open|filtered, with",
+    "the reason (syn-ack, reset, no-response, port-unreach, admin-prohibited…).",
+    "",
+    "Timing, two modes:",
+    "  adaptive (default): nmap's engine, per host: a measured retransmission timeout,",
+    "    a congestion window, more retries where retries get answered, a second's",
+    "    wait before each new round of retries (ICMP rate limits), a growing delay",
+    "    for a host that drops. -T0..-T5 are nmap's templates (default -T3).",
+    "  stateless (--rate, --retries or --timeout): masscan's and zmap's: a fixed rate,",
+    "    timeout and number of retries, nothing learned from the answers; for line",
+    "    rate. --seed S with --shard I/N splits the work between N machines.",
+    "",
+    "Output: nmap's table by default (sorted, SERVICE, 'Not shown: N closed tcp",
+    "ports'); -oN/-oX/-oG/-oA write nmap's files; --format table|ndjson|csv|json.",
+    "Ctrl-C finishes the ports started (Ctrl-C again stops at once), saves a resume",
+    "file and exits 130; scan --resume FILE goes on where it stopped.",
     "",
     "Needs root or cap_net_raw and, under deno run, --allow-ffi (--dry-run needs",
-    "neither). Linux only: macOS does not deliver TCP to raw sockets.",
+    "neither; --scan connect needs only --allow-net and works anywhere). Raw scans",
+    "are Linux only: macOS does not deliver TCP to raw sockets.",
   ].join("\n"),
   usage: "TARGETS... -p PORTS [OPTIONS]",
   args: ARGS,
@@ -386,8 +416,21 @@ const scanSpec: Command = defineCommand({
       command: "sudo tcpcraft scan 192.0.2.0/24 -p 80,443 --open",
     },
     {
-      comment: "Every port of one host, 1000 probes per second, as ndjson",
-      command: "sudo tcpcraft scan 192.0.2.1 -p - --rate 1000 --format ndjson",
+      comment: "Every port of one host, nmap -T4's timing, nmap's XML too",
+      command: "sudo tcpcraft scan 192.0.2.1 -p - -T4 -oX host.xml",
+    },
+    {
+      comment: "Stateless at 10,000 probes per second (masscan's way), as ndjson",
+      command:
+        "sudo tcpcraft scan 192.0.2.0/24 -p 1-1024 --rate 10000 --format ndjson",
+    },
+    {
+      comment: "A connect scan with banners, no root needed",
+      command: "tcpcraft scan 192.0.2.1 -p 22,80,443 --scan connect --banners",
+    },
+    {
+      comment: "Go on with a scan stopped by Ctrl-C",
+      command: "sudo tcpcraft scan --resume tcpcraft-scan.resume",
     },
     {
       comment: "A FIN scan, as nmap -sF",
@@ -482,10 +525,13 @@ const scanSpec: Command = defineCommand({
     const decided = state === undefined || keeper === undefined
       ? undefined
       : restoreDecided(keeper, state, reports);
+    // nmap's table lists no banner: they follow it, one line each.
+    const banners: ScanResult[] = [];
     const outputs = {
       output,
       reports,
       keeper,
+      banners,
       ...(decided === undefined ? {} : { decided }),
     };
     const checkpoints = keeper !== undefined && values.resumeFile !== undefined
@@ -503,6 +549,9 @@ const scanSpec: Command = defineCommand({
         : { error: reasonOf(outcome.failure.error as Error) },
     );
     await reports?.close();
+    if (settings.format === "nmap" && banners.length > 0) {
+      host.stdout(bannerLines(banners));
+    }
     if (outcome.failure === undefined || outcome.probesSent > 0) {
       host.stderr(`${summaryLine(plan, outcome)}\n`);
     }
