@@ -304,9 +304,13 @@ function bannerLines(results: readonly ScanResult[]): string {
   const sorted = [...results].sort((a, b) =>
     a.addressIndex - b.addressIndex || a.port - b.port
   );
-  const width = Math.max(...sorted.map((r) => `${r.host} ${r.port}/tcp`.length));
+  const width = Math.max(
+    ...sorted.map((r) => `${r.host} ${r.port}/tcp`.length),
+  );
   return `BANNERS\n${
-    sorted.map((r) => `${`${r.host} ${r.port}/tcp`.padEnd(width)}  ${r.banner}\n`)
+    sorted.map((r) =>
+      `${`${r.host} ${r.port}/tcp`.padEnd(width)}  ${r.banner}\n`
+    )
       .join("")
   }`;
 }
@@ -325,7 +329,9 @@ function resultWriter(
   return (results) => {
     progress.clear();
     outputs.keeper?.add(results);
-    for (const r of results) if (r.banner !== undefined) outputs.banners?.push(r);
+    for (const r of results) {
+      if (r.banner !== undefined) outputs.banners?.push(r);
+    }
     outputs.output?.write(
       settings.openOnly
         ? results.filter((r) => shownWithOpen(r.state))
@@ -420,7 +426,8 @@ const scanSpec: Command = defineCommand({
       command: "sudo tcpcraft scan 192.0.2.1 -p - -T4 -oX host.xml",
     },
     {
-      comment: "Stateless at 10,000 probes per second (masscan's way), as ndjson",
+      comment:
+        "Stateless at 10,000 probes per second (masscan's way), as ndjson",
       command:
         "sudo tcpcraft scan 192.0.2.0/24 -p 1-1024 --rate 10000 --format ndjson",
     },
