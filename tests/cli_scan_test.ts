@@ -1295,3 +1295,81 @@ Deno.test("scan -oX, -oG, -oN and -oA write nmap's files; one that cannot be wri
   assert.equal(fake.sent.length, 0);
   assert.equal(host.out, "");
 });
+
+Deno.test("scan's adaptive mode (the default): one retry at first, another round when a retry is answered, a second's wait before each new round", async () => {
+  const run = await scan(
+    [PEER, "-p", "22-24", "-T4", "--format", "ndjson"],
+    { [PEER]: { 22: "open", 23: "flaky", 24: "drop" } },
+  );
+  assert.equal(run.code, 0, run.err);
+  const tries = (port: number) => run.sent.filter((p) => p.dport === port);
+  assert.equal(tries(22).length, 1);
+  assert.equal(tries(23).length, 2); // answered on its retry...
+  assert.equal(tries(24).length, 3); // ...so one more round was allowed
+  // Each new round of retries waits a second (ICMP rate limits).
+  const times = tries(24).map((p) => p.at);
+  assert.ok(times[1]! - times[0]! >= 1000, String(times));
+  assert.ok(times[2]! - times[1]! >= 1000, String(times));
+  assert.deepEqual(byPort(rows(run.out)), {
+    22: "open syn-ack",
+    23: "closed reset",
+    24: "filtered no-response",
+  });
+  // Without answered retries a silent port gets one retry, whatever the cap.
+  const quiet = await scan([PEER, "-p", "24", "--max-retries", "6"], {
+    [PEER]: { 24: "drop" },
+  });
+  assert.equal(quiet.sent.length, 2);
+  // --max-rate holds the pace; the modes' options do not mix.
+  const paced = await scan(
+    ["192.0.2.0/29", "-p", "1-25", "--max-rate", "100"],
+    {},
+  );
+  const span = paced.sent.at(-1)!.at - paced.sent[0]!.at;
+  assert.ok(span >= 1900, `200 probes at 100 per second in ${span} ms`);
+  const mixed = await scan([PEER, "-p", "80", "-T4", "--rate", "100"], {});
+  assert.equal(mixed.code, 2);
+  assert.match(mixed.err, /-T: conflicts with --rate/);
+  const template = await scan([PEER, "-p", "80", "-T", "ludicrous"], {});
+  assert.equal(template.code, 2);
+  assert.match(template.err, /"ludicrous" is not a timing template/);
+  assert.equal(template.sent.length + mixed.sent.length, 0);
+});
+
+Deno.test("scan --os sends the system's SYN: options in order, window, TTL; and needs a SYN scan", async () => {
+  const run = await scan([PEER, "-p", "23", "--os", "windows"], {});
+  const packet = decodePacket(run.sent[0]!.bytes);
+  assert.deepEqual(packet.tcp.options.map((o) => o.kind), [
+    "mss",
+    "nop",
+    "wscale",
+    "nop",
+    "nop",
+    "sackOk",
+  ]);
+  assert.equal(packet.tcp.window, 8192);
+  assert.equal(packet.ip.version === 4 && packet.ip.ttl, 128);
+  assert.deepEqual(
+    byPort(
+      rows(
+        (await scan(
+          [PEER, "-p", "23", "--os", "linux", "--format", "ndjson"],
+          {},
+        )).out,
+      ),
+    ),
+    { 23: "closed reset" },
+  );
+  const fin = await scan(
+    [PEER, "-p", "23", "--os", "linux", "--scan", "fin"],
+    {},
+  );
+  assert.equal(fin.code, 2);
+  assert.match(fin.err, /--os: needs a SYN scan/);
+  const banners = await scan(
+    [PEER, "-p", "23", "--scan", "ack", "--banners"],
+    {},
+  );
+  assert.equal(banners.code, 2);
+  assert.match(banners.err, /--banners: needs a SYN or connect scan/);
+});

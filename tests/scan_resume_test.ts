@@ -60,9 +60,21 @@ async function interrupted(
   afterMs: number,
 ): Promise<{ code: number; stderr: string }> {
   const started = network.start(network.a, deno(args));
+  // Standard output read as it comes: a full pipe would stop the scan.
+  let ended = false;
+  const drained = (async () => {
+    while (!ended) {
+      // At the end a read returns at once: wait, so timers and I/O run.
+      if (await started.stdout(200) === undefined) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  })();
   await new Promise((r) => setTimeout(r, afterMs));
   started.kill(signal);
   const status = await started.status;
+  ended = true;
+  await drained;
   let stderr = "";
   for (let line = await started.stderr(2000); line !== undefined;) {
     stderr += `${line}\n`;

@@ -71,7 +71,7 @@ import {
 import { type ArgSpec, type Command, defineCommand } from "../command.ts";
 import { CliError, plural, reasonOf, UsageError } from "../errors.ts";
 import type { CliHost } from "../host.ts";
-import { twoStageInterrupt } from "../interrupt.ts";
+import { type TwoStageInterrupt, twoStageInterrupt } from "../interrupt.ts";
 import { createFormatter, type OutputFormatter } from "../output.ts";
 import { openScanReports, type ScanReports } from "../scan_reports.ts";
 import {
@@ -105,6 +105,50 @@ import {
 
 /** How often the progress line is redrawn, in milliseconds. */
 const PROGRESS_MS = 250;
+
+/** After the run: the resume file, the outputs' ends, the summary; the exit code. */
+async function finishScan(
+  settings: ScanSettings,
+  outcome: ScanOutcome,
+  parts: {
+    host: CliHost;
+    keeper: ResumeKeeper | undefined;
+    reports: ScanReports | undefined;
+    output: OutputFormatter<ScanResult, ScanDocument> | undefined;
+    banners: ScanResult[];
+  },
+): Promise<number> {
+  const { host, keeper, reports, output, banners } = parts;
+  const { plan } = settings;
+  await saveOrRemove(host, keeper, reports, outcome);
+  output?.end(scanDocument(settings, outcome));
+  reports?.formatter.end(
+    outcome.failure === undefined
+      ? {}
+      : { error: reasonOf(outcome.failure.error as Error) },
+  );
+  await reports?.close();
+  if (settings.format === "nmap" && banners.length > 0) {
+    host.stdout(bannerLines(banners));
+  }
+  if (outcome.failure === undefined || outcome.probesSent > 0) {
+    host.stderr(`${summaryLine(plan, outcome)}\n`);
+  }
+  if (outcome.kernelDrops !== undefined && outcome.kernelDrops > 0) {
+    host.stderr(`${dropLine(outcome.kernelDrops)}\n`);
+  }
+  if (outcome.failure !== undefined) throw outcome.failure.error;
+  return outcome.interrupted ? 130 : 0;
+}
+
+/** An interrupt signal as a `using` resource. */
+function disposable(
+  interrupt: TwoStageInterrupt,
+): TwoStageInterrupt & Disposable {
+  return Object.assign(interrupt, {
+    [Symbol.dispose]: () => interrupt.dispose(),
+  });
+}
 
 /** The JSON document's settings and summary. */
 function scanDocument(
@@ -227,6 +271,7 @@ async function runScan(
     keeper?: ResumeKeeper | undefined;
     banners?: ScanResult[];
     decided?: Iterable<number>;
+    interrupt: TwoStageInterrupt;
   },
   host: CliHost,
 ): Promise<ScanOutcome> {
@@ -241,7 +286,7 @@ async function runScan(
     ? undefined
     : new ScanLineWriter(host, settings.format, hostWidth(settings.plan.space));
   if (lines !== undefined) lines.onWrite = () => progress.clear();
-  const interrupt = twoStageInterrupt(host);
+  const { interrupt } = outputs;
   const direct = resultWriter(settings, outputs, progress);
   const banners = settings.banners
     ? new BannerQueue(direct, (result) => sessionBanner(host, result))
@@ -290,7 +335,6 @@ async function runScan(
   } finally {
     await banners?.settle();
     lines?.flush();
-    interrupt.dispose();
     await capture?.close();
     progress.clear();
   }
@@ -350,11 +394,12 @@ async function runConnect(
     keeper?: ResumeKeeper | undefined;
     banners?: ScanResult[];
     decided?: ReadonlySet<number>;
+    interrupt: TwoStageInterrupt;
   },
   host: CliHost,
 ): Promise<ScanOutcome> {
   const progress = new ProgressLine(host);
-  const interrupt = twoStageInterrupt(host);
+  const { interrupt } = outputs;
   try {
     const { pace } = settings;
     return await connectScan(host, {
@@ -372,7 +417,6 @@ async function runConnect(
       write: resultWriter(settings, outputs, progress),
     });
   } finally {
-    interrupt.dispose();
     progress.clear();
   }
 }
@@ -481,6 +525,10 @@ const scanSpec: Command = defineCommand({
       path: given.resume,
       args: rawArgs.get(host) ?? [],
     });
+    // Ctrl-C is ours from here to the end, so that one that comes before
+    // the probes or after them cannot kill the process half way (a stale
+    // resume file, an output without its end).
+    using interrupt = disposable(twoStageInterrupt(host));
     const wallClock = () => host.net?.wallClock() ?? Date.now();
     // Every output file before any socket: one that cannot be written
     // is a usage error, nothing sent; a resumed scan's are appended to.
@@ -539,34 +587,24 @@ const scanSpec: Command = defineCommand({
       reports,
       keeper,
       banners,
+      interrupt,
       ...(decided === undefined ? {} : { decided }),
     };
-    const checkpoints = keeper !== undefined && values.resumeFile !== undefined
+    const checkpoints = keeper !== undefined &&
+        (values.resumeFile !== undefined || state !== undefined)
       ? startCheckpoints(host, keeper, reports)
       : undefined;
     const outcome = opened === undefined
       ? await runConnect(settings, outputs, host)
       : await runScan(settings, opened, outputs, host);
     await checkpoints?.stop();
-    await saveOrRemove(host, keeper, reports, outcome);
-    output?.end(scanDocument(settings, outcome));
-    reports?.formatter.end(
-      outcome.failure === undefined
-        ? {}
-        : { error: reasonOf(outcome.failure.error as Error) },
-    );
-    await reports?.close();
-    if (settings.format === "nmap" && banners.length > 0) {
-      host.stdout(bannerLines(banners));
-    }
-    if (outcome.failure === undefined || outcome.probesSent > 0) {
-      host.stderr(`${summaryLine(plan, outcome)}\n`);
-    }
-    if (outcome.kernelDrops !== undefined && outcome.kernelDrops > 0) {
-      host.stderr(`${dropLine(outcome.kernelDrops)}\n`);
-    }
-    if (outcome.failure !== undefined) throw outcome.failure.error;
-    return outcome.interrupted ? 130 : 0;
+    return await finishScan(settings, outcome, {
+      host,
+      keeper,
+      reports,
+      output,
+      banners,
+    });
   },
 });
 
