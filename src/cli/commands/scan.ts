@@ -1,7 +1,8 @@
 /**
- * `tcpcraft scan TARGETS -p PORTS [OPTIONS]`: a stateless port scanner in
- * the manner of masscan and zmap, with nmap's port states and reasons: the
- * scan engine (`src/engine/scan/`) run from the command line.
+ * `tcpcraft scan TARGETS -p PORTS [OPTIONS]`: a port scanner with nmap's
+ * port states, reasons, timing and outputs, or, given `--rate`, a stateless
+ * one in the manner of masscan and zmap: the scan engine
+ * (`src/engine/scan/`) run from the command line.
  *
  * Decisions (the help says them too):
  * - Targets: addresses, CIDR blocks and ranges (IPv4 and IPv6; an IPv6
@@ -33,8 +34,13 @@
  * - Pacing: a token bucket at `--rate` probes per second (default 100,
  *   masscan's), retries included; probes due together to one destination go
  *   in one `sendMany` call.
- * - Output: results are printed as they are found. `table` (the default)
- *   prints fixed-width rows under a header; `ndjson` one object per line
+ * - Timing: nmap's adaptive engine by default (`-T0`..`-T5`, see
+ *   `scan_timing.ts`); `--rate`, `--retries` or `--timeout` choose the
+ *   stateless mode described below (pacing, retries).
+ * - Output: nmap's table by default, sorted, written at the end
+ *   (`scan_reports.ts`; `-oN/-oX/-oG/-oA` files besides). Otherwise results
+ *   are printed as they are found: `table` prints fixed-width rows under a
+ *   header; `ndjson` one object per line
  *   (`host`, `port`, `state`, `reason`, `rtt_ms`, and `ttl` and `reason_ip`
  *   when known); `csv` a header and rows; `json` one document at the end,
  *   results sorted by host and port. `--open` keeps what nmap's `--open`
@@ -45,8 +51,11 @@
  *   open ports found and the time left.
  * - `--dry-run` prints the probes this shard would send, in order
  *   (`ADDRESS PORT`), and sends nothing: it needs no privileges.
- * - Ctrl-C stops sending, prints the summary ending `, interrupted` and
- *   exits 130; ports not yet decided are not reported.
+ * - Ctrl-C stops sending fresh probes (the adaptive mode finishes the ports
+ *   started; a second Ctrl-C stops at once), saves a resume file
+ *   (`scan_resume.ts`), prints the summary ending `, interrupted` and exits
+ *   130; ports not yet decided are not reported. `--resume FILE` goes on.
+ * - `--scan connect` and `--banners`: `scan_connect.ts`.
  * - Everything the command line says is checked before a socket is opened
  *   (exit 2, nothing sent). Needs root or cap_net_raw and, under deno run,
  *   --allow-ffi; Linux only (macOS does not deliver TCP to raw sockets,
