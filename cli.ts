@@ -6,8 +6,10 @@
  */
 
 import denoConfig from "./deno.json" with { type: "json" };
+import { createDenoConnector } from "./ffi/connect.ts";
 import { createDenoHost } from "./ffi/deno_host.ts";
 import { createFfiNet } from "./ffi/net.ts";
+import { holdKernelResets } from "./ffi/resets.ts";
 import { runCli } from "./src/cli/main.ts";
 
 /**
@@ -25,7 +27,12 @@ import { runCli } from "./src/cli/main.ts";
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  const host = createDenoHost({ net: createFfiNet() });
+  // Kernel connections for connect scans (--allow-net only), and the
+  // kernel's resets held back for the hand-made sessions of --banners.
+  const host = createDenoHost({
+    net: { ...createFfiNet(), holdKernelResets },
+    connector: createDenoConnector(),
+  });
   return await runCli(args, host, { version: denoConfig.version });
 }
 

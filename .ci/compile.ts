@@ -35,10 +35,10 @@ export interface Permission {
 
 /**
  * The permissions of the binaries: what the commands need, nothing more.
- * No `--allow-net`: host names are resolved by the C library's
- * `getaddrinfo` through FFI (ffi/resolve.ts), which reads /etc/hosts and
- * asks DNS itself, and raw sockets are FFI too; Deno's network permission
- * guards only Deno's own network APIs, which tcpcraft does not use.
+ * Host names are resolved by the C library's `getaddrinfo` through FFI
+ * (ffi/resolve.ts) and raw sockets are FFI too; `--allow-net` is for the
+ * connect scan's kernel connections only (Deno.connect), and `--allow-run`
+ * is scoped to `nft` (the reset hold of --banners).
  * `tests/dist_test.ts` fails when the code reachable from `cli.ts` starts
  * using a Deno API whose permission is not here, or stops using one that
  * is.
@@ -59,6 +59,17 @@ export const PERMISSIONS: readonly Permission[] = [
     flag: "--allow-write",
     why:
       "the capture file the user names with --pcap FILE, and the page of --html FILE, anywhere",
+  },
+  {
+    flag: "--allow-net",
+    why:
+      "scan --scan connect makes ordinary kernel TCP connections (Deno.connect) to the targets the user names, any host",
+  },
+  {
+    flag: "--allow-run=nft",
+    why:
+      "scan --banners holds the kernel's resets back for its hand-made sessions with an nftables rule of its own (the nft command), removed after",
+    notOnWindows: true,
   },
   {
     flag: "--allow-env=TCPCRAFT_DEBUG",

@@ -12,8 +12,9 @@
  * @module
  */
 
-import type { Host, HostFiles } from "../src/host/host.ts";
+import type { Host, HostFiles, HostFileWriter } from "../src/host/host.ts";
 import type { Net } from "../src/host/net.ts";
+import type { TcpConnector } from "../src/host/connect.ts";
 import { createFfiNet } from "./net.ts";
 
 const encoder = new TextEncoder();
@@ -81,33 +82,74 @@ const denoFiles: HostFiles = {
     } catch (error) {
       throw new Error(describeFileError(error, "write"), { cause: error });
     }
-    let open = true;
-    return {
-      async write(chunk) {
-        try {
-          let written = 0;
-          while (written < chunk.length) {
-            written += await file.write(chunk.subarray(written));
-          }
-        } catch (error) {
-          throw new Error(describeFileError(error, "write"), { cause: error });
-        }
-      },
-      close() {
-        if (open) {
-          open = false;
-          file.close();
-        }
-        return Promise.resolve();
-      },
-    };
+    return fileWriter(file);
+  },
+  async openAppend(path, offset) {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true, write: true });
+      const size = (await file.stat()).size;
+      if (size < offset) {
+        file.close();
+        throw new Error(`the file has ${size} bytes, fewer than ${offset}`);
+      }
+      await file.truncate(offset);
+      await file.seek(offset, Deno.SeekMode.Start);
+    } catch (error) {
+      throw new Error(describeFileError(error, "write"), { cause: error });
+    }
+    return fileWriter(file);
+  },
+  async replace(path, data) {
+    const temporary = `${path}.${Deno.pid}.tmp`;
+    try {
+      await Deno.writeFile(temporary, data);
+      await Deno.rename(temporary, path);
+    } catch (error) {
+      await Deno.remove(temporary).catch(() => {});
+      throw new Error(describeFileError(error, "write"), { cause: error });
+    }
+  },
+  async remove(path) {
+    try {
+      await Deno.remove(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      throw new Error(describeFileError(error, "write"), { cause: error });
+    }
   },
 };
+
+/** A writer over an open file. */
+function fileWriter(file: Deno.FsFile): HostFileWriter {
+  let open = true;
+  return {
+    async write(chunk) {
+      try {
+        let written = 0;
+        while (written < chunk.length) {
+          written += await file.write(chunk.subarray(written));
+        }
+      } catch (error) {
+        throw new Error(describeFileError(error, "write"), { cause: error });
+      }
+    },
+    close() {
+      if (open) {
+        open = false;
+        file.close();
+      }
+      return Promise.resolve();
+    },
+  };
+}
 
 /** Options for {@linkcode createDenoHost}. */
 export interface DenoHostOptions {
   /** The network access (default: the ffi layer's, {@linkcode createFfiNet}). */
   net?: Net;
+  /** Kernel TCP connections (`createDenoConnector()` of `connect.ts`). */
+  connector?: TcpConnector;
 }
 
 /**
@@ -182,6 +224,9 @@ export function createDenoHost(options: DenoHostOptions = {}): Host {
     },
     os: Deno.build.os,
     net: options.net ?? createFfiNet(),
+    ...(options.connector === undefined
+      ? {}
+      : { connector: options.connector }),
     files: denoFiles,
     onInterrupt(handler) {
       try {

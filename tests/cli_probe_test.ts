@@ -210,7 +210,7 @@ Deno.test("probe ignores replies that answer no probe: wrong ack, wrong port, an
   assert.match(fake.host.out, /^no reply to sport=\d+ seq=\d+ within 100 ms\n/);
 });
 
-Deno.test("probe --count 0 runs until Ctrl-C, then prints the summary", async () => {
+Deno.test("probe --count 0 runs until Ctrl-C, then prints the summary on standard error and exits 130", async () => {
   const fake = fakeConversation(
     (sent) => ({ bytes: answerSyn(sent, true), kind: "tcp", rttMs: 3 }),
     { interruptAfter: 7 },
@@ -220,14 +220,17 @@ Deno.test("probe --count 0 runs until Ctrl-C, then prints the summary", async ()
     fake.host,
     META,
   );
-  assert.equal(code, 0);
+  // Exit 130 after Ctrl-C, the summary on standard error (the issue's
+  // change: before, exit 0 and the summary on standard output).
+  assert.equal(code, 130);
   assert.equal(fake.sent.length, 7);
-  const lines = fake.host.out.trimEnd().split("\n");
+  const lines = fake.host.err.trimEnd().split("\n");
   // The 7th probe was sent when Ctrl-C came: sent, not answered.
   assert.equal(
     lines.at(-2),
     "7 packets sent, 6 received, 14.3% loss, interrupted",
   );
+  assert.doesNotMatch(fake.host.out, /statistics/);
   assert.equal(fake.closed, 1);
   assert.equal(fake.handlers.size, 0);
 });

@@ -647,9 +647,14 @@ Deno.test("scan --format ndjson gives host, port, state, reason, rtt_ms and ttl"
   );
 });
 
-Deno.test("scan prints a table as results come, csv, and one JSON document sorted at the end", async () => {
+Deno.test("scan --format table prints rows as results come, csv, and one JSON document sorted at the end", async () => {
   const peers = { [PEER]: { 22: "open" as const, 25: "prohibited" as const } };
-  const table = await scan([PEER, "-p", "22,23,25", "--retries", "0"], peers);
+  // The rows as they come are `--format table` since the default became
+  // nmap's sorted table.
+  const table = await scan(
+    [PEER, "-p", "22,23,25", "--retries", "0", "--format", "table"],
+    peers,
+  );
   const lines = table.out.trim().split("\n");
   assert.equal(
     lines[0],
@@ -1178,3 +1183,194 @@ Deno.test({
 if (!commandExists("nmap")) {
   console.log("nmap tests skipped: nmap is not installed");
 }
+
+Deno.test("scan prints nmap's table by default: sorted, with SERVICE, the commonest state collapsed", async () => {
+  const run = await scan(["192.0.2.0/31", "-p", "20-60", "--seed", "3"], {
+    "192.0.2.0": { 22: "open", 25: "prohibited", 53: "drop" },
+  });
+  assert.equal(run.code, 0, run.err);
+  const text = run.out.replace(/^Starting .*\n/, "").replace(
+    /\n.* done: (.*) scanned in [\d.]+ seconds\n$/,
+    "\n$1\n",
+  );
+  assert.equal(
+    text,
+    [
+      "Nmap scan report for 192.0.2.0",
+      "Host is up (0.00050s latency).",
+      "Not shown: 38 closed tcp ports (reset)",
+      "PORT   STATE    SERVICE",
+      "22/tcp open     ssh",
+      "25/tcp filtered smtp",
+      "53/tcp filtered domain",
+      "",
+      "Nmap scan report for 192.0.2.1",
+      "Host is up (0.00050s latency).",
+      "All 41 scanned ports on 192.0.2.1 are in ignored states.",
+      "Not shown: 41 closed tcp ports (reset)",
+      "",
+      "2 IP addresses (2 hosts up)",
+      "",
+    ].join("\n"),
+  );
+  assert.match(
+    run.out,
+    /^Starting tcpcraft 0 at \d{4}-\d\d-\d\d \d\d:\d\d UTC\n/,
+  );
+  // --all-ports lists every port; --reason adds nmap's REASON column.
+  const all = await scan([PEER, "-p", "20-60", "--all-ports", "--reason"], {
+    [PEER]: { 22: "open" },
+  });
+  assert.match(
+    all.out,
+    /PORT {3}STATE {2}SERVICE +REASON\n20\/tcp closed ftp-data +reset ttl 64\n/,
+  );
+  assert.equal(
+    all.out.split("\n").filter((l) => /^\d+\/tcp/.test(l)).length,
+    41,
+  );
+});
+
+Deno.test("scan -oX, -oG, -oN and -oA write nmap's files; one that cannot be written stops the scan before any probe (exit 2)", async () => {
+  const run = await scan(
+    [
+      PEER,
+      "-p",
+      "22-24",
+      "-oX",
+      "s.xml",
+      "-oG",
+      "s.gnmap",
+      "-oA",
+      "all",
+      "--format",
+      "csv",
+    ],
+    { [PEER]: { 22: "open", 24: "drop" } },
+  );
+  assert.equal(run.code, 0, run.err);
+  const read = async (path: string) =>
+    new TextDecoder().decode(await run.host.readFile(path));
+  const xml = await read("s.xml");
+  assert.match(
+    xml,
+    /<scaninfo type="syn" protocol="tcp" numservices="3" services="22-24"\/>/,
+  );
+  assert.match(
+    xml,
+    /<port protocol="tcp" portid="22"><state state="open" reason="syn-ack" reason_ttl="64"\/><service name="ssh" method="table" conf="3"\/><\/port>/,
+  );
+  assert.match(xml, /<runstats><finished .* exit="success"\/>/);
+  assert.equal(await read("all.xml"), xml);
+  assert.match(
+    await read("s.gnmap"),
+    /Ports: 22\/open\/tcp\/\/ssh\/\/\/, 23\/closed\/tcp\/\/telnet\/\/\/, 24\/filtered\/tcp\/\/[^/]*\/\/\//,
+  );
+  assert.match(
+    await read("all.nmap"),
+    /^# tcpcraft 0 scan initiated .* as: tcpcraft scan 192\.0\.2\.1 -p 22-24 -oX s\.xml/,
+  );
+  // The csv on standard output is unchanged by the files.
+  assert.match(run.out, /^host,port,state,reason,rtt_ms\n/);
+  const host = createMemoryHost();
+  const fake = fakeNetwork(host, {});
+  host.net = fake.net;
+  const files = host.files;
+  host.files = {
+    ...files,
+    openWrite: (path) =>
+      path === "nope/s.xml"
+        ? Promise.reject(new Error("no such file or directory"))
+        : files.openWrite(path),
+  };
+  const code = await runCli(
+    ["scan", PEER, "-p", "22", "-oN", "ok.nmap", "-oX", "nope/s.xml"],
+    host,
+    { version: "0" },
+  );
+  assert.equal(code, 2);
+  assert.match(
+    host.err,
+    /^tcpcraft scan: -oX: cannot write "nope\/s\.xml": no such file or directory\n/,
+  );
+  assert.equal(fake.sent.length, 0);
+  assert.equal(host.out, "");
+});
+
+Deno.test("scan's adaptive mode (the default): one retry at first, another round when a retry is answered, a second's wait before each new round", async () => {
+  const run = await scan(
+    [PEER, "-p", "22-24", "-T4", "--format", "ndjson"],
+    { [PEER]: { 22: "open", 23: "flaky", 24: "drop" } },
+  );
+  assert.equal(run.code, 0, run.err);
+  const tries = (port: number) => run.sent.filter((p) => p.dport === port);
+  assert.equal(tries(22).length, 1);
+  assert.equal(tries(23).length, 2); // answered on its retry...
+  assert.equal(tries(24).length, 3); // ...so one more round was allowed
+  // Each new round of retries waits a second (ICMP rate limits).
+  const times = tries(24).map((p) => p.at);
+  assert.ok(times[1]! - times[0]! >= 1000, String(times));
+  assert.ok(times[2]! - times[1]! >= 1000, String(times));
+  assert.deepEqual(byPort(rows(run.out)), {
+    22: "open syn-ack",
+    23: "closed reset",
+    24: "filtered no-response",
+  });
+  // Without answered retries a silent port gets one retry, whatever the cap.
+  const quiet = await scan([PEER, "-p", "24", "--max-retries", "6"], {
+    [PEER]: { 24: "drop" },
+  });
+  assert.equal(quiet.sent.length, 2);
+  // --max-rate holds the pace; the modes' options do not mix.
+  const paced = await scan(
+    ["192.0.2.0/29", "-p", "1-25", "--max-rate", "100"],
+    {},
+  );
+  const span = paced.sent.at(-1)!.at - paced.sent[0]!.at;
+  assert.ok(span >= 1900, `200 probes at 100 per second in ${span} ms`);
+  const mixed = await scan([PEER, "-p", "80", "-T4", "--rate", "100"], {});
+  assert.equal(mixed.code, 2);
+  assert.match(mixed.err, /-T: conflicts with --rate/);
+  const template = await scan([PEER, "-p", "80", "-T", "ludicrous"], {});
+  assert.equal(template.code, 2);
+  assert.match(template.err, /"ludicrous" is not a timing template/);
+  assert.equal(template.sent.length + mixed.sent.length, 0);
+});
+
+Deno.test("scan --os sends the system's SYN: options in order, window, TTL; and needs a SYN scan", async () => {
+  const run = await scan([PEER, "-p", "23", "--os", "windows"], {});
+  const packet = decodePacket(run.sent[0]!.bytes);
+  assert.deepEqual(packet.tcp.options.map((o) => o.kind), [
+    "mss",
+    "nop",
+    "wscale",
+    "nop",
+    "nop",
+    "sackOk",
+  ]);
+  assert.equal(packet.tcp.window, 8192);
+  assert.equal(packet.ip.version === 4 && packet.ip.ttl, 128);
+  assert.deepEqual(
+    byPort(
+      rows(
+        (await scan(
+          [PEER, "-p", "23", "--os", "linux", "--format", "ndjson"],
+          {},
+        )).out,
+      ),
+    ),
+    { 23: "closed reset" },
+  );
+  const fin = await scan(
+    [PEER, "-p", "23", "--os", "linux", "--scan", "fin"],
+    {},
+  );
+  assert.equal(fin.code, 2);
+  assert.match(fin.err, /--os: needs a SYN scan/);
+  const banners = await scan(
+    [PEER, "-p", "23", "--scan", "ack", "--banners"],
+    {},
+  );
+  assert.equal(banners.code, 2);
+  assert.match(banners.err, /--banners: needs a SYN or connect scan/);
+});

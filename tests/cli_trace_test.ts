@@ -272,3 +272,16 @@ Deno.test({
     }, { hosts: 3 });
   },
 });
+
+Deno.test("trace stops on Ctrl-C with exit 130, 'interrupted' on standard error", async () => {
+  const fake = fakeConversation(() => undefined, { interruptAfter: 2 });
+  const code = await runCli(
+    ["trace", "192.0.2.1", "-p", "443", "--timeout", "50ms"],
+    fake.host,
+    META,
+  );
+  assert.equal(code, 130);
+  assert.equal(fake.host.err, "interrupted\n");
+  assert.doesNotMatch(fake.host.out, /interrupted/);
+  assert.equal(fake.closed, 1);
+});

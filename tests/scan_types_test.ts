@@ -44,9 +44,11 @@ Deno.test("SCAN_TYPE_FLAGS, tcpVerdict and noResponseVerdict read the registry",
 });
 
 Deno.test("--scan's help is written from the registry", () => {
-  assert.deepEqual(SCAN_OPTIONS.scan.choices, SCAN_TYPES);
+  // The raw types from the registry, then the connect scan (kernel
+  // connections, not a probe of the registry).
+  assert.deepEqual(SCAN_OPTIONS.scan.choices, [...SCAN_TYPES, "connect"]);
   assert.equal(
     SCAN_OPTIONS.scan.help,
-    "syn | fin | null | xmas | ack | window | maimon (default syn): the probe's flags and how replies are read, as nmap's -sS -sF -sN -sX -sA -sW -sM",
+    "syn | fin | null | xmas | ack | window | maimon (default syn): the probe's flags and how replies are read, as nmap's -sS -sF -sN -sX -sA -sW -sM; connect: kernel connections as nmap's -sT (no root, no raw sockets; --allow-net only)",
   );
 });

@@ -121,6 +121,11 @@ export interface CaptureOutput {
 export interface OpenCaptureOutputOptions {
   /** The format, when not chosen by the file name ({@linkcode captureFormatFor}). */
   format?: CaptureFormat;
+  /**
+   * Append to the file, which holds this many bytes (a resumed scan): a
+   * pcapng file gets a new section, a pcap file more records.
+   */
+  appendAt?: number;
 }
 
 const DIRECTIONS = { sent: "outbound", received: "inbound" } as const;
@@ -197,7 +202,11 @@ export async function openCaptureOutput(
   const files = checkCaptureOutput(host, path);
   let file: CliFileWriter;
   try {
-    file = await files.openWrite(path);
+    file = options.appendAt === undefined
+      ? await files.openWrite(path)
+      : files.openAppend === undefined
+      ? await Promise.reject(new Error("this host cannot append to files"))
+      : await files.openAppend(path, options.appendAt);
   } catch (error) {
     throw new UsageError(
       `--pcap: cannot write ${quote(path)}: ${
@@ -207,7 +216,16 @@ export async function openCaptureOutput(
     );
   }
   const format = options.format ?? captureFormatFor(path);
-  const sink = (chunk: Uint8Array) => file.write(chunk);
+  // A pcap file appended to keeps its one header: the new one is dropped.
+  let skip = options.appendAt !== undefined && format === "pcap" ? 24 : 0;
+  const sink = (chunk: Uint8Array) => {
+    if (skip === 0) return file.write(chunk);
+    const cut = Math.min(skip, chunk.length);
+    skip -= cut;
+    return cut === chunk.length
+      ? Promise.resolve()
+      : file.write(chunk.subarray(cut));
+  };
   const writer: CaptureWriter = format === "pcap"
     ? new PcapWriter({ sink })
     : new PcapngWriter({ sink });

@@ -51,3 +51,57 @@ export function interruptSignal(host: CliHost): InterruptSignal {
     },
   };
 }
+
+/** Two Ctrl-C's: the first asks to finish what was started, the second to stop now. */
+export interface TwoStageInterrupt extends InterruptSignal {
+  /** Aborted by the second Ctrl-C. */
+  readonly now: AbortSignal;
+}
+
+/**
+ * An abort signal for the first Ctrl-C and another for the second: a scan
+ * that finishes its ports in flight after the first can still be stopped
+ * at once.
+ *
+ * @param host The host (its Ctrl-C).
+ * @returns The signals and their clean-up.
+ *
+ * @example
+ * ```ts
+ * import { twoStageInterrupt } from "./interrupt.ts";
+ * import { createMemoryHost } from "./host.ts";
+ * import assert from "node:assert/strict";
+ *
+ * let handler = () => {};
+ * const host = createMemoryHost();
+ * host.onInterrupt = (h) => {
+ *   handler = h;
+ *   return () => {};
+ * };
+ * const interrupt = twoStageInterrupt(host);
+ * handler();
+ * assert.equal(interrupt.signal.aborted, true);
+ * assert.equal(interrupt.now.aborted, false);
+ * handler();
+ * assert.equal(interrupt.now.aborted, true);
+ * interrupt.dispose();
+ * ```
+ */
+export function twoStageInterrupt(host: CliHost): TwoStageInterrupt {
+  const first = new AbortController();
+  const second = new AbortController();
+  const remove = host.onInterrupt?.(() => {
+    if (first.signal.aborted) second.abort();
+    else first.abort();
+  }) ?? (() => {});
+  let removed = false;
+  return {
+    signal: first.signal,
+    now: second.signal,
+    dispose() {
+      if (removed) return;
+      removed = true;
+      remove();
+    },
+  };
+}

@@ -25,6 +25,7 @@
 import { parseFlags } from "../wire/flags.ts";
 import { parseHex } from "../wire/hex.ts";
 import { makeTcpPacket, packetLength, type TcpPacket } from "../wire/packet.ts";
+import { OS_OPTION, withOsPreset } from "./os_option.ts";
 import { tcpOptionsLength } from "../wire/tcp_options.ts";
 import {
   defineOptions,
@@ -49,6 +50,7 @@ const MAX_OPTION_BYTES = 40;
  * seq 0, window 8192, TTL 64, IPv4 id 1.
  */
 export const PACKET_OPTIONS = defineOptions({
+  ...OS_OPTION,
   src: {
     kind: "string",
     valueName: "ADDR",
@@ -301,7 +303,7 @@ export async function packetFromOptions(
   const payload = await readPayload(values, options.host);
   const tcpOptions = values.option ?? [];
   checkOptionSpace(values);
-  const packet = makeTcpPacket({
+  const packet = makeTcpPacket(withOsPreset({
     src,
     dst: target.address,
     srcPort: values.sport,
@@ -324,7 +326,7 @@ export async function packetFromOptions(
     dataOffset: values.dataOffset,
     reserved: values.reserved,
     ipChecksum: values.ipChecksum,
-  });
+  }, values.os));
   const length = packetLength(packet);
   const family = target.family;
   const limit = family === 4 ? 0xffff : 0xffff + 40;

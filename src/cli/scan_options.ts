@@ -25,21 +25,18 @@ import {
 } from "../engine/targets.ts";
 import type { AddressFamily } from "../wire/address.ts";
 import { ParseError } from "../wire/errors.ts";
-import { parseFlags } from "../wire/flags.ts";
+import { parseFlags, TCP_FLAGS } from "../wire/flags.ts";
 import { defineOptions, type OptionValues } from "./args.ts";
 import { CAPTURE_OUTPUT_OPTIONS } from "./capture_output.ts";
 import { CliError, quote, reasonOf, UsageError } from "./errors.ts";
 import type { CliHost } from "./host.ts";
-import { parseDuration, parseRate } from "./numbers.ts";
+import { SCAN_TIMING_OPTIONS, type ScanPace, scanPace } from "./scan_timing.ts";
 import { SCAN_FORMATS, type ScanFormat } from "./scan_output.ts";
+import { SCAN_REPORT_OPTIONS } from "./scan_reports.ts";
+import { SCAN_RESUME_OPTIONS } from "./scan_resume.ts";
+import { OS_OPTION } from "./os_option.ts";
+import type { SynPresetOs } from "../wire/os_presets.ts";
 import { parseAddressValue, resolveTargetSpecs } from "./target.ts";
-
-/** The most retries `--retries` accepts. */
-const MAX_RETRIES = 20;
-
-function parseTimeout(text: string): number {
-  return parseDuration(text, { minMs: 1, maxMs: 60_000 });
-}
 
 function parseSeed(text: string): number {
   if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(text)) {
@@ -109,15 +106,22 @@ export const SCAN_OPTIONS = defineOptions({
   },
   scan: {
     kind: "string",
-    choices: SCAN_TYPES,
+    choices: [...SCAN_TYPES, "connect"] as const,
     valueName: "TYPE",
     help: `${
       SCAN_TYPES.join(" | ")
     } (default syn): the probe's flags and how replies are read, as nmap's ${
       SCAN_TYPES.map((scan) => SCAN_TYPE_SPECS[scan].nmapOption).join(" ")
-    }`,
+    }; connect: kernel connections as nmap's -sT (no root, no raw sockets; --allow-net only)`,
     group: "Probes",
   },
+  banners: {
+    kind: "boolean",
+    help:
+      "greet each open port (HTTP HEAD /, TLS ClientHello: the certificate's subject; SSH, SMTP, FTP speak first) and report its first bytes; SYN and connect scans",
+    group: "Probes",
+  },
+  ...OS_OPTION,
   flags: {
     kind: "string",
     short: "f",
@@ -152,29 +156,7 @@ export const SCAN_OPTIONS = defineOptions({
       "send Ethernet frames on this interface (Linux AF_PACKET, faster than raw IP sockets), all to the next hop of the first target (its MAC from the neighbour table), as masscan does",
     group: "Probes",
   },
-  retries: {
-    kind: "number",
-    max: MAX_RETRIES,
-    valueName: "N",
-    help:
-      `times an unanswered probe is sent again (default 1, at most ${MAX_RETRIES})`,
-    group: "Timing",
-  },
-  timeout: {
-    kind: "string",
-    valueName: "DUR",
-    parse: parseTimeout,
-    help:
-      "how long to wait for an answer before a retry or giving up (default 1s)",
-    group: "Timing",
-  },
-  rate: {
-    kind: "string",
-    valueName: "PPS",
-    parse: parseRate,
-    help: "probes per second, retries included (default 100)",
-    group: "Timing",
-  },
+  ...SCAN_TIMING_OPTIONS,
   seed: {
     kind: "string",
     valueName: "N",
@@ -196,7 +178,7 @@ export const SCAN_OPTIONS = defineOptions({
     choices: SCAN_FORMATS,
     valueName: "FMT",
     help:
-      "table (default) | ndjson: one object per port | csv | json: one document at the end",
+      "nmap (default): nmap's table, sorted, closed ports collapsed | table: a row per port as found | ndjson: one object per port | csv | json: one document at the end",
     group: "Output",
   },
   open: {
@@ -221,7 +203,9 @@ export const SCAN_OPTIONS = defineOptions({
       "print the probes this shard would send, in order, as ADDRESS PORT lines; send nothing",
     group: "Output",
   },
+  ...SCAN_REPORT_OPTIONS,
   ...CAPTURE_OUTPUT_OPTIONS,
+  ...SCAN_RESUME_OPTIONS,
 });
 
 /** The values of {@linkcode SCAN_OPTIONS} after parsing. */
@@ -231,16 +215,22 @@ export type ScanValues = OptionValues<typeof SCAN_OPTIONS>;
 export interface ScanSettings {
   /** What is scanned, in which order. */
   plan: ScanPlan;
-  /** How replies are read. */
-  scan: ScanType;
+  /** How replies are read, or `connect` for kernel connections. */
+  scan: ScanType | "connect";
+  /** `--banners`. */
+  banners: boolean;
+  /** `--os`: SYN probes as this system's. */
+  os?: SynPresetOs;
   /** The probes' flags. */
   flags: number;
-  /** Times an unanswered probe is sent again. */
+  /** Times an unanswered probe is sent again (stateless mode). */
   retries: number;
-  /** How long a try waits, ms. */
+  /** How long a try waits, ms (stateless mode). */
   timeoutMs: number;
-  /** Probes a second. */
+  /** Probes a second (stateless mode; the adaptive mode's greatest rate, or 100, sizes buffers). */
   rate: number;
+  /** The mode and its timing. */
+  pace: ScanPace;
   /** The source port of every probe. */
   sport: number;
   /** The output format. */
@@ -253,6 +243,35 @@ export interface ScanSettings {
   src?: string;
   /** `-I`: send frames on this interface. */
   interface?: string;
+}
+
+/** The options that need a certain scan type. */
+function checkScanExtras(values: ScanValues, scan: ScanType | "connect"): void {
+  if (values.banners === true && scan !== "syn" && scan !== "connect") {
+    throw new UsageError(
+      `--banners: needs a SYN or connect scan (--scan ${scan} completes no connection)`,
+    );
+  }
+  if (values.banners === true && values.flags !== undefined) {
+    throw new UsageError("--banners: conflicts with --flags; give one");
+  }
+  if (scan === "connect") {
+    for (
+      const key of ["flags", "os", "interface", "src", "sport", "pcap"] as const
+    ) {
+      if (values[key] !== undefined) {
+        throw new UsageError(
+          `--${
+            key === "sport" ? "sport" : key
+          }: does not apply to --scan connect (the kernel makes the connections)`,
+        );
+      }
+    }
+  } else if (values.os !== undefined && scan !== "syn") {
+    throw new UsageError(
+      `--os: needs a SYN scan (--scan ${scan} sends no SYN)`,
+    );
+  }
 }
 
 /** Read a file named by an option (or standard input for `-`), as a usage error when it cannot be. */
@@ -410,21 +429,65 @@ export async function scanSettings(
     );
   }
   const plan = await scanTargets(values, positionals, values.ports, host);
-  const scan: ScanType = values.scan ?? "syn";
+  const scan = values.scan ?? "syn";
+  const pace = scanPace(values);
+  checkScanExtras(values, scan);
   const settings: ScanSettings = {
     plan,
     scan,
-    flags: values.flags ?? SCAN_TYPE_FLAGS[scan],
-    retries: values.retries ?? 1,
-    timeoutMs: values.timeout ?? 1000,
-    rate: values.rate ?? 100,
+    flags: values.flags ??
+      (scan === "connect" ? TCP_FLAGS.syn : SCAN_TYPE_FLAGS[scan]),
+    banners: values.banners === true,
+    retries: pace.mode === "stateless" ? pace.retries : pace.timing.maxRetries,
+    timeoutMs: pace.mode === "stateless"
+      ? pace.timeoutMs
+      : pace.timing.initialRttMs,
+    rate: pace.mode === "stateless"
+      ? pace.rate
+      : Math.max(100, pace.timing.maxRate, pace.timing.minRate),
+    pace,
     sport: values.sport ?? randomEphemeralPort(),
-    format: values.format ?? "table",
+    format: values.format ?? "nmap",
     openOnly: values.open === true,
     progress: values.progress === true ||
       (values.noProgress !== true && host.isTerminal.stderr),
   };
   if (values.src !== undefined) settings.src = values.src.address;
+  if (values.os !== undefined) settings.os = values.os;
   if (values.interface !== undefined) settings.interface = values.interface;
   return settings;
+}
+
+const NMAP_SPELLINGS: Readonly<Record<string, string>> = {
+  "-oN": "--output-normal",
+  "-oX": "--output-xml",
+  "-oG": "--output-grepable",
+  "-oA": "--output-all",
+};
+
+/**
+ * nmap's spellings `-oN FILE`, `-oX FILE`, `-oG FILE`, `-oA BASE` as the
+ * option parser reads them (`--oN FILE`…).
+ *
+ * @param args The arguments.
+ * @returns The arguments, those four rewritten.
+ *
+ * @example
+ * ```ts
+ * import { nmapSpellings } from "./scan_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(nmapSpellings(["-oX", "a.xml", "-p", "80"]), ["--output-xml", "a.xml", "-p", "80"]);
+ * ```
+ */
+export function nmapSpellings(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const arg of args) {
+    if (arg === "--") {
+      out.push(...args.slice(out.length));
+      break;
+    }
+    out.push(NMAP_SPELLINGS[arg] ?? arg);
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 /**
- * What `scan` prints: its results in four formats (one view of the output
- * formatter: `table` is the text implementation with a column header,
+ * What `scan` prints: its results in four formats besides nmap's (the
+ * default, `scan_reports.ts`) (one view of the output formatter: `table`,
+ * the results as they come, is the text implementation with a column header,
  * `ndjson` an object per port, `csv` a header and rows, `json` one
  * document at the end, results sorted by host and port), the progress line
  * on standard error, and the summary line.
@@ -21,14 +22,20 @@ import type { CliHost } from "./host.ts";
 import type { JsonValue, OutputKind, OutputView } from "./output.ts";
 
 /** The output formats of `scan`. */
-export const SCAN_FORMATS = ["table", "json", "ndjson", "csv"] as const;
+export const SCAN_FORMATS = ["nmap", "table", "json", "ndjson", "csv"] as const;
 
 /** One of {@linkcode SCAN_FORMATS}. */
 export type ScanFormat = typeof SCAN_FORMATS[number];
 
 /** Which implementation writes each `--format`. */
 export const SCAN_OUTPUT_KINDS: Readonly<Record<ScanFormat, OutputKind>> =
-  Object.freeze({ table: "text", json: "json", ndjson: "ndjson", csv: "csv" });
+  Object.freeze({
+    nmap: "text",
+    table: "text",
+    json: "json",
+    ndjson: "ndjson",
+    csv: "csv",
+  });
 
 /** What the JSON document holds besides the results: the scan's settings and its summary. */
 export type ScanDocument = { [key: string]: JsonValue };
@@ -67,6 +74,7 @@ function resultJson(result: ScanResult): { [key: string]: JsonValue } {
   };
   if (result.ttl !== undefined) json.ttl = result.ttl;
   if (result.reasonIp !== undefined) json.reason_ip = result.reasonIp;
+  if (result.banner !== undefined) json.banner = result.banner;
   return json;
 }
 

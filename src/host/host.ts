@@ -13,6 +13,7 @@
  * @module
  */
 
+import type { TcpConnector } from "./connect.ts";
 import type { Net } from "./net.ts";
 
 /** Which standard streams are attached to a terminal. */
@@ -57,6 +58,21 @@ export interface HostFiles {
    * never held whole. Rejects like {@linkcode Host.readFile}.
    */
   openRead(path: string): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * Open an existing file for writing at `offset`, cutting off what lies
+   * past it (a resumed scan appends to its outputs). Rejects like
+   * {@linkcode HostFiles.openWrite}, and when the file is shorter than
+   * `offset`.
+   */
+  openAppend?(path: string, offset: number): Promise<HostFileWriter>;
+  /**
+   * Replace a file's content at once: written to a file beside it, then
+   * renamed over it, so a crash leaves the old content or the new, never
+   * half of one.
+   */
+  replace?(path: string, data: Uint8Array): Promise<void>;
+  /** Remove a file; a file that is not there is no error. */
+  remove?(path: string): Promise<void>;
 }
 
 /** The operating-system services a program may use. */
@@ -85,6 +101,11 @@ export interface Host extends Clock {
   os: string;
   /** Raw sockets and name resolution; absent where the host has none. */
   net?: Net;
+  /**
+   * Ordinary kernel TCP connections (the connect scan, banners of connect
+   * scans): no privileges needed.
+   */
+  connector?: TcpConnector;
   /** Streaming file reads and file writes; absent where the host has none. */
   files?: HostFiles;
   /**

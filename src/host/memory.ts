@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Host, HostFiles, TerminalState } from "./host.ts";
+import type { Host, HostFiles, HostFileWriter, TerminalState } from "./host.ts";
 
 /** Initial state for {@linkcode createMemoryHost}. */
 export interface MemoryHostOptions {
@@ -70,6 +70,24 @@ export function createMemoryHost(options: MemoryHostOptions = {}): MemoryHost {
   );
   const env = options.env ?? {};
   const missing = () => Promise.reject(new Error("no such file or directory"));
+  const writer = (path: string): Promise<HostFileWriter> => {
+    let open = true;
+    return Promise.resolve({
+      write(chunk) {
+        if (!open) return Promise.reject(new Error("file is closed"));
+        const before = bytes(files.get(path) ?? new Uint8Array());
+        const after = new Uint8Array(before.length + chunk.length);
+        after.set(before);
+        after.set(chunk, before.length);
+        files.set(path, after);
+        return Promise.resolve();
+      },
+      close() {
+        open = false;
+        return Promise.resolve();
+      },
+    });
+  };
   return {
     get out() {
       return out;
@@ -104,24 +122,29 @@ export function createMemoryHost(options: MemoryHostOptions = {}): MemoryHost {
           }),
         );
       },
+      openAppend(path, offset) {
+        const data = files.get(path);
+        if (data === undefined) return missing();
+        const all = bytes(data);
+        if (all.length < offset) {
+          return Promise.reject(
+            new Error("the file is shorter than its offset"),
+          );
+        }
+        files.set(path, all.slice(0, offset));
+        return writer(path);
+      },
       openWrite(path) {
         files.set(path, new Uint8Array());
-        let open = true;
-        return Promise.resolve({
-          write(chunk) {
-            if (!open) return Promise.reject(new Error("file is closed"));
-            const before = bytes(files.get(path) ?? new Uint8Array());
-            const after = new Uint8Array(before.length + chunk.length);
-            after.set(before);
-            after.set(chunk, before.length);
-            files.set(path, after);
-            return Promise.resolve();
-          },
-          close() {
-            open = false;
-            return Promise.resolve();
-          },
-        });
+        return writer(path);
+      },
+      replace(path, data) {
+        files.set(path, data.slice());
+        return Promise.resolve();
+      },
+      remove(path) {
+        files.delete(path);
+        return Promise.resolve();
       },
     },
     readStdin() {

@@ -599,8 +599,14 @@ export const probeCommand = defineCommand({
       conversation.close();
       await capture?.close();
     }
-    output.end({ target: target.address, port: base.tcp.dstPort, outcome });
+    const final = { target: target.address, port: base.tcp.dstPort, outcome };
+    // After Ctrl-C the summary goes to standard error (exit 130), as every
+    // command's does; the structured formats keep it in their document.
+    if (outcome.interrupted && (values.format ?? "text") === "text") {
+      host.stderr(`${summaryText(final)}\n`);
+    } else output.end(final);
     if (outcome.failure !== undefined) throw outcome.failure.error;
+    if (outcome.interrupted) return 130;
     return outcome.received > 0 ? 0 : 1;
   },
 });

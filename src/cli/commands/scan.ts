@@ -1,7 +1,8 @@
 /**
- * `tcpcraft scan TARGETS -p PORTS [OPTIONS]`: a stateless port scanner in
- * the manner of masscan and zmap, with nmap's port states and reasons: the
- * scan engine (`src/engine/scan/`) run from the command line.
+ * `tcpcraft scan TARGETS -p PORTS [OPTIONS]`: a port scanner with nmap's
+ * port states, reasons, timing and outputs, or, given `--rate`, a stateless
+ * one in the manner of masscan and zmap: the scan engine
+ * (`src/engine/scan/`) run from the command line.
  *
  * Decisions (the help says them too):
  * - Targets: addresses, CIDR blocks and ranges (IPv4 and IPv6; an IPv6
@@ -33,8 +34,13 @@
  * - Pacing: a token bucket at `--rate` probes per second (default 100,
  *   masscan's), retries included; probes due together to one destination go
  *   in one `sendMany` call.
- * - Output: results are printed as they are found. `table` (the default)
- *   prints fixed-width rows under a header; `ndjson` one object per line
+ * - Timing: nmap's adaptive engine by default (`-T0`..`-T5`, see
+ *   `scan_timing.ts`); `--rate`, `--retries` or `--timeout` choose the
+ *   stateless mode described below (pacing, retries).
+ * - Output: nmap's table by default, sorted, written at the end
+ *   (`scan_reports.ts`; `-oN/-oX/-oG/-oA` files besides). Otherwise results
+ *   are printed as they are found: `table` prints fixed-width rows under a
+ *   header; `ndjson` one object per line
  *   (`host`, `port`, `state`, `reason`, `rtt_ms`, and `ttl` and `reason_ip`
  *   when known); `csv` a header and rows; `json` one document at the end,
  *   results sorted by host and port. `--open` keeps what nmap's `--open`
@@ -45,8 +51,11 @@
  *   open ports found and the time left.
  * - `--dry-run` prints the probes this shard would send, in order
  *   (`ADDRESS PORT`), and sends nothing: it needs no privileges.
- * - Ctrl-C stops sending, prints the summary ending `, interrupted` and
- *   exits 130; ports not yet decided are not reported.
+ * - Ctrl-C stops sending fresh probes (the adaptive mode finishes the ports
+ *   started; a second Ctrl-C stops at once), saves a resume file
+ *   (`scan_resume.ts`), prints the summary ending `, interrupted` and exits
+ *   130; ports not yet decided are not reported. `--resume FILE` goes on.
+ * - `--scan connect` and `--banners`: `scan_connect.ts`.
  * - Everything the command line says is checked before a socket is opened
  *   (exit 2, nothing sent). Needs root or cap_net_raw and, under deno run,
  *   --allow-ffi; Linux only (macOS does not deliver TCP to raw sockets,
@@ -61,25 +70,32 @@ import {
   type ScanSession,
   ScanSourceError,
 } from "../../engine/scan/run.ts";
-import { scanTypeSpec } from "../../engine/scan/types.ts";
+import { type ScanType, scanTypeSpec } from "../../engine/scan/types.ts";
 import { formatFlags } from "../../wire/flags.ts";
 import {
   type CaptureOutput,
   checkCaptureOutput,
   openCaptureOutput,
 } from "../capture_output.ts";
-import {
-  type ArgSpec,
-  type Command,
-  type CommandContext,
-  defineCommand,
-} from "../command.ts";
+import { type ArgSpec, type Command, defineCommand } from "../command.ts";
 import { CliError, plural, reasonOf, UsageError } from "../errors.ts";
 import type { CliHost } from "../host.ts";
-import { interruptSignal } from "../interrupt.ts";
+import { type TwoStageInterrupt, twoStageInterrupt } from "../interrupt.ts";
 import { createFormatter, type OutputFormatter } from "../output.ts";
+import { openScanReports, type ScanReports } from "../scan_reports.ts";
+import {
+  restoreDecided,
+  type ResumeKeeper,
+  savedArgs,
+  saveOrRemove,
+  startCheckpoints,
+} from "../scan_resume.ts";
+import type { ResumeOutput } from "../../engine/resume.ts";
+import { resumedCommandLine, resumeKeeper } from "../scan_resume_setup.ts";
+import { BannerQueue, connectScan, sessionBanner } from "../scan_connect.ts";
 import { ScanLineWriter } from "../scan_lines.ts";
 import {
+  nmapSpellings,
   SCAN_OPTIONS,
   type ScanSettings,
   scanSettings,
@@ -98,6 +114,50 @@ import {
 
 /** How often the progress line is redrawn, in milliseconds. */
 const PROGRESS_MS = 250;
+
+/** After the run: the resume file, the outputs' ends, the summary; the exit code. */
+async function finishScan(
+  settings: ScanSettings,
+  outcome: ScanOutcome,
+  parts: {
+    host: CliHost;
+    keeper: ResumeKeeper | undefined;
+    reports: ScanReports | undefined;
+    output: OutputFormatter<ScanResult, ScanDocument> | undefined;
+    banners: ScanResult[];
+  },
+): Promise<number> {
+  const { host, keeper, reports, output, banners } = parts;
+  const { plan } = settings;
+  await saveOrRemove(host, keeper, reports, outcome);
+  output?.end(scanDocument(settings, outcome));
+  reports?.formatter.end(
+    outcome.failure === undefined
+      ? {}
+      : { error: reasonOf(outcome.failure.error as Error) },
+  );
+  await reports?.close();
+  if (settings.format === "nmap" && banners.length > 0) {
+    host.stdout(bannerLines(banners));
+  }
+  if (outcome.failure === undefined || outcome.probesSent > 0) {
+    host.stderr(`${summaryLine(plan, outcome)}\n`);
+  }
+  if (outcome.kernelDrops !== undefined && outcome.kernelDrops > 0) {
+    host.stderr(`${dropLine(outcome.kernelDrops)}\n`);
+  }
+  if (outcome.failure !== undefined) throw outcome.failure.error;
+  return outcome.interrupted ? 130 : 0;
+}
+
+/** An interrupt signal as a `using` resource. */
+function disposable(
+  interrupt: TwoStageInterrupt,
+): TwoStageInterrupt & Disposable {
+  return Object.assign(interrupt, {
+    [Symbol.dispose]: () => interrupt.dispose(),
+  });
+}
 
 /** The JSON document's settings and summary. */
 function scanDocument(
@@ -150,6 +210,7 @@ async function openSession(
   settings: ScanSettings,
   host: CliHost,
   pcap: string | undefined,
+  append = false,
 ): Promise<{ session: ScanSession; capture: CaptureOutput | undefined }> {
   const net = requireScanNet(host);
   if (pcap !== undefined) checkCaptureOutput(host, pcap);
@@ -168,8 +229,9 @@ async function openSession(
         openReceiver: (family, options) =>
           openReceiver.call(net, family, options),
       },
-      scan: settings.scan,
+      scan: settings.scan as ScanType,
       flags: settings.flags,
+      ...(settings.os === undefined ? {} : { preset: settings.os }),
       sport: settings.sport,
       rate: settings.rate,
       ...(settings.src === undefined ? {} : { src: settings.src }),
@@ -192,9 +254,15 @@ async function openSession(
   // The capture file is created once the sockets are open, so that sockets
   // we may not open (no privilege) leave no empty capture behind.
   try {
-    const capture = pcap === undefined
-      ? undefined
-      : await openCaptureOutput(host, pcap);
+    // A resumed scan's capture is appended to, never overwritten.
+    const appendAt = append && pcap !== undefined
+      ? await host.readFile(pcap).then((b) => b.length, () => undefined)
+      : undefined;
+    const capture = pcap === undefined ? undefined : await openCaptureOutput(
+      host,
+      pcap,
+      appendAt === undefined ? {} : { appendAt },
+    );
     return { session, capture };
   } catch (error) {
     session.close();
@@ -206,56 +274,63 @@ async function openSession(
 async function runScan(
   settings: ScanSettings,
   opened: { session: ScanSession; capture: CaptureOutput | undefined },
-  output: OutputFormatter<ScanResult, ScanDocument>,
+  outputs: {
+    output: OutputFormatter<ScanResult, ScanDocument> | undefined;
+    reports: ScanReports | undefined;
+    keeper?: ResumeKeeper | undefined;
+    banners?: ScanResult[];
+    decided?: Iterable<number>;
+    interrupt: TwoStageInterrupt;
+  },
   host: CliHost,
 ): Promise<ScanOutcome> {
   const { session, capture } = opened;
+  const { reports } = outputs;
   const progress = new ProgressLine(host);
-  const lines = settings.format === "json"
+  // Lines straight from the engine's reused result, when they are all
+  // there is (nmap's outputs need the results themselves).
+  const lines = outputs.output === undefined || reports !== undefined ||
+      settings.format === "json" || settings.banners ||
+      outputs.keeper !== undefined
     ? undefined
     : new ScanLineWriter(host, settings.format, hostWidth(settings.plan.space));
   if (lines !== undefined) lines.onWrite = () => progress.clear();
-  const interrupt = interruptSignal(host);
+  const { interrupt } = outputs;
+  const direct = resultWriter(settings, outputs, progress);
+  const banners = settings.banners
+    ? new BannerQueue(direct, (result) => sessionBanner(host, result))
+    : undefined;
+  const write = banners === undefined
+    ? direct
+    : (results: readonly ScanResult[]) => banners.add(results);
   try {
     return await session.run({
       clock: host,
       rate: settings.rate,
       retries: settings.retries,
       timeoutMs: settings.timeoutMs,
+      ...(settings.pace.mode === "adaptive"
+        ? { timing: settings.pace.timing, stopNow: interrupt.now }
+        : {}),
+      ...(outputs.decided === undefined ? {} : { decided: outputs.decided }),
       signal: interrupt.signal,
       ...(settings.progress ? { progressMs: PROGRESS_MS } : {}),
       // --open of a scan whose silent ports are filtered reports only
       // answers: without retries the engine then keeps nothing per probe.
-      reportSilence: !settings.openOnly ||
-        shownWithOpen(scanTypeSpec(settings.scan).noResponse),
+      reportSilence: reports !== undefined || !settings.openOnly ||
+        shownWithOpen(scanTypeSpec(settings.scan as ScanType).noResponse),
       onProgress: (at) => progress.draw(at),
-      onResult(result) {
-        progress.clear();
-        if (!settings.openOnly || shownWithOpen(result.state)) {
-          output.write([result]);
-        }
-      },
+      onResult: (result) => write([result]),
       // Lines built as bytes from one reused result, written once per turn
       // of the loop (json collects the results for its document instead).
-      ...(lines === undefined
-        ? {
-          onResults(results) {
-            progress.clear();
-            output.write(
-              settings.openOnly
-                ? results.filter((r) => shownWithOpen(r.state))
-                : results,
-            );
-          },
-        }
-        : {
-          onResultView(result) {
-            if (!settings.openOnly || shownWithOpen(result.state)) {
-              lines.write(result);
-            }
-          },
-          onFlush: () => lines.flush(),
-        }),
+      ...(lines === undefined ? { onResults: write } : {
+        onResultView(result) {
+          if (!settings.openOnly || shownWithOpen(result.state)) {
+            lines.write(result);
+          }
+        },
+        onFlush: () => lines.flush(),
+      }),
       ...(capture === undefined ? {} : {
         record: (packet) =>
           capture.record(packet.bytes, packet.event, {
@@ -267,9 +342,90 @@ async function runScan(
       }),
     });
   } finally {
+    await banners?.settle();
     lines?.flush();
-    interrupt.dispose();
     await capture?.close();
+    progress.clear();
+  }
+}
+
+/**
+ * The banners after nmap's table: `BANNER` and one line per open port, by
+ * host and port, each banner escaped for the terminal.
+ */
+function bannerLines(results: readonly ScanResult[]): string {
+  const sorted = [...results].sort((a, b) =>
+    a.addressIndex - b.addressIndex || a.port - b.port
+  );
+  const width = Math.max(
+    ...sorted.map((r) => `${r.host} ${r.port}/tcp`.length),
+  );
+  return `BANNERS\n${
+    sorted.map((r) =>
+      `${`${r.host} ${r.port}/tcp`.padEnd(width)}  ${r.banner}\n`
+    )
+      .join("")
+  }`;
+}
+
+/** Where a scan's results go: the output on standard output and nmap's. */
+function resultWriter(
+  settings: ScanSettings,
+  outputs: {
+    output: OutputFormatter<ScanResult, ScanDocument> | undefined;
+    reports: ScanReports | undefined;
+    keeper?: ResumeKeeper | undefined;
+    banners?: ScanResult[];
+  },
+  progress: ProgressLine,
+): (results: readonly ScanResult[]) => void {
+  return (results) => {
+    progress.clear();
+    outputs.keeper?.add(results);
+    for (const r of results) {
+      if (r.banner !== undefined) outputs.banners?.push(r);
+    }
+    outputs.output?.write(
+      settings.openOnly
+        ? results.filter((r) => shownWithOpen(r.state))
+        : results,
+    );
+    outputs.reports?.formatter.write(results);
+  };
+}
+
+/** Run a connect scan, printing results as they come. */
+async function runConnect(
+  settings: ScanSettings,
+  outputs: {
+    output: OutputFormatter<ScanResult, ScanDocument> | undefined;
+    reports: ScanReports | undefined;
+    keeper?: ResumeKeeper | undefined;
+    banners?: ScanResult[];
+    decided?: ReadonlySet<number>;
+    interrupt: TwoStageInterrupt;
+  },
+  host: CliHost,
+): Promise<ScanOutcome> {
+  const progress = new ProgressLine(host);
+  const { interrupt } = outputs;
+  try {
+    const { pace } = settings;
+    return await connectScan(host, {
+      plan: settings.plan,
+      timeoutMs: pace.mode === "stateless" ? pace.timeoutMs : 1500,
+      retries: pace.mode === "stateless"
+        ? pace.retries
+        : Math.min(1, pace.timing.maxRetries),
+      concurrency: pace.mode === "stateless"
+        ? Math.max(1, Math.min(512, Math.round(pace.rate)))
+        : Math.min(512, pace.timing.maxParallelism),
+      banners: settings.banners,
+      ...(outputs.decided === undefined ? {} : { decided: outputs.decided }),
+      signal: interrupt.signal,
+      write: resultWriter(settings, outputs, progress),
+    });
+  } finally {
     progress.clear();
   }
 }
@@ -281,6 +437,188 @@ const ARGS: readonly ArgSpec[] = [{
   optional: true,
   variadic: true,
 }];
+
+/** The command as defined; {@linkcode scanCommand} adds nmap's `-oX` spellings. */
+const scanSpec: Command = defineCommand({
+  name: "scan",
+  summary:
+    "scan ports of many hosts with nmap's states and timing, or statelessly at a fixed rate (root or cap_net_raw, --allow-ffi; --scan connect: --allow-net only)",
+  description: [
+    "Probes every target and port in a seeded pseudo-random order and reads the",
+    "answers as nmap does: open, closed, filtered, unfiltered or open|filtered, with",
+    "the reason (syn-ack, reset, no-response, port-unreach, admin-prohibited…).",
+    "",
+    "Timing, two modes:",
+    "  adaptive (default): nmap's engine, per host: a measured retransmission timeout,",
+    "    a congestion window, more retries where retries get answered, a second's",
+    "    wait before each new round of retries (ICMP rate limits), a growing delay",
+    "    for a host that drops. -T0..-T5 are nmap's templates (default -T3).",
+    "  stateless (--rate, --retries or --timeout): masscan's and zmap's: a fixed rate,",
+    "    timeout and number of retries, nothing learned from the answers; for line",
+    "    rate. --seed S with --shard I/N splits the work between N machines.",
+    "",
+    "Output: nmap's table by default (sorted, SERVICE, 'Not shown: N closed tcp",
+    "ports'); -oN/-oX/-oG/-oA write nmap's files; --format table|ndjson|csv|json.",
+    "Ctrl-C finishes the ports started (Ctrl-C again stops at once), saves a resume",
+    "file and exits 130; scan --resume FILE goes on where it stopped.",
+    "",
+    "Needs root or cap_net_raw and, under deno run, --allow-ffi (--dry-run needs",
+    "neither; --scan connect needs only --allow-net and works anywhere). Raw scans",
+    "are Linux only: macOS does not deliver TCP to raw sockets.",
+  ].join("\n"),
+  usage: "TARGETS... -p PORTS [OPTIONS]",
+  args: ARGS,
+  options: SCAN_OPTIONS,
+  examples: [
+    {
+      comment: "A SYN scan of a /24's web ports, open ones only",
+      command: "sudo tcpcraft scan 192.0.2.0/24 -p 80,443 --open",
+    },
+    {
+      comment: "Every port of one host, nmap -T4's timing, nmap's XML too",
+      command: "sudo tcpcraft scan 192.0.2.1 -p - -T4 -oX host.xml",
+    },
+    {
+      comment:
+        "Stateless at 10,000 probes per second (masscan's way), as ndjson",
+      command:
+        "sudo tcpcraft scan 192.0.2.0/24 -p 1-1024 --rate 10000 --format ndjson",
+    },
+    {
+      comment: "A connect scan with banners, no root needed",
+      command: "tcpcraft scan 192.0.2.1 -p 22,80,443 --scan connect --banners",
+    },
+    {
+      comment: "Go on with a scan stopped by Ctrl-C",
+      command: "sudo tcpcraft scan --resume tcpcraft-scan.resume",
+    },
+    {
+      comment: "A FIN scan, as nmap -sF",
+      command: "sudo tcpcraft scan 192.0.2.1 -p 1-1024 --scan fin",
+    },
+    {
+      comment: "The second of three machines sharing one scan",
+      command:
+        "sudo tcpcraft scan 198.51.100.0/22 -p 22 --seed 7 --shard 2/3 --format csv",
+    },
+    {
+      comment: "What would be sent, in order, without sending it",
+      command: "tcpcraft scan 192.0.2.0/30 -p 22,80 --seed 1 --dry-run",
+    },
+  ],
+  async run({ values: given, positionals: targets }, { host, meta }) {
+    const { values, positionals, state } = await resumedCommandLine(
+      given,
+      targets,
+      host,
+    );
+    const settings = await scanSettings(values, positionals, host);
+    if (values.dryRun === true && values.pcap !== undefined) {
+      throw new UsageError(
+        "--pcap: conflicts with --dry-run, which sends nothing to capture",
+      );
+    }
+    const { plan } = settings;
+    if (values.dryRun === true) {
+      dryRunLines(plan.order, plan.space, (text) => host.stdout(text));
+      host.stderr(
+        `${
+          plural(plan.order.length, "probe")
+        } (dry run: nothing sent; seed ${plan.seed}, shard ${plan.shard.index}/${plan.shard.count})\n`,
+      );
+      return 0;
+    }
+    const keeper = resumeKeeper(settings, values, positionals, host, {
+      version: meta.version,
+      state,
+      path: given.resume,
+      args: rawArgs.get(host) ?? [],
+    });
+    // Ctrl-C is ours from here to the end, so that one that comes before
+    // the probes or after them cannot kill the process half way (a stale
+    // resume file, an output without its end).
+    using interrupt = disposable(twoStageInterrupt(host));
+    const wallClock = () => host.net?.wallClock() ?? Date.now();
+    // Every output file before any socket: one that cannot be written
+    // is a usage error, nothing sent; a resumed scan's are appended to.
+    const reports = await openScanReports(values, {
+      host,
+      scanType: settings.scan,
+      space: plan.space,
+      args: [
+        "tcpcraft",
+        "scan",
+        ...(state === undefined
+          ? rawArgs.get(host) ?? []
+          : savedArgs(state, given.resume!)),
+      ].join(" "),
+      startMs: wallClock(),
+      now: wallClock,
+      version: meta.version,
+      stdout: settings.format === "nmap",
+      openOnly: settings.openOnly,
+      ...(state === undefined ? {} : {
+        offsets: new Map(
+          state.outputs.filter((o: ResumeOutput) => o.format !== "pcap").map((
+            o,
+          ) => [o.path, o.offset]),
+        ),
+      }),
+    });
+    let opened;
+    try {
+      if (settings.scan !== "connect") {
+        opened = await openSession(
+          settings,
+          host,
+          values.pcap,
+          state !== undefined,
+        );
+      }
+    } catch (error) {
+      await reports?.close();
+      throw error;
+    }
+    const output = settings.format === "nmap" ? undefined : createFormatter(
+      SCAN_OUTPUT_KINDS[settings.format],
+      host,
+      scanView(hostWidth(plan.space)),
+    );
+    output?.begin();
+    reports?.formatter.begin();
+    const decided = state === undefined || keeper === undefined
+      ? undefined
+      : restoreDecided(keeper, state, reports);
+    // nmap's table lists no banner: they follow it, one line each.
+    const banners: ScanResult[] = [];
+    const outputs = {
+      output,
+      reports,
+      keeper,
+      banners,
+      interrupt,
+      ...(decided === undefined ? {} : { decided }),
+    };
+    const checkpoints = keeper !== undefined &&
+        (values.resumeFile !== undefined || state !== undefined)
+      ? startCheckpoints(host, keeper, reports)
+      : undefined;
+    const outcome = opened === undefined
+      ? await runConnect(settings, outputs, host)
+      : await runScan(settings, opened, outputs, host);
+    await checkpoints?.stop();
+    return await finishScan(settings, outcome, {
+      host,
+      keeper,
+      reports,
+      output,
+      banners,
+    });
+  },
+});
+
+/** The command line of each run, as typed (for nmap's outputs' headers). */
+const rawArgs = new WeakMap<CliHost, readonly string[]>();
 
 /**
  * The `scan` command. It takes any number of TARGETS (a variadic
@@ -307,81 +645,11 @@ const ARGS: readonly ArgSpec[] = [{
  * assert.deepEqual(halves.sort(), [...all].sort());
  * ```
  */
-export const scanCommand: Command = defineCommand({
-  name: "scan",
-  summary:
-    "scan ports of many hosts, statelessly, with nmap's states (root or cap_net_raw, --allow-ffi)",
-  description: [
-    "Sends one probe per target and port in a seeded pseudo-random order, at --rate",
-    "probes per second, and reads the answers as nmap does: open, closed, filtered,",
-    "unfiltered or open|filtered, with the reason (syn-ack, reset, no-response,",
-    "port-unreach, admin-prohibited…). Unanswered probes are sent again --retries",
-    "times after --timeout. Results are printed as they are found; a summary goes to",
-    "standard error. --seed S with --shard I/N splits the work between N machines that",
-    "never talk: each sends a disjoint slice, together every probe once.",
-    "",
-    "Needs root or cap_net_raw and, under deno run, --allow-ffi (--dry-run needs",
-    "neither). Linux only: macOS does not deliver TCP to raw sockets.",
-  ].join("\n"),
-  usage: "TARGETS... -p PORTS [OPTIONS]",
-  args: ARGS,
-  options: SCAN_OPTIONS,
-  examples: [
-    {
-      comment: "A SYN scan of a /24's web ports, open ones only",
-      command: "sudo tcpcraft scan 192.0.2.0/24 -p 80,443 --open",
-    },
-    {
-      comment: "Every port of one host, 1000 probes per second, as ndjson",
-      command: "sudo tcpcraft scan 192.0.2.1 -p - --rate 1000 --format ndjson",
-    },
-    {
-      comment: "A FIN scan, as nmap -sF",
-      command: "sudo tcpcraft scan 192.0.2.1 -p 1-1024 --scan fin",
-    },
-    {
-      comment: "The second of three machines sharing one scan",
-      command:
-        "sudo tcpcraft scan 198.51.100.0/22 -p 22 --seed 7 --shard 2/3 --format csv",
-    },
-    {
-      comment: "What would be sent, in order, without sending it",
-      command: "tcpcraft scan 192.0.2.0/30 -p 22,80 --seed 1 --dry-run",
-    },
-  ],
-  async run({ values, positionals }, { host }: CommandContext) {
-    const settings = await scanSettings(values, positionals, host);
-    if (values.dryRun === true && values.pcap !== undefined) {
-      throw new UsageError(
-        "--pcap: conflicts with --dry-run, which sends nothing to capture",
-      );
-    }
-    const { plan } = settings;
-    if (values.dryRun === true) {
-      dryRunLines(plan.order, plan.space, (text) => host.stdout(text));
-      host.stderr(
-        `${
-          plural(plan.order.length, "probe")
-        } (dry run: nothing sent; seed ${plan.seed}, shard ${plan.shard.index}/${plan.shard.count})\n`,
-      );
-      return 0;
-    }
-    const opened = await openSession(settings, host, values.pcap);
-    const output = createFormatter(
-      SCAN_OUTPUT_KINDS[settings.format],
-      host,
-      scanView(hostWidth(plan.space)),
-    );
-    output.begin();
-    const outcome = await runScan(settings, opened, output, host);
-    output.end(scanDocument(settings, outcome));
-    if (outcome.failure === undefined || outcome.probesSent > 0) {
-      host.stderr(`${summaryLine(plan, outcome)}\n`);
-    }
-    if (outcome.kernelDrops !== undefined && outcome.kernelDrops > 0) {
-      host.stderr(`${dropLine(outcome.kernelDrops)}\n`);
-    }
-    if (outcome.failure !== undefined) throw outcome.failure.error;
-    return outcome.interrupted ? 130 : 0;
+export const scanCommand: Command = {
+  ...scanSpec,
+  help: () => scanSpec.help(),
+  run(args, context) {
+    rawArgs.set(context.host, args);
+    return scanSpec.run(nmapSpellings(args), context);
   },
-});
+};

@@ -193,7 +193,7 @@ export interface TraceFacts {
  *
  * const view = traceView({ target: "192.0.2.1", port: 80, maxHops: 30, queries: 1 });
  * assert.equal(view.header, "tcpcraft trace to 192.0.2.1 port 80, 30 hops max, 1 probe per hop");
- * assert.equal(view.textEnd?.({ hops: [], interrupted: true }), "interrupted");
+ * assert.equal(view.textEnd, undefined); // "interrupted" goes to standard error
  * ```
  */
 export function traceView(
@@ -206,7 +206,6 @@ export function traceView(
         queries === 1 ? "" : "s"
       } per hop`,
     text: (hop) => formatHop(hop, target),
-    textEnd: (outcome) => outcome.interrupted ? "interrupted" : undefined,
     document: (hops, outcome) => ({
       target,
       port,
@@ -349,6 +348,10 @@ export const traceCommand = defineCommand({
       await capture?.close();
     }
     output.end(outcome);
+    if (outcome.interrupted) {
+      host.stderr("interrupted\n");
+      return 130;
+    }
     return outcome.reached === undefined ? 1 : 0;
   },
 });

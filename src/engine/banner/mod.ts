@@ -25,3 +25,4 @@ export {
   parseCertificate,
 } from "./x509.ts";
 export * from "./grab.ts";
+export * from "./session_stream.ts";

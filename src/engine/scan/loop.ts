@@ -34,14 +34,15 @@ import { ackCookie, cookieKey, cookieV4, cookieV6 } from "./cookies.ts";
 import { Pacer } from "./pacing.ts";
 import type { ScanPlan } from "./plan.ts";
 import { ReplyReader } from "./replies.ts";
-import type { ScanOutcome, ScanResult, ScanResultView } from "./result.ts";
+import type { ScanOutcome } from "./result.ts";
 import { SendLog } from "./send_log.ts";
 import { FamilySlots } from "./slots.ts";
 import { SpaceIndex } from "./space_index.ts";
-import { PORT_STATES, type PortState, type PortVerdict } from "./state.ts";
+import type { PortVerdict } from "./state.ts";
 import type { ProbeTemplate } from "./template.ts";
 import { type ScanType, type ScanTypeSpec, scanTypeSpec } from "./types.ts";
 import type { RunScanOptions } from "./run_options.ts";
+import { Verdicts } from "./verdicts.ts";
 
 /** How long one wait lasts at most, so replies are drained and an end is noticed soon. */
 const WAIT_MS = 50;
@@ -93,12 +94,8 @@ export class ScanLoop {
   /** The family of every address, when only one is scanned. */
   readonly #onlyFamily: 4 | 6 | undefined;
   readonly #fast: boolean;
-  readonly #counts = Object.fromEntries(
-    PORT_STATES.map((state) => [state, 0]),
-  ) as Record<PortState, number>;
-  #results: ScanResult[] = [];
+  readonly #verdicts: Verdicts;
   #probesSent = 0;
-  #open = 0;
   #stopped = false;
   #failure: { error: unknown } | undefined;
   #recordChain = Promise.resolve();
@@ -120,7 +117,8 @@ export class ScanLoop {
     this.#tries = options.retries + 1;
     this.#reportSilence = options.reportSilence ?? true;
     const total = plan.order.length;
-    this.#bits = this.#reportSilence || options.retries > 0
+    this.#bits = this.#reportSilence || options.retries > 0 ||
+        options.decided !== undefined
       ? new DecidedBits(total)
       : undefined;
     this.#pos = Array.from({ length: this.#tries }, () => 0);
@@ -159,6 +157,17 @@ export class ScanLoop {
       ...(v4 === undefined ? {} : { srcV4: v4.srcV4 }),
       ...(v6 === undefined ? {} : { srcV6: v6.srcBytes }),
     });
+    this.#verdicts = new Verdicts(
+      this.#spec,
+      this.#index,
+      this.#reader,
+      options,
+    );
+    // A resumed scan: ports decided before are skipped by every cursor.
+    for (const index of options.decided ?? []) {
+      const position = plan.order.positionOf(index);
+      if (position >= 0) this.#bits!.set(position);
+    }
   }
 
   /** The decision bits' memory, bytes (0 when the scan keeps none). */
@@ -189,13 +198,13 @@ export class ScanLoop {
     if (this.#bits === undefined) {
       // Positions past their last wait that no answer decided were silent
       // (an answer is read only before its position's last wait is over).
-      this.#counts[this.#spec.noResponse] += Math.max(
+      this.#verdicts.counts[this.#spec.noResponse] += Math.max(
         0,
         this.#silentUncounted - this.#answered,
       );
     }
     const outcome: ScanOutcome = {
-      counts: this.#counts,
+      counts: this.#verdicts.counts,
       probesSent: this.#probesSent,
       elapsedMs: clock.now() - start,
       interrupted,
@@ -360,7 +369,7 @@ export class ScanLoop {
       if (!bits.set(position)) continue;
       budget--;
       if (this.#reportSilence) this.#silent(position);
-      else this.#counts[this.#spec.noResponse]++;
+      else this.#verdicts.counts[this.#spec.noResponse]++;
     }
     for (const log of this.#logs) log.dropBefore(this.#verdictPos);
   }
@@ -398,7 +407,9 @@ export class ScanLoop {
     const total = this.#plan.order.length;
     const before = this.#pos[0]!;
     while (left > 0 && this.#pos[0]! < total) {
-      this.#write(0, this.#pos[0]!++);
+      const position = this.#pos[0]!++;
+      if (bits !== undefined && bits.has(position)) continue;
+      this.#write(0, position);
       left--;
     }
     advanced[0] = this.#pos[0] !== before;
@@ -521,7 +532,7 @@ export class ScanLoop {
         port,
       });
     }
-    const verdict = this.#verdict(reader);
+    const verdict = this.#verdicts.read(reader);
     // nmap ignores what it cannot read (a SYN-ACK to a FIN probe): keep waiting.
     if (verdict === undefined) return;
     if (bits !== undefined) bits.set(position);
@@ -532,85 +543,17 @@ export class ScanLoop {
     this.#decide(reader.addressIndex, port, verdict, rtt);
   }
 
-  /**
-   * The scan type's reading of a reply, kept per flags, window sign, ICMP
-   * type and code: a verdict is not made afresh per reply.
-   */
-  #verdict(reader: ReplyReader): PortVerdict | undefined {
-    const key = reader.kind === "tcp"
-      ? (reader.flags << 1) | (reader.window > 0 ? 1 : 0)
-      : 0x10000 | (reader.family << 16) | (reader.icmpType << 8) |
-        reader.icmpCode;
-    if (this.#verdicts.has(key)) return this.#verdicts.get(key);
-    const verdict = reader.kind === "tcp"
-      ? this.#spec.tcp(reader.flags, reader.window)
-      : this.#spec.icmp(reader.family, reader.icmpType, reader.icmpCode);
-    this.#verdicts.set(key, verdict);
-    return verdict;
-  }
-
-  readonly #verdicts = new Map<number, PortVerdict | undefined>();
-
-  /** Count and hand over a decided port. */
   #decide(
     addressIndex: number,
     port: number,
     verdict: PortVerdict,
     rttMs: number | null,
   ): void {
-    this.#counts[verdict.state]++;
-    if (verdict.state === "open") this.#open++;
-    this.#unflushed = true;
-    const v = this.#view;
-    v.host = this.#host(addressIndex);
-    v.port = port;
-    v.state = verdict.state;
-    v.reason = verdict.reason;
-    v.rttMs = rttMs;
-    v.addressIndex = addressIndex;
-    v.ttl = undefined;
-    v.reasonIp = undefined;
-    if (rttMs !== null) {
-      v.ttl = this.#reader.replyTtl();
-      v.reasonIp = this.#reader.reasonIp(v.host);
-    }
-    const { onResultView, onResults, onResult } = this.#options;
-    if (onResultView !== undefined) return onResultView(v);
-    const result: ScanResult = {
-      host: v.host,
-      port,
-      state: v.state,
-      reason: v.reason,
-      rttMs,
-      addressIndex,
-    };
-    if (v.ttl !== undefined) result.ttl = v.ttl;
-    if (v.reasonIp !== undefined) result.reasonIp = v.reasonIp;
-    if (onResults !== undefined) this.#results.push(result);
-    else onResult(result);
+    this.#verdicts.decide(addressIndex, port, verdict, rttMs);
   }
 
-  #unflushed = false;
-  /** The one result object handed to `onResultView`. */
-  readonly #view: ScanResultView = {
-    host: "",
-    port: 0,
-    state: "open",
-    reason: "",
-    rttMs: null,
-    ttl: undefined,
-    reasonIp: undefined,
-    addressIndex: 0,
-  };
-
   #flushResults(): void {
-    if (this.#results.length > 0) {
-      const results = this.#results;
-      this.#results = [];
-      this.#options.onResults?.(results);
-    }
-    if (this.#unflushed) this.#options.onFlush?.();
-    this.#unflushed = false;
+    this.#verdicts.flush();
   }
 
   /** An address's text. */
@@ -635,7 +578,7 @@ export class ScanLoop {
       total,
       probesSent: this.#probesSent,
       elapsedMs,
-      open: this.#open,
+      open: this.#verdicts.open,
       etaSeconds: (total - started) / this.#options.rate +
         (this.#verdictPos < total
           ? (this.#tries * this.#options.timeoutMs) / 1000

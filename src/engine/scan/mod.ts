@@ -23,6 +23,7 @@ export * from "./state.ts";
 export * from "./types.ts";
 export * from "./plan.ts";
 export * from "./result.ts";
+export * from "./timing.ts";
 export {
   openScan,
   type OpenScanOptions,

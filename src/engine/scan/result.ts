@@ -27,6 +27,8 @@ export interface ScanResult {
   reasonIp?: string;
   /** The address's index in the target space, to sort results by host. */
   addressIndex: number;
+  /** What the port said when greeted (`--banners`), escaped for terminals. */
+  banner?: string;
 }
 
 /**
@@ -139,6 +141,8 @@ export interface ScanOutcome {
   counts: Record<PortState, number>;
   /** Probes sent, retries included. */
   probesSent: number;
+  /** Hosts given up after the adaptive loop's host timeout (their ports not reported). */
+  hostsTimedOut?: string[];
   /** How long it ran, ms. */
   elapsedMs: number;
   /** Whether the signal stopped it. */

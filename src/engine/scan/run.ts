@@ -23,6 +23,7 @@ import {
 } from "../../wire/address.ts";
 import type { Net, NetReceiver } from "../../host/net.ts";
 import { bigIntToAddress } from "../targets.ts";
+import { AdaptiveLoop } from "./adaptive.ts";
 import { ScanLoop } from "./loop.ts";
 import type { RunScanOptions } from "./run_options.ts";
 
@@ -31,6 +32,7 @@ import type { ScanPlan } from "./plan.ts";
 import type { ScanOutcome } from "./result.ts";
 import { ProbeTemplate } from "./template.ts";
 import { SCAN_TYPE_FLAGS, type ScanType } from "./types.ts";
+import type { SynPresetOs } from "../../wire/os_presets.ts";
 
 /**
  * The receive buffer asked for each socket: about 300 bytes a probe a
@@ -70,6 +72,8 @@ export interface OpenScanOptions {
   sport: number;
   /** The source address (default: the routed one, per family). */
   src?: string;
+  /** SYN probes as this system sends its SYNs (`SYN_PRESETS`), not nmap's. */
+  preset?: SynPresetOs;
   /** The rate the run will ask for, to size the receive buffers (default 100). */
   rate?: number;
   /**
@@ -186,7 +190,10 @@ export function openScan(
         throw new ScanSourceError(dst, error);
       }
     }
-    templates.set(family, new ProbeTemplate(family, src, sport, flags));
+    templates.set(
+      family,
+      new ProbeTemplate(family, src, sport, flags, options.preset),
+    );
   }
   const receivers = new Map<AddressFamily, NetReceiver>();
   let closed = false;
@@ -221,16 +228,20 @@ export function openScan(
   return {
     sources,
     async run(runOptions) {
+      const setup = {
+        scan,
+        flags,
+        sport,
+        templates,
+        receivers,
+        wallClock: () => net.wallClock(),
+        close,
+      };
       try {
-        return await new ScanLoop(plan, {
-          scan,
-          flags,
-          sport,
-          templates,
-          receivers,
-          wallClock: () => net.wallClock(),
-          close,
-        }, runOptions).run();
+        return await (runOptions.timing === undefined
+          ? new ScanLoop(plan, setup, runOptions)
+          : new AdaptiveLoop(plan, setup, runOptions, runOptions.timing))
+          .run();
       } finally {
         close();
       }

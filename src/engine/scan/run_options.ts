@@ -6,6 +6,7 @@
  */
 
 import type { Clock } from "../../host/host.ts";
+import type { ScanTiming } from "./timing.ts";
 import type {
   ScanPacket,
   ScanProgress,
@@ -17,14 +18,32 @@ import type {
 export interface RunScanOptions {
   /** The monotonic clock the pace and deadlines run on. */
   clock: Clock;
-  /** Probes a second, retries included. */
+  /** Probes a second, retries included (the stateless loop). */
   rate: number;
-  /** Times an unanswered probe is sent again. */
+  /** Times an unanswered probe is sent again (the stateless loop). */
   retries: number;
-  /** How long a try waits for its answer, ms. */
+  /** How long a try waits for its answer, ms (the stateless loop). */
   timeoutMs: number;
-  /** Stops the scan: no more probes, undecided ports not reported. */
+  /**
+   * Scan the adaptive way, nmap's (`adaptive.ts`), with these settings
+   * (a template of `TIMING_TEMPLATES`, adjusted); `rate`, `retries` and
+   * `timeoutMs` are then unused. Without it, the stateless loop runs.
+   */
+  timing?: ScanTiming;
+  /**
+   * Stops the scan. The stateless loop stops at once (undecided ports are
+   * not reported); the adaptive loop sends no fresh probe and finishes the
+   * ports already started, retries included, so that every port started
+   * is decided (use `stopNow` to stop at once).
+   */
   signal?: AbortSignal;
+  /** Stops the adaptive loop at once (undecided ports are not reported). */
+  stopNow?: AbortSignal;
+  /**
+   * Indices of the target space decided before (a resumed scan): they are
+   * not probed again.
+   */
+  decided?: Iterable<number>;
   /** Report progress this often, ms (default: never). */
   progressMs?: number;
   /** Called for each port as it is decided (unless `onResults` is given). */

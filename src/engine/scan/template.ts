@@ -16,7 +16,12 @@ import {
   parseAddress,
 } from "../../wire/address.ts";
 import { TCP_FLAGS } from "../../wire/flags.ts";
-import { encodePacket, makeTcpPacket } from "../../wire/packet.ts";
+import {
+  encodePacket,
+  makeTcpPacket,
+  type TcpPacketInit,
+} from "../../wire/packet.ts";
+import { applySynPreset, type SynPresetOs } from "../../wire/os_presets.ts";
 import { random32 } from "../random.ts";
 
 /** The window of every probe (nmap's). */
@@ -83,12 +88,15 @@ export class ProbeTemplate {
    * @param src The source address, of that family.
    * @param sport The source port of every probe.
    * @param flags The flags of every probe.
+   * @param preset SYN probes as this system sends its SYNs (options,
+   *   window, TTL, DF), instead of nmap's (MSS only, window 1024).
    */
   constructor(
     family: AddressFamily,
     src: string,
     sport: number,
     flags: number,
+    preset?: SynPresetOs,
   ) {
     this.family = family;
     this.srcBytes = parseAddress(src).bytes;
@@ -97,7 +105,7 @@ export class ProbeTemplate {
     this.srcV4 = family === 4
       ? ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0
       : 0;
-    const base = encodePacket(makeTcpPacket({
+    const init: TcpPacketInit = {
       src,
       dst: family === 4 ? "0.0.0.0" : "::",
       srcPort: sport,
@@ -111,7 +119,12 @@ export class ProbeTemplate {
         : [],
       ttl: 64,
       id: family === 4 ? 1 + (random32() % 0xffff) : undefined,
-    }));
+    };
+    const base = encodePacket(makeTcpPacket(
+      preset !== undefined && (flags & TCP_FLAGS.syn) !== 0
+        ? applySynPreset(init, preset)
+        : init,
+    ));
     this.#base = base;
     const t = family === 4 ? 20 : 40;
     this.tcpOffset = t;

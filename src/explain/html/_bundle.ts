@@ -9,7 +9,7 @@
 
 /** The SHA-256 of {@linkcode PAGE_SCRIPT}, base64, for the page's CSP. */
 export const PAGE_SCRIPT_SHA256 =
-  "9QDGGxVav+sOjenv20IG7Jh6MsShWTRf+doyyyj3zQQ=";
+  "fvf+XPjSpxFuoGqzCYTKfFg+AzNjSlgy1avfmPELGA8=";
 
 /** The script, to put in a `<script type="module">` element as it is. */
 export const PAGE_SCRIPT: string = `var __defProp = Object.defineProperty;
@@ -1748,6 +1748,7 @@ var PcapngWriter = class {
 var mod_exports2 = {};
 __export(mod_exports2, {
   BANNER_HELLOS: () => BANNER_HELLOS,
+  CongestionWindow: () => CongestionWindow,
   Conversation: () => Conversation,
   Exchange: () => Exchange,
   MAX_IPV6_ADDRESSES: () => MAX_IPV6_ADDRESSES,
@@ -1763,15 +1764,19 @@ __export(mod_exports2, {
   RING_BATCH: () => RING_BATCH,
   ReplyMatcher: () => ReplyMatcher,
   ResumeError: () => ResumeError,
+  RttEstimate: () => RttEstimate,
   SCAN_TYPES: () => SCAN_TYPES,
   SCAN_TYPE_FLAGS: () => SCAN_TYPE_FLAGS,
   SCAN_TYPE_SPECS: () => SCAN_TYPE_SPECS,
   SEND_BATCH: () => SEND_BATCH,
   ScanPlanError: () => ScanPlanError,
   ScanSourceError: () => ScanSourceError,
+  SendDelay: () => SendDelay,
   SessionError: () => SessionError,
   Sniff: () => Sniff,
   TCP_SERVICES_SOURCE: () => TCP_SERVICES_SOURCE,
+  TIMING_NAMES: () => TIMING_NAMES,
+  TIMING_TEMPLATES: () => TIMING_TEMPLATES,
   TLS_CIPHER_SUITES: () => TLS_CIPHER_SUITES,
   TargetSpace: () => TargetSpace,
   TcpSession: () => TcpSession,
@@ -1816,6 +1821,7 @@ __export(mod_exports2, {
   parseShard: () => parseShard,
   parseTargetList: () => parseTargetList,
   parseTargetSpec: () => parseTargetSpec,
+  parseTimingLevel: () => parseTimingLevel,
   planScan: () => planScan,
   portCount: () => portCount,
   portRangeText: () => portRangeText,
@@ -1833,6 +1839,7 @@ __export(mod_exports2, {
   scanResult: () => scanResult,
   scanTypeSpec: () => scanTypeSpec,
   sendPackets: () => sendPackets,
+  sessionByteStream: () => sessionByteStream,
   shardLength: () => shardLength,
   sniffedPacket: () => sniffedPacket,
   subtractAddressRanges: () => subtractAddressRanges,
@@ -8217,6 +8224,249 @@ function scanResult(port, verdict, reply) {
   return result;
 }
 
+// src/engine/scan/timing.ts
+var TIMING_NAMES = Object.freeze([
+  "paranoid",
+  "sneaky",
+  "polite",
+  "normal",
+  "aggressive",
+  "insane"
+]);
+var NORMAL = {
+  level: 3,
+  initialRttMs: 1e3,
+  minRttMs: 100,
+  maxRttMs: 1e4,
+  maxRetries: 10,
+  scanDelayMs: 0,
+  maxScanDelayMs: 1e3,
+  maxParallelism: 300,
+  minParallelism: 1,
+  minRate: 0,
+  maxRate: 0,
+  hostTimeoutMs: 0
+};
+var TIMING_TEMPLATES = Object.freeze({
+  0: {
+    ...NORMAL,
+    level: 0,
+    maxParallelism: 1,
+    scanDelayMs: 3e5,
+    initialRttMs: 3e5,
+    maxRttMs: 3e5,
+    maxScanDelayMs: 3e5
+  },
+  1: {
+    ...NORMAL,
+    level: 1,
+    maxParallelism: 1,
+    scanDelayMs: 15e3,
+    initialRttMs: 15e3,
+    maxRttMs: 15e3,
+    maxScanDelayMs: 15e3
+  },
+  2: {
+    ...NORMAL,
+    level: 2,
+    maxParallelism: 1,
+    scanDelayMs: 400
+  },
+  3: NORMAL,
+  4: {
+    ...NORMAL,
+    level: 4,
+    minRttMs: 100,
+    maxRttMs: 1250,
+    initialRttMs: 500,
+    maxScanDelayMs: 10,
+    maxRetries: 6
+  },
+  5: {
+    ...NORMAL,
+    level: 5,
+    minRttMs: 50,
+    maxRttMs: 300,
+    initialRttMs: 250,
+    hostTimeoutMs: 9e5,
+    maxScanDelayMs: 5,
+    maxRetries: 2
+  }
+});
+function parseTimingLevel(text) {
+  const word2 = text.toLowerCase().replace(/^t(?=\\d$)/, "");
+  if (/^[0-5]$/.test(word2)) return Number(word2);
+  const index = TIMING_NAMES.indexOf(word2);
+  return index < 0 ? void 0 : index;
+}
+function box(low, high, value) {
+  return Math.min(high, Math.max(low, value));
+}
+var RttEstimate = class {
+  /** The smoothed round trip, ms (-1 before the first sample). */
+  srttMs = -1;
+  /** Its variation, ms (-1 before the first sample). */
+  rttvarMs = -1;
+  /** The retransmission timeout, ms. */
+  timeoutMs;
+  #timing;
+  /**
+   * An estimate with no sample yet: the template's initial timeout.
+   *
+   * @param timing The bounds.
+   */
+  constructor(timing) {
+    this.#timing = timing;
+    this.timeoutMs = timing.initialRttMs;
+  }
+  /** Whether a sample was taken. */
+  get measured() {
+    return this.srttMs > 0;
+  }
+  /**
+   * Take a round trip into the estimate.
+   *
+   * @param rttMs The round trip, ms.
+   */
+  sample(rttMs) {
+    let delta = rttMs;
+    if (delta < 0 && delta > -50) delta = 10;
+    if (this.srttMs === -1 && this.rttvarMs === -1) {
+      this.srttMs = Math.max(delta, 1e-3);
+      this.rttvarMs = box(5, 2e3, this.srttMs);
+    } else {
+      if (delta >= 8e3 || delta < 0) return;
+      const change = delta - this.srttMs;
+      if (change > 1500 && change > 3 * this.srttMs + 2 * this.rttvarMs) {
+        return;
+      }
+      this.srttMs += change / 8;
+      this.rttvarMs += (Math.abs(change) - this.rttvarMs) / 4;
+    }
+    if (this.rttvarMs > 2300) this.rttvarMs = 2e3;
+    const t = this.#timing;
+    this.timeoutMs = box(t.minRttMs, t.maxRttMs, this.srttMs + 4 * this.rttvarMs);
+    if (t.scanDelayMs > 0) {
+      this.timeoutMs = Math.max(this.timeoutMs, t.scanDelayMs);
+    }
+  }
+};
+var CongestionWindow = class {
+  /** Probes allowed in flight. */
+  cwnd;
+  /** Where slow start ends. */
+  ssthresh = 75;
+  /** When the last drop was noticed (monotonic ms; -Infinity: never). */
+  lastDropMs = -Infinity;
+  /** Answers expected: every probe answered or timed out. */
+  expected = 0;
+  /** Answers received. */
+  received = 0;
+  #low;
+  #max;
+  #caIncrement;
+  #divisor;
+  /**
+   * A window at its initial size (10, within the parallelism bounds).
+   *
+   * @param timing The template and parallelism bounds.
+   */
+  constructor(timing) {
+    this.#low = Math.max(1, timing.minParallelism);
+    this.#max = Math.max(this.#low, timing.maxParallelism);
+    this.cwnd = box(this.#low, this.#max, 10);
+    this.#caIncrement = timing.level < 4 ? 1 : 2;
+    this.#divisor = timing.level <= 3 ? 3 / 2 : timing.level === 4 ? 4 / 3 : 5 / 4;
+  }
+  /** A probe was answered or timed out: one more answer was expected. */
+  expect() {
+    this.expected++;
+  }
+  /** An answer came: grow the window. */
+  ack() {
+    this.received++;
+    const scale = Math.min(this.expected / this.received, 50);
+    if (this.cwnd < this.ssthresh) {
+      this.cwnd = Math.min(this.cwnd + scale, this.ssthresh);
+    } else {
+      this.cwnd += this.#caIncrement / this.cwnd * scale;
+    }
+    this.cwnd = Math.min(this.cwnd, this.#max);
+  }
+  /**
+   * A drop, for a host's window: back to the floor, \`ssthresh\` from what
+   * was in flight.
+   *
+   * @param inFlight Probes in flight.
+   * @param now Monotonic ms.
+   */
+  drop(inFlight, now) {
+    this.cwnd = this.#low;
+    this.ssthresh = Math.max(Math.floor(inFlight / this.#divisor), 2);
+    this.lastDropMs = now;
+  }
+  /**
+   * A drop, for the group's window: halved, not reset.
+   *
+   * @param inFlight Probes in flight, all hosts.
+   * @param now Monotonic ms.
+   */
+  dropGroup(inFlight, now) {
+    this.cwnd = Math.max(this.#low, this.cwnd / 2);
+    this.ssthresh = Math.max(Math.floor(inFlight / this.#divisor), 2);
+    this.lastDropMs = now;
+  }
+};
+var SendDelay = class {
+  /** The delay, ms. */
+  delayMs;
+  /** When it last grew (monotonic ms). */
+  lastBoostMs = -Infinity;
+  #good = 0;
+  #bad = 0;
+  #max;
+  #threshold;
+  /**
+   * The template's fixed delay (0 unless \`--scan-delay\` or T0..T2).
+   *
+   * @param timing The template.
+   */
+  constructor(timing) {
+    this.delayMs = timing.scanDelayMs;
+    this.#max = Math.max(timing.scanDelayMs, timing.maxScanDelayMs);
+    this.#threshold = timing.level >= 4 ? 0.4 : 0.3;
+  }
+  /**
+   * Count an answer, or a drop, and grow the delay when too many went
+   * missing since it last grew.
+   *
+   * @param drop Whether it shows a drop (an answer to a retransmission).
+   * @param sentMs When the answered probe was sent.
+   * @param now Monotonic ms.
+   */
+  answer(drop, sentMs, now) {
+    if (drop && sentMs > this.lastBoostMs) this.#bad++;
+    else this.#good++;
+    if (this.#bad > 10 && this.#bad / (this.#bad + this.#good) > this.#threshold) {
+      this.boost(now);
+    }
+  }
+  /**
+   * Grow the delay: 5 ms, then doubling, to the template's greatest.
+   *
+   * @param now Monotonic ms.
+   */
+  boost(now) {
+    if (this.delayMs < 1e3) {
+      this.delayMs = this.delayMs === 0 ? 5 : Math.min(this.delayMs * 2, 1e3);
+    }
+    this.delayMs = Math.min(this.delayMs, this.#max);
+    this.lastBoostMs = now;
+    this.#bad = 0;
+    this.#good = 0;
+  }
+};
+
 // src/engine/_abort.ts
 function whenAborted(signal) {
   if (signal === void 0) return new Promise(() => {
@@ -8227,20 +8477,6 @@ function whenAborted(signal) {
       once: true
     });
   });
-}
-
-// src/engine/_turn.ts
-function eventLoopTurns() {
-  const channel = new MessageChannel();
-  let resolve;
-  channel.port1.onmessage = () => resolve?.();
-  return {
-    turn: () => new Promise((r) => {
-      resolve = r;
-      channel.port2.postMessage(0);
-    }),
-    close: () => channel.port1.close()
-  };
 }
 
 // src/engine/scan/bitmap.ts
@@ -8335,59 +8571,6 @@ function cookieV6(key2, bytes2, offset, port, sport) {
 function ackCookie(key2, cookie) {
   return fmix322((cookie ^ key2[3]) >>> 0);
 }
-
-// src/engine/scan/pacing.ts
-var Pacer = class {
-  /** Probes a second. */
-  rate;
-  /** The most probes owed at once. */
-  burst;
-  #origin;
-  #spent = 0;
-  /**
-   * Start pacing.
-   *
-   * @param rate Probes a second.
-   * @param now The clock's time, ms.
-   * @param burst The most probes owed at once (at least 1).
-   */
-  constructor(rate, now, burst) {
-    this.rate = rate;
-    this.burst = Math.max(1, Math.floor(burst));
-    this.#origin = now;
-  }
-  /**
-   * The probes that may leave now.
-   *
-   * @param now The clock's time, ms.
-   * @returns How many, 0..burst.
-   */
-  available(now) {
-    const due = Math.floor((now - this.#origin) * this.rate / 1e3 + 1e-9) + 1 - this.#spent;
-    if (due <= this.burst) return Math.max(0, due);
-    this.#origin = now - (this.burst - 1 + this.#spent) * 1e3 / this.rate;
-    return this.burst;
-  }
-  /**
-   * Probes left.
-   *
-   * @param count How many.
-   */
-  spend(count2) {
-    this.#spent += count2;
-  }
-  /**
-   * How long until \`count\` probes may leave.
-   *
-   * @param now The clock's time, ms.
-   * @param count How many (at most the burst).
-   * @returns Milliseconds, 0 when they may leave now.
-   */
-  waitMs(now, count2) {
-    const at = this.#origin + (Math.min(count2, this.burst) - 1 + this.#spent) * 1e3 / this.rate;
-    return Math.max(0, at - now);
-  }
-};
 
 // src/engine/scan/replies.ts
 var ICMP4_ERROR = new Uint8Array(256);
@@ -8624,124 +8807,6 @@ var ReplyReader = class {
     this.icmpCode = data[m + 1];
     this.ttl = ttl;
     return true;
-  }
-};
-
-// src/engine/scan/send_log.ts
-var SendLog = class {
-  #end = new Float64Array(64);
-  #time = new Float64Array(64);
-  #wall = new Float64Array(64);
-  #head = 0;
-  #tail = 0;
-  #read = 0;
-  /** Entries held. */
-  get size() {
-    return this.#tail - this.#head;
-  }
-  /**
-   * Record that positions up to \`end\` (exclusive) were sent by now.
-   *
-   * @param end The position reached.
-   * @param time The monotonic clock, ms.
-   * @param wall The wall clock, epoch ms.
-   */
-  add(end, time, wall) {
-    const last = this.#tail - 1;
-    if (last >= this.#head && this.#time[last] === time) {
-      this.#end[last] = end;
-      return;
-    }
-    if (this.#tail === this.#end.length) this.#grow();
-    this.#end[this.#tail] = end;
-    this.#time[this.#tail] = time;
-    this.#wall[this.#tail] = wall;
-    this.#tail++;
-  }
-  #grow() {
-    const live = this.#tail - this.#head;
-    const size = live * 2 > this.#end.length ? this.#end.length * 2 : this.#end.length;
-    for (const name of [
-      "end",
-      "time",
-      "wall"
-    ]) {
-      const old = name === "end" ? this.#end : name === "time" ? this.#time : this.#wall;
-      const next = new Float64Array(size);
-      next.set(old.subarray(this.#head, this.#tail));
-      if (name === "end") this.#end = next;
-      else if (name === "time") this.#time = next;
-      else this.#wall = next;
-    }
-    this.#read -= this.#head;
-    this.#tail = live;
-    this.#head = 0;
-  }
-  /**
-   * The position every entry sent at or before \`time\` reached (entries
-   * already read are not read again): what the next try may go up to.
-   *
-   * @param time The monotonic clock less the timeout, ms.
-   * @returns The position, or -1 when no new entry is that old.
-   */
-  reachedBefore(time) {
-    let reached = -1;
-    while (this.#read < this.#tail && this.#time[this.#read] <= time) {
-      reached = this.#end[this.#read];
-      this.#read++;
-    }
-    return reached;
-  }
-  /**
-   * When the oldest entry not yet read was sent.
-   *
-   * @returns Its monotonic time, or undefined when every entry was read.
-   */
-  nextUnread() {
-    return this.#read < this.#tail ? this.#time[this.#read] : void 0;
-  }
-  /**
-   * The wall-clock time a position was sent at.
-   *
-   * @param position The position.
-   * @returns Epoch ms, or undefined when no entry holds it any more.
-   */
-  wallTimeOf(position) {
-    let low = this.#head;
-    let high = this.#tail - 1;
-    if (high < low || this.#end[high] <= position) return void 0;
-    while (low < high) {
-      const mid = low + high >>> 1;
-      if (this.#end[mid] > position) high = mid;
-      else low = mid + 1;
-    }
-    if (low === this.#head && this.#dropped > position) return void 0;
-    return this.#wall[low];
-  }
-  #dropped = 0;
-  /**
-   * Drop the entries that end at or before \`position\` (their positions are
-   * decided, or too old for any reply to count).
-   *
-   * @param position The position.
-   */
-  dropBefore(position) {
-    while (this.#head < this.#tail && this.#end[this.#head] <= position) {
-      this.#dropped = this.#end[this.#head];
-      this.#head++;
-    }
-    if (this.#read < this.#head) this.#read = this.#head;
-  }
-  /**
-   * Drop the entries sent before \`time\`.
-   *
-   * @param time The monotonic clock, ms.
-   */
-  dropOlderThan(time) {
-    while (this.#head < this.#tail - 1 && this.#time[this.#head] < time && this.#head < this.#read) {
-      this.#dropped = this.#end[this.#head];
-      this.#head++;
-    }
   }
 };
 
@@ -9022,8 +9087,876 @@ var SpaceIndex = class {
   }
 };
 
+// src/engine/scan/adaptive_host.ts
+var HostState = class {
+  rtt;
+  window;
+  delay;
+  startMs;
+  /** Probes sent and not yet decided, by position. */
+  probes = /* @__PURE__ */ new Map();
+  /** Probes in flight, oldest first (answered ones are skipped lazily). */
+  inFlight = [];
+  /** Timed-out probes waiting for a retry, oldest first. */
+  waiting = [];
+  /** Positions queued, not sent yet. */
+  fresh = [];
+  active = 0;
+  maxSuccessfulTry = 0;
+  maxTrySent = 0;
+  rateLimitUntil = -1;
+  lastSentMs = -Infinity;
+  timedOut = false;
+  constructor(timing, now) {
+    this.rtt = new RttEstimate(timing);
+    this.window = new CongestionWindow(timing);
+    this.delay = new SendDelay(timing);
+    this.startMs = now;
+  }
+};
+function allowedTry(host, cap, freshLeft) {
+  const wanted = Math.max(1, host.maxSuccessfulTry + 1);
+  const allowed = Math.min(wanted, cap);
+  if (wanted > cap) return {
+    allowed,
+    mayIncrease: false
+  };
+  if (host.active > 0 || freshLeft) return {
+    allowed,
+    mayIncrease: true
+  };
+  for (const probe of host.waiting) {
+    if (probe.tryNumber < allowed) return {
+      allowed,
+      mayIncrease: true
+    };
+  }
+  return {
+    allowed,
+    mayIncrease: false
+  };
+}
+function adjustTiming(host, group, answer) {
+  const { t, sentMs, now } = answer;
+  const drop = t > 0;
+  if (drop) {
+    if (sentMs > host.window.lastDropMs) host.window.drop(host.active, now);
+    if (sentMs > group.window.lastDropMs) {
+      group.window.dropGroup(group.active, now);
+    }
+  }
+  host.window.expect();
+  group.window.expect();
+  host.window.ack();
+  group.window.ack();
+  host.delay.answer(drop, sentMs, now);
+  if (t > host.maxSuccessfulTry) {
+    host.maxSuccessfulTry = t;
+    if (t > (answer.level >= 4 ? 4 : 3)) host.delay.boost(now);
+  }
+}
+
+// src/engine/scan/verdicts.ts
+var Verdicts = class {
+  /** Ports decided, by state. */
+  counts = Object.fromEntries(PORT_STATES.map((state) => [
+    state,
+    0
+  ]));
+  /** Open ports found. */
+  open = 0;
+  #spec;
+  #index;
+  #reader;
+  #options;
+  #cache = /* @__PURE__ */ new Map();
+  #results = [];
+  #unflushed = false;
+  /** The one result object handed to \`onResultView\`. */
+  #view = {
+    host: "",
+    port: 0,
+    state: "open",
+    reason: "",
+    rttMs: null,
+    ttl: void 0,
+    reasonIp: void 0,
+    addressIndex: 0
+  };
+  /**
+   * Verdicts of one run.
+   *
+   * @param spec The scan type.
+   * @param index The target space.
+   * @param reader The reply reader (TTL and ICMP sender of the reply just read).
+   * @param options Where results go.
+   */
+  constructor(spec, index, reader, options) {
+    this.#spec = spec;
+    this.#index = index;
+    this.#reader = reader;
+    this.#options = options;
+  }
+  /**
+   * The scan type's reading of the reply the reader holds.
+   *
+   * @param reader The reader, after a successful \`read\`.
+   * @returns The verdict, or undefined when nmap ignores such a reply.
+   */
+  read(reader) {
+    const key2 = reader.kind === "tcp" ? reader.flags << 1 | (reader.window > 0 ? 1 : 0) : 65536 | reader.family << 16 | reader.icmpType << 8 | reader.icmpCode;
+    if (this.#cache.has(key2)) return this.#cache.get(key2);
+    const verdict = reader.kind === "tcp" ? this.#spec.tcp(reader.flags, reader.window) : this.#spec.icmp(reader.family, reader.icmpType, reader.icmpCode);
+    this.#cache.set(key2, verdict);
+    return verdict;
+  }
+  /**
+   * Count and hand over a decided port; with a round trip, the reply the
+   * reader holds gives its TTL and ICMP sender.
+   *
+   * @param addressIndex The address's index.
+   * @param port The port.
+   * @param verdict The state and reason.
+   * @param rttMs The round trip, or null for silence.
+   */
+  decide(addressIndex, port, verdict, rttMs) {
+    this.counts[verdict.state]++;
+    if (verdict.state === "open") this.open++;
+    this.#unflushed = true;
+    const v = this.#view;
+    v.host = this.#index.addressText(addressIndex);
+    v.port = port;
+    v.state = verdict.state;
+    v.reason = verdict.reason;
+    v.rttMs = rttMs;
+    v.addressIndex = addressIndex;
+    v.ttl = void 0;
+    v.reasonIp = void 0;
+    if (rttMs !== null) {
+      v.ttl = this.#reader.replyTtl();
+      v.reasonIp = this.#reader.reasonIp(v.host);
+    }
+    const { onResultView, onResults, onResult } = this.#options;
+    if (onResultView !== void 0) return onResultView(v);
+    const result = {
+      host: v.host,
+      port,
+      state: v.state,
+      reason: v.reason,
+      rttMs,
+      addressIndex
+    };
+    if (v.ttl !== void 0) result.ttl = v.ttl;
+    if (v.reasonIp !== void 0) result.reasonIp = v.reasonIp;
+    if (onResults !== void 0) this.#results.push(result);
+    else onResult(result);
+  }
+  /** Hand over the results of this turn, and say the turn is over. */
+  flush() {
+    if (this.#results.length > 0) {
+      const results = this.#results;
+      this.#results = [];
+      this.#options.onResults?.(results);
+    }
+    if (this.#unflushed) this.#options.onFlush?.();
+    this.#unflushed = false;
+  }
+};
+
+// src/engine/scan/adaptive.ts
+var LOOKAHEAD = 1024;
+var WAIT_MS = 20;
+var RATE_LIMIT_WAIT_MS = 1e3;
+var SLOTS = 64;
+var AdaptiveLoop = class {
+  #plan;
+  #setup;
+  #options;
+  #timing;
+  #spec;
+  #index;
+  #key = cookieKey();
+  #reader;
+  #bits;
+  #slots = /* @__PURE__ */ new Map();
+  #hosts = /* @__PURE__ */ new Map();
+  #groupRtt;
+  #group;
+  #verdicts;
+  #hasAck;
+  #onlyFamily;
+  #groupActive = 0;
+  #cursor = 0;
+  #queued = 0;
+  #probesSent = 0;
+  #start = 0;
+  #stopped = false;
+  #draining = false;
+  #failure;
+  #recordChain = Promise.resolve();
+  #wake = () => {
+  };
+  #hostsTimedOut = [];
+  constructor(plan, setup, options, timing) {
+    this.#plan = plan;
+    this.#setup = setup;
+    this.#options = options;
+    this.#timing = timing;
+    this.#spec = scanTypeSpec(setup.scan);
+    this.#index = new SpaceIndex(plan.space);
+    this.#bits = new DecidedBits(plan.order.length);
+    this.#groupRtt = new RttEstimate(timing);
+    this.#group = new CongestionWindow(timing);
+    this.#hasAck = (setup.flags & TCP_FLAGS.ack) !== 0;
+    const families = plan.space.families;
+    this.#onlyFamily = families.length === 1 ? families[0] : void 0;
+    for (const [family, template] of setup.templates) {
+      this.#slots.set(family, new FamilySlots(setup.receivers.get(family), template, SLOTS));
+    }
+    const v4 = setup.templates.get(4);
+    const v6 = setup.templates.get(6);
+    this.#reader = new ReplyReader({
+      key: this.#key,
+      index: this.#index,
+      sport: setup.sport,
+      flags: setup.flags,
+      maxTry: timing.maxRetries,
+      ...v4 === void 0 ? {} : {
+        srcV4: v4.srcV4
+      },
+      ...v6 === void 0 ? {} : {
+        srcV6: v6.srcBytes
+      }
+    });
+    this.#verdicts = new Verdicts(this.#spec, this.#index, this.#reader, options);
+    for (const index of options.decided ?? []) {
+      const position = plan.order.positionOf(index);
+      if (position >= 0) this.#bits.set(position);
+    }
+  }
+  async run() {
+    const { clock } = this.#options;
+    const loops = [
+      ...this.#setup.receivers.values()
+    ].map((receiver) => this.#receiveLoop(receiver));
+    this.#start = clock.now();
+    let interrupted = false;
+    try {
+      await this.#mainLoop();
+      interrupted = this.#options.signal?.aborted === true;
+    } finally {
+      this.#stopped = true;
+      this.#wake();
+      await Promise.all(loops);
+      this.#verdicts.flush();
+      const drops = this.#drops();
+      this.#setup.close();
+      await this.#recordChain;
+      if (drops !== void 0) this.#kernelDrops = drops;
+    }
+    const outcome = {
+      counts: this.#verdicts.counts,
+      probesSent: this.#probesSent,
+      elapsedMs: clock.now() - this.#start,
+      interrupted
+    };
+    if (this.#kernelDrops !== void 0) {
+      outcome.kernelDrops = this.#kernelDrops;
+    }
+    if (this.#hostsTimedOut.length > 0) {
+      outcome.hostsTimedOut = this.#hostsTimedOut;
+    }
+    if (this.#failure !== void 0) outcome.failure = this.#failure;
+    return outcome;
+  }
+  #kernelDrops;
+  #drops() {
+    let total;
+    for (const receiver of this.#setup.receivers.values()) {
+      if (receiver.drops === void 0) continue;
+      try {
+        total = (total ?? 0) + receiver.drops();
+      } catch {
+      }
+    }
+    return total;
+  }
+  #fail(error) {
+    this.#failure ??= {
+      error
+    };
+    this.#stopped = true;
+    this.#wake();
+  }
+  async #mainLoop() {
+    const { clock, signal, stopNow, progressMs } = this.#options;
+    const aborted = whenAborted(stopNow);
+    let lastProgress = -Infinity;
+    while (!this.#stopped && stopNow?.aborted !== true) {
+      if (signal?.aborted === true && !this.#draining) this.#drain();
+      const now = clock.now();
+      this.#timeouts(now);
+      this.#retransmit(now);
+      if (!this.#draining) this.#sendFresh(now);
+      this.#flushSlots();
+      this.#verdicts.flush();
+      if (this.#failure !== void 0 || this.#done()) return;
+      if (progressMs !== void 0 && now - lastProgress >= progressMs) {
+        this.#options.onProgress?.(this.#progress(now - this.#start));
+        lastProgress = now;
+      }
+      const wait = Math.min(this.#nextEventMs(now) - now, progressMs === void 0 ? WAIT_MS : lastProgress + progressMs - now);
+      await Promise.race([
+        clock.sleep(Math.max(1, Math.min(WAIT_MS, wait))),
+        aborted,
+        whenAborted(this.#draining ? void 0 : signal),
+        new Promise((resolve) => {
+          this.#wake = resolve;
+        })
+      ]);
+    }
+  }
+  /** Stop taking fresh positions: queued ones go back to being unsent. */
+  #drain() {
+    this.#draining = true;
+    for (const host of this.#hosts.values()) host.fresh = [];
+    this.#queued = 0;
+  }
+  #done() {
+    if (!this.#draining && (this.#cursor < this.#plan.order.length || this.#queued > 0)) {
+      return false;
+    }
+    for (const host of this.#hosts.values()) {
+      if (host.probes.size > 0) return false;
+    }
+    return true;
+  }
+  #freshLeft(host) {
+    return host.fresh.length > 0 || !this.#draining && this.#cursor < this.#plan.order.length;
+  }
+  /** The highest try the host allows now, and whether that can still grow. */
+  #allowed(host) {
+    return allowedTry(host, this.#timing.maxRetries, this.#freshLeft(host));
+  }
+  #probeTimeout(host) {
+    if (host.rtt.measured) return host.rtt.timeoutMs;
+    if (this.#groupRtt.measured) return this.#groupRtt.timeoutMs;
+    return host.rtt.timeoutMs;
+  }
+  /** Time probes out; give up on those whose tries are used up. */
+  #timeouts(now) {
+    const hostTimeout = this.#timing.hostTimeoutMs;
+    for (const [addressIndex, host] of this.#hosts) {
+      if (host.timedOut) continue;
+      if (hostTimeout > 0 && now - host.startMs > hostTimeout) {
+        this.#giveUpHost(addressIndex, host);
+        continue;
+      }
+      const timeout = this.#probeTimeout(host);
+      while (host.inFlight.length > 0) {
+        const probe = host.inFlight[0];
+        if (probe.timedOut || !host.probes.has(probe.position)) {
+          host.inFlight.shift();
+          continue;
+        }
+        if (now - probe.sentMs <= timeout) break;
+        host.inFlight.shift();
+        probe.timedOut = true;
+        host.active--;
+        this.#groupActive--;
+        host.window.expect();
+        this.#group.expect();
+        host.waiting.push(probe);
+      }
+      if (host.waiting.length === 0) continue;
+      const { allowed, mayIncrease } = this.#allowed(host);
+      const expire = 10 * Math.min(1e3, timeout);
+      const kept = [];
+      for (const probe of host.waiting) {
+        if (!host.probes.has(probe.position) || !probe.timedOut) continue;
+        if (probe.tryNumber >= allowed) {
+          if (!mayIncrease) {
+            this.#silent(host, probe);
+            continue;
+          }
+          probe.benched = now - probe.sentMs > expire;
+        }
+        kept.push(probe);
+      }
+      host.waiting = kept;
+    }
+  }
+  #giveUpHost(addressIndex, host) {
+    host.timedOut = true;
+    this.#hostsTimedOut.push(this.#index.addressText(addressIndex));
+    for (const probe of host.probes.values()) {
+      if (!probe.timedOut) this.#groupActive--;
+    }
+    host.probes.clear();
+    this.#queued -= host.fresh.length;
+    host.fresh = [];
+    host.inFlight = [];
+    host.waiting = [];
+    host.active = 0;
+  }
+  #minRateDue(now) {
+    const minRate = this.#timing.minRate;
+    return minRate > 0 && this.#probesSent < (now - this.#start) * minRate / 1e3;
+  }
+  #maxRateAllows(now) {
+    const maxRate = this.#timing.maxRate;
+    return maxRate <= 0 || this.#probesSent < (now - this.#start) * maxRate / 1e3 + 1;
+  }
+  #groupSendOK(now) {
+    if (!this.#maxRateAllows(now)) return false;
+    return this.#minRateDue(now) || this.#group.cwnd >= this.#groupActive + 0.5;
+  }
+  #hostSendOK(host, now) {
+    if (host.timedOut) return false;
+    if (this.#minRateDue(now)) return true;
+    if (host.rateLimitUntil >= 0) return now >= host.rateLimitUntil;
+    if (host.delay.delayMs > 0 && now - host.lastSentMs < host.delay.delayMs) {
+      return false;
+    }
+    return host.window.cwnd >= host.active + 0.5;
+  }
+  /** Send again probes that timed out, one per host per pass, as nmap does. */
+  #retransmit(now) {
+    for (let sent = true; sent; ) {
+      sent = false;
+      for (const host of this.#hosts.values()) {
+        if (host.waiting.length === 0) continue;
+        if (!this.#groupSendOK(now)) return;
+        if (!this.#hostSendOK(host, now)) continue;
+        const { allowed } = this.#allowed(host);
+        const at = host.waiting.findIndex((p) => p.tryNumber < allowed && host.probes.has(p.position));
+        if (at < 0) continue;
+        const probe = host.waiting[at];
+        if (probe.tryNumber + 1 > host.maxTrySent && this.#plan.order.length > 1) {
+          host.maxTrySent = probe.tryNumber + 1;
+          host.rateLimitUntil = now + RATE_LIMIT_WAIT_MS;
+          continue;
+        }
+        host.rateLimitUntil = -1;
+        host.waiting.splice(at, 1);
+        probe.tryNumber++;
+        probe.timedOut = false;
+        probe.benched = false;
+        this.#send(host, probe, now);
+        sent = true;
+      }
+    }
+  }
+  /** Queue positions from the order into their hosts' queues. */
+  #refill(now) {
+    const order = this.#plan.order;
+    const space = this.#index;
+    while (this.#queued < LOOKAHEAD && this.#cursor < order.length) {
+      const position = this.#cursor++;
+      if (this.#bits.has(position)) continue;
+      const addressIndex = order.at(position) % space.addressCount;
+      let host = this.#hosts.get(addressIndex);
+      if (host === void 0) {
+        host = new HostState(this.#timing, now);
+        this.#hosts.set(addressIndex, host);
+      }
+      if (host.timedOut) continue;
+      host.fresh.push(position);
+      this.#queued++;
+    }
+  }
+  #sendFresh(now) {
+    this.#refill(now);
+    for (let sent = true; sent && this.#queued > 0; ) {
+      sent = false;
+      for (const host of this.#hosts.values()) {
+        if (host.fresh.length === 0) continue;
+        if (!this.#groupSendOK(now)) return;
+        if (this.#options.signal?.aborted === true) return;
+        if (!this.#hostSendOK(host, now)) continue;
+        const position = host.fresh.shift();
+        this.#queued--;
+        const index = this.#plan.order.at(position);
+        const space = this.#index;
+        const probe = {
+          position,
+          addressIndex: index % space.addressCount,
+          port: space.portAt(Math.floor(index / space.addressCount)),
+          tryNumber: 0,
+          sentMs: now,
+          sentMono: [],
+          sentWall: [],
+          timedOut: false,
+          benched: false
+        };
+        host.probes.set(position, probe);
+        this.#send(host, probe, now);
+        sent = true;
+      }
+      this.#flushSlots();
+      if (this.#options.signal?.aborted === true) return;
+      if (this.#queued < LOOKAHEAD / 2) this.#refill(now);
+    }
+  }
+  /** Write a probe's current try into its family's slots. */
+  #send(host, probe, now) {
+    const space = this.#index;
+    const family = this.#onlyFamily ?? space.familyAt(probe.addressIndex);
+    const slots = this.#slots.get(family);
+    if (slots.count >= slots.capacity) this.#flushSlots();
+    const slot = slots.next();
+    const t = probe.tryNumber;
+    const key2 = this.#key;
+    const sport = this.#setup.sport;
+    if (family === 4) {
+      const dst = space.v4At(probe.addressIndex);
+      const cookie = cookieV4(key2, dst, probe.port, sport);
+      slots.template.writeV4(slot, dst, probe.port, cookie + t >>> 0, this.#hasAck ? ackCookie(key2, cookie) + t >>> 0 : 0);
+    } else {
+      space.v6Into(probe.addressIndex, slot, 24);
+      const cookie = cookieV6(key2, slot, 24, probe.port, sport);
+      slots.template.writeV6(slot, probe.port, cookie + t >>> 0, this.#hasAck ? ackCookie(key2, cookie) + t >>> 0 : 0);
+    }
+    const wall = this.#setup.wallClock();
+    probe.sentMs = now;
+    probe.sentMono[t] = now;
+    probe.sentWall[t] = wall;
+    host.inFlight.push(probe);
+    host.active++;
+    this.#groupActive++;
+    host.lastSentMs = now;
+    this.#probesSent++;
+    if (!slots.fast) this.#flushSlots();
+    if (this.#options.record !== void 0) {
+      this.#record({
+        event: "sent",
+        bytes: slot.slice(0, slots.template.length),
+        timestamp: wall,
+        address: space.addressText(probe.addressIndex),
+        port: probe.port,
+        try: t + 1
+      });
+    }
+  }
+  #flushSlots() {
+    try {
+      for (const slots of this.#slots.values()) slots.flush();
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+  /** The soonest moment something is due: a timeout, a wait, a delay, the rate. */
+  #nextEventMs(now) {
+    let at = now + WAIT_MS;
+    for (const host of this.#hosts.values()) {
+      if (host.timedOut) continue;
+      const head = host.inFlight.find((p) => !p.timedOut);
+      if (head !== void 0) {
+        at = Math.min(at, head.sentMs + this.#probeTimeout(host) + 0.5);
+      }
+      if (host.rateLimitUntil >= 0) at = Math.min(at, host.rateLimitUntil);
+      if (host.delay.delayMs > 0 && (host.fresh.length > 0 || host.waiting.length > 0)) at = Math.min(at, host.lastSentMs + host.delay.delayMs);
+    }
+    const maxRate = this.#timing.maxRate;
+    if (maxRate > 0 && this.#queued > 0) {
+      at = Math.min(at, this.#start + this.#probesSent * 1e3 / maxRate);
+    }
+    return Math.max(now, at);
+  }
+  async #receiveLoop(receiver) {
+    while (!this.#stopped) {
+      let batch;
+      try {
+        batch = await receiver.poll(WAIT_MS);
+      } catch (error) {
+        this.#fail(error);
+        return;
+      }
+      const now = this.#options.clock.now();
+      for (const p of batch.tcp) {
+        this.#onPacket(p.bytes, p.receivedAt, false, now);
+      }
+      for (const p of batch.icmp) {
+        this.#onPacket(p.bytes, p.receivedAt, true, now);
+      }
+      if (batch.tcp.length + batch.icmp.length > 0) {
+        this.#verdicts.flush();
+        this.#wake();
+      }
+    }
+  }
+  #onPacket(data, receivedAt, icmp, now) {
+    const reader = this.#reader;
+    if (!reader.read(data, 0, data.length, icmp)) return;
+    const space = this.#index;
+    const index = reader.portIndex * space.addressCount + reader.addressIndex;
+    const position = this.#plan.order.positionOf(index);
+    if (position < 0 || this.#bits.has(position)) return;
+    const host = this.#hosts.get(reader.addressIndex);
+    const probe = host?.probes.get(position);
+    if (host === void 0 || probe === void 0) return;
+    if (this.#options.record !== void 0) {
+      this.#record({
+        event: "received",
+        bytes: data.slice(),
+        timestamp: receivedAt,
+        address: space.addressText(reader.addressIndex),
+        port: probe.port
+      });
+    }
+    const verdict = this.#verdicts.read(reader);
+    if (verdict === void 0) return;
+    const t = reader.tryNumber;
+    const sentWall = probe.sentWall[t];
+    const rtt = sentWall === void 0 ? null : Math.max(0, receivedAt - sentWall);
+    if (rtt !== null) {
+      host.rtt.sample(rtt);
+      this.#groupRtt.sample(rtt);
+      const rateLimited = t > 0 && verdict.state === "filtered" && this.#spec.noResponse !== "open|filtered";
+      if (!rateLimited) this.#adjust(host, t, probe.sentMono[t], now);
+    }
+    this.#forget(host, probe);
+    this.#bits.set(position);
+    this.#verdicts.decide(probe.addressIndex, probe.port, verdict, rtt);
+  }
+  /** nmap's \`ultrascan_adjust_timing\` for an answer to try \`t\`. */
+  #adjust(host, t, sentMs, now) {
+    const group = {
+      window: this.#group,
+      active: this.#groupActive
+    };
+    adjustTiming(host, group, {
+      t,
+      sentMs,
+      now,
+      level: this.#timing.level
+    });
+  }
+  #forget(host, probe) {
+    if (!probe.timedOut) {
+      host.active--;
+      this.#groupActive--;
+    }
+    probe.timedOut = true;
+    host.probes.delete(probe.position);
+  }
+  /** A port silent after its last try. */
+  #silent(host, probe) {
+    this.#forget(host, probe);
+    this.#bits.set(probe.position);
+    const verdict = {
+      state: this.#spec.noResponse,
+      reason: "no-response"
+    };
+    this.#verdicts.decide(probe.addressIndex, probe.port, verdict, null);
+  }
+  #record(packet) {
+    const record = this.#options.record;
+    if (record === void 0) return;
+    this.#recordChain = this.#recordChain.then(() => record(packet)).catch((error) => this.#fail(error));
+  }
+  #progress(elapsedMs) {
+    const total = this.#plan.order.length;
+    const started = Math.max(0, this.#cursor - this.#queued);
+    const rate = elapsedMs > 0 ? this.#probesSent * 1e3 / elapsedMs : 0;
+    return {
+      started,
+      total,
+      probesSent: this.#probesSent,
+      elapsedMs,
+      open: this.#verdicts.open,
+      etaSeconds: rate > 0 ? (total - started) / rate : 0
+    };
+  }
+};
+
+// src/engine/_turn.ts
+function eventLoopTurns() {
+  const channel = new MessageChannel();
+  let resolve;
+  channel.port1.onmessage = () => resolve?.();
+  return {
+    turn: () => new Promise((r) => {
+      resolve = r;
+      channel.port2.postMessage(0);
+    }),
+    close: () => channel.port1.close()
+  };
+}
+
+// src/engine/scan/pacing.ts
+var Pacer = class {
+  /** Probes a second. */
+  rate;
+  /** The most probes owed at once. */
+  burst;
+  #origin;
+  #spent = 0;
+  /**
+   * Start pacing.
+   *
+   * @param rate Probes a second.
+   * @param now The clock's time, ms.
+   * @param burst The most probes owed at once (at least 1).
+   */
+  constructor(rate, now, burst) {
+    this.rate = rate;
+    this.burst = Math.max(1, Math.floor(burst));
+    this.#origin = now;
+  }
+  /**
+   * The probes that may leave now.
+   *
+   * @param now The clock's time, ms.
+   * @returns How many, 0..burst.
+   */
+  available(now) {
+    const due = Math.floor((now - this.#origin) * this.rate / 1e3 + 1e-9) + 1 - this.#spent;
+    if (due <= this.burst) return Math.max(0, due);
+    this.#origin = now - (this.burst - 1 + this.#spent) * 1e3 / this.rate;
+    return this.burst;
+  }
+  /**
+   * Probes left.
+   *
+   * @param count How many.
+   */
+  spend(count2) {
+    this.#spent += count2;
+  }
+  /**
+   * How long until \`count\` probes may leave.
+   *
+   * @param now The clock's time, ms.
+   * @param count How many (at most the burst).
+   * @returns Milliseconds, 0 when they may leave now.
+   */
+  waitMs(now, count2) {
+    const at = this.#origin + (Math.min(count2, this.burst) - 1 + this.#spent) * 1e3 / this.rate;
+    return Math.max(0, at - now);
+  }
+};
+
+// src/engine/scan/send_log.ts
+var SendLog = class {
+  #end = new Float64Array(64);
+  #time = new Float64Array(64);
+  #wall = new Float64Array(64);
+  #head = 0;
+  #tail = 0;
+  #read = 0;
+  /** Entries held. */
+  get size() {
+    return this.#tail - this.#head;
+  }
+  /**
+   * Record that positions up to \`end\` (exclusive) were sent by now.
+   *
+   * @param end The position reached.
+   * @param time The monotonic clock, ms.
+   * @param wall The wall clock, epoch ms.
+   */
+  add(end, time, wall) {
+    const last = this.#tail - 1;
+    if (last >= this.#head && this.#time[last] === time) {
+      this.#end[last] = end;
+      return;
+    }
+    if (this.#tail === this.#end.length) this.#grow();
+    this.#end[this.#tail] = end;
+    this.#time[this.#tail] = time;
+    this.#wall[this.#tail] = wall;
+    this.#tail++;
+  }
+  #grow() {
+    const live = this.#tail - this.#head;
+    const size = live * 2 > this.#end.length ? this.#end.length * 2 : this.#end.length;
+    for (const name of [
+      "end",
+      "time",
+      "wall"
+    ]) {
+      const old = name === "end" ? this.#end : name === "time" ? this.#time : this.#wall;
+      const next = new Float64Array(size);
+      next.set(old.subarray(this.#head, this.#tail));
+      if (name === "end") this.#end = next;
+      else if (name === "time") this.#time = next;
+      else this.#wall = next;
+    }
+    this.#read -= this.#head;
+    this.#tail = live;
+    this.#head = 0;
+  }
+  /**
+   * The position every entry sent at or before \`time\` reached (entries
+   * already read are not read again): what the next try may go up to.
+   *
+   * @param time The monotonic clock less the timeout, ms.
+   * @returns The position, or -1 when no new entry is that old.
+   */
+  reachedBefore(time) {
+    let reached = -1;
+    while (this.#read < this.#tail && this.#time[this.#read] <= time) {
+      reached = this.#end[this.#read];
+      this.#read++;
+    }
+    return reached;
+  }
+  /**
+   * When the oldest entry not yet read was sent.
+   *
+   * @returns Its monotonic time, or undefined when every entry was read.
+   */
+  nextUnread() {
+    return this.#read < this.#tail ? this.#time[this.#read] : void 0;
+  }
+  /**
+   * The wall-clock time a position was sent at.
+   *
+   * @param position The position.
+   * @returns Epoch ms, or undefined when no entry holds it any more.
+   */
+  wallTimeOf(position) {
+    let low = this.#head;
+    let high = this.#tail - 1;
+    if (high < low || this.#end[high] <= position) return void 0;
+    while (low < high) {
+      const mid = low + high >>> 1;
+      if (this.#end[mid] > position) high = mid;
+      else low = mid + 1;
+    }
+    if (low === this.#head && this.#dropped > position) return void 0;
+    return this.#wall[low];
+  }
+  #dropped = 0;
+  /**
+   * Drop the entries that end at or before \`position\` (their positions are
+   * decided, or too old for any reply to count).
+   *
+   * @param position The position.
+   */
+  dropBefore(position) {
+    while (this.#head < this.#tail && this.#end[this.#head] <= position) {
+      this.#dropped = this.#end[this.#head];
+      this.#head++;
+    }
+    if (this.#read < this.#head) this.#read = this.#head;
+  }
+  /**
+   * Drop the entries sent before \`time\`.
+   *
+   * @param time The monotonic clock, ms.
+   */
+  dropOlderThan(time) {
+    while (this.#head < this.#tail - 1 && this.#time[this.#head] < time && this.#head < this.#read) {
+      this.#dropped = this.#end[this.#head];
+      this.#head++;
+    }
+  }
+};
+
 // src/engine/scan/loop.ts
-var WAIT_MS = 50;
+var WAIT_MS2 = 50;
 var SKIP_MAX = 65536;
 var SILENCE_MAX = 8192;
 var BATCH_MAX = 1024;
@@ -9052,13 +9985,8 @@ var ScanLoop = class {
   /** The family of every address, when only one is scanned. */
   #onlyFamily;
   #fast;
-  #counts = Object.fromEntries(PORT_STATES.map((state) => [
-    state,
-    0
-  ]));
-  #results = [];
+  #verdicts;
   #probesSent = 0;
-  #open = 0;
   #stopped = false;
   #failure;
   #recordChain = Promise.resolve();
@@ -9074,7 +10002,7 @@ var ScanLoop = class {
     this.#tries = options.retries + 1;
     this.#reportSilence = options.reportSilence ?? true;
     const total = plan.order.length;
-    this.#bits = this.#reportSilence || options.retries > 0 ? new DecidedBits(total) : void 0;
+    this.#bits = this.#reportSilence || options.retries > 0 || options.decided !== void 0 ? new DecidedBits(total) : void 0;
     this.#pos = Array.from({
       length: this.#tries
     }, () => 0);
@@ -9110,6 +10038,11 @@ var ScanLoop = class {
         srcV6: v6.srcBytes
       }
     });
+    this.#verdicts = new Verdicts(this.#spec, this.#index, this.#reader, options);
+    for (const index of options.decided ?? []) {
+      const position = plan.order.positionOf(index);
+      if (position >= 0) this.#bits.set(position);
+    }
   }
   /** The decision bits' memory, bytes (0 when the scan keeps none). */
   get stateBytes() {
@@ -9136,10 +10069,10 @@ var ScanLoop = class {
       this.#kernelDrops = drops;
     }
     if (this.#bits === void 0) {
-      this.#counts[this.#spec.noResponse] += Math.max(0, this.#silentUncounted - this.#answered);
+      this.#verdicts.counts[this.#spec.noResponse] += Math.max(0, this.#silentUncounted - this.#answered);
     }
     const outcome = {
-      counts: this.#counts,
+      counts: this.#verdicts.counts,
       probesSent: this.#probesSent,
       elapsedMs: clock.now() - start,
       interrupted
@@ -9217,7 +10150,7 @@ var ScanLoop = class {
         if (this.#fast && wait < 1) await turn.turn();
         else {
           await Promise.race([
-            clock.sleep(this.#fast ? Math.min(wait, WAIT_MS) : wait),
+            clock.sleep(this.#fast ? Math.min(wait, WAIT_MS2) : wait),
             aborted,
             new Promise((resolve) => {
               this.#wake = resolve;
@@ -9256,7 +10189,7 @@ var ScanLoop = class {
     }
     const progressMs = this.#options.progressMs;
     if (progressMs !== void 0) at = Math.min(at, lastProgress + progressMs);
-    return Number.isFinite(at) ? Math.max(0, at - now) : WAIT_MS;
+    return Number.isFinite(at) ? Math.max(0, at - now) : WAIT_MS2;
   }
   /** Move the trailing cursors' limits, and decide the ports silent past their last try. */
   #advance(now) {
@@ -9279,7 +10212,7 @@ var ScanLoop = class {
       if (!bits2.set(position)) continue;
       budget--;
       if (this.#reportSilence) this.#silent(position);
-      else this.#counts[this.#spec.noResponse]++;
+      else this.#verdicts.counts[this.#spec.noResponse]++;
     }
     for (const log of this.#logs) log.dropBefore(this.#verdictPos);
   }
@@ -9316,7 +10249,9 @@ var ScanLoop = class {
     const total = this.#plan.order.length;
     const before = this.#pos[0];
     while (left > 0 && this.#pos[0] < total) {
-      this.#write(0, this.#pos[0]++);
+      const position = this.#pos[0]++;
+      if (bits2 !== void 0 && bits2.has(position)) continue;
+      this.#write(0, position);
       left--;
     }
     advanced[0] = this.#pos[0] !== before;
@@ -9384,7 +10319,7 @@ var ScanLoop = class {
     while (!this.#stopped) {
       let batch;
       try {
-        batch = await receiver.poll(WAIT_MS);
+        batch = await receiver.poll(WAIT_MS2);
       } catch (error) {
         this.#fail(error);
         return;
@@ -9419,7 +10354,7 @@ var ScanLoop = class {
         port
       });
     }
-    const verdict = this.#verdict(reader);
+    const verdict = this.#verdicts.read(reader);
     if (verdict === void 0) return;
     if (bits2 !== void 0) bits2.set(position);
     else if (this.#recent.seen(index)) return;
@@ -9428,71 +10363,11 @@ var ScanLoop = class {
     const rtt = sentAt === void 0 ? null : Math.max(0, receivedAt - sentAt);
     this.#decide(reader.addressIndex, port, verdict, rtt);
   }
-  /**
-   * The scan type's reading of a reply, kept per flags, window sign, ICMP
-   * type and code: a verdict is not made afresh per reply.
-   */
-  #verdict(reader) {
-    const key2 = reader.kind === "tcp" ? reader.flags << 1 | (reader.window > 0 ? 1 : 0) : 65536 | reader.family << 16 | reader.icmpType << 8 | reader.icmpCode;
-    if (this.#verdicts.has(key2)) return this.#verdicts.get(key2);
-    const verdict = reader.kind === "tcp" ? this.#spec.tcp(reader.flags, reader.window) : this.#spec.icmp(reader.family, reader.icmpType, reader.icmpCode);
-    this.#verdicts.set(key2, verdict);
-    return verdict;
-  }
-  #verdicts = /* @__PURE__ */ new Map();
-  /** Count and hand over a decided port. */
   #decide(addressIndex, port, verdict, rttMs) {
-    this.#counts[verdict.state]++;
-    if (verdict.state === "open") this.#open++;
-    this.#unflushed = true;
-    const v = this.#view;
-    v.host = this.#host(addressIndex);
-    v.port = port;
-    v.state = verdict.state;
-    v.reason = verdict.reason;
-    v.rttMs = rttMs;
-    v.addressIndex = addressIndex;
-    v.ttl = void 0;
-    v.reasonIp = void 0;
-    if (rttMs !== null) {
-      v.ttl = this.#reader.replyTtl();
-      v.reasonIp = this.#reader.reasonIp(v.host);
-    }
-    const { onResultView, onResults, onResult } = this.#options;
-    if (onResultView !== void 0) return onResultView(v);
-    const result = {
-      host: v.host,
-      port,
-      state: v.state,
-      reason: v.reason,
-      rttMs,
-      addressIndex
-    };
-    if (v.ttl !== void 0) result.ttl = v.ttl;
-    if (v.reasonIp !== void 0) result.reasonIp = v.reasonIp;
-    if (onResults !== void 0) this.#results.push(result);
-    else onResult(result);
+    this.#verdicts.decide(addressIndex, port, verdict, rttMs);
   }
-  #unflushed = false;
-  /** The one result object handed to \`onResultView\`. */
-  #view = {
-    host: "",
-    port: 0,
-    state: "open",
-    reason: "",
-    rttMs: null,
-    ttl: void 0,
-    reasonIp: void 0,
-    addressIndex: 0
-  };
   #flushResults() {
-    if (this.#results.length > 0) {
-      const results = this.#results;
-      this.#results = [];
-      this.#options.onResults?.(results);
-    }
-    if (this.#unflushed) this.#options.onFlush?.();
-    this.#unflushed = false;
+    this.#verdicts.flush();
   }
   /** An address's text. */
   #host(addressIndex) {
@@ -9512,11 +10387,178 @@ var ScanLoop = class {
       total,
       probesSent: this.#probesSent,
       elapsedMs,
-      open: this.#open,
+      open: this.#verdicts.open,
       etaSeconds: (total - started) / this.#options.rate + (this.#verdictPos < total ? this.#tries * this.#options.timeoutMs / 1e3 : 0)
     };
   }
 };
+
+// src/wire/os_presets.ts
+var P0F = "p0f.fp";
+var SYN_PRESETS = Object.freeze({
+  linux: {
+    os: "linux",
+    label: "s:unix:Linux:3.11 and newer",
+    layout: [
+      "mss",
+      "sok",
+      "ts",
+      "nop",
+      "ws"
+    ],
+    window: "mss-multiple",
+    windowScale: 7,
+    mss: 1460,
+    ttl: 64,
+    dontFragment: true,
+    sources: [
+      {
+        where: \`\${P0F}:97\`,
+        text: "*:64:0:*:mss*20,7:mss,sok,ts,nop,ws:df,id+:0",
+        note: "p0f v3 (2016) has the window of Linux 3.x, 20 \\xD7 MSS; kernels since 4.19 open with the largest multiple of the MSS under 65536 (64240 with an MSS of 1460), as the capture shows"
+      },
+      {
+        where: "a capture of connect() on Linux 6.18, default tcp_rmem",
+        text: "Flags [S], win 64240, options [mss 1460,sackOK,TS val \\u2026 ecr 0,nop,wscale 7], ttl 64, DF"
+      }
+    ]
+  },
+  windows: {
+    os: "windows",
+    label: "s:win:Windows:7 or 8",
+    layout: [
+      "mss",
+      "nop",
+      "ws",
+      "nop",
+      "nop",
+      "sok"
+    ],
+    window: 8192,
+    windowScale: 8,
+    mss: 1460,
+    ttl: 128,
+    dontFragment: true,
+    sources: [
+      {
+        where: \`\${P0F}:186\`,
+        text: "*:128:0:*:8192,8:mss,nop,ws,nop,nop,sok:df,id+:0",
+        note: "p0f v3 has no signature of later Windows versions, so none is claimed for them"
+      }
+    ]
+  },
+  macos: {
+    os: "macos",
+    label: "s:unix:MacOS X:10.9 or newer (sometimes iPhone or iPad)",
+    layout: [
+      "mss",
+      "nop",
+      "ws",
+      "nop",
+      "nop",
+      "ts",
+      "sok",
+      "eol"
+    ],
+    window: 65535,
+    windowScale: 4,
+    mss: 1460,
+    ttl: 64,
+    dontFragment: true,
+    sources: [
+      {
+        where: \`\${P0F}:220\`,
+        text: "*:64:0:*:65535,4:mss,nop,ws,nop,nop,ts,sok,eol+1:df,id+:0",
+        note: "eol+1: an end-of-list option and one byte of padding, 24 bytes of options in all"
+      }
+    ]
+  },
+  freebsd: {
+    os: "freebsd",
+    label: "s:unix:FreeBSD:9.x or newer",
+    layout: [
+      "mss",
+      "nop",
+      "ws",
+      "sok",
+      "ts"
+    ],
+    window: 65535,
+    windowScale: 6,
+    mss: 1460,
+    ttl: 64,
+    dontFragment: true,
+    sources: [
+      {
+        where: \`\${P0F}:235\`,
+        text: "*:64:0:*:65535,6:mss,nop,ws,sok,ts:df,id+:0"
+      }
+    ]
+  }
+});
+var SYN_PRESET_OSES = Object.freeze(Object.keys(SYN_PRESETS));
+function synPresetFields(os, options = {}) {
+  const preset = SYN_PRESETS[os];
+  const family = options.family ?? 4;
+  const mss2 = options.mss ?? (family === 4 ? preset.mss : preset.mss - 20);
+  const tcpOptions = preset.layout.map((slot) => {
+    switch (slot) {
+      case "mss":
+        return {
+          kind: "mss",
+          value: mss2
+        };
+      case "nop":
+        return {
+          kind: "nop"
+        };
+      case "ws":
+        return {
+          kind: "wscale",
+          shift: preset.windowScale
+        };
+      case "sok":
+        return {
+          kind: "sackOk"
+        };
+      case "ts":
+        return {
+          kind: "timestamp",
+          value: options.timestamp ?? 1,
+          echo: 0
+        };
+      case "eol":
+        return {
+          kind: "eol"
+        };
+    }
+  });
+  const fields = {
+    options: tcpOptions,
+    window: preset.window === "mss-multiple" ? Math.floor(65535 / mss2) * mss2 : preset.window,
+    ttl: preset.ttl
+  };
+  if (family === 4) fields.dontFragment = preset.dontFragment;
+  return fields;
+}
+function applySynPreset(init, os, options = {}) {
+  const family = parseAddress(init.src).family;
+  const fields = synPresetFields(os, {
+    ...options,
+    family
+  });
+  const { hopLimit: _, ttl: __, ...rest } = init;
+  const applied = {
+    ...rest,
+    options: fields.options,
+    window: fields.window,
+    ttl: fields.ttl
+  };
+  if (fields.dontFragment !== void 0) {
+    applied.dontFragment = fields.dontFragment;
+  }
+  return applied;
+}
 
 // src/engine/random.ts
 var EPHEMERAL_PORT_BASE = 49152;
@@ -9564,14 +10606,16 @@ var ProbeTemplate = class {
    * @param src The source address, of that family.
    * @param sport The source port of every probe.
    * @param flags The flags of every probe.
+   * @param preset SYN probes as this system sends its SYNs (options,
+   *   window, TTL, DF), instead of nmap's (MSS only, window 1024).
    */
-  constructor(family, src, sport, flags) {
+  constructor(family, src, sport, flags, preset) {
     this.family = family;
     this.srcBytes = parseAddress(src).bytes;
     this.src = formatAddress(this.srcBytes);
     const b = this.srcBytes;
     this.srcV4 = family === 4 ? (b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]) >>> 0 : 0;
-    const base = encodePacket(makeTcpPacket({
+    const init = {
       src,
       dst: family === 4 ? "0.0.0.0" : "::",
       srcPort: sport,
@@ -9588,7 +10632,8 @@ var ProbeTemplate = class {
       ] : [],
       ttl: 64,
       id: family === 4 ? 1 + random32() % 65535 : void 0
-    }));
+    };
+    const base = encodePacket(makeTcpPacket(preset !== void 0 && (flags & TCP_FLAGS.syn) !== 0 ? applySynPreset(init, preset) : init));
     this.#base = base;
     const t = family === 4 ? 20 : 40;
     this.tcpOffset = t;
@@ -9707,7 +10752,7 @@ function openScan(plan, options) {
         throw new ScanSourceError(dst, error);
       }
     }
-    templates.set(family, new ProbeTemplate(family, src, sport, flags));
+    templates.set(family, new ProbeTemplate(family, src, sport, flags, options.preset));
   }
   const receivers = /* @__PURE__ */ new Map();
   let closed = false;
@@ -9742,16 +10787,17 @@ function openScan(plan, options) {
   return {
     sources,
     async run(runOptions) {
+      const setup = {
+        scan,
+        flags,
+        sport,
+        templates,
+        receivers,
+        wallClock: () => net.wallClock(),
+        close
+      };
       try {
-        return await new ScanLoop(plan, {
-          scan,
-          flags,
-          sport,
-          templates,
-          receivers,
-          wallClock: () => net.wallClock(),
-          close
-        }, runOptions).run();
+        return await (runOptions.timing === void 0 ? new ScanLoop(plan, setup, runOptions) : new AdaptiveLoop(plan, setup, runOptions, runOptions.timing)).run();
       } finally {
         close();
       }
@@ -19743,6 +20789,59 @@ async function grabBanner(stream, options) {
   return banner;
 }
 
+// src/engine/banner/session_stream.ts
+function sessionByteStream(session) {
+  const chunks = session[Symbol.asyncIterator]();
+  let pending;
+  let closed = false;
+  const next = async () => {
+    try {
+      const item = await chunks.next();
+      return item.done === true ? {
+        kind: "end"
+      } : {
+        kind: "data",
+        bytes: item.value
+      };
+    } catch {
+      return {
+        kind: "end"
+      };
+    }
+  };
+  return {
+    write: (bytes2) => session.send(bytes2),
+    async read(timeoutMs) {
+      if (closed) return {
+        kind: "end"
+      };
+      pending ??= next();
+      let timer;
+      const timeout = new Promise((resolve) => {
+        timer = setTimeout(() => resolve({
+          kind: "timeout"
+        }), timeoutMs);
+      });
+      try {
+        const result = await Promise.race([
+          pending,
+          timeout
+        ]);
+        if (result.kind !== "timeout") pending = void 0;
+        return result;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      session.abort().catch(() => {
+      });
+    }
+  };
+}
+
 // src/engine/sr.ts
 var RECEIVE_BUFFER = 4 << 20;
 function fail7(reason) {
@@ -23013,173 +24112,6 @@ __export(mod_exports5, {
   writeField: () => writeField
 });
 
-// src/wire/os_presets.ts
-var P0F = "p0f.fp";
-var SYN_PRESETS = Object.freeze({
-  linux: {
-    os: "linux",
-    label: "s:unix:Linux:3.11 and newer",
-    layout: [
-      "mss",
-      "sok",
-      "ts",
-      "nop",
-      "ws"
-    ],
-    window: "mss-multiple",
-    windowScale: 7,
-    mss: 1460,
-    ttl: 64,
-    dontFragment: true,
-    sources: [
-      {
-        where: \`\${P0F}:97\`,
-        text: "*:64:0:*:mss*20,7:mss,sok,ts,nop,ws:df,id+:0",
-        note: "p0f v3 (2016) has the window of Linux 3.x, 20 \\xD7 MSS; kernels since 4.19 open with the largest multiple of the MSS under 65536 (64240 with an MSS of 1460), as the capture shows"
-      },
-      {
-        where: "a capture of connect() on Linux 6.18, default tcp_rmem",
-        text: "Flags [S], win 64240, options [mss 1460,sackOK,TS val \\u2026 ecr 0,nop,wscale 7], ttl 64, DF"
-      }
-    ]
-  },
-  windows: {
-    os: "windows",
-    label: "s:win:Windows:7 or 8",
-    layout: [
-      "mss",
-      "nop",
-      "ws",
-      "nop",
-      "nop",
-      "sok"
-    ],
-    window: 8192,
-    windowScale: 8,
-    mss: 1460,
-    ttl: 128,
-    dontFragment: true,
-    sources: [
-      {
-        where: \`\${P0F}:186\`,
-        text: "*:128:0:*:8192,8:mss,nop,ws,nop,nop,sok:df,id+:0",
-        note: "p0f v3 has no signature of later Windows versions, so none is claimed for them"
-      }
-    ]
-  },
-  macos: {
-    os: "macos",
-    label: "s:unix:MacOS X:10.9 or newer (sometimes iPhone or iPad)",
-    layout: [
-      "mss",
-      "nop",
-      "ws",
-      "nop",
-      "nop",
-      "ts",
-      "sok",
-      "eol"
-    ],
-    window: 65535,
-    windowScale: 4,
-    mss: 1460,
-    ttl: 64,
-    dontFragment: true,
-    sources: [
-      {
-        where: \`\${P0F}:220\`,
-        text: "*:64:0:*:65535,4:mss,nop,ws,nop,nop,ts,sok,eol+1:df,id+:0",
-        note: "eol+1: an end-of-list option and one byte of padding, 24 bytes of options in all"
-      }
-    ]
-  },
-  freebsd: {
-    os: "freebsd",
-    label: "s:unix:FreeBSD:9.x or newer",
-    layout: [
-      "mss",
-      "nop",
-      "ws",
-      "sok",
-      "ts"
-    ],
-    window: 65535,
-    windowScale: 6,
-    mss: 1460,
-    ttl: 64,
-    dontFragment: true,
-    sources: [
-      {
-        where: \`\${P0F}:235\`,
-        text: "*:64:0:*:65535,6:mss,nop,ws,sok,ts:df,id+:0"
-      }
-    ]
-  }
-});
-var SYN_PRESET_OSES = Object.freeze(Object.keys(SYN_PRESETS));
-function synPresetFields(os, options = {}) {
-  const preset = SYN_PRESETS[os];
-  const family = options.family ?? 4;
-  const mss2 = options.mss ?? (family === 4 ? preset.mss : preset.mss - 20);
-  const tcpOptions = preset.layout.map((slot) => {
-    switch (slot) {
-      case "mss":
-        return {
-          kind: "mss",
-          value: mss2
-        };
-      case "nop":
-        return {
-          kind: "nop"
-        };
-      case "ws":
-        return {
-          kind: "wscale",
-          shift: preset.windowScale
-        };
-      case "sok":
-        return {
-          kind: "sackOk"
-        };
-      case "ts":
-        return {
-          kind: "timestamp",
-          value: options.timestamp ?? 1,
-          echo: 0
-        };
-      case "eol":
-        return {
-          kind: "eol"
-        };
-    }
-  });
-  const fields = {
-    options: tcpOptions,
-    window: preset.window === "mss-multiple" ? Math.floor(65535 / mss2) * mss2 : preset.window,
-    ttl: preset.ttl
-  };
-  if (family === 4) fields.dontFragment = preset.dontFragment;
-  return fields;
-}
-function applySynPreset(init, os, options = {}) {
-  const family = parseAddress(init.src).family;
-  const fields = synPresetFields(os, {
-    ...options,
-    family
-  });
-  const { hopLimit: _, ttl: __, ...rest } = init;
-  const applied = {
-    ...rest,
-    options: fields.options,
-    window: fields.window,
-    ttl: fields.ttl
-  };
-  if (fields.dontFragment !== void 0) {
-    applied.dontFragment = fields.dontFragment;
-  }
-  return applied;
-}
-
 // src/wire/fragment.ts
 var FRAGMENT_ORDERS = Object.freeze([
   "in-order",
@@ -24669,7 +25601,7 @@ var Page = class {
     }
     const first = data.entries[0]?.capture;
     const options = data.entries.map((entry, i) => listOption(entry, summaries[i], i, first));
-    const box = h("div", {
+    const box2 = h("div", {
       role: "listbox",
       tabindex: 0,
       class: "entries",
@@ -24686,8 +25618,8 @@ var Page = class {
       "Length",
       ""
     ].map((name) => h("span", {}, name))), ...options);
-    box.addEventListener("keydown", (event) => this.#listKeys(event));
-    box.addEventListener("click", (event) => {
+    box2.addEventListener("keydown", (event) => this.#listKeys(event));
+    box2.addEventListener("click", (event) => {
       const option = event.target instanceof Element ? event.target.closest("[role=option]") : null;
       if (option !== null) {
         this.select(Number(option.getAttribute("data-index")), true);
@@ -24695,7 +25627,7 @@ var Page = class {
     });
     list.replaceChildren(h("h2", {
       class: "list-title"
-    }, \`\${data.entries.length} packets\`), box);
+    }, \`\${data.entries.length} packets\`), box2);
   }
   #listKeys(event) {
     const count2 = this.shown.data.entries.length;
@@ -24717,18 +25649,18 @@ var Page = class {
   select(index, focusList) {
     const { data } = this.shown;
     this.shown.selected = index;
-    const box = this.parts.list.querySelector("[role=listbox]");
-    for (const option of box?.querySelectorAll("[role=option]") ?? []) {
+    const box2 = this.parts.list.querySelector("[role=listbox]");
+    for (const option of box2?.querySelectorAll("[role=option]") ?? []) {
       const selected = Number(option.getAttribute("data-index")) === index;
       option.setAttribute("aria-selected", String(selected));
       if (selected) {
-        box?.setAttribute("aria-activedescendant", option.id);
+        box2?.setAttribute("aria-activedescendant", option.id);
         option.scrollIntoView({
           block: "nearest"
         });
       }
     }
-    if (focusList) box?.focus();
+    if (focusList) box2?.focus();
     const entry = data.entries[index];
     this.parts.packet.replaceChildren(entry === void 0 ? emptyView(data) : this.view(entry, index));
   }
