@@ -68,13 +68,13 @@ export const PERMISSIONS: readonly Permission[] = [
   {
     flag: "--allow-run=nft",
     why:
-      "scan --banners holds the kernel's resets back for its hand-made sessions with an nftables rule of its own (the nft command), removed after",
+      "scan --banners holds the kernel's resets back for its hand-made sessions with an nftables rule of its own (the nft command, started before privileges are given up), removed after",
     notOnWindows: true,
   },
   {
-    flag: "--allow-env=TCPCRAFT_DEBUG",
+    flag: "--allow-env=TCPCRAFT_DEBUG,SUDO_UID,SUDO_GID",
     why:
-      "TCPCRAFT_DEBUG=1 adds the stack trace to an unexpected error; no other variable is read",
+      "TCPCRAFT_DEBUG=1 adds the stack trace to an unexpected error; SUDO_UID and SUDO_GID name the user a command started with sudo becomes once its sockets are open; no other variable is read",
   },
   {
     flag: "--no-prompt",

@@ -12,7 +12,12 @@
  * @module
  */
 
-import type { Host, HostFiles, HostFileWriter } from "../src/host/host.ts";
+import type {
+  Host,
+  HostFiles,
+  HostFileWriter,
+  HostPermissionQuery,
+} from "../src/host/host.ts";
 import type { Net } from "../src/host/net.ts";
 import type { TcpConnector } from "../src/host/connect.ts";
 import { createFfiNet } from "./net.ts";
@@ -43,7 +48,7 @@ function describeFileError(error: unknown, access = "read"): string {
   if (error instanceof Deno.errors.NotFound) return "no such file or directory";
   if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
   if (error instanceof Deno.errors.NotCapable) {
-    return `no permission to ${access} it (run deno with --allow-${access})`;
+    return `Deno needs --allow-${access} (run: deno run --allow-${access} cli.ts ...)`;
   }
   if (error instanceof Deno.errors.IsADirectory) return "it is a directory";
   if (error instanceof Error) {
@@ -144,6 +149,32 @@ function fileWriter(file: Deno.FsFile): HostFileWriter {
   };
 }
 
+/** The flags of the permissions Deno withholds, asked without prompting. */
+function missingPermissions(queries: readonly HostPermissionQuery[]): string[] {
+  const missing: string[] = [];
+  for (const query of queries) {
+    const descriptor: Deno.PermissionDescriptor = query.name === "ffi"
+      ? { name: "ffi" }
+      : query.name === "net"
+      ? {
+        name: "net",
+        ...(query.host === undefined ? {} : { host: query.host }),
+      }
+      : {
+        name: query.name,
+        ...(query.path === undefined ? {} : { path: query.path }),
+      };
+    const flag = `--allow-${query.name}`;
+    if (
+      Deno.permissions.querySync(descriptor).state !== "granted" &&
+      !missing.includes(flag)
+    ) {
+      missing.push(flag);
+    }
+  }
+  return missing;
+}
+
 /** Options for {@linkcode createDenoHost}. */
 export interface DenoHostOptions {
   /** The network access (default: the ffi layer's, {@linkcode createFfiNet}). */
@@ -237,5 +268,6 @@ export function createDenoHost(options: DenoHostOptions = {}): Host {
       }
       return () => Deno.removeSignalListener("SIGINT", handler);
     },
+    missingPermissions,
   };
 }

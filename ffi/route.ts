@@ -5,9 +5,10 @@
  * @module
  */
 
-import { addressBytes } from "../src/wire/address.ts";
+import { addressBytes, formatAddress } from "../src/wire/address.ts";
 import { LITTLE_ENDIAN } from "./_constants.ts";
 import { libc } from "./_libc.ts";
+import { broadcastRoutes } from "./_netlink.ts";
 import { allocate, readSockaddr, writeSockaddr } from "./_sockaddr.ts";
 import { socketErrorFromErrno } from "./errors.ts";
 
@@ -68,4 +69,27 @@ export function routeSource(dst: string): string {
   } finally {
     c.close(fd);
   }
+}
+
+/**
+ * The directed broadcast addresses of this host's IPv4 subnets, as the
+ * routing tables list them (`ip route show table all type broadcast`):
+ * a packet sent to one reaches every host of that subnet. Linux only
+ * (elsewhere: none).
+ *
+ * @returns The addresses, canonical text.
+ * @throws {FfiPermissionError} Without `--allow-ffi`.
+ *
+ * @example The loopback network's broadcast address is there
+ * ```ts
+ * import { broadcastAddresses } from "./route.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(broadcastAddresses().includes("127.255.255.255"));
+ * ```
+ */
+export function broadcastAddresses(): string[] {
+  const c = libc();
+  if (c.constants.AF_NETLINK === undefined) return [];
+  return broadcastRoutes(c).map((bytes) => formatAddress(bytes));
 }

@@ -22,6 +22,12 @@ import { CliError, reasonOf } from "./errors.ts";
 import type { CliHost } from "./host.ts";
 import { packetFromOptions } from "./packet_options.ts";
 import {
+  isPermissionMessage,
+  permissionsFor,
+  requirePermissions,
+} from "./permissions.ts";
+import { dropPrivileges } from "./privileges.ts";
+import {
   type FamilySwitches,
   type PacketTarget,
   resolvePacketTarget,
@@ -133,6 +139,11 @@ export async function prepareConversation(
   what: string,
 ): Promise<PreparedConversation> {
   const net = requireReceiverNet(host, what);
+  requirePermissions(
+    host,
+    `Cannot ${what}`,
+    permissionsFor(values as Record<string, unknown>, { ffi: true }),
+  );
   const target = await resolvePacketTarget(
     text,
     values,
@@ -144,6 +155,9 @@ export async function prepareConversation(
       parseAddress(net.routeSource(target.address)).bytes,
     );
   } catch (error) {
+    if (isPermissionMessage(error)) {
+      throw new CliError(error.message, { cause: error });
+    }
     throw new CliError(
       `Cannot ${what} ${target.address}: no route (${
         reasonOf(error instanceof Error ? error : new Error(String(error)))
@@ -179,6 +193,8 @@ export interface OpenedConversation {
  * then the `--pcap` capture file, so that a receiver we may not open (no
  * privilege) leaves no empty capture behind; a path that cannot be written
  * is still exit 2 with nothing sent, and the receiver is closed again.
+ * Then the process gives up its privileges (`privileges.ts`): nothing has
+ * been sent or read yet.
  *
  * @param prepared The prepared conversation.
  * @param host The host, for the capture file.
@@ -216,8 +232,10 @@ export async function openConversation(
     capture = pcap === undefined
       ? undefined
       : await openCaptureOutput(host, pcap);
+    dropPrivileges(host);
   } catch (error) {
     conversation.close();
+    await capture?.close();
     throw error;
   }
   return { conversation, capture };

@@ -454,6 +454,14 @@ export async function resolveTargetSpecs(
       if (error instanceof NoAddressError) {
         throw new CliError(error.message, { cause: error });
       }
+      // The resolver's own message already names the host (and says
+      // `Deno needs --allow-ffi` when that is why): said once.
+      if (
+        error instanceof Error &&
+        /^Cannot resolve host\b|\bDeno needs --allow-/.test(error.message)
+      ) {
+        throw new CliError(error.message, { cause: error });
+      }
       throw new CliError(
         `Cannot resolve host ${quote(spec.name)}: ${
           error instanceof Error ? reasonOf(error) : String(error)

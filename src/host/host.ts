@@ -75,6 +75,16 @@ export interface HostFiles {
   remove?(path: string): Promise<void>;
 }
 
+/** A permission of the runtime a program may lack (Deno's `--allow-*` flags). */
+export interface HostPermissionQuery {
+  /** `"ffi"` (the C library), `"net"`, `"read"` or `"write"`. */
+  name: "ffi" | "net" | "read" | "write";
+  /** The file it is for (`read`, `write`); default every file. */
+  path?: string;
+  /** The host it is for (`net`); default every host. */
+  host?: string;
+}
+
 /** The operating-system services a program may use. */
 export interface Host extends Clock {
   /** Write text to standard output as is (add the `\n` yourself). */
@@ -113,4 +123,11 @@ export interface Host extends Clock {
    * that removes it. Absent where the host cannot catch signals.
    */
   onInterrupt?(handler: () => void): () => void;
+  /**
+   * Which of these permissions the runtime withholds, as the flags that
+   * would grant them (`["--allow-ffi"]`), in order and once each; asked
+   * without prompting. Optional: a host whose runtime grants everything
+   * omits it.
+   */
+  missingPermissions?(queries: readonly HostPermissionQuery[]): string[];
 }

@@ -292,6 +292,37 @@ export type ResolveHost = (
   options?: { family?: 4 | 6 },
 ) => Promise<string[]>;
 
+/** Who a process that runs as root becomes ({@linkcode Net.dropPrivileges}). */
+export interface NetDropTarget {
+  /** The user id (not 0). */
+  uid: number;
+  /** The group id (not 0). */
+  gid: number;
+}
+
+/** What {@linkcode Net.dropPrivileges} did. */
+export interface NetPrivilegeDrop {
+  /**
+   * What the process had before: `"root"` (a user id of 0), `"capabilities"`
+   * (another user with capabilities, as a binary given `cap_net_raw` by
+   * `setcap` has) or `"none"`.
+   */
+  had: "root" | "capabilities" | "none";
+  /** The real, effective and saved user id now (all three are this one). */
+  uid: number;
+  /** The real, effective and saved group id now. */
+  gid: number;
+  /** Threads whose ids were read back (Linux: every thread of the process). */
+  threads: number;
+  /**
+   * Whether a seccomp filter now refuses raw and packet sockets in every
+   * thread, and no thread gains privileges through `exec` (Linux).
+   */
+  filtered: boolean;
+  /** One line: `uid 1000, gid 1000, no capabilities, no new privileges`. */
+  description: string;
+}
+
 /** Raw network access: what sending, probing, scanning and tracing need. */
 export interface Net {
   /** Open a raw socket; throws the ffi layer's errors (their messages say what to do). */
@@ -330,6 +361,33 @@ export interface Net {
    * @throws An error whose message says why it cannot (no `nft`, no permission).
    */
   holdKernelResets?(flow: NetFlow): Promise<NetResetHold>;
+  /**
+   * Start now, while the process may, what {@linkcode Net.holdKernelResets}
+   * needs once {@linkcode Net.dropPrivileges} has run (the ffi layer: an
+   * `nft` process of its own that takes its commands on a pipe). Returns a
+   * function that ends it. Optional.
+   */
+  prepareResetHolds?(): Promise<() => Promise<void>>;
+  /**
+   * Give up the process's privileges for good, once every socket it needs
+   * is open and before it reads a byte from the network: a process running
+   * as root becomes `target` (default: the user `nobody`) with no
+   * supplementary groups; every capability is cleared; no privilege can be
+   * gained through `exec` again. Optional: a host with nothing to give up
+   * omits it.
+   *
+   * @param target Who to become when the process runs as root.
+   * @returns What was done.
+   * @throws An error whose message says which step failed; the process must
+   *   then stop before it reads anything.
+   */
+  dropPrivileges?(target?: NetDropTarget): NetPrivilegeDrop;
+  /**
+   * The directed broadcast addresses of this host's own IPv4 subnets, as
+   * the local routing table lists them (`ip route show table local type
+   * broadcast`). Optional.
+   */
+  broadcastAddresses?(): string[];
 }
 
 /** A {@linkcode Net} that can open receivers: what the probing engines take. */

@@ -45,6 +45,8 @@ import { interruptSignal } from "../interrupt.ts";
 import { type ListenFinal, listenView } from "../listen_output.ts";
 import { parseTimeout } from "../numbers.ts";
 import { createFormatter } from "../output.ts";
+import { permissionsFor, requirePermissions } from "../permissions.ts";
+import { dropPrivileges } from "../privileges.ts";
 
 /** The output formats of `listen`. */
 export const LISTEN_FORMATS = ["text", "ndjson", "json"] as const;
@@ -348,6 +350,13 @@ export const listenCommand = defineCommand({
       return 0;
     }
     if (values.pcap !== undefined) checkCaptureOutput(host, values.pcap);
+    if (host.os !== "darwin" && host.os !== "windows") {
+      requirePermissions(
+        host,
+        "Cannot listen",
+        permissionsFor(values, { ffi: true }),
+      );
+    }
     const interrupt = interruptSignal(host);
     let sniff: Sniff;
     try {
@@ -366,6 +375,8 @@ export const listenCommand = defineCommand({
       capture = values.pcap === undefined
         ? undefined
         : await openCaptureOutput(host, values.pcap);
+      // The packet socket and the file are open: nothing is read as root.
+      dropPrivileges(host);
       host.stderr(
         `tcpcraft: listening on ${
           values.interface ?? "every interface"

@@ -65,20 +65,18 @@
  */
 
 import type { ScanOutcome, ScanResult } from "../../engine/scan/result.ts";
-import {
-  openScan,
-  type ScanSession,
-  ScanSourceError,
-} from "../../engine/scan/run.ts";
 import { type ScanType, scanTypeSpec } from "../../engine/scan/types.ts";
 import { formatFlags } from "../../wire/flags.ts";
-import {
-  type CaptureOutput,
-  checkCaptureOutput,
-  openCaptureOutput,
-} from "../capture_output.ts";
 import { type ArgSpec, type Command, defineCommand } from "../command.ts";
-import { CliError, plural, reasonOf, UsageError } from "../errors.ts";
+import { plural, reasonOf, UsageError } from "../errors.ts";
+import { permissionsFor, requirePermissions } from "../permissions.ts";
+import { dropPrivileges } from "../privileges.ts";
+import {
+  connectPermissions,
+  type OpenedScan,
+  openScanSession,
+  scanPermissions,
+} from "../scan_session.ts";
 import type { CliHost } from "../host.ts";
 import { type TwoStageInterrupt, twoStageInterrupt } from "../interrupt.ts";
 import { createFormatter, type OutputFormatter } from "../output.ts";
@@ -187,93 +185,10 @@ function scanDocument(
   };
 }
 
-/** Refuse to scan where raw TCP replies cannot be read. */
-function requireScanNet(host: CliHost) {
-  if (host.os === "windows" || host.os === "darwin") {
-    throw new CliError(
-      `Cannot scan: ${
-        host.os === "windows"
-          ? "Windows does not allow raw TCP sockets"
-          : "macOS does not deliver TCP replies to raw sockets"
-      }; use Linux (tcpcraft scan --dry-run lists the probes anywhere)`,
-    );
-  }
-  const net = host.net;
-  if (net === undefined) {
-    throw new CliError("Cannot scan: this host has no raw network access");
-  }
-  return net;
-}
-
-/** Open the scan's sockets, then its capture file (nothing stays open when either fails). */
-async function openSession(
-  settings: ScanSettings,
-  host: CliHost,
-  pcap: string | undefined,
-  append = false,
-): Promise<{ session: ScanSession; capture: CaptureOutput | undefined }> {
-  const net = requireScanNet(host);
-  if (pcap !== undefined) checkCaptureOutput(host, pcap);
-  const openReceiver = net.openReceiver;
-  if (openReceiver === undefined) {
-    throw new CliError(
-      "Cannot scan: this host cannot open a receiver (raw TCP and ICMP sockets)",
-    );
-  }
-  let session: ScanSession;
-  try {
-    session = openScan(settings.plan, {
-      net: {
-        routeSource: (dst) => net.routeSource(dst),
-        wallClock: () => net.wallClock(),
-        openReceiver: (family, options) =>
-          openReceiver.call(net, family, options),
-      },
-      scan: settings.scan as ScanType,
-      flags: settings.flags,
-      ...(settings.os === undefined ? {} : { preset: settings.os }),
-      sport: settings.sport,
-      rate: settings.rate,
-      ...(settings.src === undefined ? {} : { src: settings.src }),
-      ...(settings.interface === undefined
-        ? {}
-        : { interface: settings.interface }),
-    });
-  } catch (error) {
-    if (error instanceof ScanSourceError) {
-      const cause = error.cause;
-      throw new CliError(
-        `Cannot find a source address for ${error.destination} (give --src): ${
-          cause instanceof Error ? reasonOf(cause) : String(cause)
-        }`,
-        { cause },
-      );
-    }
-    throw error;
-  }
-  // The capture file is created once the sockets are open, so that sockets
-  // we may not open (no privilege) leave no empty capture behind.
-  try {
-    // A resumed scan's capture is appended to, never overwritten.
-    const appendAt = append && pcap !== undefined
-      ? await host.readFile(pcap).then((b) => b.length, () => undefined)
-      : undefined;
-    const capture = pcap === undefined ? undefined : await openCaptureOutput(
-      host,
-      pcap,
-      appendAt === undefined ? {} : { appendAt },
-    );
-    return { session, capture };
-  } catch (error) {
-    session.close();
-    throw error;
-  }
-}
-
 /** Run an opened scan, printing results as they come. */
 async function runScan(
   settings: ScanSettings,
-  opened: { session: ScanSession; capture: CaptureOutput | undefined },
+  opened: OpenedScan,
   outputs: {
     output: OutputFormatter<ScanResult, ScanDocument> | undefined;
     reports: ScanReports | undefined;
@@ -284,7 +199,7 @@ async function runScan(
   },
   host: CliHost,
 ): Promise<ScanOutcome> {
-  const { session, capture } = opened;
+  const { session, capture, bannerNet } = opened;
   const { reports } = outputs;
   const progress = new ProgressLine(host);
   // Lines straight from the engine's reused result, when they are all
@@ -298,7 +213,10 @@ async function runScan(
   const { interrupt } = outputs;
   const direct = resultWriter(settings, outputs, progress);
   const banners = settings.banners
-    ? new BannerQueue(direct, (result) => sessionBanner(host, result))
+    ? new BannerQueue(
+      direct,
+      (result) => sessionBanner({ net: bannerNet }, result),
+    )
     : undefined;
   const write = banners === undefined
     ? direct
@@ -343,6 +261,7 @@ async function runScan(
     });
   } finally {
     await banners?.settle();
+    await opened.release();
     lines?.flush();
     await capture?.close();
     progress.clear();
@@ -507,12 +426,24 @@ const scanSpec: Command = defineCommand({
     },
   ],
   async run({ values: given, positionals: targets }, { host, meta }) {
+    // Deno's permissions before anything is read, resolved or opened.
+    requirePermissions(
+      host,
+      "Cannot scan",
+      permissionsFor({ resume: given.resume }),
+    );
     const { values, positionals, state } = await resumedCommandLine(
       given,
       targets,
       host,
     );
+    requirePermissions(
+      host,
+      "Cannot scan",
+      scanPermissions(values, positionals),
+    );
     const settings = await scanSettings(values, positionals, host);
+    requirePermissions(host, "Cannot scan", connectPermissions(settings));
     if (values.dryRun === true && values.pcap !== undefined) {
       throw new UsageError(
         "--pcap: conflicts with --dry-run, which sends nothing to capture",
@@ -568,12 +499,16 @@ const scanSpec: Command = defineCommand({
     let opened;
     try {
       if (settings.scan !== "connect") {
-        opened = await openSession(
+        opened = await openScanSession(
           settings,
           host,
           values.pcap,
           state !== undefined,
         );
+      } else {
+        // Kernel connections need no privilege: none is kept while
+        // strangers' bytes are read.
+        dropPrivileges(host);
       }
     } catch (error) {
       await reports?.close();

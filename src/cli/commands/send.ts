@@ -112,6 +112,8 @@ import {
 
 export { SEND_OPTIONS } from "../send_options.ts";
 import { SEND_OPTIONS } from "../send_options.ts";
+import { permissionsFor, requirePermissions } from "../permissions.ts";
+import { dropPrivileges } from "../privileges.ts";
 
 /** TARGET's line in the help, and the message when it is missing. */
 const TARGET_HELP =
@@ -314,6 +316,14 @@ async function prepareSend(
     : targetFamily(parsed, values);
   const plan = sendPlan(values);
   checkPerPacketOptions(values, "send");
+  // A dry run needs the C library only to resolve a name or find a source.
+  const ffi = !plan.dryRun || parsed?.family === undefined && !!parsed ||
+    (values.src === undefined && values.randSource === undefined);
+  requirePermissions(
+    host,
+    plan.dryRun ? "Cannot make the packets" : "Cannot send packets",
+    permissionsFor(values, { ffi }),
+  );
   const given = parsed === undefined
     ? undefined
     : await resolveParsedTarget(parsed, wanted, () => {
@@ -565,8 +575,11 @@ export const sendCommand = defineCommand({
       capture = values.pcap === undefined
         ? undefined
         : await openCaptureOutput(host, values.pcap);
+      // Everything is open: nothing is sent as root.
+      if (socket !== undefined) dropPrivileges(host);
     } catch (error) {
       socket?.close();
+      await capture?.close();
       throw error;
     }
     let outcome: SendOutcome;
