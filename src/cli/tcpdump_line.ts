@@ -29,7 +29,7 @@ import {
   decodeIp,
   decodePacket,
 } from "../wire/packet.ts";
-import { encodeTcp } from "../wire/tcp.ts";
+import { decodeTcp, encodeTcp } from "../wire/tcp.ts";
 import type { DecodedIpv6ExtensionHeader } from "../wire/ipv6_extensions.ts";
 import type { DecodedIpv6Header } from "../wire/ipv6.ts";
 import { escapeControls } from "./errors.ts";
@@ -465,6 +465,22 @@ function fragmentLineOf(
     : `${ip.src}.${(data[0]! << 8) | data[1]!} > ${ip.dst}.${
       (data[2]! << 8) | data[3]!
     }: `;
+  if (header >= 20 && header <= length) {
+    // A header that fits, in a fragment header the model does not hold
+    // (reserved bits set): tcpdump reads them past.
+    const packet: DecodedTcpPacket = {
+      ip,
+      tcp: decodeTcp(data, { lenient: true }),
+    };
+    if (length > data.length) {
+      packet.truncated = {
+        segmentLength: length,
+        payloadLength: length - header,
+        capturedLength: data.length,
+      };
+    }
+    return line(`${ports}${tcpPart(packet, { segmentLength: length })}`);
+  }
   return line(
     header < 20
       ? `${ports} tcp ${length - header} [bad hdr length ${header} - too short, < 20]`

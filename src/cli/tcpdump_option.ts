@@ -170,12 +170,16 @@ export function tcpdumpCutOptions(
   areaLength: number,
   context: TcpdumpOptionContext = {},
 ): { text: string; goesOn: boolean; mptcp?: boolean } {
-  const cut = (text: string) => ({ text, goesOn: false });
+  let mptcp = false;
+  // tcpdump names the protocol it last read in the mark: MPTCP's after one.
+  const cut = (text: string) => ({
+    text: mptcp ? text.replace(/ \[\|tcp\](>?)$/, " [|mptcp]$1") : text,
+    goesOn: false,
+  });
   let text = "";
   let at = 0;
   let left = areaLength;
   let first = true;
-  let mptcp = false;
   while (left > 0) {
     if (!first) text += ",";
     if (at >= area.length) return cut(`${text} [|tcp]`);

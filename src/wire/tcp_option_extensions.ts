@@ -244,9 +244,13 @@ const fastOpen: TcpOptionEntry<FastOpenOption> = {
         : p.hex("tfo cookie", p.value),
     }),
   },
+  // tcpdump calls a cookie of an odd length or outside 4..16 bytes invalid.
   tcpdump: (o) =>
     o.cookie.length === 0
       ? "tfo cookiereq"
+      : o.cookie.length % 2 !== 0 || o.cookie.length < 4 ||
+          o.cookie.length > 16
+      ? "tfo (invalid)"
       : `tfo cookie ${formatHex(o.cookie)}`,
   explanation: {
     label: () => ["Fast Open", "TFO"],

@@ -9,7 +9,7 @@
 
 /** The SHA-256 of {@linkcode PAGE_SCRIPT}, base64, for the page's CSP. */
 export const PAGE_SCRIPT_SHA256 =
-  "6QlcZnSPWd7109IZFRQU/mOSU33yYBXMflW+bDNgev8=";
+  "2zN5aanNqKrtscLRe171vwX8wxbBKkJx7eJVVkHzdyI=";
 
 /** The script, to put in a `<script type="module">` element as it is. */
 export const PAGE_SCRIPT: string = `var __defProp = Object.defineProperty;
@@ -5200,7 +5200,8 @@ var fastOpen = {
       cookie: p.value === void 0 ? new Uint8Array() : p.hex("tfo cookie", p.value)
     })
   },
-  tcpdump: (o) => o.cookie.length === 0 ? "tfo cookiereq" : \`tfo cookie \${formatHex(o.cookie)}\`,
+  // tcpdump calls a cookie of an odd length or outside 4..16 bytes invalid.
+  tcpdump: (o) => o.cookie.length === 0 ? "tfo cookiereq" : o.cookie.length % 2 !== 0 || o.cookie.length < 4 || o.cookie.length > 16 ? "tfo (invalid)" : \`tfo cookie \${formatHex(o.cookie)}\`,
   explanation: {
     label: () => [
       "Fast Open",
