@@ -35,8 +35,10 @@ export const DELIBERATE = {
     "not an IP datagram carrying TCP (another protocol, a broken version, an IP header itself cut): tcpcraft gives the reason in brackets",
   "link and version disagree":
     "the link header names one IP version and the datagram's version nibble another (or tcpdump's MPLS guess finds none): tcpdump goes by the link header, tcpcraft by the nibble",
+  "authentication header":
+    "an IPv6 authentication header (51) before TCP: tcpdump walks it, tcpcraft's decoder stops there (see src/wire/packet.ts) and says the protocol is not TCP",
   "link header":
-    "a link header whose fixed bytes are wrong (a Cisco HDLC address other than 0x0f or 0x8f): tcpdump reads on, tcpcraft skips the frame",
+    "a link header whose fixed bytes are wrong (a Cisco HDLC address other than 0x0f or 0x8f, a Frame Relay control byte other than UI): tcpdump reads on, tcpcraft skips the frame",
 } as const;
 
 /** How one packet's lines compare. */
@@ -124,6 +126,9 @@ export function compareLines(
       .test(theirs);
   if (ours === undefined) return tcpdumpSaysTcp ? "different" : "not decodable";
   if (ours.startsWith("[")) {
+    if (/protocol 51 is not TCP/.test(ours) && /: AH\(/.test(theirs)) {
+      return "authentication header";
+    }
     return tcpdumpSaysTcp ? "different" : "not decodable";
   }
   if (ours === theirs) return "equal";
@@ -155,6 +160,19 @@ export function compareLines(
 }
 
 /**
+ * Whether a frame's link header has fixed bytes tcpcraft checks and
+ * tcpdump reads past: Cisco HDLC's address (0x0f or 0x8f), Frame Relay's
+ * UI control byte (0x03, which tcpdump only remarks on: "UI 76!").
+ */
+function wrongFixedLinkBytes(linkType: number, data: Uint8Array): boolean {
+  if (linkType === 104) return data[0] !== 0x0f && data[0] !== 0x8f;
+  if (linkType !== 107) return false;
+  let at = 0;
+  while (at < 4 && at < data.length && (data[at]! & 1) === 0) at++;
+  return data[at + 1] !== 0x03;
+}
+
+/**
  * Compare every packet of a capture.
  *
  * @param path The capture file.
@@ -166,9 +184,7 @@ export async function compareCapture(path: string): Promise<Compared[]> {
   return records.map((record, i) => {
     const line = ipPart(theirs.get(i + 1) ?? "");
     const ip = linkPayload(record);
-    // tcpcraft checks Cisco HDLC's address byte; tcpdump does not.
-    const badLink = record.linkType === 104 && record.data[0] !== 0x0f &&
-      record.data[0] !== 0x8f;
+    const badLink = wrongFixedLinkBytes(record.linkType, record.data);
     let ours: string | undefined;
     if (ip !== undefined) {
       const linkHeader = ip.byteOffset - record.data.byteOffset;

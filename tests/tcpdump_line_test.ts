@@ -26,6 +26,7 @@ import {
 import { explainCommand } from "../src/cli/commands/explain.ts";
 import { createMemoryHost } from "../src/cli/host.ts";
 import { commandExists } from "./_netns.ts";
+import { compareCapture } from "./_tcpdump_corpus.ts";
 
 const TOOLS = commandExists("tcpdump") && commandExists("editcap");
 
@@ -247,4 +248,41 @@ Deno.test("explain --pcap names an empty record and an impossible length instead
   assert.equal(first, "1 [an empty record (0 bytes): skipped]");
   assert.ok(second!.startsWith(`2 ${BGP_LINE} [original length 4294967295`));
   assert.match(second!, /tcp checksum correct/);
+});
+
+Deno.test({
+  name:
+    "the kernel's TCP-MD5 and Multipath TCP captures, cut at 200 bytes, read as tcpdump reads them" +
+    (commandExists("tcpdump") ? "" : " (skipped: needs tcpdump)"),
+  ignore: !commandExists("tcpdump"),
+  async fn() {
+    const fixture = (name: string) =>
+      new URL(`./fixtures/${name}`, import.meta.url).pathname;
+    for (const name of ["kernel_md5_cut200.pcap", "kernel_mptcp_cut200.pcap"]) {
+      const results = await compareCapture(fixture(name));
+      assert.ok(results.length > 40, name);
+      for (const r of results) {
+        assert.ok(
+          r.verdict === "equal" || r.verdict === "payload",
+          `${name}#${r.index}\n  tcpdump:  ${r.theirs}\n  tcpcraft: ${r.ours}`,
+        );
+      }
+    }
+    const mptcp = await compareCapture(fixture("kernel_mptcp_cut200.pcap"));
+    for (const subtype of ["capable", "join", "dss"]) {
+      assert.ok(
+        mptcp.some((r) =>
+          r.ours?.includes(`mptcp 12 ${subtype}`) ||
+          r.ours?.includes(`mptcp 24 ${subtype}`) ||
+          r.ours?.includes(`mptcp 26 ${subtype}`)
+        ),
+        subtype,
+      );
+    }
+    const crafted = await compareCapture(fixture("scapy_ipv6_ext_frag.pcap"));
+    assert.deepEqual(
+      crafted.filter((r) => r.verdict === "different").map((r) => r.theirs),
+      [],
+    );
+  },
 });
