@@ -48,12 +48,15 @@ import {
 import { FilterError, parseExplainFilter } from "../src/explain/filter.ts";
 import { parseHexInput } from "../src/cli/explain_input.ts";
 import { MORE_TARGETS } from "./_fuzz_more.ts";
+import { notIpReason } from "../src/explain/html/model.ts";
+import { formatCapturedPacketText } from "../src/cli/format.ts";
 import {
   decodes,
   describe,
   FuzzFailure,
   hex,
   isDecodeError,
+  noThrow,
   packetContracts,
   packetInput,
   randomPacket,
@@ -106,8 +109,15 @@ function captureFile(rng: Rng, seeds: readonly Seed[]): Uint8Array {
     : new PcapngWriter({ linkType });
   const parts = [writer.header()];
   for (let n = rng.int(0, 4); n > 0; n--) {
-    parts.push(writer.packet(frame(rng.pick(seeds).bytes), {
+    const whole = frame(rng.pick(seeds).bytes);
+    // Some records cut at a snapshot length (the original length is the
+    // whole frame's), some empty.
+    const kept = rng.chance(0.25)
+      ? whole.subarray(0, rng.int(0, whole.length))
+      : whole;
+    parts.push(writer.packet(kept, {
       timestamp: rng.int(0, 2 ** 40),
+      originalLength: whole.length,
       ...(writer instanceof PcapngWriter && rng.chance(0.3)
         ? { comment: "c" }
         : {}),
@@ -168,9 +178,20 @@ function captureContracts(file: Uint8Array): void {
     } catch (error) {
       throw new FuzzFailure("linkPayload", `threw ${describe(error)}`);
     }
-    if (ip !== undefined) {
-      decodes("explainPacket", ip.length, () => explainPacket(ip));
-    }
+    noThrow("notIpReason", () => notIpReason(record));
+    if (ip === undefined) continue;
+    decodes("explainPacket", ip.length, () => explainPacket(ip));
+    // As explain --pcap reads a record: cut when the original length says so.
+    const start = ip.byteOffset - record.data.byteOffset;
+    const options = record.originalLength > record.data.length &&
+        record.lengthProblem === undefined
+      ? { wireLength: record.originalLength - start }
+      : {};
+    decodes("explainPacket", ip.length, () => explainPacket(ip, options));
+    noThrow(
+      "formatCapturedPacketText",
+      () => formatCapturedPacketText(ip, options),
+    );
   }
 }
 
