@@ -9,7 +9,7 @@
 
 /** The SHA-256 of {@linkcode PAGE_SCRIPT}, base64, for the page's CSP. */
 export const PAGE_SCRIPT_SHA256 =
-  "2zN5aanNqKrtscLRe171vwX8wxbBKkJx7eJVVkHzdyI=";
+  "KfeQNqcbnby6m8asN18PEuJJzfkbHJ1qfd2sT2Ij0gM=";
 
 /** The script, to put in a `<script type="module">` element as it is. */
 export const PAGE_SCRIPT: string = `var __defProp = Object.defineProperty;
@@ -4351,10 +4351,20 @@ function decodeKnown(d) {
 }
 function decodeMptcp(data) {
   const known = data.length === 0 ? void 0 : decodeKnown(data);
-  return known ?? {
+  return known !== void 0 && encodesTo(known, data) ? known : {
     subtype: "unknown",
     data: data.slice()
   };
+}
+function encodesTo(message2, data) {
+  let bytes2;
+  try {
+    bytes2 = encodeMptcp(message2);
+  } catch (error) {
+    if (error instanceof RangeError) return false;
+    throw error;
+  }
+  return bytes2.length === data.length && bytes2.every((byte, i) => byte === data[i]);
 }
 function fail3(reason) {
   throw new RangeError(\`Cannot encode TCP option mptcp: \${reason}\`);
@@ -18509,6 +18519,7 @@ function decodeDecided(value, total) {
   } catch (error) {
     return \`the runs cannot be read: \${error.message}\`;
   }
+  if (runs.some((r) => r.length < 1)) return "a run is empty";
   const last = runs[runs.length - 1];
   if (last !== void 0 && last.start + last.length > total) {
     return "a run is past the end of the order";
@@ -24413,7 +24424,7 @@ function notesSection(notes) {
 function summaryText(explanation, tcp) {
   const parts = [];
   if (tcp !== void 0) {
-    parts.push(tcp.flagNames.length === 0 ? "no flags" : tcp.flagNames.map((n) => n.toUpperCase()).join(" "), \`seq \${tcp.seq}\${tcp.relativeSeq === void 0 ? "" : \` (relative \${tcp.relativeSeq})\`}\`, \`ack \${tcp.ack}\${tcp.relativeAck === void 0 ? "" : \` (relative \${tcp.relativeAck})\`}\`, \`window \${tcp.window}\${tcp.scaledWindow === void 0 || tcp.windowShift === 0 ? "" : \` (\\xD7\${2 ** (tcp.windowShift ?? 0)} = \${tcp.scaledWindow})\`}\`, \`\${tcp.payloadLength} byte\${tcp.payloadLength === 1 ? "" : "s"} of data\`);
+    parts.push(tcp.flagNames.length === 0 ? "no flags" : tcp.flagNames.map((n) => n.toUpperCase()).join(" "), \`seq \${tcp.seq}\${tcp.relativeSeq === void 0 ? "" : \` (relative \${tcp.relativeSeq})\`}\`, \`ack \${tcp.ack}\${tcp.relativeAck === void 0 ? "" : \` (relative \${tcp.relativeAck})\`}\`, \`window \${tcp.window}\${tcp.scaledWindow === void 0 || tcp.windowShift === 0 ? "" : \` (\\xD7\${2 ** (tcp.windowShift ?? 0)} = \${tcp.scaledWindow})\`}\`, tcp.wirePayloadLength === void 0 ? \`\${tcp.payloadLength} byte\${tcp.payloadLength === 1 ? "" : "s"} of data\` : \`\${tcp.payloadLength} of \${tcp.wirePayloadLength} bytes of data captured\`);
   }
   parts.push(\`\${explanation.length} bytes in all\`);
   return parts.join(" \\xB7 ");
