@@ -148,7 +148,7 @@ export function compareLines(
   // the option runs to the end of the bytes), or misreads one of a wrong
   // length ([len N], "invalid"); tcpcraft shows the bytes.
   if (
-    /\[bad opt\]|\[len \d+\]|invalid|\[\|tcp\]>?$/.test(t) &&
+    /\[bad opt\]|\[len \d+\]|invalid|\[\|m?p?tcp\]>?$/.test(t) &&
     /bad opt|unknown-/.test(o) && head(t) === head(o) && head(o) !== ""
   ) return "bad option";
   const note = /\[bad hdr length \d+ - too (long|short), [<>] \d+\]/.exec(t);

@@ -125,6 +125,19 @@ export function hopByHopText(options: Uint8Array): Part {
   return { text: "HBH ", ends: false };
 }
 
+/**
+ * What tcpdump says of a hop-by-hop header that is not the first extension
+ * header, and ends its line with.
+ *
+ * @param again Whether one came before it.
+ * @returns The text.
+ */
+export function misplacedHopByHop(again: boolean): string {
+  return again
+    ? "[The Hop-by-Hop Options header was already found] (invalid)"
+    : "[The Hop-by-Hop Options header don't follow the IPv6 header] (invalid)";
+}
+
 /** The fragment header's text (`frag (8|32)`), from its first four bytes. */
 function fragmentPart(
   h: Uint8Array,
@@ -160,17 +173,14 @@ export function ipv6CutLead(bytes: Uint8Array): IpLead | undefined {
   let at = 40;
   let left = payloadLength === 0 ? bytes.length - 40 : payloadLength;
   let walked = 0;
+  let seen = false;
   while (next !== 6) {
     const h = bytes.subarray(at);
     let part: Part;
     let advance: number;
     if (next === 0 || next === 60) {
       const name = next === 0 ? "hbhopt" : "dstopt";
-      if (next === 0 && walked > 0) {
-        return end(
-          `${text}[The Hop-by-Hop Options header don't follow the IPv6 header] (invalid)`,
-        );
-      }
+      if (next === 0 && walked > 0) return end(text + misplacedHopByHop(seen));
       advance = h.length < 2 ? 0 : (h[1]! + 1) * 8;
       if (h.length < 2 || h.length < advance) return end(`${text} [|${name}]`);
       part = next === 0
@@ -194,6 +204,7 @@ export function ipv6CutLead(bytes: Uint8Array): IpLead | undefined {
     text += part.text;
     if (part.ends) return end(text);
     if (left < advance) return end(`${text} [|ip6]`);
+    seen ||= next === 0;
     next = h[0]!;
     at += advance;
     left -= advance;

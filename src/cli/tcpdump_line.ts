@@ -39,6 +39,7 @@ import {
   type IpLead,
   ipv4CutLead,
   ipv6CutLead,
+  misplacedHopByHop,
   missingText,
   routingText,
 } from "./_tcpdump_ip.ts";
@@ -137,8 +138,14 @@ function ipv6Lead(
     };
   }
   let text = ip.nextHeader === 6 ? "" : `${ip.src} > ${ip.dst}: `;
-  for (const header of headers) {
+  let seen = false;
+  for (const [i, header] of headers.entries()) {
     let part: { text: string; ends: boolean };
+    if (header.type === 0 && i > 0) {
+      // Lenient decoding walks past it; tcpdump stops there.
+      return { text: text + misplacedHopByHop(seen), ends: true };
+    }
+    seen ||= header.type === 0;
     if (header.type === 0) part = hopByHopText(header.data);
     else if (header.type === 60) part = { text: "DSTOPT ", ends: false };
     else if (header.type === 43) part = routingHeaderText(header);
