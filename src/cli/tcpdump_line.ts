@@ -248,9 +248,11 @@ function tcpPart(
     // it finds past the bytes it has.
     // (tcpdump names the last protocol it read: MPTCP's, after one.)
     const last = cut.mptcp ? "mptcp" : "tcp";
-    return length === 0 ? parts.join(", ") : `${
-      parts.join(", ")
-    } [remaining caplen(${truncated.capturedLength}) < header length(${wire})] [|${last}]`;
+    return length === 0
+      ? parts.join(", ")
+      : `${
+        parts.join(", ")
+      } [remaining caplen(${truncated.capturedLength}) < header length(${wire})] [|${last}]`;
   }
   if (tcp.options.length > 0) {
     const shown: string[] = [];
@@ -490,7 +492,9 @@ function fragmentLineOf(
   }
   return line(
     header < 20
-      ? `${ports} tcp ${length - header} [bad hdr length ${header} - too short, < 20]`
+      ? `${ports} tcp ${
+        length - header
+      } [bad hdr length ${header} - too short, < 20]`
       : `${ports}Flags [${
         tcpdumpFlags(data[13]! | ((data[12]! & 1) << 8))
       }] [bad hdr length ${header} - too long, > ${length}]`,

@@ -164,7 +164,10 @@ export function explainPacket(
   let uncheckable: string | undefined;
   // An IPv6 first fragment's segment starts after its fragment header.
   const base = decoded.payloadOffset + (firstV6 ? 8 : 0);
-  const segment = bytes.subarray(base, base + decoded.payload.length - (firstV6 ? 8 : 0));
+  const segment = bytes.subarray(
+    base,
+    base + decoded.payload.length - (firstV6 ? 8 : 0),
+  );
   const claimed = ip.version === 4
     ? ip.totalLength - base
     : ip.payloadLength === 0

@@ -137,9 +137,9 @@ const dss: Printer = (o, flags) => {
 const addAddr: Printer = (o) => {
   const n = o.length;
   if (![8, 10, 16, 18, 20, 22, 28, 30].includes(n)) return undefined;
-  let text = ` ${
-    ADD_ADDR_VERSIONS[o[2]! & 0x0f] ?? "[bad version/echo]"
-  } id ${o[3]}`;
+  let text = ` ${ADD_ADDR_VERSIONS[o[2]! & 0x0f] ?? "[bad version/echo]"} id ${
+    o[3]
+  }`;
   const v4 = n <= 18;
   const addressEnd = v4 ? 8 : 20;
   text += ` ${
@@ -154,9 +154,9 @@ const addAddr: Printer = (o) => {
 };
 
 const removeAddr: Printer = (o) =>
-  o.length < 4 ? undefined : ` id${
-    Array.from(o.subarray(3), (id) => ` ${id}`).join("")
-  }`;
+  o.length < 4
+    ? undefined
+    : ` id${Array.from(o.subarray(3), (id) => ` ${id}`).join("")}`;
 
 const prio: Printer = (o) => {
   if (o.length !== 3 && o.length !== 4) return undefined;
@@ -165,8 +165,7 @@ const prio: Printer = (o) => {
   }`;
 };
 
-const fail: Printer = (o) =>
-  o.length === 12 ? ` seq ${u64(o, 4)}` : undefined;
+const fail: Printer = (o) => o.length === 12 ? ` seq ${u64(o, 4)}` : undefined;
 
 const fastClose: Printer = (o) =>
   o.length === 12 ? ` key 0x${u64(o, 4).toString(16)}` : undefined;

@@ -69,7 +69,9 @@ const md5: TcpOptionEntry<Md5Option> = {
   // signature only with -M's secret, and says why it did not.
   tcpdump: (o, context) =>
     `md5 ${
-      context?.truncated ? "snaplen too short" : "shared secret not supplied with -M"
+      context?.truncated
+        ? "snaplen too short"
+        : "shared secret not supplied with -M"
     }, can't check - ${formatHex(o.digest)}`,
   explanation: {
     label: () => ["MD5 signature", "MD5"],
