@@ -257,7 +257,7 @@ Deno.test({
   ignore: !commandExists("tcpdump"),
   async fn() {
     const fixture = (name: string) =>
-      new URL(`./fixtures/${name}`, import.meta.url).pathname;
+      new URL(`./fixtures/kernel/${name}`, import.meta.url).pathname;
     for (const name of ["kernel_md5_cut200.pcap", "kernel_mptcp_cut200.pcap"]) {
       const results = await compareCapture(fixture(name));
       assert.ok(results.length > 40, name);
