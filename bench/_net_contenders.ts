@@ -125,6 +125,17 @@ const SEND_FLOOD = [
   "1",
 ];
 
+/**
+ * The random fields of the random flood: a source from a block (so the IP
+ * header is tcpcraft's), a source port and a sequence number per packet.
+ */
+const RANDOM_FIELDS = [
+  "--rand-source",
+  "10.201.0.0/16",
+  "--rand-sport",
+  "--rand-seq",
+];
+
 function cBinary(
   context: Context,
   name: string,
@@ -200,6 +211,40 @@ export function floodContenders(): Contender[] {
           String(FLOOD_PORT),
           String(c.count),
           "step",
+        ]),
+    ),
+    flood(
+      "tcpcraft-rand",
+      "tcpcraft send --flood, random",
+      (c) =>
+        c.network.bounded(
+          c.network.a,
+          c.limit,
+          tcpcraftArgs(c, [
+            "send",
+            FLOOD_TARGET,
+            "-p",
+            String(FLOOD_PORT),
+            "--flood",
+            "-q",
+            "-c",
+            String(c.count),
+            ...RANDOM_FIELDS,
+            "--seed",
+            "1",
+          ]),
+        ),
+    ),
+    flood(
+      "c-raw-rand",
+      "C raw sendmmsg ×64, random",
+      (c) =>
+        cBinary(c, "rand_flood", [
+          RANDOM_FIELDS[1]!,
+          FLOOD_TARGET,
+          String(FLOOD_PORT),
+          String(c.count),
+          "1",
         ]),
     ),
     flood(

@@ -17,6 +17,11 @@ import {
   decodePacket,
   encodePacket,
   encodePacketInto,
+  makeTcpPacket,
+  PacketSeries,
+  parseCidr,
+  RING_BATCH,
+  SeededRandom,
   TcpHeaderView,
   type TcpPacket,
 } from "../mod.ts";
@@ -159,4 +164,39 @@ Deno.bench(
     port = (port + 1) & 0xffff;
     view.patch({ seq: port, window: port, flags: 0x12 });
   },
+);
+
+// The flood's per-batch work on its send slots: RING_BATCH slots moved on
+// in place, stepped or drawn (a random source, source port and sequence
+// number, as `send --rand-source CIDR --rand-sport --rand-seq`).
+function seriesSlots(
+  options: ConstructorParameters<typeof PacketSeries>[1],
+): [PacketSeries, Uint8Array[]] {
+  const series = new PacketSeries(
+    makeTcpPacket({ src: "192.0.2.42", dst: "192.0.2.1", dstPort: 9 }),
+    options,
+  );
+  const slots = Array.from(
+    { length: RING_BATCH },
+    () => new Uint8Array(series.length),
+  );
+  series.fill(slots);
+  return [series, slots];
+}
+const [stepped, steppedSlots] = seriesSlots({ sportStep: 1, seqStep: 1 });
+const [drawn, drawnSlots] = seriesSlots({
+  randomSource: parseCidr("10.201.0.0/16"),
+  randomSourcePort: true,
+  randomSeq: true,
+  random: new SeededRandom(1),
+});
+Deno.bench(
+  `PacketSeries.advance(): ${RING_BATCH} send slots stepped (--sport-step, --seq-step)`,
+  { group: "series", baseline: true },
+  () => stepped.advance(steppedSlots, RING_BATCH, RING_BATCH),
+);
+Deno.bench(
+  `PacketSeries.advance(): ${RING_BATCH} send slots drawn (--rand-source CIDR --rand-sport --rand-seq)`,
+  { group: "series" },
+  () => drawn.advance(drawnSlots, RING_BATCH, RING_BATCH),
 );

@@ -75,7 +75,8 @@ OPTIONS:
         --svg PATH        where to write the chart (default bench/net.svg)
 
 CONTENDERS:
-    tcpcraft, c-raw, hping3, tcpcraft-step, c-raw-step, tcpcraft-link, c-packet  (floods)
+    tcpcraft, c-raw, hping3, tcpcraft-step, c-raw-step, tcpcraft-rand,
+    c-raw-rand, tcpcraft-link, c-packet  (floods)
     scan, masscan, scan-link  (one each per asked rate), memory  (the RSS of
     the large scan and of a 10-million-packet flood)
 `;
@@ -192,7 +193,7 @@ async function buildC(dir: string): Promise<string | undefined> {
     console.log("skipped: the C baselines: gcc is not installed");
     return undefined;
   }
-  for (const name of ["raw_flood", "packet_flood", "raw_scan"]) {
+  for (const name of ["raw_flood", "rand_flood", "packet_flood", "raw_scan"]) {
     const source = new URL(`./c/${name}.c`, import.meta.url).pathname;
     const out = await new Deno.Command("gcc", {
       args: ["-O2", "-Wall", "-Wextra", "-o", `${dir}/${name}`, source],
@@ -241,6 +242,12 @@ function ratioSpecs(labels: Map<string, string>, rates: number[]): RatioSpec[] {
       label: "send --flood steps / C steps",
       of: l("tcpcraft-step"),
       to: l("c-raw-step"),
+      target: { min: 0.9 },
+    },
+    {
+      label: "send --flood random / C random",
+      of: l("tcpcraft-rand"),
+      to: l("c-raw-rand"),
       target: { min: 0.9 },
     },
     {

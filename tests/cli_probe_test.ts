@@ -365,6 +365,140 @@ Deno.test("probe refuses bad input with exit 2 before opening anything", async (
   }
 });
 
+Deno.test("probe draws --rand-sport, --rand-dport, --rand-ack and --rand-id per probe, matches the replies from the drawn ports, and --seed repeats the probes", async () => {
+  const run = async (seed: string) => {
+    const fake = fakeConversation((sent) => ({
+      bytes: answerSyn(sent, false),
+      kind: "tcp",
+      rttMs: 1,
+    }));
+    const code = await runCli(
+      [
+        "probe",
+        "192.0.2.1",
+        "-c",
+        "20",
+        "-i",
+        "10ms",
+        "--rand-sport",
+        "--rand-dport",
+        "--rand-ack",
+        "--rand-id",
+        "--seed",
+        seed,
+      ],
+      fake.host,
+      META,
+    );
+    assert.equal(code, 0, fake.host.err);
+    assert.match(fake.host.out, /20 packets sent, 20 received, 0% loss/);
+    return fake.sent.map((p) => [
+      p.tcp.srcPort,
+      p.tcp.dstPort,
+      p.tcp.seq,
+      p.tcp.ack,
+      p.ip.version === 4 ? p.ip.id : -1,
+    ]);
+  };
+  const a = await run("11");
+  assert.deepEqual(await run("11"), a);
+  const b = await run("12");
+  assert.ok(a.every((fields, i) => fields.every((v, j) => v !== b[i]![j])));
+  for (const [column, min] of [[0, 1024], [1, 1], [4, 0]]) {
+    const values = a.map((fields) => fields[column!]!);
+    assert.ok(values.every((v) => v >= min! && v <= 65535), `${values}`);
+    assert.ok(new Set(values).size >= 18, `column ${column}: ${values}`);
+  }
+  assert.equal(new Set(a.map((fields) => fields[3])).size, 20);
+});
+
+Deno.test("probe -p ++N and --dport-step N step the destination port per probe", async () => {
+  for (
+    const [args, ports] of [
+      [["-p", "++8000"], [8000, 8001, 8002]],
+      [["-p", "8000", "--dport-step", "-10"], [8000, 7990, 7980]],
+      [["--dport-step", "3"], [80, 83, 86]],
+    ] as const
+  ) {
+    const fake = fakeConversation((sent) => ({
+      bytes: answerSyn(sent, true),
+      kind: "tcp",
+      rttMs: 1,
+    }));
+    const code = await runCli(
+      ["probe", "192.0.2.1", "-c", "3", "-i", "10ms", ...args],
+      fake.host,
+      META,
+    );
+    assert.equal(code, 0, fake.host.err);
+    assert.deepEqual(fake.sent.map((p) => p.tcp.dstPort), ports);
+    assert.match(fake.host.out, /3 packets sent, 3 received/);
+  }
+});
+
+Deno.test("probe refuses --rand-source and --rand-dest, and random fields with their fixed options, in one line with exit 2", async () => {
+  const bad: [string[], string][] = [
+    [
+      ["192.0.2.1", "--rand-source", "10.0.0.0/8"],
+      "--rand-source: replies to a drawn source address go to that address, not back to probe; send --rand-source sends without waiting for them",
+    ],
+    [
+      ["192.0.2.1", "--rand-source"],
+      "--rand-source: replies to a drawn source address go to that address, not back to probe; send --rand-source sends without waiting for them",
+    ],
+    [
+      ["192.0.2.1", "--rand-dest", "10.0.0.0/8"],
+      "--rand-dest: probe talks to one TARGET; scan probes many (tcpcraft scan CIDR), send --rand-dest sends to drawn ones",
+    ],
+    [
+      ["192.0.2.1", "--rand-sport", "-s", "9"],
+      "--rand-sport: conflicts with --sport; give one",
+    ],
+    [
+      ["192.0.2.1", "--rand-seq", "--seq", "9"],
+      "--rand-seq: conflicts with --seq; give one",
+    ],
+    [
+      ["192.0.2.1", "-p", "++80", "--dport-step", "2"],
+      "--dport-step: conflicts with -p ++PORT; give one",
+    ],
+    [
+      ["192.0.2.1", "-p", "+80"],
+      '--dport: "+80": hping3\'s +PORT steps on each reply, which probe does not do; use ++PORT (one more per packet) or a port',
+    ],
+    [
+      ["2001:db8::1", "--rand-id"],
+      "--rand-id: applies to IPv4 only, and the destination is IPv6",
+    ],
+    [
+      ["192.0.2.1:22", "--rand-dport"],
+      "--rand-dport: conflicts with the port in TARGET 192.0.2.1:22; give one",
+    ],
+  ];
+  for (const [args, message] of bad) {
+    const fake = fakeConversation(() => undefined);
+    const code = await runCli(["probe", ...args], fake.host, META);
+    assert.equal(code, 2, `${args}: ${fake.host.err}`);
+    assert.equal(
+      fake.host.err,
+      `tcpcraft probe: ${message}\nTry 'tcpcraft probe --help'.\n`,
+    );
+    assert.deepEqual(fake.opened, [], args.join(" "));
+  }
+  // The help's options list what probe draws, not what it refuses; its
+  // description says why it refuses them.
+  const help = fakeConversation(() => undefined);
+  assert.equal(await runCli(["probe", "--help"], help.host, META), 0);
+  for (
+    const option of ["--rand-sport", "--rand-dport", "--rand-id", "--seed"]
+  ) {
+    assert.match(help.host.out, new RegExp(`${option}\\b`));
+  }
+  const options = help.host.out.slice(help.host.out.indexOf("OPTIONS:"));
+  assert.doesNotMatch(options, /--rand-source|--rand-dest/);
+  assert.match(help.host.out, /--rand-source and --rand-dest are\nrefused/);
+});
+
 // ---------------------------------------------------------------------------
 // Namespace tests: the CLI in namespace a, the peer's kernel in b.
 
@@ -660,6 +794,53 @@ Deno.test({
           "2 packets sent, 0 received, +2 ICMP errors, 100% loss",
         );
       }
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "probe (namespaces): -p ++N --rand-sport --rand-id --seed: each probe to the next port from a drawn source port, each RST matched to its probe" +
+    gate.suffix,
+  ignore: gate.ignore,
+  async fn() {
+    await withNetwork(async (net) => {
+      const args = [
+        "probe",
+        `${net.b.ipv4}`,
+        "-p",
+        "++7400",
+        "-c",
+        "4",
+        "-i",
+        "50ms",
+        "--rand-sport",
+        "--rand-id",
+        "--seed",
+        "3",
+      ];
+      const first = await cliIn(net, net.a, args);
+      assert.equal(first.code, 0, first.stderr);
+      const replies = first.stdout.split("\n").filter((l) =>
+        l.startsWith("len=")
+      );
+      assert.equal(replies.length, 4, first.stdout);
+      const sports = replies.map((line, i) => {
+        const m = / sport=(\d+) dport=(\d+) flags=RA /.exec(line);
+        assert.ok(m !== null, line);
+        assert.equal(Number(m[1]), 7400 + i);
+        return Number(m[2]);
+      });
+      assert.ok(sports.every((p) => p >= 1024), `${sports}`);
+      assert.equal(new Set(sports).size, 4);
+      // The same seed: the same source ports again.
+      const again = await cliIn(net, net.a, args);
+      assert.deepEqual(
+        again.stdout.split("\n").filter((l) => l.startsWith("len=")).map((
+          l,
+        ) => / dport=(\d+) /.exec(l)![1]),
+        sports.map(String),
+      );
     });
   },
 });

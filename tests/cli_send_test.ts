@@ -705,6 +705,330 @@ Deno.test("send --dry-run --pcap records the packets as built (no direction); a 
 });
 
 // ---------------------------------------------------------------------------
+// Random and stepped fields, drawn per packet.
+
+/** `send … --dry-run --format hex` on a fake network: the packets' bytes. */
+async function dryHex(args: string[]): Promise<Uint8Array[]> {
+  const fake = fakeNetwork();
+  const code = await runCli(
+    ["send", ...args, "--dry-run", "--format", "hex"],
+    fake.host,
+    META,
+  );
+  assert.equal(code, 0, fake.host.err);
+  assert.equal(fake.opened.length, 0);
+  return fake.host.out.trim().split("\n").map((line) =>
+    Uint8Array.from(line.match(/../g)!, (byte) => parseInt(byte, 16))
+  );
+}
+
+const RANDOM_ARGS = [
+  "192.0.2.1",
+  "-c",
+  "500",
+  "-f",
+  "A",
+  "--rand-source",
+  "10.9.0.0/16",
+  "--rand-sport",
+  "-p",
+  "++8000",
+  "--rand-seq",
+  "--rand-ack",
+  "--rand-id",
+];
+
+Deno.test("send --seed: a dry run draws the same packets twice and other packets with another seed, every checksum right", async () => {
+  const a = await dryHex([...RANDOM_ARGS, "--seed", "7"]);
+  assert.equal(a.length, 500);
+  assert.deepEqual(await dryHex([...RANDOM_ARGS, "--seed", "7"]), a);
+  const b = await dryHex([...RANDOM_ARGS, "--seed", "8"]);
+  assert.equal(
+    a.filter((bytes, i) => bytes.every((byte, j) => byte === b[i]![j])).length,
+    0,
+  );
+  const sources = new Set<string>();
+  const ports = new Set<number>();
+  a.forEach((bytes, i) => {
+    assert.deepEqual(verifyPacketChecksums(bytes), { ip: true, tcp: true });
+    const { ip, tcp } = decodePacket(bytes);
+    assert.match(ip.src, /^10\.9\./);
+    assert.equal(ip.dst, "192.0.2.1");
+    assert.equal(tcp.dstPort, 8000 + i);
+    assert.ok(tcp.srcPort >= 1024);
+    sources.add(ip.src);
+    ports.add(tcp.srcPort);
+  });
+  assert.ok(sources.size > 490 && ports.size > 490);
+  // Without --seed the draws differ from run to run.
+  const unseeded = ["192.0.2.1", "-c", "50", "--rand-source", "10.9.0.0/16"];
+  assert.notDeepEqual(await dryHex(unseeded), await dryHex(unseeded));
+});
+
+Deno.test("send --seed also repeats the default source port and sequence number, fragment IDs and order, and the first packet is build's draw", async () => {
+  const args = ["192.0.2.1:80", "--src", "192.0.2.42", "-c", "3"];
+  const a = await dryHex([...args, "--seed", "1"]);
+  assert.deepEqual(await dryHex([...args, "--seed", "1"]), a);
+  assert.notDeepEqual(await dryHex([...args, "--seed", "2"]), a);
+  assert.ok(decodePacket(a[0]!).tcp.srcPort >= 49152);
+  // Fragment IDs and a random fragment order too.
+  const fragments = [
+    ...args,
+    "--data",
+    "0123456789abcdef0123456789abcdef",
+    "--frag",
+    "8",
+    "--frag-order",
+    "random",
+  ];
+  const f = await dryHex([...fragments, "--seed", "1"]);
+  assert.equal(f.length, 3 * 7);
+  assert.deepEqual(await dryHex([...fragments, "--seed", "1"]), f);
+  assert.notDeepEqual(await dryHex([...fragments, "--seed", "2"]), f);
+  // The same options as build's, one packet: the same draw.
+  const drawn = [
+    "198.51.100.0/24",
+    "--rand-source",
+    "10.0.0.0/8",
+    "--rand-sport",
+    "--rand-seq",
+    "--seed",
+    "7",
+  ];
+  const [first] = await dryHex(["--rand-dest", ...drawn]);
+  const build = fakeNetwork();
+  assert.equal(
+    await runCli(
+      ["build", "--rand-dest", ...drawn, "--format", "hex"],
+      build.host,
+      META,
+    ),
+    0,
+  );
+  const built = decodePacket(
+    Uint8Array.from(build.host.out.match(/../g)!, (b) => parseInt(b, 16)),
+  );
+  const sent = decodePacket(first!);
+  assert.deepEqual(
+    [sent.ip.src, sent.ip.dst, sent.tcp.srcPort, sent.tcp.seq],
+    [built.ip.src, built.ip.dst, built.tcp.srcPort, built.tcp.seq],
+  );
+});
+
+Deno.test("send --rand-dest sends each packet to its own address, header-included; TARGET may be left out or only give the port", async () => {
+  const fake = fakeNetwork();
+  const code = await runCli(
+    [
+      "send",
+      "--rand-dest",
+      "198.51.100.0/28",
+      "-p",
+      "443",
+      "-c",
+      "40",
+      "--flood",
+      "-q",
+      "--seed",
+      "3",
+    ],
+    fake.host,
+    META,
+  );
+  assert.equal(code, 0, fake.host.err);
+  assert.deepEqual(fake.opened, [{ family: 4, headerIncluded: true }]);
+  assert.deepEqual(fake.routed, ["198.51.100.0"]);
+  const calls = fake.calls;
+  assert.equal(calls.length, 40);
+  const destinations = new Set<string>();
+  for (const call of calls) {
+    assert.equal(call.kind, "send");
+    const { ip, tcp } = decodePacket(call.packets[0]!);
+    assert.equal(ip.dst, call.destination);
+    assert.match(ip.dst, /^198\.51\.100\.([0-9]|1[0-5])$/);
+    assert.equal(ip.src, "192.0.2.42");
+    assert.equal(tcp.dstPort, 443);
+    assert.ok(verifyPacketChecksums(call.packets[0]!).tcp);
+    destinations.add(ip.dst);
+  }
+  assert.ok(destinations.size >= 12, `${[...destinations]}`);
+  const [port] = await dryHex([
+    "[2001:db8::1]:8080",
+    "--rand-dest",
+    "2001:db8:5::/64",
+    "--src",
+    "2001:db8::42",
+  ]);
+  assert.equal(decodePacket(port!).tcp.dstPort, 8080);
+  assert.match(decodePacket(port!).ip.dst, /^2001:db8:5:0:/);
+});
+
+Deno.test("send: a random source or ID makes tcpcraft write the IP header; random ports and numbers leave it to the kernel", async () => {
+  const cases: [string[], boolean][] = [
+    [["--rand-source"], true],
+    [["--rand-source", "10.0.0.0/8"], true],
+    [["--rand-id"], true],
+    [["--rand-sport", "--rand-dport", "--rand-seq", "--rand-ack"], false],
+    [["--dport-step", "1"], false],
+  ];
+  for (const [extra, included] of cases) {
+    const fake = fakeNetwork();
+    const code = await runCli(
+      ["send", "192.0.2.1", "-c", "3", ...extra],
+      fake.host,
+      META,
+    );
+    assert.equal(code, 0, `${extra}: ${fake.host.err}`);
+    assert.deepEqual(fake.opened, [{ family: 4, headerIncluded: included }]);
+    for (const packet of sentPackets(fake)) {
+      if (included) {
+        assert.deepEqual(verifyPacketChecksums(packet), {
+          ip: true,
+          tcp: true,
+        });
+      } else {
+        assert.ok(verifyTcpChecksum(packet, "192.0.2.42", "192.0.2.1"));
+      }
+    }
+  }
+});
+
+Deno.test("send refuses bad random and stepped fields with one line and exit 2, before resolving, routing or opening anything", async () => {
+  const bad: [string[], string][] = [
+    [
+      ["192.0.2.1", "--rand-source", "2001:db8::/32"],
+      "--rand-source: 2001:db8::/32 is IPv6, but the destination is IPv4",
+    ],
+    [
+      ["192.0.2.1", "--rand-source", "10.0.0.0/33"],
+      '--rand-source: "10.0.0.0/33" is not a CIDR block (10.0.0.0/8)',
+    ],
+    [
+      ["--rand-dest", "10.0.0.0/x"],
+      '--rand-dest: "10.0.0.0/x" is not a CIDR block (10.0.0.0/8)',
+    ],
+    [
+      ["192.0.2.1", "--rand-dest", "2001:db8::/64"],
+      "--rand-dest: 2001:db8::/64 is IPv6, but the destination is IPv4",
+    ],
+    [
+      ["--rand-dest", "10.0.0.0/8", "-6"],
+      "--rand-dest: 10.0.0.0/8 is IPv4, but the destination is IPv6",
+    ],
+    [
+      ["192.0.2.1", "--rand-source", "--src", "192.0.2.9"],
+      "--rand-source: conflicts with --src; give one",
+    ],
+    [
+      ["192.0.2.1", "--rand-sport", "-s", "5"],
+      "--rand-sport: conflicts with --sport; give one",
+    ],
+    [
+      ["192.0.2.1", "--rand-sport", "--sport-step", "1"],
+      "--rand-sport: conflicts with --sport-step; give one",
+    ],
+    [
+      ["192.0.2.1", "--rand-seq", "--seq", "1"],
+      "--rand-seq: conflicts with --seq; give one",
+    ],
+    [
+      ["192.0.2.1", "--rand-seq", "--seq-step", "1"],
+      "--rand-seq: conflicts with --seq-step; give one",
+    ],
+    [
+      ["192.0.2.1", "--rand-ack", "--ack", "1"],
+      "--rand-ack: conflicts with --ack; give one",
+    ],
+    [
+      ["192.0.2.1", "--rand-id", "--id", "3"],
+      "--rand-id: conflicts with --id; give one",
+    ],
+    [
+      ["192.0.2.1", "--rand-dport", "-p", "80"],
+      "--rand-dport: conflicts with --dport; give one",
+    ],
+    [
+      ["192.0.2.1", "--rand-dport", "--dport-step", "2"],
+      "--rand-dport: conflicts with --dport-step; give one",
+    ],
+    [
+      ["192.0.2.1", "-p", "++80", "--dport-step", "2"],
+      "--dport-step: conflicts with -p ++PORT; give one",
+    ],
+    [
+      ["192.0.2.1", "-p", "+80"],
+      '--dport: "+80": hping3\'s +PORT steps on each reply, which send does not wait for; use ++PORT (one more per packet) or a port',
+    ],
+    [
+      ["192.0.2.1", "--rand-seq", "--frag", "8"],
+      "--rand-seq: per-packet fields are patched into one encoded packet, which --frag sends as fragments; not with --frag yet",
+    ],
+    [
+      ["192.0.2.1", "-p", "++80", "--md5-key", "k"],
+      "-p ++PORT: per-packet fields are patched into one encoded packet, which a signature covers whole; not with --md5-key or --ao-key yet",
+    ],
+    [
+      ["--rand-dest", "10.0.0.0/8", "-I", "eth0"],
+      "--rand-dest: -I sends every frame to one next hop's hardware address; leave out -I (the kernel routes each drawn destination)",
+    ],
+    [["192.0.2.1", "--seed", "-1"], '--seed: "-1" is out of range'],
+    [
+      ["-c", "2"],
+      "missing TARGET (an IPv4 or IPv6 address or a host name; TARGET:PORT or [IPv6]:PORT also sets the port)",
+    ],
+  ];
+  for (const [args, message] of bad) {
+    const fake = fakeNetwork();
+    const code = await runCli(["send", ...args], fake.host, META);
+    assert.equal(code, 2, `${args}: ${fake.host.err}`);
+    assert.equal(fake.host.out, "", `${args}`);
+    const lines = fake.host.err.split("\n");
+    assert.equal(
+      lines[0]!.startsWith(`tcpcraft send: ${message}`),
+      true,
+      `${args}: ${lines[0]}`,
+    );
+    assert.deepEqual(lines.slice(1), ["Try 'tcpcraft send --help'.", ""]);
+    assert.equal(fake.opened.length, 0, `${args}`);
+    assert.equal(fake.resolved.length, 0, `${args}`);
+    assert.equal(fake.routed.length, 0, `${args}`);
+  }
+  // Checks that need the destination still come before any socket.
+  const late: [string[], string][] = [
+    [
+      ["2001:db8::1", "--rand-id"],
+      "--rand-id: applies to IPv4 only, and the destination is IPv6",
+    ],
+    [
+      ["192.0.2.1:80", "--rand-dport"],
+      "--rand-dport: conflicts with the port in TARGET 192.0.2.1:80; give one",
+    ],
+    [
+      ["peer.test", "-6", "--rand-source", "10.0.0.0/8"],
+      "--rand-source: 10.0.0.0/8 is IPv4, but the destination is IPv6",
+    ],
+    [
+      [
+        "--rand-dest",
+        "198.51.100.0/24",
+        "--src",
+        "192.0.2.42",
+        "--ip-opt",
+        "lsrr=203.0.113.9",
+      ],
+      "--rand-dest: the TCP checksum covers the final destination of the source route (or routing header), which a drawn destination leaves as it is; leave out one",
+    ],
+  ];
+  for (const [args, message] of late) {
+    const fake = fakeNetwork({ names: { "peer.test": ["2001:db8::7"] } });
+    const code = await runCli(["send", ...args], fake.host, META);
+    assert.equal(code, 2, `${args}: ${fake.host.err}`);
+    assert.equal(fake.host.err.split("\n")[0], `tcpcraft send: ${message}`);
+    assert.equal(fake.opened.length, 0, `${args}`);
+    assert.equal(fake.calls.length, 0, `${args}`);
+  }
+});
+
+// ---------------------------------------------------------------------------
 // The CLI as a process.
 
 interface Result {
@@ -1303,6 +1627,197 @@ Deno.test({
       await new Promise((resolve) => setTimeout(resolve, 200));
       const after = await net.counters(net.b);
       assert.equal(after.TcpInSegs! - before.TcpInSegs!, packets);
+    });
+  },
+});
+
+/** The addresses, source port and seq of each packet, as the dry run of `args` prints them (`-q` left out). */
+async function dryRunKeys(args: string[]): Promise<string[]> {
+  const fake = fakeNetwork();
+  const code = await runCli(
+    ["send", ...args.filter((a) => a !== "-q"), "--dry-run", "--format", "hex"],
+    fake.host,
+    META,
+  );
+  assert.equal(code, 0, fake.host.err);
+  return fake.host.out.trim().split("\n").map((line) => {
+    const { ip, tcp } = decodePacket(
+      Uint8Array.from(line.match(/../g)!, (b) => parseInt(b, 16)),
+    );
+    return `${ip.src} ${ip.dst} ${tcp.srcPort} ${tcp.seq}`;
+  });
+}
+
+/** Whether `part` appears in `whole` in order (tcpdump may miss packets). */
+function inOrder(part: string[], whole: string[]): boolean {
+  let at = 0;
+  for (const key of part) {
+    at = whole.indexOf(key, at);
+    if (at < 0) return false;
+    at++;
+  }
+  return true;
+}
+
+Deno.test({
+  name:
+    "send --flood --rand-source CIDR --rand-sport --rand-seq --seed: the peer counts every packet (TcpInSegs), tcpdump shows correct checksums and sources spread over the block, in the order a dry run of the same seed prints, IPv4 and IPv6" +
+    gate.suffix,
+  ignore: gate.ignore,
+  async fn() {
+    await withNetwork(async (net) => {
+      const count = 3000;
+      const runs = [
+        { dst: `${net.b.ipv4}:7010`, block: "10.201.0.0/16", re: /^10\.201\./ },
+        {
+          dst: `[${net.b.ipv6}]:7010`,
+          block: "fd00:201::/48",
+          re: /^fd00:201:0?:/,
+        },
+      ];
+      const args = (run: typeof runs[number]) => [
+        run.dst,
+        "-c",
+        String(count),
+        "--flood",
+        "-q",
+        "--rand-source",
+        run.block,
+        "--rand-sport",
+        "--rand-seq",
+        "--seed",
+        "2024",
+      ];
+      const before = await net.counters(net.b);
+      // One capture per family: the first 1000 packets of each run.
+      const captures = [
+        await net.capture(net.b, net.b.ifaces[0]!, "ip and dst port 7010", {
+          count: 1000,
+          timeoutMs: 20000,
+        }),
+        await net.capture(net.b, net.b.ifaces[0]!, "ip6 and dst port 7010", {
+          count: 1000,
+          timeoutMs: 20000,
+        }),
+      ];
+      for (const run of runs) {
+        const result = await sendIn(net, net.a, args(run));
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(
+          result.stdout,
+          new RegExp(`^${count} packets, \\d+ bytes sent in `),
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const after = await net.counters(net.b);
+      assert.equal(after.TcpInSegs! - before.TcpInSegs!, 2 * count);
+      assert.equal(after.TcpInCsumErrors! - before.TcpInCsumErrors!, 0);
+      for (const [i, run] of runs.entries()) {
+        const seen = parseDump(await captures[i]!.result());
+        assert.ok(seen.length >= 500, `${seen.length} packets captured`);
+        for (const d of seen) {
+          assert.match(d.src, run.re);
+          assert.match(d.cksum, /\(correct\)$/, d.text);
+          assert.doesNotMatch(d.text, /bad cksum/);
+          assert.equal(d.flags, "S");
+        }
+        assert.ok(
+          new Set(seen.map((d) => d.src)).size >= seen.length * 0.95,
+          `sources repeat: ${seen.length} packets`,
+        );
+        const expected = await dryRunKeys(args(run));
+        const keys = seen.map((d) =>
+          `${d.src} ${d.dst} ${d.sport} ${/seq (\d+)/.exec(d.text)![1]}`
+        );
+        assert.ok(inOrder(keys, expected), `IPv${i === 0 ? 4 : 6}: ${keys[0]}`);
+      }
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "send --flood --rand-dest over a block the peer holds: each packet reaches its own address (TcpInSegs, tcpdump), IPv4 and IPv6, the fast path and the paced one" +
+    gate.suffix,
+  ignore: gate.ignore,
+  async fn() {
+    await withNetwork(async (net) => {
+      // b answers for every address of the blocks; a routes them to b.
+      await net.run(net.b, [
+        "ip",
+        "route",
+        "add",
+        "local",
+        "10.202.0.0/28",
+        "dev",
+        "lo",
+      ]);
+      await net.run(net.b, [
+        "ip",
+        "-6",
+        "route",
+        "add",
+        "local",
+        "fd00:202::/124",
+        "dev",
+        "lo",
+      ]);
+      await net.run(net.a, [
+        "ip",
+        "route",
+        "add",
+        "10.202.0.0/28",
+        "via",
+        net.b.ipv4,
+      ]);
+      await net.run(net.a, [
+        "ip",
+        "-6",
+        "route",
+        "add",
+        "fd00:202::/124",
+        "via",
+        net.b.ipv6,
+      ]);
+      const sends = [
+        ["--rand-dest", "10.202.0.0/28", "-c", "400", "--flood", "-q"],
+        ["--rand-dest", "fd00:202::/124", "-c", "400", "--flood", "-q"],
+        ["--rand-dest", "10.202.0.0/28", "-c", "20", "-i", "1ms"],
+      ];
+      const total = 820;
+      const before = await net.counters(net.b);
+      const capture = await net.capture(
+        net.b,
+        net.b.ifaces[0]!,
+        "tcp and dst port 7011",
+        { count: total, timeoutMs: 20000 },
+      );
+      for (const args of sends) {
+        const result = await sendIn(net, net.a, [
+          ...args,
+          "-p",
+          "7011",
+          "--rand-sport",
+          "--seed",
+          "5",
+        ]);
+        assert.equal(result.code, 0, result.stderr);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const after = await net.counters(net.b);
+      assert.equal(after.TcpInSegs! - before.TcpInSegs!, total);
+      assert.equal(after.TcpInCsumErrors! - before.TcpInCsumErrors!, 0);
+      const dumped = parseDump(await capture.result());
+      for (const [family, re] of [[4, /^10\.202\.0\./], [6, /^fd00:202::/]]) {
+        const seen = dumped.filter((d) => (re as RegExp).test(d.dst));
+        assert.ok(seen.length >= 300, `IPv${family}: ${seen.length}`);
+        for (const d of seen) assert.match(d.cksum, /\(correct\)$/, d.text);
+        // 16 addresses, hundreds of draws: every one comes up.
+        assert.equal(new Set(seen.map((d) => d.dst)).size, 16, `IPv${family}`);
+        assert.ok(
+          seen.every((d) => d.src === (family === 4 ? net.a.ipv4 : net.a.ipv6)),
+        );
+      }
     });
   },
 });

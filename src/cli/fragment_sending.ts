@@ -44,6 +44,11 @@ export class DatagramSeries extends PacketSeries {
     this.#datagrams = datagrams;
   }
 
+  /** False: the datagrams are not made in send slots (they differ in length). */
+  override get slotted(): boolean {
+    return false;
+  }
+
   /** How many datagrams one packet takes. */
   get perPacket(): number {
     return this.#datagrams.length;

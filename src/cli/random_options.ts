@@ -5,8 +5,10 @@
  * `--dport-step N`, and `--seed N` to draw the same values again.
  *
  * `build` takes them: its one packet takes one draw (and the first port of
- * a stepped series). Drawing per packet at flood speed is for the send
- * engine, which does not take them yet.
+ * a stepped series), made here by {@linkcode randomFields}. `send` draws
+ * them per packet at flood speed (the send engine's `PacketSeries` patches
+ * one encoded packet in place) and `probe` per probe, refusing
+ * `--rand-source` and `--rand-dest`: see `per_packet_options.ts`.
  *
  * Decisions:
  * - Without `--seed`, values come from `crypto.getRandomValues`; with it,
@@ -46,20 +48,40 @@ export interface PortValue {
   step: number;
 }
 
-function parsePortValue(text: string): PortValue {
-  const stepped = text.startsWith("++");
-  if (text.startsWith("+") && !stepped) {
-    throw new ValueError(
-      `${
-        quote(text)
-      }: hping3's +PORT steps on each reply, which building does not see; use ++PORT (one more per packet) or a port`,
-    );
-  }
-  const port = parseInteger(stepped ? text.slice(2) : text, {
-    max: 0xffff,
-    noun: "a port",
-  });
-  return { port, step: stepped ? 1 : 0 };
+/**
+ * A parser of `-p` as `build`, `send` and `probe` take it: `80`, or `++80`
+ * (one more per packet); hping3's `+80` (one more per reply) is refused,
+ * saying why with `unseen` (`"building does not see"`).
+ *
+ * @param unseen Why the command does not step on replies.
+ * @returns The parser.
+ *
+ * @example
+ * ```ts
+ * import { portValueParser } from "./random_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const parse = portValueParser("building does not see");
+ * assert.deepEqual(parse("++80"), { port: 80, step: 1 });
+ * assert.throws(() => parse("+80"), /which building does not see/);
+ * ```
+ */
+export function portValueParser(unseen: string): (text: string) => PortValue {
+  return (text) => {
+    const stepped = text.startsWith("++");
+    if (text.startsWith("+") && !stepped) {
+      throw new ValueError(
+        `${
+          quote(text)
+        }: hping3's +PORT steps on each reply, which ${unseen}; use ++PORT (one more per packet) or a port`,
+      );
+    }
+    const port = parseInteger(stepped ? text.slice(2) : text, {
+      max: 0xffff,
+      noun: "a port",
+    });
+    return { port, step: stepped ? 1 : 0 };
+  };
 }
 
 function parseBlock(text: string): Cidr {
@@ -73,13 +95,13 @@ function parseBlock(text: string): Cidr {
   }
 }
 
-/** The random and stepped field options (`build`'s). */
+/** The random and stepped field options (`build`'s; `send` and `probe` take them with their own help). */
 export const RANDOM_OPTIONS = defineOptions({
   dport: {
     ...PACKET_OPTIONS.dport,
     kind: "string",
     valueName: "N",
-    parse: parsePortValue,
+    parse: portValueParser("building does not see"),
     help:
       "destination port (default 80, or the port in TARGET); ++N (as hping3): N, then one more per packet",
   },

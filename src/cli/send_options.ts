@@ -9,14 +9,58 @@ import { CAPTURE_OUTPUT_OPTIONS } from "./capture_output.ts";
 import { CRAFT_OPTIONS } from "./craft_options.ts";
 import { FORMAT_OPTIONS } from "./format.ts";
 import { parseInterval, parseRate } from "./numbers.ts";
-import { PACKET_OPTIONS, withPacketOptions } from "./packet_options.ts";
+import { defineOptions } from "./args.ts";
+import { PACKET_OPTIONS } from "./packet_options.ts";
+import { portValueParser, RANDOM_OPTIONS } from "./random_options.ts";
 
 /**
- * The options of `send`: the packet options, the crafting options
- * (fragments, typed IP options and extension headers, signatures), the
- * sending options and `--format`.
+ * The options of `send`: the packet options, the random and stepped fields
+ * (drawn per packet), the crafting options (fragments, typed IP options and
+ * extension headers, signatures), the sending options and `--format`.
  */
-export const SEND_OPTIONS = withPacketOptions({
+export const SEND_OPTIONS = defineOptions({
+  ...PACKET_OPTIONS,
+  ...RANDOM_OPTIONS,
+  dport: {
+    ...RANDOM_OPTIONS.dport,
+    parse: portValueParser("send does not wait for"),
+  },
+  randSource: {
+    ...RANDOM_OPTIONS.randSource,
+    help:
+      "a random source address per packet, from CIDR (default: anywhere in TARGET's family); tcpcraft writes the IP header",
+  },
+  randDest: {
+    ...RANDOM_OPTIONS.randDest,
+    help:
+      "a random destination per packet from CIDR, instead of TARGET's; tcpcraft writes the IP header and sends each packet to its own (not with -I)",
+  },
+  randSport: {
+    ...RANDOM_OPTIONS.randSport,
+    help: "a random source port per packet, 1024..65535",
+  },
+  randDport: {
+    ...RANDOM_OPTIONS.randDport,
+    help: "a random destination port per packet, 1..65535",
+  },
+  randSeq: {
+    ...RANDOM_OPTIONS.randSeq,
+    help: "a random sequence number per packet",
+  },
+  randAck: {
+    ...RANDOM_OPTIONS.randAck,
+    help: "a random acknowledgment number per packet",
+  },
+  randId: {
+    ...RANDOM_OPTIONS.randId,
+    help:
+      "IPv4: a random identification per packet; tcpcraft writes the IP header",
+  },
+  seed: {
+    ...RANDOM_OPTIONS.seed,
+    help:
+      "seed every random choice (drawn fields, default port and seq, fragment IDs and order): the same seed sends the same packets",
+  },
   ...CRAFT_OPTIONS,
   sport: {
     ...PACKET_OPTIONS.sport,

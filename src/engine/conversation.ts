@@ -31,10 +31,19 @@ import type { ReceiverNet } from "../host/net.ts";
 import { Exchange, type MatchedReply, type SentProbe } from "./exchange.ts";
 import { type ExchangeItem, exchangeLoop } from "./exchange_loop.ts";
 import {
+  cryptoRandom,
+  randomPort,
+  type RandomSource,
+} from "../wire/random_fields.ts";
+import {
   EPHEMERAL_PORT_BASE,
   EPHEMERAL_PORT_COUNT,
   random32,
 } from "./random.ts";
+
+/** The ports drawn for a random source port, and for a random destination port. */
+const SOURCE_PORTS = { min: 1024, max: 0xffff } as const;
+const ALL_PORTS = { min: 1, max: 0xffff } as const;
 import type { Probe, Reply } from "./reply_match.ts";
 
 /** What changes from one probe of a conversation to the next. */
@@ -47,11 +56,16 @@ export interface ProbeFields {
   ack: number;
   /** The TTL or hop limit, when it differs from the model's (trace). */
   ttl?: number;
+  /** The destination port, when it differs from the model's. */
+  dstPort?: number;
+  /** IPv4: the identification, when it differs from the model's. */
+  id?: number;
 }
 
 /**
  * A probe's datagram: the model with its source port, sequence and
- * acknowledgment numbers and TTL (or hop limit) replaced, encoded.
+ * acknowledgment numbers, and (when given) TTL or hop limit, destination
+ * port and IPv4 identification replaced, encoded.
  *
  * @param base The packet model.
  * @param fields What changes from probe to probe.
@@ -76,13 +90,21 @@ export function probeDatagram(
   const tcp = {
     ...base.tcp,
     srcPort: fields.srcPort,
+    dstPort: fields.dstPort ?? base.tcp.dstPort,
     seq: fields.seq,
     ack: fields.ack,
   };
-  if (fields.ttl === undefined) return encodePacket({ ...base, tcp });
+  if (fields.ttl === undefined && fields.id === undefined) {
+    return encodePacket({ ...base, tcp });
+  }
+  const ttl = fields.ttl;
   const ip = base.ip.version === 4
-    ? { ...base.ip, ttl: fields.ttl }
-    : { ...base.ip, hopLimit: fields.ttl };
+    ? {
+      ...base.ip,
+      ...(ttl === undefined ? {} : { ttl }),
+      ...(fields.id === undefined ? {} : { id: fields.id }),
+    }
+    : { ...base.ip, ...(ttl === undefined ? {} : { hopLimit: ttl }) };
   return encodePacket({ ...base, ip, tcp });
 }
 
@@ -218,7 +240,7 @@ export class Conversation {
       src: base.ip.src,
       dst: base.ip.dst,
       srcPort: fields.srcPort,
-      dstPort: base.tcp.dstPort,
+      dstPort: fields.dstPort ?? base.tcp.dstPort,
       seq: fields.seq,
       ack: fields.ack,
       flags: base.tcp.flags,
@@ -353,8 +375,57 @@ export interface RunProbesOptions {
    * (for probes with ACK set and no number asked for: a RST echoes it).
    */
   randomAck?: boolean;
+  /** Give each probe a random source port (1024..65535), instead of `sport` or the stepped one. */
+  randomSourcePort?: boolean;
+  /** Give each probe a random destination port (1..65535). */
+  randomDestinationPort?: boolean;
+  /** Add this to the model's destination port per probe, modulo 65536 (probe `i` gets `i` times it). */
+  dportStep?: number;
+  /** IPv4: give each probe a random identification. */
+  randomId?: boolean;
+  /**
+   * Where the random values (sequence and acknowledgment numbers, the
+   * fields above) come from, in probe order (default: crypto-strength
+   * values); a `SeededRandom` gives the same probes again.
+   */
+  random?: RandomSource;
   /** Stops the run: probes still waiting count as sent, not answered. */
   signal?: AbortSignal;
+}
+
+/**
+ * The fields of probe `i` the options ask for, drawn in one order per
+ * probe: source port, destination port, sequence, acknowledgment,
+ * identification.
+ */
+function probeFieldsOf(
+  options: RunProbesOptions,
+  model: { dstPort: number; ack: number },
+): (i: number) => ProbeFields {
+  const random = options.random;
+  // Without a source, the numbers are crypto-strength, one call each.
+  const draw32 = random === undefined ? random32 : () => random.next32();
+  const ports = random ?? cryptoRandom();
+  const step = options.dportStep ?? 0;
+  return (i) => {
+    const fields: ProbeFields = {
+      srcPort: options.randomSourcePort === true
+        ? randomPort(ports, SOURCE_PORTS)
+        : options.sport ?? probeSourcePort(options.sportBase, i),
+      seq: 0,
+      ack: 0,
+    };
+    if (options.randomDestinationPort === true) {
+      fields.dstPort = randomPort(ports, ALL_PORTS);
+    } else if (step !== 0) {
+      fields.dstPort = (((model.dstPort + i * step) % 0x1_0000) + 0x1_0000) %
+        0x1_0000;
+    }
+    fields.seq = options.seq ?? draw32();
+    fields.ack = options.randomAck === true ? draw32() : model.ack;
+    if (options.randomId === true) fields.id = draw32() >>> 16;
+    return fields;
+  };
 }
 
 /** What happens during {@linkcode runProbes}, as it happens. */
@@ -405,7 +476,8 @@ export interface ProbesOutcome {
 /**
  * hping3's loop on an open conversation: probe `i` goes out at
  * `start + i × intervalMs`, with its own source port (unless `sport`),
- * sequence number (random unless `seq`) and acknowledgment number; replies
+ * sequence number (random unless `seq`) and acknowledgment number, and
+ * the random or stepped destination port and IPv4 ID asked for; replies
  * are reported as they arrive, probes unanswered after `timeoutMs` as
  * timeouts; the run ends when every probe is sent and settled, a send
  * fails, or `signal` aborts. Each wait lasts at most 200 ms, so an abort is
@@ -467,15 +539,12 @@ export async function runProbes(
   };
   // A probe the encoder refuses ends the list; it is the run's failure.
   let refused: { error: unknown } | undefined;
+  const fieldsOf = probeFieldsOf(options, base.tcp);
   function* probes(): Generator<ExchangeItem> {
     for (let i = 0; count === 0 || i < count; i++) {
       let item;
       try {
-        item = conversation.item({
-          srcPort: options.sport ?? probeSourcePort(options.sportBase, i),
-          seq: options.seq ?? random32(),
-          ack: options.randomAck === true ? random32() : base.tcp.ack,
-        }, i);
+        item = conversation.item(fieldsOf(i), i);
       } catch (error) {
         refused = { error };
         return;

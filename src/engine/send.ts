@@ -3,18 +3,25 @@
  * pace, as `send` (and hping3's flood) sends them.
  *
  * - A {@linkcode PacketSeries} makes the packets: the first encoded once,
- *   each next one a copy with the source port and sequence number stepped
- *   in place and the checksum adjusted incrementally (RFC 1624).
+ *   each next one a copy with the source port, sequence number and
+ *   destination port stepped and the random fields drawn (addresses from a
+ *   block, ports, sequence and acknowledgment numbers, the IPv4 ID; a
+ *   `SeededRandom` draws the same packets again), in place, the checksums
+ *   adjusted incrementally (RFC 1624).
  * - {@linkcode sendPackets} sends them: packet `i` leaves at
  *   `start + i × intervalMs`; when the clock is behind, the packets due go
  *   out together in one `sendMany` call; with no interval (a flood) they go
  *   in batches of {@linkcode SEND_BATCH}, one system call each.
  * - A flood on a socket with send slots (`NetRawSocket.openSendRing`) and
- *   nobody watching each packet (no `onSent`) takes the fast path: the
+ *   nobody watching each packet (no `onSent`), of a series whose packets
+ *   are one template stepped in place, takes the fast path: the
  *   packets are written into {@linkcode RING_BATCH} slots once, and each
  *   batch is one `sendmmsg` of the slots after stepping each slot on in
- *   place (`--sport-step`, `--seq-step`; RFC 1624 checksum updates), with
- *   nothing allocated per packet.
+ *   place (steps and random draws; RFC 1624 checksum updates), with
+ *   nothing allocated per packet. A series that draws destinations sends
+ *   each packet to the address in its own IP header (header-included
+ *   sockets only): the send slots are opened `"per-slot"`, and off the
+ *   fast path each packet is one `send`.
  *
  * The socket comes in through {@linkcode NetRawSocket}, the clock through
  * {@linkcode Clock}.
@@ -22,8 +29,15 @@
  * @module
  */
 
+import { formatAddress } from "../wire/address.ts";
 import { encodePacket, type TcpPacket } from "../wire/packet.ts";
 import { tcpHeaderLength, TcpHeaderView } from "../wire/tcp.ts";
+import {
+  type FieldDraws,
+  type PacketSeriesOptions,
+  seriesDraws,
+  stepWord,
+} from "./_packet_fields.ts";
 import type { Clock } from "../host/host.ts";
 import type { NetRawSocket, NetSendRing } from "../host/net.ts";
 import { whenAborted } from "./_abort.ts";
@@ -76,14 +90,19 @@ function stepSegment(
   b[t + 17] = check & 0xff;
 }
 
+export type { DrawnPortRange, PacketSeriesOptions } from "./_packet_fields.ts";
+
 /**
  * The packets of one run: the first encoded once, each next one a copy with
- * the source port and sequence number stepped in place and the checksum
- * adjusted incrementally (RFC 1624), or left as given when the model sets
- * its checksum. Steps wrap modulo 2^16 and 2^32 (negative steps allowed).
- * Without steps every packet is the same bytes.
+ * the stepped fields (source port, sequence number, destination port)
+ * moved on and the random fields drawn, in place, the checksums adjusted
+ * incrementally (RFC 1624) unless the model sets them. Steps wrap modulo
+ * 2^16 and 2^32 (negative steps allowed). Without steps or random fields
+ * every packet is the same bytes. Random fields are drawn in the order the
+ * packets are made, by `next()` or by `fill()` and `advance()`, so a seeded
+ * series gives the same packets either way.
  *
- * @example
+ * @example Steps
  * ```ts
  * import { decodePacket, makeTcpPacket, PacketSeries, verifyPacketChecksums } from "../../mod.ts";
  * import assert from "node:assert/strict";
@@ -98,6 +117,25 @@ function stepSegment(
  * assert.equal(decodePacket(second!).tcp.seq, 0xffffffff);
  * assert.ok(verifyPacketChecksums(second!).tcp);
  * ```
+ *
+ * @example Random sources from a block, seeded
+ * ```ts
+ * import {
+ *   decodePacket, makeTcpPacket, PacketSeries, parseCidr, SeededRandom, verifyPacketChecksums,
+ * } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const draw = () =>
+ *   new PacketSeries(makeTcpPacket({ src: "192.0.2.42", dst: "192.0.2.1" }), {
+ *     randomSource: parseCidr("10.9.0.0/16"), randomSourcePort: true, random: new SeededRandom(7),
+ *   }).take(3);
+ * const packets = draw();
+ * assert.deepEqual(packets, draw());
+ * for (const bytes of packets) {
+ *   assert.ok(decodePacket(bytes).ip.src.startsWith("10.9."));
+ *   assert.deepEqual(verifyPacketChecksums(bytes), { ip: true, tcp: true });
+ * }
+ * ```
  */
 export class PacketSeries {
   /** Where the TCP segment starts in each datagram. */
@@ -105,7 +143,10 @@ export class PacketSeries {
   readonly #template: Uint8Array;
   readonly #sportStep: number;
   readonly #seqStep: number;
+  readonly #dportStep: number;
   readonly #fixedChecksum: boolean;
+  readonly #draws: FieldDraws | undefined;
+  readonly #perPacketDestination: boolean;
   #sport: number;
   #seq: number;
   #index = 0;
@@ -113,21 +154,23 @@ export class PacketSeries {
   /**
    * Encode the first packet.
    *
-   * @param first The first packet.
-   * @param steps What to add to the source port and the sequence number
-   *   from one packet to the next (default 0).
-   * @throws {RangeError} For a field the encoder refuses.
+   * @param first The first packet (its drawn fields are drawn for it too).
+   * @param options The steps and random fields (default none).
+   * @throws {RangeError} For a field the encoder refuses, a field both
+   *   stepped and random, a block of the other family, an identification
+   *   asked of IPv6, or random destinations where the TCP checksum covers
+   *   a source route's final destination.
    */
-  constructor(
-    first: TcpPacket,
-    steps: { sportStep?: number; seqStep?: number } = {},
-  ) {
+  constructor(first: TcpPacket, options: PacketSeriesOptions = {}) {
     this.#template = encodePacket(first);
     this.tcpOffset = this.#template.length -
       (tcpHeaderLength(first.tcp) + first.tcp.payload.length);
-    this.#sportStep = steps.sportStep ?? 0;
-    this.#seqStep = steps.seqStep ?? 0;
+    this.#sportStep = options.sportStep ?? 0;
+    this.#seqStep = options.seqStep ?? 0;
+    this.#dportStep = modulo(options.dportStep ?? 0, 0x1_0000);
     this.#fixedChecksum = first.tcp.checksum !== undefined;
+    this.#draws = seriesDraws(first, this.tcpOffset, options);
+    this.#perPacketDestination = options.randomDestination !== undefined;
     this.#sport = first.tcp.srcPort;
     this.#seq = first.tcp.seq;
   }
@@ -138,18 +181,26 @@ export class PacketSeries {
    * @returns The datagram.
    */
   next(): Uint8Array {
-    if (this.#index++ === 0) return this.#template;
-    if (this.#sportStep === 0 && this.#seqStep === 0) return this.#template;
-    this.#sport = modulo(this.#sport + this.#sportStep, 0x1_0000);
-    this.#seq = modulo(this.#seq + this.#seqStep, 0x1_0000_0000);
-    const datagram = this.#template.slice();
-    const view = new TcpHeaderView(datagram, this.tcpOffset);
-    if (this.#fixedChecksum) {
-      view.srcPort = this.#sport;
-      view.seq = this.#seq;
-    } else {
-      view.patch({ srcPort: this.#sport, seq: this.#seq });
+    const index = this.#index++;
+    if (!this.varies || (index === 0 && this.#draws === undefined)) {
+      return this.#template;
     }
+    const datagram = this.#template.slice();
+    if (index > 0 && (this.#sportStep !== 0 || this.#seqStep !== 0)) {
+      this.#sport = modulo(this.#sport + this.#sportStep, 0x1_0000);
+      this.#seq = modulo(this.#seq + this.#seqStep, 0x1_0000_0000);
+      const view = new TcpHeaderView(datagram, this.tcpOffset);
+      if (this.#fixedChecksum) {
+        view.srcPort = this.#sport;
+        view.seq = this.#seq;
+      } else {
+        view.patch({ srcPort: this.#sport, seq: this.#seq });
+      }
+    }
+    if (index > 0 && this.#dportStep !== 0) {
+      this.#stepDport(datagram, modulo(index * this.#dportStep, 0x1_0000));
+    }
+    this.#draws?.apply(datagram);
     return datagram;
   }
 
@@ -158,9 +209,33 @@ export class PacketSeries {
     return this.#template.length;
   }
 
-  /** Whether the packets differ (a step is set). */
+  /** Whether a step is set (the packets differ). */
   get stepped(): boolean {
-    return this.#sportStep !== 0 || this.#seqStep !== 0;
+    return this.#sportStep !== 0 || this.#seqStep !== 0 ||
+      this.#dportStep !== 0;
+  }
+
+  /**
+   * Whether `fill()` and `advance()` make this series' packets, each
+   * {@linkcode PacketSeries.length} bytes: the condition of the flood's
+   * fast path. A subclass whose `next()` hands out datagrams of their own
+   * (a packet's fragments) says false, and is sent by `next()`.
+   */
+  get slotted(): boolean {
+    return true;
+  }
+
+  /** Whether the packets differ: a step is set or a field is drawn. */
+  get varies(): boolean {
+    return this.stepped || this.#draws !== undefined;
+  }
+
+  /**
+   * Whether destinations are drawn: each packet goes to the address in its
+   * own IP header, which only a header-included socket sends it to.
+   */
+  get perPacketDestination(): boolean {
+    return this.#perPacketDestination;
   }
 
   /**
@@ -174,26 +249,39 @@ export class PacketSeries {
       const slot = slots[i]!;
       slot.set(this.#template);
       if (this.#index + i > 0) this.#step(slot, this.#index + i);
+      this.#draws?.apply(slot);
     }
   }
 
   /**
-   * Step the first `count` slots on by `by` packets each, in place (the
-   * fast path after each batch): the source port and sequence number
-   * advance, the checksum is updated incrementally (RFC 1624, eqn. 3).
+   * Move the first `count` slots on by `by` packets each, in place (the
+   * fast path after each batch): the stepped fields advance and each slot's
+   * random fields are drawn anew, in slot order; the checksums are updated
+   * incrementally (RFC 1624, eqn. 3). With `by` equal to the slots filled,
+   * the slots hold the packets `next()` would give next.
    *
    * @param slots The slots, as {@linkcode PacketSeries.fill} wrote them.
-   * @param count How many to step.
+   * @param count How many to move on.
    * @param by How many packets on.
    */
   advance(slots: readonly Uint8Array[], count: number, by: number): void {
-    if (!this.stepped) return;
+    if (!this.varies) return;
     const t = this.tcpOffset;
-    const dPort = modulo(by * this.#sportStep, 0x1_0000);
-    const dSeq = modulo(by * this.#seqStep, 0x1_0000_0000);
     const fixed = this.#fixedChecksum;
-    for (let i = 0; i < count; i++) {
-      stepSegment(slots[i]!, t, dPort, dSeq, fixed);
+    if (this.#sportStep !== 0 || this.#seqStep !== 0) {
+      const dPort = modulo(by * this.#sportStep, 0x1_0000);
+      const dSeq = modulo(by * this.#seqStep, 0x1_0000_0000);
+      for (let i = 0; i < count; i++) {
+        stepSegment(slots[i]!, t, dPort, dSeq, fixed);
+      }
+    }
+    if (this.#dportStep !== 0) {
+      const dDport = modulo(by * this.#dportStep, 0x1_0000);
+      for (let i = 0; i < count; i++) this.#stepDport(slots[i]!, dDport);
+    }
+    const draws = this.#draws;
+    if (draws !== undefined) {
+      for (let i = 0; i < count; i++) draws.apply(slots[i]!);
     }
   }
 
@@ -206,6 +294,15 @@ export class PacketSeries {
       modulo(index * this.#seqStep, 0x1_0000_0000),
       this.#fixedChecksum,
     );
+    if (this.#dportStep !== 0) {
+      this.#stepDport(slot, modulo(index * this.#dportStep, 0x1_0000));
+    }
+  }
+
+  /** Add `d` (modulo 2^16) to a datagram's destination port. */
+  #stepDport(datagram: Uint8Array, d: number): void {
+    const t = this.tcpOffset;
+    stepWord(datagram, t + 2, d, this.#fixedChecksum ? -1 : t + 16);
   }
 
   /**
@@ -225,7 +322,10 @@ export class PacketSeries {
 export interface SendPacketsOptions {
   /** The open raw socket (with `openSendRing`, floods take the fast path). */
   socket: Pick<NetRawSocket, "send" | "sendMany" | "openSendRing">;
-  /** The address to send to. */
+  /**
+   * The address to send to (a series that draws destinations sends each
+   * packet to the address in its own IP header instead).
+   */
   destination: string;
   /** The packets. */
   series: PacketSeries;
@@ -298,14 +398,20 @@ export async function sendPackets(
 ): Promise<SendOutcome> {
   const { socket, destination, series, count, intervalMs, clock, signal } =
     options;
+  const perPacket = series.perPacketDestination;
+  if (perPacket && !options.headerIncluded) {
+    throw new RangeError(
+      "Cannot send packets to drawn destinations: only a header-included socket sends each to the address in its IP header",
+    );
+  }
   if (
     onSent === undefined && intervalMs === 0 &&
-    socket.openSendRing !== undefined && count > 1
+    socket.openSendRing !== undefined && count > 1 && series.slotted
   ) {
     const ring = socket.openSendRing({
       slots: Math.min(RING_BATCH, count),
       slotBytes: series.length,
-      destination,
+      destination: perPacket ? "per-slot" : destination,
     });
     return await flood(options, ring);
   }
@@ -331,19 +437,31 @@ export async function sendPackets(
       : datagrams.map((datagram) => datagram.subarray(strip));
     const sentAt = options.wallClock();
     const before = clock.now();
+    // Drawn destinations: one send each, to the address in its header; a
+    // failure counts the packets of the batch sent before it.
+    let done = 0;
     try {
-      if (n === 1) socket.send(wire[0]!, destination);
-      else socket.sendMany(wire, destination);
+      if (perPacket) {
+        for (; done < n; done++) {
+          socket.send(wire[done]!, destinationOf(datagrams[done]!));
+        }
+      } else {
+        if (n === 1) socket.send(wire[0]!, destination);
+        else socket.sendMany(wire, destination);
+        done = n;
+      }
     } catch (error) {
       failure = { error };
-      break;
     }
-    first ??= before;
-    last = clock.now();
-    packets += n;
-    for (const datagram of datagrams) bytes += datagram.length;
-    await onSent?.(datagrams, sentAt);
-    if (packets >= count) break;
+    if (done > 0) {
+      first ??= before;
+      last = clock.now();
+      packets += done;
+      const sent = done === n ? datagrams : datagrams.slice(0, done);
+      for (const datagram of sent) bytes += datagram.length;
+      await onSent?.(sent, sentAt);
+    }
+    if (failure !== undefined || packets >= count) break;
     if (intervalMs > 0) {
       const wait = start + packets * intervalMs - clock.now();
       if (wait > 0) await Promise.race([clock.sleep(wait), aborted]);
@@ -363,10 +481,18 @@ export async function sendPackets(
   return outcome;
 }
 
+/** The destination address in a datagram's IP header. */
+function destinationOf(datagram: Uint8Array): string {
+  return datagram[0]! >> 4 === 4
+    ? formatAddress(datagram.subarray(16, 20))
+    : formatAddress(datagram.subarray(24, 40));
+}
+
 /**
  * The fast path of a flood: the packets written into the ring's slots
- * once, each batch one `send` of the slots, then each slot stepped on by
- * the batch; the event loop gets a turn every 10 ms (for Ctrl-C).
+ * once, each batch one `send` of the slots, then each slot moved on by
+ * the batch (stepped, its random fields drawn anew); the event loop gets a
+ * turn every 10 ms (for Ctrl-C).
  */
 async function flood(
   options: SendPacketsOptions,

@@ -51,7 +51,11 @@ export interface NetSendRingOptions {
   slots: number;
   /** The bytes of each slot. */
   slotBytes: number;
-  /** Where every packet goes. */
+  /**
+   * Where every packet goes; `"per-slot"`: each to the destination address
+   * in its slot's IP header (header-included sockets; the ffi layer's
+   * `RawSocket` takes it), for packets whose destinations differ.
+   */
   destination: string;
 }
 

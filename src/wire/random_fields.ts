@@ -86,7 +86,8 @@ export class SeededRandom implements RandomSource {
 
 /**
  * A source of crypto-strength random values (`crypto.getRandomValues`),
- * for when no seed is given.
+ * for when no seed is given. Values are fetched 256 at a time, so a flood
+ * drawing several per packet allocates nothing per packet.
  *
  * @returns The source.
  *
@@ -100,7 +101,17 @@ export class SeededRandom implements RandomSource {
  * ```
  */
 export function cryptoRandom(): RandomSource {
-  return { next32: () => crypto.getRandomValues(new Uint32Array(1))[0]! };
+  const values = new Uint32Array(256);
+  let next = values.length;
+  return {
+    next32() {
+      if (next === values.length) {
+        crypto.getRandomValues(values);
+        next = 0;
+      }
+      return values[next++]!;
+    },
+  };
 }
 
 /** An integer in min..max drawn without bias. */

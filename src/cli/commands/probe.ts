@@ -19,6 +19,12 @@
  *   with ACK set and no `--ack` gets a random acknowledgment number (which a
  *   RST answering it echoes). Probes that share a source port are told
  *   apart by their sequence numbers.
+ * - Random and stepped fields are drawn per probe where a reply can still
+ *   come back: `--rand-sport`, `--rand-dport`, `-p ++N`/`--dport-step`,
+ *   `--rand-seq`, `--rand-ack`, `--rand-id`; `--seed` draws the same
+ *   probes again (ports, numbers, the first source port). `--rand-source`
+ *   is refused (the replies would go to the drawn address), and so is
+ *   `--rand-dest` (a run talks to one TARGET: `scan` probes many).
  * - tcpcraft writes the IP header (the receiver's TCP socket is opened
  *   header-included), so `--ttl`, `--id`, `--df`, `--tos`… are what is sent.
  * - The RTT runs from the kernel's transmit timestamp of the probe
@@ -60,28 +66,85 @@ import {
   type OutputKind,
   type OutputView,
 } from "../output.ts";
-import { PACKET_OPTIONS, withPacketOptions } from "../packet_options.ts";
+import { PACKET_OPTIONS } from "../packet_options.ts";
 import {
   formatMs,
   openConversation,
   prepareConversation,
   type PreparedConversation,
 } from "../probing.ts";
-import type { OptionValues } from "../args.ts";
+import { defineOptions, type OptionValues } from "../args.ts";
 import { CRAFT_OPTIONS, craftPacket } from "../craft_options.ts";
 import { CliError, reasonOf } from "../errors.ts";
 import { craftDatagrams, datagramFragments } from "../fragment_options.ts";
 import { fragmentingNet } from "../fragment_sending.ts";
-import { cryptoRandom } from "../../wire/random_fields.ts";
+import { randomPort, type RandomSource } from "../../wire/random_fields.ts";
+import { EPHEMERAL_PORT_BASE } from "../../engine/random.ts";
+import {
+  checkPerPacketOptions,
+  checkPerPacketTarget,
+  drawSource,
+} from "../per_packet_options.ts";
+import { portValueParser, RANDOM_OPTIONS } from "../random_options.ts";
 
 /** The output formats of `probe`. */
 export const PROBE_FORMATS = ["text", "json", "ndjson"] as const;
 
 /**
- * The options of `probe`: the packet options, the crafting options
+ * The options of `probe`: the packet options, the random and stepped
+ * fields that can be drawn per probe (`--rand-source` and `--rand-dest`
+ * are taken only to be refused, and not listed), the crafting options
  * (fragments, typed IP options and extension headers, signatures) and its own.
  */
-export const PROBE_OPTIONS = withPacketOptions({
+export const PROBE_OPTIONS = defineOptions({
+  ...PACKET_OPTIONS,
+  ...RANDOM_OPTIONS,
+  dport: {
+    ...RANDOM_OPTIONS.dport,
+    parse: portValueParser("probe does not do"),
+    help:
+      "destination port (default 80, or the port in TARGET); ++N (as hping3): N, then one more per probe",
+  },
+  dportStep: {
+    ...RANDOM_OPTIONS.dportStep,
+    help: "add N to the destination port for each probe (the first has -p's)",
+  },
+  randSource: {
+    ...RANDOM_OPTIONS.randSource,
+    hidden: true,
+    help: "refused: the replies would go to the drawn source",
+  },
+  randDest: {
+    ...RANDOM_OPTIONS.randDest,
+    hidden: true,
+    help: "refused: probe talks to one TARGET",
+  },
+  randSport: {
+    ...RANDOM_OPTIONS.randSport,
+    help:
+      "a random source port per probe, 1024..65535 (instead of one more per probe)",
+  },
+  randDport: {
+    ...RANDOM_OPTIONS.randDport,
+    help: "a random destination port per probe, 1..65535",
+  },
+  randSeq: {
+    ...RANDOM_OPTIONS.randSeq,
+    help: "a random sequence number per probe (so is the default)",
+  },
+  randAck: {
+    ...RANDOM_OPTIONS.randAck,
+    help: "a random acknowledgment number per probe",
+  },
+  randId: {
+    ...RANDOM_OPTIONS.randId,
+    help: "IPv4: a random identification per probe",
+  },
+  seed: {
+    ...RANDOM_OPTIONS.seed,
+    help:
+      "seed every random choice (ports, seq, ack, ID, fragment order): the same seed sends the same probes",
+  },
   ...CRAFT_OPTIONS,
   sport: {
     ...PACKET_OPTIONS.sport,
@@ -152,10 +215,10 @@ export const PROBE_OPTIONS = withPacketOptions({
 function craftConversation(
   prepared: PreparedConversation,
   values: OptionValues<typeof PROBE_OPTIONS>,
+  random: RandomSource,
 ): PreparedConversation {
   const base = craftPacket(prepared.base, values);
   // Checks the fragment options and that the probe encodes.
-  const random = cryptoRandom();
   try {
     craftDatagrams(base, values, random);
   } catch (error) {
@@ -434,6 +497,10 @@ export const probeCommand = defineCommand({
     "measures them. Exit code 0 when a TCP reply came back, 1 when none did. Ctrl-C",
     "prints the summary. Linux only; needs root or cap_net_raw and, under deno run,",
     "--allow-ffi.",
+    "",
+    "--rand-sport, --rand-dport, -p ++N, --rand-seq, --rand-ack and --rand-id draw or",
+    "step per probe (--seed draws the same again); --rand-source and --rand-dest are",
+    "refused: replies to a drawn source never come back, and a run has one TARGET.",
   ].join("\n"),
   usage: "TARGET [OPTIONS]",
   args: [{
@@ -458,16 +525,26 @@ export const probeCommand = defineCommand({
     },
   ],
   async run({ values, positionals }, { host }) {
+    checkPerPacketOptions(values, "probe");
+    const { random, seeded } = drawSource(values);
+    const { dport, ...rest } = values;
     const prepared = craftConversation(
       await prepareConversation(
         positionals[0]!,
-        { ...values, sport: values.sport ?? 0, seq: values.seq ?? 0 },
+        {
+          ...rest,
+          ...(dport === undefined ? {} : { dport: dport.port }),
+          sport: values.sport ?? 0,
+          seq: values.seq ?? 0,
+        },
         host,
         "probe",
       ),
       values,
+      random,
     );
     const { target, base } = prepared;
+    checkPerPacketTarget(values, target);
     const { conversation, capture } = await openConversation(
       prepared,
       host,
@@ -478,7 +555,10 @@ export const probeCommand = defineCommand({
       host,
       PROBE_VIEW,
     );
-    const sportBase = values.sport ?? randomEphemeralPort();
+    const sportBase = values.sport ??
+      (seeded
+        ? randomPort(random, { min: EPHEMERAL_PORT_BASE })
+        : randomEphemeralPort());
     const interrupt = interruptSignal(host);
     let outcome: ProbesOutcome;
     try {
@@ -490,8 +570,13 @@ export const probeCommand = defineCommand({
         ...(values.sport === undefined ? {} : { sport: values.sport }),
         sportBase,
         ...(values.seq === undefined ? {} : { seq: values.seq }),
-        randomAck: values.ack === undefined &&
-          (base.tcp.flags & TCP_FLAGS.ack) !== 0,
+        randomAck: values.randAck === true || (values.ack === undefined &&
+          (base.tcp.flags & TCP_FLAGS.ack) !== 0),
+        randomSourcePort: values.randSport === true,
+        randomDestinationPort: values.randDport === true,
+        dportStep: values.dportStep ?? dport?.step ?? 0,
+        randomId: values.randId === true,
+        ...(seeded ? { random } : {}),
         signal: interrupt.signal,
       }, async (event) => {
         if (event.kind === "sent") {

@@ -22,6 +22,10 @@
  *   TTL and ID.
  * - `--sport-step N` and `--seq-step N` add N (negative allowed) per packet,
  *   wrapping modulo 2^16 and 2^32: a source port after 65535 is 0, 1, …
+ * - The random fields (`--rand-*`), `-p ++N` and `--dport-step` are drawn
+ *   or stepped per packet by the engine's `PacketSeries`; `--seed` seeds
+ *   every random choice of the run. What they need and refuse is in
+ *   `per_packet_options.ts`.
  * - Pacing: packet i leaves at start + i × interval (`--interval`, default
  *   1s, or `--rate`); when the clock is behind, the packets due go out
  *   together in one `sendMany` call. `--flood` (which needs `--count`) sends
@@ -56,7 +60,11 @@
  * @module
  */
 
-import { random32, randomEphemeralPort } from "../../engine/random.ts";
+import {
+  EPHEMERAL_PORT_BASE,
+  random32,
+  randomEphemeralPort,
+} from "../../engine/random.ts";
 import {
   PacketSeries,
   SEND_BATCH,
@@ -83,9 +91,18 @@ import { interruptSignal } from "../interrupt.ts";
 import { craftPacket, needsOwnIpHeader } from "../craft_options.ts";
 import { craftDatagrams } from "../fragment_options.ts";
 import { DatagramSeries } from "../fragment_sending.ts";
-import { cryptoRandom } from "../../wire/random_fields.ts";
+import { randomPort, type RandomSource } from "../../wire/random_fields.ts";
 import { createFormatter, type OutputView } from "../output.ts";
 import { packetFromOptions } from "../packet_options.ts";
+import {
+  checkPerPacketOptions,
+  checkPerPacketTarget,
+  drawSource,
+  perPacketNeedsIpHeader,
+  perPacketTarget,
+  seriesOptions,
+  templateSource,
+} from "../per_packet_options.ts";
 import {
   type PacketTarget,
   parseTarget,
@@ -95,6 +112,11 @@ import {
 
 export { SEND_OPTIONS } from "../send_options.ts";
 import { SEND_OPTIONS } from "../send_options.ts";
+
+/** TARGET's line in the help, and the message when it is missing. */
+const TARGET_HELP =
+  "an IPv4 or IPv6 address or a host name; TARGET:PORT or [IPv6]:PORT also sets the port";
+const MISSING_TARGET = `missing TARGET (${TARGET_HELP})`;
 
 /** The IP-level options that make tcpcraft write the IP header. */
 const IP_LEVEL = [
@@ -195,7 +217,9 @@ function routedSource(
       needNet(host, "send packets").routeSource(target.address),
     );
   }
-  if (values.src !== undefined) return undefined;
+  if (values.src !== undefined || values.randSource !== undefined) {
+    return undefined;
+  }
   const net = host.net;
   try {
     if (net === undefined) {
@@ -213,7 +237,11 @@ function routedSource(
 }
 
 /** The packets of the run; the first is encoded here, so a field the encoder refuses stops the command before anything is opened. */
-function packetSeries(packet: TcpPacket, values: SendValues): PacketSeries {
+function packetSeries(
+  packet: TcpPacket,
+  values: SendValues,
+  random: RandomSource,
+): PacketSeries {
   const fragmented = values.frag !== undefined || values.mtu !== undefined;
   const step = (["sportStep", "seqStep"] as const).find((key) =>
     values[key] !== undefined
@@ -229,13 +257,10 @@ function packetSeries(packet: TcpPacket, values: SendValues): PacketSeries {
     if (fragmented) {
       return new DatagramSeries(
         packet,
-        craftDatagrams(packet, values, cryptoRandom()),
+        craftDatagrams(packet, values, random),
       );
     }
-    return new PacketSeries(packet, {
-      sportStep: values.sportStep ?? 0,
-      seqStep: values.seqStep ?? 0,
-    });
+    return new PacketSeries(packet, seriesOptions(values, packet, random));
   } catch (error) {
     if (error instanceof RangeError) {
       throw new CliError(reasonOf(error), { cause: error });
@@ -275,40 +300,65 @@ interface PreparedSend {
  */
 async function prepareSend(
   values: SendValues,
-  text: string,
+  text: string | undefined,
   host: CliHost,
 ): Promise<PreparedSend> {
-  const parsed = parseTarget(text, { names: true });
-  const wanted = targetFamily(parsed, values);
+  const parsed = text === undefined
+    ? undefined
+    : parseTarget(text, { names: true });
+  if (parsed === undefined && values.ipv4 && values.ipv6) {
+    throw new UsageError("-4: conflicts with -6; give one");
+  }
+  const wanted = parsed === undefined
+    ? undefined
+    : targetFamily(parsed, values);
   const plan = sendPlan(values);
-  const target = await resolveParsedTarget(parsed, wanted, () => {
-    const net = needNet(host, `resolve host ${quote(parsed.host)}`);
-    return (name, options) => net.resolveHost(name, options);
-  });
+  checkPerPacketOptions(values, "send");
+  const given = parsed === undefined
+    ? undefined
+    : await resolveParsedTarget(parsed, wanted, () => {
+      const net = needNet(host, `resolve host ${quote(parsed.host)}`);
+      return (name, options) => net.resolveHost(name, options);
+    });
+  const target = perPacketTarget(values, given, MISSING_TARGET);
+  checkPerPacketTarget(values, target);
   const routed = routedSource(host, values, target, plan.dryRun);
+  // With --seed every random choice comes from its sequence; without, the
+  // defaults are crypto-strength values as they always were.
+  const { random, seeded } = drawSource(values);
+  const draw32 = seeded ? () => random.next32() : random32;
   // Fragments get a random identification unless one is given, so that
   // the fragments of two runs are not taken for one datagram's.
   const fragmented = values.frag !== undefined || values.mtu !== undefined;
+  // A drawn source's template takes the block's first address.
+  const src = templateSource(values, target.family) ?? routed;
+  const { dport: _stepped, ...withoutDport } = values;
   const packet = await packetFromOptions(
     {
-      ...values,
-      sport: values.sport ?? randomEphemeralPort(),
-      seq: values.seq ?? random32(),
+      ...withoutDport,
+      ...(values.dport === undefined ? {} : { dport: values.dport.port }),
+      ...(values.randSport ? {} : {
+        sport: values.sport ??
+          (seeded
+            ? randomPort(random, { min: EPHEMERAL_PORT_BASE })
+            : randomEphemeralPort()),
+      }),
+      ...(values.randSeq ? {} : { seq: values.seq ?? draw32() }),
       ...(fragmented && target.family === 4 && values.id === undefined
-        ? { id: random32() & 0xffff }
+        ? { id: draw32() & 0xffff }
         : {}),
     },
     target,
-    routed === undefined ? { host } : { host, defaultSrc: routed },
+    src === undefined ? { host } : { host, defaultSrc: src },
   );
-  if (fragmented && target.family === 6) values.fragId ??= random32();
+  if (fragmented && target.family === 6) values.fragId ??= draw32();
   const crafted = craftPacket(packet, values);
   // Frames carry the whole datagram: with -I tcpcraft writes the IP header.
   const headerIncluded = values.interface !== undefined ||
     IP_LEVEL.some((key) => values[key] !== undefined) ||
-    needsOwnIpHeader(values) ||
+    needsOwnIpHeader(values) || perPacketNeedsIpHeader(values) ||
     (routed !== undefined && canonical(packet.ip.src) !== routed);
-  const series = packetSeries(crafted, values);
+  const series = packetSeries(crafted, values, random);
   if (!(series instanceof DatagramSeries)) {
     return { plan, target, series, headerIncluded };
   }
@@ -427,13 +477,15 @@ export const sendCommand = defineCommand({
     "with the summary and exit code 130. Needs root or cap_net_raw",
     "(sudo setcap cap_net_raw+ep ./tcpcraft) and, under deno run, --allow-ffi",
     "(--allow-write for --pcap); --dry-run needs neither when --src is given.",
+    "",
+    "--rand-* fields, -p ++N and --dport-step are drawn or stepped per packet, in",
+    "place, at flood speed; --seed sends the same packets again. A random source,",
+    "destination or ID makes tcpcraft write the IP header; with --rand-dest each",
+    "packet goes to its own address, and TARGET may be left out (else it gives the",
+    "port).",
   ].join("\n"),
   usage: "TARGET [OPTIONS]",
-  args: [{
-    name: "TARGET",
-    help:
-      "an IPv4 or IPv6 address or a host name; TARGET:PORT or [IPv6]:PORT also sets the port",
-  }],
+  args: [{ name: "TARGET", help: TARGET_HELP, optional: true }],
   options: SEND_OPTIONS,
   examples: [
     {
@@ -451,6 +503,12 @@ export const sendCommand = defineCommand({
     },
     {
       comment:
+        "100000 SYNs from random sources in 10.9.0.0/16 and random ports, the same again with --seed 1",
+      command:
+        "sudo tcpcraft send 192.0.2.1:80 -c 100000 --flood --rand-source 10.9.0.0/16 --rand-sport --rand-seq --seed 1 -q",
+    },
+    {
+      comment:
         "A spoofed source and TTL (the IP header is written by tcpcraft)",
       command:
         "sudo tcpcraft send 192.0.2.1:80 --src 192.0.2.99 --ttl 3 -i 100ms -c 5",
@@ -462,6 +520,11 @@ export const sendCommand = defineCommand({
     },
   ],
   async run({ values, positionals }, { host }) {
+    // TARGET may be left out for --rand-dest only; missing, it is the
+    // usage error it always was, before anything else.
+    if (positionals[0] === undefined && values.randDest === undefined) {
+      throw new UsageError(MISSING_TARGET);
+    }
     if (host.os === "windows") {
       throw new CliError(
         "Cannot send packets: Windows does not allow raw TCP sockets; use Linux, macOS or WSL (tcpcraft build prints packets without sending them)",
@@ -469,7 +532,7 @@ export const sendCommand = defineCommand({
     }
     const { plan, target, series, headerIncluded } = await prepareSend(
       values,
-      positionals[0]!,
+      positionals[0],
       host,
     );
     const output = createFormatter(

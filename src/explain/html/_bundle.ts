@@ -9,7 +9,7 @@
 
 /** The SHA-256 of {@linkcode PAGE_SCRIPT}, base64, for the page's CSP. */
 export const PAGE_SCRIPT_SHA256 =
-  "KfeQNqcbnby6m8asN18PEuJJzfkbHJ1qfd2sT2Ij0gM=";
+  "kYopRqq0V0LzI+ivkDwlEuweiSZo33M6Jjj+mW50H0o=";
 
 /** The script, to put in a `<script type="module">` element as it is. */
 export const PAGE_SCRIPT: string = `var __defProp = Object.defineProperty;
@@ -10389,24 +10389,159 @@ async function* exchangeLoop(exchange, items3, options) {
   }
 }
 
+// src/wire/random_fields.ts
+var SeededRandom = class {
+  #s = new Uint32Array(4);
+  /**
+   * Start the sequence a seed gives.
+   *
+   * @param seed Any integer; only its low 32 bits count.
+   */
+  constructor(seed) {
+    let x = seed >>> 0;
+    for (let i = 0; i < 4; i++) {
+      x = x + 2654435769 >>> 0;
+      let z = x;
+      z = Math.imul(z ^ z >>> 16, 2246822507);
+      z = Math.imul(z ^ z >>> 13, 3266489909);
+      this.#s[i] = (z ^ z >>> 16) >>> 0;
+    }
+    if (this.#s.every((word2) => word2 === 0)) this.#s[0] = 1;
+  }
+  /**
+   * The next value of the sequence.
+   *
+   * @returns An unsigned 32-bit integer.
+   */
+  next32() {
+    const s = this.#s;
+    const rotl3 = (x, k) => x << k | x >>> 32 - k;
+    const result = Math.imul(rotl3(Math.imul(s[1], 5), 7), 9) >>> 0;
+    const t = s[1] << 9;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl3(s[3], 11);
+    return result;
+  }
+  /**
+   * The next value as a fraction.
+   *
+   * @returns A number in [0, 1).
+   */
+  float() {
+    return this.next32() / 4294967296;
+  }
+};
+function cryptoRandom() {
+  const values = new Uint32Array(256);
+  let next = values.length;
+  return {
+    next32() {
+      if (next === values.length) {
+        crypto.getRandomValues(values);
+        next = 0;
+      }
+      return values[next++];
+    }
+  };
+}
+function uniform(random, min, max) {
+  const span = max - min + 1;
+  if (span >= 4294967296) return min + random.next32();
+  const limit = 4294967296 - 4294967296 % span;
+  let value;
+  do
+    value = random.next32();
+  while (value >= limit);
+  return min + value % span;
+}
+function parseCidr(text) {
+  const slash = text.indexOf("/");
+  const address = parseAddress(slash < 0 ? text : text.slice(0, slash));
+  const bits2 = address.bytes.length * 8;
+  let prefix = bits2;
+  if (slash >= 0) {
+    const digits = text.slice(slash + 1);
+    if (!/^[0-9]{1,3}$/.test(digits) || Number(digits) > bits2) {
+      throw new ParseError("CIDR block", text, \`the prefix length must be 0..\${bits2} for IPv\${address.family}\`);
+    }
+    prefix = Number(digits);
+  }
+  const bytes2 = address.bytes.slice();
+  for (let bit = prefix; bit < bits2; bit++) {
+    bytes2[bit >> 3] &= ~(128 >> (bit & 7));
+  }
+  return {
+    family: address.family,
+    bytes: bytes2,
+    prefix
+  };
+}
+function formatCidr(cidr) {
+  return \`\${formatAddress(cidr.bytes)}/\${cidr.prefix}\`;
+}
+function randomAddress(cidr, random) {
+  const block2 = typeof cidr === "string" ? parseCidr(cidr) : cidr;
+  const bytes2 = block2.bytes.slice();
+  for (let i = 0; i < bytes2.length; i += 4) {
+    const word2 = random.next32();
+    for (let j = 0; j < 4 && i + j < bytes2.length; j++) {
+      const bit = 8 * (i + j);
+      const keep = Math.max(0, Math.min(8, block2.prefix - bit));
+      const mask = keep === 0 ? 255 : 255 >> keep;
+      bytes2[i + j] = bytes2[i + j] & ~mask | word2 >>> 24 - 8 * j & mask;
+    }
+  }
+  return formatAddress(bytes2);
+}
+function randomPort(random, range = {}) {
+  return uniform(random, range.min ?? 1024, range.max ?? 65535);
+}
+function randomBits(random, bits2) {
+  const value = random.next32();
+  return bits2 === 32 ? value : value >>> 16;
+}
+
 // src/engine/conversation.ts
+var SOURCE_PORTS = {
+  min: 1024,
+  max: 65535
+};
+var ALL_PORTS = {
+  min: 1,
+  max: 65535
+};
 function probeDatagram(base, fields) {
   const tcp = {
     ...base.tcp,
     srcPort: fields.srcPort,
+    dstPort: fields.dstPort ?? base.tcp.dstPort,
     seq: fields.seq,
     ack: fields.ack
   };
-  if (fields.ttl === void 0) return encodePacket({
-    ...base,
-    tcp
-  });
+  if (fields.ttl === void 0 && fields.id === void 0) {
+    return encodePacket({
+      ...base,
+      tcp
+    });
+  }
+  const ttl = fields.ttl;
   const ip = base.ip.version === 4 ? {
     ...base.ip,
-    ttl: fields.ttl
+    ...ttl === void 0 ? {} : {
+      ttl
+    },
+    ...fields.id === void 0 ? {} : {
+      id: fields.id
+    }
   } : {
     ...base.ip,
-    hopLimit: fields.ttl
+    ...ttl === void 0 ? {} : {
+      hopLimit: ttl
+    }
   };
   return encodePacket({
     ...base,
@@ -10469,7 +10604,7 @@ var Conversation = class _Conversation {
       src: base.ip.src,
       dst: base.ip.dst,
       srcPort: fields.srcPort,
-      dstPort: base.tcp.dstPort,
+      dstPort: fields.dstPort ?? base.tcp.dstPort,
       seq: fields.seq,
       ack: fields.ack,
       flags: base.tcp.flags,
@@ -10539,6 +10674,28 @@ function rttStatistics(samples) {
     p99: rank(99)
   };
 }
+function probeFieldsOf(options, model2) {
+  const random = options.random;
+  const draw32 = random === void 0 ? random32 : () => random.next32();
+  const ports = random ?? cryptoRandom();
+  const step = options.dportStep ?? 0;
+  return (i) => {
+    const fields = {
+      srcPort: options.randomSourcePort === true ? randomPort(ports, SOURCE_PORTS) : options.sport ?? probeSourcePort(options.sportBase, i),
+      seq: 0,
+      ack: 0
+    };
+    if (options.randomDestinationPort === true) {
+      fields.dstPort = randomPort(ports, ALL_PORTS);
+    } else if (step !== 0) {
+      fields.dstPort = ((model2.dstPort + i * step) % 65536 + 65536) % 65536;
+    }
+    fields.seq = options.seq ?? draw32();
+    fields.ack = options.randomAck === true ? draw32() : model2.ack;
+    if (options.randomId === true) fields.id = draw32() >>> 16;
+    return fields;
+  };
+}
 async function runProbes(conversation, options, onEvent) {
   const { count: count2, signal } = options;
   const base = conversation.base;
@@ -10550,15 +10707,12 @@ async function runProbes(conversation, options, onEvent) {
     interrupted: false
   };
   let refused;
+  const fieldsOf = probeFieldsOf(options, base.tcp);
   function* probes() {
     for (let i = 0; count2 === 0 || i < count2; i++) {
       let item;
       try {
-        item = conversation.item({
-          srcPort: options.sport ?? probeSourcePort(options.sportBase, i),
-          seq: options.seq ?? random32(),
-          ack: options.randomAck === true ? random32() : base.tcp.ack
-        }, i);
+        item = conversation.item(fieldsOf(i), i);
       } catch (error) {
         refused = {
           error
@@ -11410,6 +11564,249 @@ var Sniff = class _Sniff {
   }
 };
 
+// src/engine/_packet_fields.ts
+function read323(b, at) {
+  return (b[at] << 24 | b[at + 1] << 16 | b[at + 2] << 8 | b[at + 3]) >>> 0;
+}
+function write322(b, at, value) {
+  b[at] = value >>> 24;
+  b[at + 1] = value >>> 16 & 255;
+  b[at + 2] = value >>> 8 & 255;
+  b[at + 3] = value & 255;
+}
+function delta32(old, next) {
+  return (~(old >>> 16) & 65535) + (next >>> 16) + (~old & 65535) + (next & 65535);
+}
+function adjust(b, at, delta) {
+  let sum = (~(b[at] << 8 | b[at + 1]) & 65535) + delta;
+  sum = (sum & 65535) + (sum >>> 16);
+  sum = (sum & 65535) + (sum >>> 16);
+  const check = ~sum & 65535;
+  b[at] = check >>> 8;
+  b[at + 1] = check & 255;
+}
+function portDraw(range) {
+  const span = range.max - range.min + 1;
+  return {
+    min: range.min,
+    span,
+    limit: 4294967296 - 4294967296 % span
+  };
+}
+function blockWords(block2) {
+  const words = block2.bytes.length / 4;
+  const bits2 = new Uint32Array(words);
+  const keep = new Uint32Array(words);
+  for (let w = 0; w < words; w++) {
+    bits2[w] = read323(block2.bytes, 4 * w);
+    const kept = Math.max(0, Math.min(32, block2.prefix - 32 * w));
+    keep[w] = kept === 0 ? 0 : 4294967295 << 32 - kept >>> 0;
+  }
+  return {
+    bits: bits2,
+    keep
+  };
+}
+function stepWord(b, at, d, check) {
+  const old = b[at] << 8 | b[at + 1];
+  const next = old + d & 65535;
+  b[at] = next >>> 8;
+  b[at + 1] = next & 255;
+  if (check >= 0) adjust(b, check, (~old & 65535) + next);
+}
+var FieldDraws = class {
+  #random;
+  #t;
+  #v4;
+  #srcAt;
+  #dstAt;
+  #src;
+  #dst;
+  #sport;
+  #dport;
+  #seq;
+  #ack;
+  #id;
+  #tcpCheck;
+  #ipCheck;
+  /**
+   * Prepare the draws.
+   *
+   * @param spec What to draw and where.
+   * @throws {RangeError} For a block of the other family, or an
+   *   identification asked of IPv6.
+   */
+  constructor(spec) {
+    const v4 = spec.family === 4;
+    for (const [name, block2] of [
+      [
+        "source",
+        spec.source
+      ],
+      [
+        "destination",
+        spec.destination
+      ]
+    ]) {
+      if (block2 !== void 0 && block2.family !== spec.family) {
+        throw new RangeError(\`Cannot draw \${name} addresses: the block is IPv\${block2.family}, the packets IPv\${spec.family}\`);
+      }
+    }
+    if (spec.id === true && !v4) {
+      throw new RangeError("Cannot draw identifications: IPv6 headers have none (IPv4 only)");
+    }
+    this.#random = spec.random;
+    this.#t = spec.tcpOffset;
+    this.#v4 = v4;
+    this.#srcAt = v4 ? 12 : 8;
+    this.#dstAt = v4 ? 16 : 24;
+    this.#src = spec.source === void 0 ? void 0 : blockWords(spec.source);
+    this.#dst = spec.destination === void 0 ? void 0 : blockWords(spec.destination);
+    this.#sport = spec.sourcePort === void 0 ? void 0 : portDraw(spec.sourcePort);
+    this.#dport = spec.destinationPort === void 0 ? void 0 : portDraw(spec.destinationPort);
+    this.#seq = spec.seq === true;
+    this.#ack = spec.ack === true;
+    this.#id = spec.id === true;
+    this.#tcpCheck = spec.fixedTcpChecksum ? -1 : spec.tcpOffset + 16;
+    this.#ipCheck = !v4 || spec.fixedIpChecksum ? -1 : 10;
+  }
+  /** Draw an address from a block into \`at\`; returns the checksum delta. */
+  #address(b, at, block2) {
+    const { bits: bits2, keep } = block2;
+    let delta = 0;
+    for (let w = 0; w < bits2.length; w++) {
+      const where = at + 4 * w;
+      const old = read323(b, where);
+      const k = keep[w];
+      const next = (bits2[w] & k | this.#random.next32() & ~k) >>> 0;
+      write322(b, where, next);
+      delta += delta32(old, next);
+    }
+    return delta;
+  }
+  /** Draw a port from a range into \`at\`; returns the checksum delta. */
+  #port(b, at, range) {
+    const old = b[at] << 8 | b[at + 1];
+    const random = this.#random;
+    let v;
+    do
+      v = random.next32();
+    while (v >= range.limit);
+    const next = range.min + v % range.span;
+    b[at] = next >>> 8;
+    b[at + 1] = next & 255;
+    return (~old & 65535) + next;
+  }
+  /** Draw 32 bits into \`at\`; returns the checksum delta. */
+  #word(b, at) {
+    const old = read323(b, at);
+    const next = this.#random.next32() >>> 0;
+    write322(b, at, next);
+    return delta32(old, next);
+  }
+  /**
+   * Draw every random field of one datagram, in place, and adjust its
+   * checksums.
+   *
+   * @param b The datagram (a copy of the series' template, maybe stepped).
+   */
+  apply(b) {
+    const t = this.#t;
+    let tcp = 0;
+    let ip = 0;
+    if (this.#dst !== void 0) {
+      const d = this.#address(b, this.#dstAt, this.#dst);
+      tcp += d;
+      ip += d;
+    }
+    if (this.#src !== void 0) {
+      const d = this.#address(b, this.#srcAt, this.#src);
+      tcp += d;
+      ip += d;
+    }
+    if (this.#sport !== void 0) tcp += this.#port(b, t, this.#sport);
+    if (this.#dport !== void 0) tcp += this.#port(b, t + 2, this.#dport);
+    if (this.#seq) tcp += this.#word(b, t + 4);
+    if (this.#ack) tcp += this.#word(b, t + 8);
+    if (this.#id) {
+      const old = b[4] << 8 | b[5];
+      const next = this.#random.next32() >>> 16;
+      b[4] = next >>> 8;
+      b[5] = next & 255;
+      ip += (~old & 65535) + next;
+    }
+    if (tcp !== 0 && this.#tcpCheck >= 0) adjust(b, this.#tcpCheck, tcp);
+    if (ip !== 0 && this.#ipCheck >= 0 && this.#v4) {
+      adjust(b, this.#ipCheck, ip);
+    }
+  }
+};
+var SOURCE_PORTS2 = {
+  min: 1024,
+  max: 65535
+};
+var DESTINATION_PORTS = {
+  min: 1,
+  max: 65535
+};
+function portRange(asked, all, name) {
+  if (asked === void 0 || asked === false) return void 0;
+  if (asked === true) return all;
+  const { min, max } = asked;
+  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0 || max > 65535 || min > max) {
+    throw new RangeError(\`Cannot draw \${name} ports from \${min}..\${max}: must be a range within 0..65535\`);
+  }
+  return {
+    min,
+    max
+  };
+}
+function seriesDraws(first, tcpOffset, options) {
+  const sourcePort = portRange(options.randomSourcePort, SOURCE_PORTS2, "source");
+  const destinationPort = portRange(options.randomDestinationPort, DESTINATION_PORTS, "destination");
+  const both = [
+    [
+      sourcePort !== void 0,
+      options.sportStep,
+      "source port"
+    ],
+    [
+      destinationPort !== void 0,
+      options.dportStep,
+      "destination port"
+    ],
+    [
+      options.randomSeq === true,
+      options.seqStep,
+      "sequence number"
+    ]
+  ];
+  for (const [random, step, name] of both) {
+    if (random && (step ?? 0) !== 0) {
+      throw new RangeError(\`Cannot make packet series: the \${name} is both stepped and random\`);
+    }
+  }
+  if (options.randomDestination !== void 0 && finalDestinationBytes(first) !== void 0) {
+    throw new RangeError("Cannot draw destination addresses: the TCP checksum covers the source route's (or routing header's) final destination, not the header's");
+  }
+  const asked = options.randomSource !== void 0 || options.randomDestination !== void 0 || sourcePort !== void 0 || destinationPort !== void 0 || options.randomSeq === true || options.randomAck === true || options.randomId === true;
+  if (!asked) return void 0;
+  return new FieldDraws({
+    family: first.ip.version,
+    tcpOffset,
+    source: options.randomSource,
+    destination: options.randomDestination,
+    sourcePort,
+    destinationPort,
+    seq: options.randomSeq,
+    ack: options.randomAck,
+    id: options.randomId,
+    fixedTcpChecksum: first.tcp.checksum !== void 0,
+    fixedIpChecksum: first.ip.version === 4 && first.ip.checksum !== void 0,
+    random: options.random ?? cryptoRandom()
+  });
+}
+
 // src/engine/send.ts
 var SEND_BATCH = 1024;
 var RING_BATCH = 256;
@@ -11444,24 +11841,32 @@ var PacketSeries = class {
   #template;
   #sportStep;
   #seqStep;
+  #dportStep;
   #fixedChecksum;
+  #draws;
+  #perPacketDestination;
   #sport;
   #seq;
   #index = 0;
   /**
    * Encode the first packet.
    *
-   * @param first The first packet.
-   * @param steps What to add to the source port and the sequence number
-   *   from one packet to the next (default 0).
-   * @throws {RangeError} For a field the encoder refuses.
+   * @param first The first packet (its drawn fields are drawn for it too).
+   * @param options The steps and random fields (default none).
+   * @throws {RangeError} For a field the encoder refuses, a field both
+   *   stepped and random, a block of the other family, an identification
+   *   asked of IPv6, or random destinations where the TCP checksum covers
+   *   a source route's final destination.
    */
-  constructor(first, steps = {}) {
+  constructor(first, options = {}) {
     this.#template = encodePacket(first);
     this.tcpOffset = this.#template.length - (tcpHeaderLength(first.tcp) + first.tcp.payload.length);
-    this.#sportStep = steps.sportStep ?? 0;
-    this.#seqStep = steps.seqStep ?? 0;
+    this.#sportStep = options.sportStep ?? 0;
+    this.#seqStep = options.seqStep ?? 0;
+    this.#dportStep = modulo(options.dportStep ?? 0, 65536);
     this.#fixedChecksum = first.tcp.checksum !== void 0;
+    this.#draws = seriesDraws(first, this.tcpOffset, options);
+    this.#perPacketDestination = options.randomDestination !== void 0;
     this.#sport = first.tcp.srcPort;
     this.#seq = first.tcp.seq;
   }
@@ -11471,30 +11876,58 @@ var PacketSeries = class {
    * @returns The datagram.
    */
   next() {
-    if (this.#index++ === 0) return this.#template;
-    if (this.#sportStep === 0 && this.#seqStep === 0) return this.#template;
-    this.#sport = modulo(this.#sport + this.#sportStep, 65536);
-    this.#seq = modulo(this.#seq + this.#seqStep, 4294967296);
-    const datagram = this.#template.slice();
-    const view = new TcpHeaderView(datagram, this.tcpOffset);
-    if (this.#fixedChecksum) {
-      view.srcPort = this.#sport;
-      view.seq = this.#seq;
-    } else {
-      view.patch({
-        srcPort: this.#sport,
-        seq: this.#seq
-      });
+    const index = this.#index++;
+    if (!this.varies || index === 0 && this.#draws === void 0) {
+      return this.#template;
     }
+    const datagram = this.#template.slice();
+    if (index > 0 && (this.#sportStep !== 0 || this.#seqStep !== 0)) {
+      this.#sport = modulo(this.#sport + this.#sportStep, 65536);
+      this.#seq = modulo(this.#seq + this.#seqStep, 4294967296);
+      const view = new TcpHeaderView(datagram, this.tcpOffset);
+      if (this.#fixedChecksum) {
+        view.srcPort = this.#sport;
+        view.seq = this.#seq;
+      } else {
+        view.patch({
+          srcPort: this.#sport,
+          seq: this.#seq
+        });
+      }
+    }
+    if (index > 0 && this.#dportStep !== 0) {
+      this.#stepDport(datagram, modulo(index * this.#dportStep, 65536));
+    }
+    this.#draws?.apply(datagram);
     return datagram;
   }
   /** The length of every datagram. */
   get length() {
     return this.#template.length;
   }
-  /** Whether the packets differ (a step is set). */
+  /** Whether a step is set (the packets differ). */
   get stepped() {
-    return this.#sportStep !== 0 || this.#seqStep !== 0;
+    return this.#sportStep !== 0 || this.#seqStep !== 0 || this.#dportStep !== 0;
+  }
+  /**
+   * Whether \`fill()\` and \`advance()\` make this series' packets, each
+   * {@linkcode PacketSeries.length} bytes: the condition of the flood's
+   * fast path. A subclass whose \`next()\` hands out datagrams of their own
+   * (a packet's fragments) says false, and is sent by \`next()\`.
+   */
+  get slotted() {
+    return true;
+  }
+  /** Whether the packets differ: a step is set or a field is drawn. */
+  get varies() {
+    return this.stepped || this.#draws !== void 0;
+  }
+  /**
+   * Whether destinations are drawn: each packet goes to the address in its
+   * own IP header, which only a header-included socket sends it to.
+   */
+  get perPacketDestination() {
+    return this.#perPacketDestination;
   }
   /**
    * Write the next \`slots.length\` packets into the slots, in place (the
@@ -11507,30 +11940,51 @@ var PacketSeries = class {
       const slot = slots[i];
       slot.set(this.#template);
       if (this.#index + i > 0) this.#step(slot, this.#index + i);
+      this.#draws?.apply(slot);
     }
   }
   /**
-   * Step the first \`count\` slots on by \`by\` packets each, in place (the
-   * fast path after each batch): the source port and sequence number
-   * advance, the checksum is updated incrementally (RFC 1624, eqn. 3).
+   * Move the first \`count\` slots on by \`by\` packets each, in place (the
+   * fast path after each batch): the stepped fields advance and each slot's
+   * random fields are drawn anew, in slot order; the checksums are updated
+   * incrementally (RFC 1624, eqn. 3). With \`by\` equal to the slots filled,
+   * the slots hold the packets \`next()\` would give next.
    *
    * @param slots The slots, as {@linkcode PacketSeries.fill} wrote them.
-   * @param count How many to step.
+   * @param count How many to move on.
    * @param by How many packets on.
    */
   advance(slots, count2, by) {
-    if (!this.stepped) return;
+    if (!this.varies) return;
     const t = this.tcpOffset;
-    const dPort = modulo(by * this.#sportStep, 65536);
-    const dSeq = modulo(by * this.#seqStep, 4294967296);
     const fixed = this.#fixedChecksum;
-    for (let i = 0; i < count2; i++) {
-      stepSegment(slots[i], t, dPort, dSeq, fixed);
+    if (this.#sportStep !== 0 || this.#seqStep !== 0) {
+      const dPort = modulo(by * this.#sportStep, 65536);
+      const dSeq = modulo(by * this.#seqStep, 4294967296);
+      for (let i = 0; i < count2; i++) {
+        stepSegment(slots[i], t, dPort, dSeq, fixed);
+      }
+    }
+    if (this.#dportStep !== 0) {
+      const dDport = modulo(by * this.#dportStep, 65536);
+      for (let i = 0; i < count2; i++) this.#stepDport(slots[i], dDport);
+    }
+    const draws = this.#draws;
+    if (draws !== void 0) {
+      for (let i = 0; i < count2; i++) draws.apply(slots[i]);
     }
   }
   /** Move a template copy to packet \`index\`. */
   #step(slot, index) {
     stepSegment(slot, this.tcpOffset, modulo(index * this.#sportStep, 65536), modulo(index * this.#seqStep, 4294967296), this.#fixedChecksum);
+    if (this.#dportStep !== 0) {
+      this.#stepDport(slot, modulo(index * this.#dportStep, 65536));
+    }
+  }
+  /** Add \`d\` (modulo 2^16) to a datagram's destination port. */
+  #stepDport(datagram, d) {
+    const t = this.tcpOffset;
+    stepWord(datagram, t + 2, d, this.#fixedChecksum ? -1 : t + 16);
   }
   /**
    * The next \`count\` packets.
@@ -11546,11 +12000,15 @@ var PacketSeries = class {
 };
 async function sendPackets(options, onSent) {
   const { socket, destination, series, count: count2, intervalMs, clock, signal } = options;
-  if (onSent === void 0 && intervalMs === 0 && socket.openSendRing !== void 0 && count2 > 1) {
+  const perPacket = series.perPacketDestination;
+  if (perPacket && !options.headerIncluded) {
+    throw new RangeError("Cannot send packets to drawn destinations: only a header-included socket sends each to the address in its IP header");
+  }
+  if (onSent === void 0 && intervalMs === 0 && socket.openSendRing !== void 0 && count2 > 1 && series.slotted) {
     const ring = socket.openSendRing({
       slots: Math.min(RING_BATCH, count2),
       slotBytes: series.length,
-      destination
+      destination: perPacket ? "per-slot" : destination
     });
     return await flood(options, ring);
   }
@@ -11574,21 +12032,31 @@ async function sendPackets(options, onSent) {
     const wire2 = strip === 0 ? datagrams : datagrams.map((datagram) => datagram.subarray(strip));
     const sentAt = options.wallClock();
     const before = clock.now();
+    let done = 0;
     try {
-      if (n === 1) socket.send(wire2[0], destination);
-      else socket.sendMany(wire2, destination);
+      if (perPacket) {
+        for (; done < n; done++) {
+          socket.send(wire2[done], destinationOf(datagrams[done]));
+        }
+      } else {
+        if (n === 1) socket.send(wire2[0], destination);
+        else socket.sendMany(wire2, destination);
+        done = n;
+      }
     } catch (error) {
       failure = {
         error
       };
-      break;
     }
-    first ??= before;
-    last = clock.now();
-    packets += n;
-    for (const datagram of datagrams) bytes2 += datagram.length;
-    await onSent?.(datagrams, sentAt);
-    if (packets >= count2) break;
+    if (done > 0) {
+      first ??= before;
+      last = clock.now();
+      packets += done;
+      const sent = done === n ? datagrams : datagrams.slice(0, done);
+      for (const datagram of sent) bytes2 += datagram.length;
+      await onSent?.(sent, sentAt);
+    }
+    if (failure !== void 0 || packets >= count2) break;
     if (intervalMs > 0) {
       const wait = start + packets * intervalMs - clock.now();
       if (wait > 0) await Promise.race([
@@ -11611,6 +12079,9 @@ async function sendPackets(options, onSent) {
   };
   if (failure !== void 0) outcome.failure = failure;
   return outcome;
+}
+function destinationOf(datagram) {
+  return datagram[0] >> 4 === 4 ? formatAddress(datagram.subarray(16, 20)) : formatAddress(datagram.subarray(24, 40));
 }
 async function flood(options, ring) {
   const { series, count: count2, clock, signal } = options;
@@ -23373,114 +23844,6 @@ var FragmentReassembler = class {
     }
   }
 };
-
-// src/wire/random_fields.ts
-var SeededRandom = class {
-  #s = new Uint32Array(4);
-  /**
-   * Start the sequence a seed gives.
-   *
-   * @param seed Any integer; only its low 32 bits count.
-   */
-  constructor(seed) {
-    let x = seed >>> 0;
-    for (let i = 0; i < 4; i++) {
-      x = x + 2654435769 >>> 0;
-      let z = x;
-      z = Math.imul(z ^ z >>> 16, 2246822507);
-      z = Math.imul(z ^ z >>> 13, 3266489909);
-      this.#s[i] = (z ^ z >>> 16) >>> 0;
-    }
-    if (this.#s.every((word2) => word2 === 0)) this.#s[0] = 1;
-  }
-  /**
-   * The next value of the sequence.
-   *
-   * @returns An unsigned 32-bit integer.
-   */
-  next32() {
-    const s = this.#s;
-    const rotl3 = (x, k) => x << k | x >>> 32 - k;
-    const result = Math.imul(rotl3(Math.imul(s[1], 5), 7), 9) >>> 0;
-    const t = s[1] << 9;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl3(s[3], 11);
-    return result;
-  }
-  /**
-   * The next value as a fraction.
-   *
-   * @returns A number in [0, 1).
-   */
-  float() {
-    return this.next32() / 4294967296;
-  }
-};
-function cryptoRandom() {
-  return {
-    next32: () => crypto.getRandomValues(new Uint32Array(1))[0]
-  };
-}
-function uniform(random, min, max) {
-  const span = max - min + 1;
-  if (span >= 4294967296) return min + random.next32();
-  const limit = 4294967296 - 4294967296 % span;
-  let value;
-  do
-    value = random.next32();
-  while (value >= limit);
-  return min + value % span;
-}
-function parseCidr(text) {
-  const slash = text.indexOf("/");
-  const address = parseAddress(slash < 0 ? text : text.slice(0, slash));
-  const bits2 = address.bytes.length * 8;
-  let prefix = bits2;
-  if (slash >= 0) {
-    const digits = text.slice(slash + 1);
-    if (!/^[0-9]{1,3}$/.test(digits) || Number(digits) > bits2) {
-      throw new ParseError("CIDR block", text, \`the prefix length must be 0..\${bits2} for IPv\${address.family}\`);
-    }
-    prefix = Number(digits);
-  }
-  const bytes2 = address.bytes.slice();
-  for (let bit = prefix; bit < bits2; bit++) {
-    bytes2[bit >> 3] &= ~(128 >> (bit & 7));
-  }
-  return {
-    family: address.family,
-    bytes: bytes2,
-    prefix
-  };
-}
-function formatCidr(cidr) {
-  return \`\${formatAddress(cidr.bytes)}/\${cidr.prefix}\`;
-}
-function randomAddress(cidr, random) {
-  const block2 = typeof cidr === "string" ? parseCidr(cidr) : cidr;
-  const bytes2 = block2.bytes.slice();
-  for (let i = 0; i < bytes2.length; i += 4) {
-    const word2 = random.next32();
-    for (let j = 0; j < 4 && i + j < bytes2.length; j++) {
-      const bit = 8 * (i + j);
-      const keep = Math.max(0, Math.min(8, block2.prefix - bit));
-      const mask = keep === 0 ? 255 : 255 >> keep;
-      bytes2[i + j] = bytes2[i + j] & ~mask | word2 >>> 24 - 8 * j & mask;
-    }
-  }
-  return formatAddress(bytes2);
-}
-function randomPort(random, range = {}) {
-  return uniform(random, range.min ?? 1024, range.max ?? 65535);
-}
-function randomBits(random, bits2) {
-  const value = random.next32();
-  return bits2 === 32 ? value : value >>> 16;
-}
 
 // src/explain/html/layout.ts
 function fieldRefs(explanation) {
