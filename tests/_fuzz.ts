@@ -437,32 +437,31 @@ export function seeds(rng: Rng, count = 400): Seed[] {
 let fixtures: Seed[] | undefined;
 
 /**
- * The datagrams of the capture fixtures (tests/fixtures/: the kernel's
- * TCP-MD5 and Multipath TCP conversations, some cut by editcap; tcpdump's,
- * tshark's and scapy's captures; IPv6 extension headers and fragments),
- * each a seed for the mutations.
+ * The datagrams of the capture fixtures (tests/fixtures/: tcpdump's,
+ * tshark's and scapy's captures; tests/fixtures/kernel/: the kernel's
+ * TCP-MD5 and Multipath TCP conversations, cut by editcap, and IPv6
+ * extension headers and fragments), each a seed for the mutations.
  */
 export function fixtureSeeds(): Seed[] {
   if (fixtures !== undefined) return fixtures;
-  const dir = new URL("./fixtures/", import.meta.url);
   fixtures = [];
-  for (
-    const entry of [...Deno.readDirSync(dir)].sort((a, b) =>
-      a.name < b.name ? -1 : 1
-    )
-  ) {
-    if (!/\.pcap(ng)?$/.test(entry.name)) continue;
-    const file = Deno.readFileSync(new URL(entry.name, dir));
-    for (const record of readCaptureBytes(file).records) {
-      const ip = linkPayload(record);
-      if (ip === undefined || ip.length === 0) continue;
-      let tcpAt = 0;
-      try {
-        tcpAt = decodeIp(ip, { lenient: true }).payloadOffset;
-      } catch (error) {
-        if (!(error instanceof DecodeError)) throw error;
+  for (const folder of ["./fixtures/", "./fixtures/kernel/"]) {
+    const dir = new URL(folder, import.meta.url);
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name)
+      .filter((name) => /\.pcap(ng)?$/.test(name)).sort();
+    for (const name of names) {
+      const file = Deno.readFileSync(new URL(name, dir));
+      for (const record of readCaptureBytes(file).records) {
+        const ip = linkPayload(record);
+        if (ip === undefined || ip.length === 0) continue;
+        let tcpAt = 0;
+        try {
+          tcpAt = decodeIp(ip, { lenient: true }).payloadOffset;
+        } catch (error) {
+          if (!(error instanceof DecodeError)) throw error;
+        }
+        fixtures.push({ bytes: ip.slice(), tcpAt });
       }
-      fixtures.push({ bytes: ip.slice(), tcpAt });
     }
   }
   return fixtures;
