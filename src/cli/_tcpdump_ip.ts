@@ -126,6 +126,16 @@ export function hopByHopText(options: Uint8Array): Part {
 }
 
 /**
+ * A length as tcpdump's `%zu` prints it: one below 0 wraps around 2^64.
+ *
+ * @param n The length.
+ * @returns Its text.
+ */
+export function sizeT(n: number): string {
+  return n >= 0 ? String(n) : String(2n ** 64n + BigInt(n));
+}
+
+/**
  * What tcpdump says of a hop-by-hop header that is not the first extension
  * header, and ends its line with.
  *
@@ -146,7 +156,7 @@ function fragmentPart(
 ): Part & { first: boolean } {
   if (h.length < 4) return { ...end(" [|frag6]"), first: false };
   const offset = ((h[2]! << 8) | h[3]!) & 0xfff8;
-  const text = `frag (${offset}|${40 + payloadLength - at - 8})`;
+  const text = `frag (${offset}|${sizeT(40 + payloadLength - at - 8)})`;
   if (offset !== 0) return { ...end(text), first: false };
   // tcpdump stops when nothing past the fragment header was captured.
   return h.length <= 8
@@ -210,7 +220,13 @@ export function ipv6CutLead(bytes: Uint8Array): IpLead | undefined {
     left -= advance;
     walked++;
   }
-  const segment = bytes.subarray(at);
+  // A payload length of 0 without a jumbo option: tcpdump takes the
+  // datagram to end with its headers (a truncated header chain, after
+  // extension headers).
+  if (payloadLength === 0 && walked > 0) return end(`${text} [|ip6]`);
+  const segment = payloadLength === 0
+    ? bytes.subarray(0, 0)
+    : bytes.subarray(at);
   if (segment.length < 4) return end(`${text}${src} > ${dst}: [|tcp]`);
   const sport = (segment[0]! << 8) | segment[1]!;
   const dport = (segment[2]! << 8) | segment[3]!;

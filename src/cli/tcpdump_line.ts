@@ -42,6 +42,7 @@ import {
   misplacedHopByHop,
   missingText,
   routingText,
+  sizeT,
 } from "./_tcpdump_ip.ts";
 import {
   optionLength,
@@ -151,7 +152,7 @@ function ipv6Lead(
     else if (header.type === 43) part = routingHeaderText(header);
     else {
       const offset = ((header.data[0]! << 8) | header.data[1]!) & 0xfff8;
-      const length = 40 + ip.payloadLength - header.offset - 8;
+      const length = sizeT(40 + ip.payloadLength - header.offset - 8);
       part = { text: `frag (${offset}|${length}) `, ends: false };
     }
     text += part.text;
