@@ -294,9 +294,15 @@ function openLinux(constants: OsConstants): Libc {
       s.recvmmsg(fd, vector, count, flags, null),
     errno: () => errnoView.getInt32(),
     poll: (fds, count, timeoutMs) =>
-      blocking.symbols.poll(fds, BigInt(count), timeoutMs),
+      retaining(
+        [fds],
+        () => blocking.symbols.poll(fds, BigInt(count), timeoutMs),
+      ),
     getaddrinfo: (node, hints, result) =>
-      blocking.symbols.getaddrinfo(node, null, hints, result),
+      retaining(
+        [node, hints, result],
+        () => blocking.symbols.getaddrinfo(node, null, hints, result),
+      ),
   };
 }
 
@@ -314,10 +320,48 @@ function openDarwin(constants: OsConstants): Libc {
     recvmmsg: undefined,
     errno: () => errnoView.getInt32(),
     poll: (fds, count, timeoutMs) =>
-      blocking.symbols.poll(fds, count, timeoutMs),
+      retaining([fds], () => blocking.symbols.poll(fds, count, timeoutMs)),
     getaddrinfo: (node, hints, result) =>
-      blocking.symbols.getaddrinfo(node, null, hints, result),
+      retaining(
+        [node, hints, result],
+        () => blocking.symbols.getaddrinfo(node, null, hints, result),
+      ),
   };
+}
+
+/**
+ * The buffers of the nonblocking calls still running. A worker thread
+ * reads and writes them until the call returns, so they must stay
+ * reachable until its promise settles, whatever the caller keeps: a caller
+ * that does not use a buffer after its `await` may otherwise let the
+ * garbage collector take it while the C function still writes to it.
+ */
+const IN_FLIGHT = new Set<readonly Uint8Array[]>();
+
+/**
+ * Run a nonblocking call, its buffers held in {@linkcode IN_FLIGHT} from
+ * before it starts until its promise settles.
+ */
+async function retaining<T>(
+  buffers: readonly Uint8Array[],
+  call: () => Promise<T>,
+): Promise<T> {
+  IN_FLIGHT.add(buffers);
+  try {
+    return await call();
+  } finally {
+    IN_FLIGHT.delete(buffers);
+  }
+}
+
+/**
+ * The buffers held for nonblocking calls still running (for the tests
+ * that check none is let go early, and none is kept after).
+ *
+ * @returns The buffers of each call in flight.
+ */
+export function buffersInFlight(): (readonly Uint8Array[])[] {
+  return [...IN_FLIGHT];
 }
 
 type CommonPart = Pick<

@@ -1,13 +1,27 @@
 /**
  * Fuzzing of every parser of outside bytes or text: the targets, the inputs
- * they are fed (random, and mutations of valid seeds: packets, captures,
- * hex text, filters), and the contract each must keep:
+ * they are fed (random, and mutations of valid seeds: random packets with
+ * every option kind and IPv6 extension header, and the datagrams of the
+ * capture fixtures, the kernel's TCP-MD5 and MPTCP conversations among
+ * them), and the contract each must keep:
  *
  * - it throws nothing but its documented error (`DecodeError` with a
  *   "Cannot decode" message and an offset inside the input, `ParseError`,
- *   `FilterError`, `RangeError` from the filter compiler);
+ *   `FilterError`, `RangeError` from the filter compiler, `ResumeError`);
+ *   the text line, tcpdump's option texts and the link layer throw nothing;
  * - it answers within 100 ms;
- * - what decodes strictly encodes back to the same bytes.
+ * - what decodes strictly encodes back to the same bytes (packets,
+ *   segments, option areas, MPTCP bodies, resume files), and intact
+ *   fragments reassemble to the datagram they were cut from.
+ *
+ * The targets: `packet` (IPv4, IPv6 with extension headers, the explainer
+ * and the text line, cut at any length on the wire), `segment`, `capture`
+ * (pcap and pcapng in the link types tcpcraft reads), `text` (explain's
+ * hex and its filter), `filter` (the BPF compiler's input), and in
+ * tests/_fuzz_more.ts `fragments` (IPv4 and IPv6 fragments and the
+ * reassembler), `options` (every TCP option kind of the registry, MPTCP's
+ * subtypes, EDO and TCP-AO typed), `resume` (the scan resume file) and
+ * `link` (every link type's header).
  *
  * `deno task fuzz` runs the targets for a count or a time and saves every
  * input that breaks a contract to `tests/corpus/<target>/`; the regular
@@ -20,16 +34,7 @@ import {
   compilePacketFilter,
   DecodeError,
   decodeIp,
-  decodeIpv4,
-  decodeIpv6,
-  decodePacket,
-  decodeTcp,
-  decodeTcpOptions,
-  encodePacket,
-  encodeTcp,
   explainPacket,
-  formatIPv4,
-  formatIPv6,
   linkPayload,
   LINKTYPE,
   type PacketFilter,
@@ -38,417 +43,39 @@ import {
   PcapWriter,
   readCaptureBytes,
   runBpf,
-  type TcpOption,
-  tcpOptionsLength,
-  type TcpPacket,
   validateBpf,
-  verifyPacketChecksums,
 } from "../mod.ts";
 import { FilterError, parseExplainFilter } from "../src/explain/filter.ts";
 import { parseHexInput } from "../src/cli/explain_input.ts";
+import { MORE_TARGETS } from "./_fuzz_more.ts";
+import { notIpReason } from "../src/explain/html/model.ts";
+import { formatCapturedPacketText } from "../src/cli/format.ts";
+import {
+  decodes,
+  describe,
+  FuzzFailure,
+  hex,
+  isDecodeError,
+  noThrow,
+  packetContracts,
+  packetInput,
+  randomPacket,
+  type Rng,
+  type Seed,
+  segmentContracts,
+} from "./_fuzz_core.ts";
 
-/** mulberry32: small, fast and seedable. */
-export class Rng {
-  #state: number;
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-  u32(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  int(min: number, max: number): number {
-    return min + Math.floor((this.u32() / 0x1_0000_0000) * (max - min + 1));
-  }
-  chance(p: number): boolean {
-    return this.u32() / 0x1_0000_0000 < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(0, items.length - 1)]!;
-  }
-  bytes(length: number): Uint8Array {
-    const out = new Uint8Array(length);
-    for (let i = 0; i < length; i += 4) {
-      const r = this.u32();
-      out[i] = r;
-      if (i + 1 < length) out[i + 1] = r >>> 8;
-      if (i + 2 < length) out[i + 2] = r >>> 16;
-      if (i + 3 < length) out[i + 3] = r >>> 24;
-    }
-    return out;
-  }
-}
-
-export const hex = (bytes: Uint8Array): string =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-// ------------------------------------------------------------------ valid seeds
-
-/** TCP options of every kind the library types, within a 39-byte area. */
-export function randomOptions(rng: Rng): TcpOption[] {
-  const pool: (() => TcpOption)[] = [
-    () => ({ kind: "nop" }),
-    () => ({ kind: "mss", value: rng.int(0, 0xffff) }),
-    () => ({ kind: "wscale", shift: rng.int(0, 14) }),
-    () => ({ kind: "sackOk" }),
-    () => ({
-      kind: "sack",
-      blocks: Array.from(
-        { length: rng.int(1, 3) },
-        () => [rng.u32(), rng.u32()] as const,
-      ),
-    }),
-    () => ({ kind: "timestamp", value: rng.u32(), echo: rng.u32() }),
-    () => ({ kind: "md5", digest: rng.bytes(16) }),
-    () => ({
-      kind: "userTimeout",
-      granularity: "seconds",
-      timeout: rng.int(0, 0x7fff),
-    }),
-    () => ({
-      kind: "tcpAo",
-      keyId: rng.int(0, 255),
-      rNextKeyId: 1,
-      mac: rng.bytes(rng.int(0, 12)),
-    }),
-    () => ({ kind: "mptcp", data: rng.bytes(rng.int(0, 10)) }),
-    () => ({ kind: "fastOpen", cookie: rng.bytes(rng.pick([0, 4, 8, 16])) }),
-    () => ({
-      kind: "experimental",
-      type: 254,
-      exid: rng.int(0, 0xffff),
-      data: rng.bytes(rng.int(0, 6)),
-    }),
-    () => ({
-      kind: "unknown",
-      type: rng.int(35, 252),
-      data: rng.bytes(rng.int(0, 8)),
-    }),
-  ];
-  const options: TcpOption[] = [];
-  let length = 0;
-  for (let n = rng.int(0, 8); n > 0; n--) {
-    const option = rng.pick(pool)();
-    const size = tcpOptionsLength([option]);
-    if (length + size <= 39) {
-      options.push(option);
-      length += size;
-    }
-  }
-  if (rng.chance(0.2)) options.push({ kind: "eol" });
-  return options;
-}
-
-/** A valid packet and where its TCP header starts. */
-export interface Seed {
-  bytes: Uint8Array;
-  /** Where the TCP header starts. */
-  tcpAt: number;
-}
-
-/** A valid IPv4 or IPv6 packet with random fields, options and payload. */
-export function randomPacket(rng: Rng): Seed {
-  const tcp = {
-    srcPort: rng.int(0, 0xffff),
-    dstPort: rng.int(0, 0xffff),
-    seq: rng.u32(),
-    ack: rng.u32(),
-    flags: rng.int(0, 0x1ff),
-    window: rng.int(0, 0xffff),
-    urgentPointer: rng.int(0, 0xffff),
-    options: randomOptions(rng),
-    payload: rng.bytes(rng.chance(0.7) ? rng.int(0, 64) : rng.int(0, 1400)),
-  };
-  let packet: TcpPacket;
-  let tcpAt: number;
-  if (rng.chance(0.5)) {
-    const ipOptions = rng.bytes(4 * rng.int(0, rng.chance(0.7) ? 0 : 10));
-    packet = {
-      ip: {
-        version: 4,
-        tos: rng.int(0, 255),
-        id: rng.int(0, 0xffff),
-        dontFragment: rng.chance(0.5),
-        moreFragments: false,
-        fragmentOffset: 0,
-        ttl: rng.int(0, 255),
-        protocol: 6,
-        src: formatIPv4(rng.bytes(4)),
-        dst: formatIPv4(rng.bytes(4)),
-        options: ipOptions,
-      },
-      tcp,
-    };
-    tcpAt = 20 + ipOptions.length;
-  } else {
-    const extensions = rng.chance(0.7)
-      ? []
-      : [{ nextHeader: 6, data: rng.bytes(6 + 8 * rng.int(0, 2)) }];
-    packet = {
-      ip: {
-        version: 6,
-        trafficClass: rng.int(0, 255),
-        flowLabel: rng.int(0, 0xfffff),
-        nextHeader: extensions.length > 0 ? 60 : 6,
-        hopLimit: rng.int(0, 255),
-        src: formatIPv6(rng.bytes(16)),
-        dst: formatIPv6(rng.bytes(16)),
-      },
-      tcp,
-      extensionHeaders: extensions,
-    };
-    tcpAt = 40 + extensions.reduce((n, h) => n + 2 + h.data.length, 0);
-  }
-  return { bytes: encodePacket(packet), tcpAt };
-}
-
-// ------------------------------------------------------------------ mutations
-
-const MUTATIONS = [
-  "bitFlip",
-  "byteZero",
-  "byteFf",
-  "byteRandom",
-  "truncate",
-  "extend",
-  "ipLength",
-  "ihl",
-  "version",
-  "protocol",
-  "dataOffset",
-  "optionLength",
-  "optionKind",
-] as const;
-
-/** Mutate the option area byte at `o`: a kind, a length or both. */
-function mutateOption(rng: Rng, b: Uint8Array, at: number): void {
-  if (b.length <= at + 21) return;
-  const end = Math.min(b.length, at + (b[at + 12]! >> 4) * 4);
-  const o = rng.int(at + 20, Math.max(at + 20, end - 1));
-  if (o + 1 >= b.length) return;
-  if (rng.chance(0.5)) {
-    b[o] = rng.pick([0, 1, 2, 3, 4, 5, 8, 19, 28, 29, 30, 34, 253, 254]);
-    if (rng.chance(0.2)) b[o] = rng.int(0, 255);
-  }
-  b[o + 1] = rng.pick([0, 1, 2, 3, 4, 10, 18, 40, 255, end - o, end - o + 1]);
-  if (rng.chance(0.2)) b[o + 1] = rng.int(0, 255);
-}
-
-/** One to four mutations of a valid packet: header fields first. */
-export function mutate(rng: Rng, seed: Seed): Seed {
-  let b = seed.bytes.slice();
-  const at = seed.tcpAt;
-  for (let n = rng.int(1, 4); n > 0; n--) {
-    if (b.length === 0) break;
-    const i = rng.int(0, b.length - 1);
-    switch (rng.pick(MUTATIONS)) {
-      case "bitFlip":
-        b[i] = b[i]! ^ (1 << rng.int(0, 7));
-        break;
-      case "byteZero":
-        b[i] = 0;
-        break;
-      case "byteFf":
-        b[i] = 0xff;
-        break;
-      case "byteRandom":
-        b[i] = rng.int(0, 255);
-        break;
-      case "truncate":
-        b = b.slice(
-          0,
-          rng.chance(0.5)
-            ? rng.int(0, Math.min(b.length, at + 64))
-            : rng.int(0, b.length),
-        );
-        break;
-      case "extend": {
-        const more = rng.bytes(rng.int(1, 64));
-        if (rng.chance(0.3)) more.fill(0);
-        const longer = new Uint8Array(b.length + more.length);
-        longer.set(b);
-        longer.set(more, b.length);
-        b = longer;
-        break;
-      }
-      case "ipLength": {
-        // IPv4 total length (bytes 2..3) or IPv6 payload length (4..5).
-        const where = (b[0]! >> 4) === 6 ? 4 : 2;
-        if (b.length < where + 2) break;
-        const old = (b[where]! << 8) | b[where + 1]!;
-        const value = rng.chance(0.5)
-          ? (old + rng.int(-8, 8)) & 0xffff
-          : rng.int(0, 0xffff);
-        b[where] = value >> 8;
-        b[where + 1] = value & 0xff;
-        break;
-      }
-      case "ihl":
-        b[0] = (b[0]! & 0xf0) | rng.int(0, 15);
-        break;
-      case "version":
-        b[0] = (rng.pick([4, 6, rng.int(0, 15)]) << 4) | (b[0]! & 0x0f);
-        break;
-      case "protocol":
-        // IPv4 protocol or IPv6 next header: TCP, an extension header, or other.
-        b[(b[0]! >> 4) === 6 ? 6 : 9] = rng.pick([
-          6,
-          0,
-          43,
-          44,
-          60,
-          17,
-          rng.int(0, 255),
-        ]);
-        break;
-      case "dataOffset":
-        if (b.length > at + 12) {
-          b[at + 12] = (rng.int(0, 15) << 4) | (b[at + 12]! & 0x0f);
-        }
-        break;
-      case "optionLength":
-      case "optionKind":
-        mutateOption(rng, b, at);
-        break;
-    }
-  }
-  return { bytes: b, tcpAt: at };
-}
-
-/** Random bytes, bytes behind a plausible first byte, a valid packet or a mutated one. */
-export function packetInput(rng: Rng, seeds: readonly Seed[]): Seed {
-  const roll = rng.u32() % 100;
-  let input: Seed;
-  if (roll < 8) {
-    input = {
-      bytes: rng.bytes(rng.chance(0.6) ? rng.int(0, 80) : rng.int(0, 1600)),
-      tcpAt: 0,
-    };
-  } else if (roll < 16) {
-    const bytes = rng.bytes(rng.int(1, rng.chance(0.6) ? 120 : 1600));
-    bytes[0] = rng.pick([0x45, 0x46, 0x4f, 0x60, 0x61]);
-    if (bytes.length > 9 && (bytes[0]! >> 4) === 4) bytes[9] = 6;
-    if (bytes.length > 6 && (bytes[0]! >> 4) === 6) bytes[6] = 6;
-    input = { bytes, tcpAt: (bytes[0]! >> 4) === 6 ? 40 : 20 };
-  } else if (roll < 20) {
-    input = rng.pick(seeds);
-  } else {
-    input = mutate(rng, rng.pick(seeds));
-  }
-  if (input.bytes.length > 1600) input.bytes = input.bytes.slice(0, 1600);
-  return input;
-}
-
-// ------------------------------------------------------------------ contracts
-
-/** A contract broken: what, and the input that broke it. */
-export class FuzzFailure extends Error {
-  constructor(readonly target: string, message: string) {
-    super(`${target}: ${message}`);
-    this.name = "FuzzFailure";
-  }
-}
-
-/** The documented failure of a decoder: a DecodeError with its offset inside the input. */
-function isDecodeError(error: unknown, maxOffset: number): boolean {
-  return error instanceof DecodeError &&
-    error.message.startsWith("Cannot decode") &&
-    ["truncated", "malformed", "unsupported"].includes(error.kind) &&
-    Number.isInteger(error.offset) && error.offset >= 0 &&
-    error.offset <= maxOffset;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof DecodeError) {
-    return `DecodeError kind ${error.kind} offset ${error.offset}: ${error.message}`;
-  }
-  return error instanceof Error
-    ? `${error.name}: ${error.message}`
-    : String(error);
-}
-
-/** Run `decode`; undefined when it failed as documented, else a failure. */
-function decodes<T>(
-  target: string,
-  maxOffset: number,
-  decode: () => T,
-): T | undefined {
-  try {
-    return decode();
-  } catch (error) {
-    if (isDecodeError(error, maxOffset)) return undefined;
-    throw new FuzzFailure(target, describe(error));
-  }
-}
-
-/** The end of the datagram as its IP header says, for the round trip. */
-function ipEnd(bytes: Uint8Array): number {
-  if ((bytes[0]! >> 4) === 4) return (bytes[2]! << 8) | bytes[3]!;
-  return 40 + ((bytes[4]! << 8) | bytes[5]!);
-}
-
-function packetContracts(input: Uint8Array): void {
-  const n = input.length;
-  decodes("decodeIpv4", n, () => decodeIpv4(input));
-  decodes("decodeIpv4", n, () => decodeIpv4(input, { lenient: true }));
-  decodes("decodeIpv6", n, () => decodeIpv6(input));
-  decodes("decodeIpv6", n, () => decodeIpv6(input, { lenient: true }));
-  decodes("decodeIp", n, () => decodeIp(input));
-  decodes("decodeIp", n, () => decodeIp(input, { lenient: true }));
-  decodes("decodePacket", n, () => decodePacket(input, { lenient: true }));
-  decodes("verifyPacketChecksums", n, () => verifyPacketChecksums(input));
-  const packet = decodes("decodePacket", n, () => decodePacket(input));
-  if (packet !== undefined) {
-    let again: Uint8Array;
-    try {
-      again = encodePacket(packet);
-    } catch (error) {
-      throw new FuzzFailure(
-        "decodePacket",
-        `re-encoding threw ${describe(error)}`,
-      );
-    }
-    if (!sameBytes(again, input.subarray(0, ipEnd(input)))) {
-      throw new FuzzFailure("decodePacket", `re-encoded to ${hex(again)}`);
-    }
-  }
-  decodes("explainPacket", n, () => explainPacket(input));
-}
-
-function segmentContracts(segment: Uint8Array): void {
-  const n = segment.length;
-  decodes("decodeTcp", n, () => decodeTcp(segment));
-  if (n >= 20) {
-    let lenient;
-    try {
-      lenient = decodeTcp(segment, { lenient: true });
-    } catch (error) {
-      throw new FuzzFailure("decodeTcp lenient", `threw ${describe(error)}`);
-    }
-    const again = encodeTcp(lenient);
-    if (!sameBytes(again, segment)) {
-      throw new FuzzFailure("decodeTcp lenient", `re-encoded to ${hex(again)}`);
-    }
-  }
-  const area = segment.subarray(Math.min(20, n), Math.min(60, n));
-  decodes("decodeTcpOptions", area.length + 20, () => decodeTcpOptions(area));
-  try {
-    decodeTcpOptions(area, { lenient: true });
-  } catch (error) {
-    throw new FuzzFailure(
-      "decodeTcpOptions lenient",
-      `threw ${describe(error)}`,
-    );
-  }
-}
+export {
+  FuzzFailure,
+  hex,
+  mutate,
+  packetInput,
+  randomOptions,
+  randomPacket,
+  Rng,
+  sameBytes,
+  type Seed,
+} from "./_fuzz_core.ts";
 
 // ------------------------------------------------------------------ captures
 
@@ -482,8 +109,15 @@ function captureFile(rng: Rng, seeds: readonly Seed[]): Uint8Array {
     : new PcapngWriter({ linkType });
   const parts = [writer.header()];
   for (let n = rng.int(0, 4); n > 0; n--) {
-    parts.push(writer.packet(frame(rng.pick(seeds).bytes), {
+    const whole = frame(rng.pick(seeds).bytes);
+    // Some records cut at a snapshot length (the original length is the
+    // whole frame's), some empty.
+    const kept = rng.chance(0.25)
+      ? whole.subarray(0, rng.int(0, whole.length))
+      : whole;
+    parts.push(writer.packet(kept, {
       timestamp: rng.int(0, 2 ** 40),
+      originalLength: whole.length,
       ...(writer instanceof PcapngWriter && rng.chance(0.3)
         ? { comment: "c" }
         : {}),
@@ -544,9 +178,20 @@ function captureContracts(file: Uint8Array): void {
     } catch (error) {
       throw new FuzzFailure("linkPayload", `threw ${describe(error)}`);
     }
-    if (ip !== undefined) {
-      decodes("explainPacket", ip.length, () => explainPacket(ip));
-    }
+    noThrow("notIpReason", () => notIpReason(record));
+    if (ip === undefined) continue;
+    decodes("explainPacket", ip.length, () => explainPacket(ip));
+    // As explain --pcap reads a record: cut when the original length says so.
+    const start = ip.byteOffset - record.data.byteOffset;
+    const options = record.originalLength > record.data.length &&
+        record.lengthProblem === undefined
+      ? { wireLength: record.originalLength - start }
+      : {};
+    decodes("explainPacket", ip.length, () => explainPacket(ip, options));
+    noThrow(
+      "formatCapturedPacketText",
+      () => formatCapturedPacketText(ip, options),
+    );
   }
 }
 
@@ -745,6 +390,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
       filterContracts(filter, bytes);
     },
   },
+  ...MORE_TARGETS,
 ];
 
 /** The longest an input may take, milliseconds. */
@@ -782,5 +428,41 @@ export function fuzzOne(
 
 /** Valid packets the mutations start from. */
 export function seeds(rng: Rng, count = 400): Seed[] {
-  return Array.from({ length: count }, () => randomPacket(rng));
+  return [
+    ...Array.from({ length: count }, () => randomPacket(rng)),
+    ...fixtureSeeds(),
+  ];
+}
+
+let fixtures: Seed[] | undefined;
+
+/**
+ * The datagrams of the capture fixtures (tests/fixtures/: tcpdump's,
+ * tshark's and scapy's captures; tests/fixtures/kernel/: the kernel's
+ * TCP-MD5 and Multipath TCP conversations, cut by editcap, and IPv6
+ * extension headers and fragments), each a seed for the mutations.
+ */
+export function fixtureSeeds(): Seed[] {
+  if (fixtures !== undefined) return fixtures;
+  fixtures = [];
+  for (const folder of ["./fixtures/", "./fixtures/kernel/"]) {
+    const dir = new URL(folder, import.meta.url);
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name)
+      .filter((name) => /\.pcap(ng)?$/.test(name)).sort();
+    for (const name of names) {
+      const file = Deno.readFileSync(new URL(name, dir));
+      for (const record of readCaptureBytes(file).records) {
+        const ip = linkPayload(record);
+        if (ip === undefined || ip.length === 0) continue;
+        let tcpAt = 0;
+        try {
+          tcpAt = decodeIp(ip, { lenient: true }).payloadOffset;
+        } catch (error) {
+          if (!(error instanceof DecodeError)) throw error;
+        }
+        fixtures.push({ bytes: ip.slice(), tcpAt });
+      }
+    }
+  }
+  return fixtures;
 }

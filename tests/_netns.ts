@@ -739,6 +739,7 @@ export class TestNetwork implements AsyncDisposable {
    * @param name The agent.
    * @param args Its arguments (JSON-able).
    * @param timeoutMs Kill it after this long (default 30000 ms).
+   * @param denoFlags More flags for `deno run` (`--v8-flags=--expose-gc`).
    * @returns The agent's result.
    */
   async agent<T>(
@@ -747,6 +748,7 @@ export class TestNetwork implements AsyncDisposable {
     name: string,
     args: unknown,
     timeoutMs = 30000,
+    denoFlags: readonly string[] = [],
   ): Promise<T> {
     const result = await this.run(
       host,
@@ -758,6 +760,7 @@ export class TestNetwork implements AsyncDisposable {
         "run",
         "-A",
         "--no-prompt",
+        ...denoFlags,
         `--config=${CONFIG}`,
         new URL(module).pathname,
         name,

@@ -240,3 +240,23 @@ export function checkUint(
 }
 
 export { rangeError };
+
+/**
+ * What is wrong with a record's original length, or undefined when
+ * nothing is: less than the captured length, or past
+ * `MAX_ORIGINAL_LENGTH`.
+ */
+export function originalLengthProblem(
+  captured: number,
+  original: number,
+  at: number,
+  maximum: number,
+): string | undefined {
+  if (original > maximum) {
+    return `original length ${original} at byte ${at} is impossible: no link carries a frame of more than ${maximum} bytes`;
+  }
+  if (original < captured) {
+    return `original length ${original} at byte ${at} is less than the ${captured} bytes captured`;
+  }
+  return undefined;
+}

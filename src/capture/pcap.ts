@@ -14,6 +14,7 @@ import type {
   CaptureWriter,
   ReadCaptureOptions,
 } from "./types.ts";
+import { MAX_ORIGINAL_LENGTH } from "./types.ts";
 import { DecodeError } from "../wire/errors.ts";
 import {
   ByteQueue,
@@ -23,6 +24,7 @@ import {
   DEFAULT_SNAPLEN,
   hex32,
   normalizeTimestamp,
+  originalLengthProblem,
   rangeError,
   viewOf,
   writeToSink,
@@ -231,7 +233,7 @@ export class PcapDecoder implements CaptureDecoder {
     // Wireshark shows it.
     const perSecond = header.precision === "nanoseconds" ? 1e9 : 1e6;
     const scale = header.precision === "nanoseconds" ? 1 : 1000;
-    return {
+    const decoded: CaptureRecord = {
       timestamp: {
         seconds: seconds + Math.floor(fraction / perSecond),
         nanoseconds: (fraction % perSecond) * scale,
@@ -240,6 +242,14 @@ export class PcapDecoder implements CaptureDecoder {
       data: record.slice(RECORD_HEADER_LENGTH),
       originalLength,
     };
+    const problem = originalLengthProblem(
+      capturedLength,
+      originalLength,
+      at + 12,
+      MAX_ORIGINAL_LENGTH,
+    );
+    if (problem !== undefined) decoded.lengthProblem = problem;
+    return decoded;
   }
 }
 

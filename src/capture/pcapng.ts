@@ -12,6 +12,7 @@ import type {
   CaptureRecord,
   ReadCaptureOptions,
 } from "./types.ts";
+import { MAX_ORIGINAL_LENGTH } from "./types.ts";
 import { DecodeError } from "../wire/errors.ts";
 import {
   ByteQueue,
@@ -19,6 +20,7 @@ import {
   DEFAULT_MAX_BLOCK_LENGTH,
   DEFAULT_MAX_CAPTURE_LENGTH,
   hex32,
+  originalLengthProblem,
   pad4,
   viewOf,
 } from "./_io.ts";
@@ -363,6 +365,13 @@ export class PcapngDecoder implements CaptureDecoder {
       data: block.slice(28, dataEnd),
       originalLength,
     };
+    const problem = originalLengthProblem(
+      capturedLength,
+      originalLength,
+      at + 24,
+      MAX_ORIGINAL_LENGTH,
+    );
+    if (problem !== undefined) record.lengthProblem = problem;
     const comment = joinedComments(options);
     if (comment !== undefined) record.comment = comment;
     const flags = options.find((option) =>
@@ -393,13 +402,21 @@ export class PcapngDecoder implements CaptureDecoder {
       capturedLength = Math.min(capturedLength, iface.snaplen);
     }
     this.#checkCapturedLength(capturedLength, at + 8);
-    return {
+    const record: CaptureRecord = {
       timestamp: { seconds: 0, nanoseconds: 0 },
       linkType: iface.linkType,
       interfaceId: 0,
       data: block.slice(12, 12 + capturedLength),
       originalLength,
     };
+    const problem = originalLengthProblem(
+      capturedLength,
+      originalLength,
+      at + 8,
+      MAX_ORIGINAL_LENGTH,
+    );
+    if (problem !== undefined) record.lengthProblem = problem;
+    return record;
   }
 
   #checkCapturedLength(length: number, offset: number): void {

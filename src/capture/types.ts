@@ -61,7 +61,25 @@ export interface CaptureRecord {
   direction?: CaptureDirection;
   /** pcapng: the whole `epb_flags` word (or obsolete `pack_flags`), when the block carries one. */
   flags?: number;
+  /**
+   * Set when the record's original length cannot be right: less than the
+   * bytes captured, or more than {@linkcode MAX_ORIGINAL_LENGTH}. The
+   * record is delivered all the same, `originalLength` as the file has it;
+   * this says what is wrong: `original length 4294967295 at byte 36 is
+   * impossible: no link carries a frame of more than 16777216 bytes`.
+   */
+  lengthProblem?: string;
 }
+
+/**
+ * The largest original length (length on the wire) a record may declare
+ * before it is flagged as impossible: 16 MiB. The longest frames a capture
+ * sees are far shorter: 9 KiB jumbo frames, and the 512 KiB a Linux host
+ * hands its own capture for one GSO/GRO segment with BIG TCP; IPv6
+ * jumbograms could claim more, but no link carries one. A length above
+ * this (0xFFFFFFFF, say) is a broken or hostile file.
+ */
+export const MAX_ORIGINAL_LENGTH = 16 * 1024 * 1024;
 
 /** Limits that keep a reader's memory bounded whatever a file declares. */
 export interface ReadCaptureOptions {

@@ -13,7 +13,7 @@ import type { SniffedPacket, SniffStats } from "../engine/sniff.ts";
 import { explainPacket } from "../explain/packet.ts";
 import { renderExplanation } from "../explain/render.ts";
 import { DecodeError } from "../wire/errors.ts";
-import { formatPacketText, packetJson } from "./format.ts";
+import { formatCapturedPacketText, packetJson } from "./format.ts";
 import type { JsonValue, OutputView } from "./output.ts";
 import { escapeControls } from "./errors.ts";
 
@@ -83,7 +83,11 @@ export function timeOfDay(
  * ```
  */
 export function packetSummary(packet: SniffedPacket): string {
-  if (packet.packet !== undefined) return formatPacketText(packet.bytes);
+  if (packet.packet !== undefined) {
+    return formatCapturedPacketText(packet.bytes, {
+      wireLength: packet.length,
+    });
+  }
   const ip = packet.ip;
   if (ip === undefined) {
     return escapeControls(

@@ -323,6 +323,8 @@ function decodeDecided(
   } catch (error) {
     return `the runs cannot be read: ${(error as Error).message}`;
   }
+  // Runs come out ascending; an empty one is no run (and no encoder writes it).
+  if (runs.some((r) => r.length < 1)) return "a run is empty";
   const last = runs[runs.length - 1];
   if (last !== undefined && last.start + last.length > total) {
     return "a run is past the end of the order";

@@ -347,6 +347,12 @@ export interface SegmentInfo {
   dstNote?: string;
   /** Why the checksum cannot be checked, when it cannot. */
   uncheckable?: string;
+  /**
+   * The segment's length by the IP header, when fewer of its bytes are
+   * here (a capture cut short): the pseudo-header's TCP length is this, as
+   * the sender's was.
+   */
+  length?: number;
 }
 
 /** The sum of the pseudo-header and the segment, with steps when asked. */
@@ -425,7 +431,7 @@ export function tcpChecksumWork(
     work.pseudoHeader = pseudoHeader(
       addressBytes(info.src),
       addressBytes(info.dst),
-      length,
+      info.length ?? length,
       texts,
     );
   }

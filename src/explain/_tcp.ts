@@ -304,6 +304,12 @@ function factsOf(
   };
   if (info.src !== undefined) facts.src = info.src;
   if (info.dst !== undefined) facts.dst = info.dst;
+  if (info.length !== undefined && info.length > info.segment.length) {
+    facts.wirePayloadLength = Math.max(
+      0,
+      info.length - Math.max(20, tcp.dataOffset * 4),
+    );
+  }
   if (windowShift !== undefined) {
     facts.windowShift = windowShift;
     facts.scaledWindow = tcp.window * 2 ** windowShift;

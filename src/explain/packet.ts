@@ -140,7 +140,9 @@ export function explainPacket(
   if (decoded.protocol === IPV6_FRAGMENT_HEADER) {
     explainIpv6FragmentHeader(b, decoded);
   }
-  if (decoded.protocol !== IPPROTO_TCP) {
+  const firstV6 = decoded.protocol === IPV6_FRAGMENT_HEADER &&
+    isFirstFragment(bytes);
+  if (decoded.protocol !== IPPROTO_TCP && !firstV6) {
     b.notes.push(
       decoded.protocol === IPV6_FRAGMENT_HEADER
         ? "an IPv6 fragment: fragments are not reassembled, so TCP is not explained"
@@ -160,7 +162,18 @@ export function explainPacket(
     return finish(b, "packet", undefined, ipChecksum);
   }
   let uncheckable: string | undefined;
-  if (ip.version === 4 && ip.moreFragments) {
+  // An IPv6 first fragment's segment starts after its fragment header.
+  const base = decoded.payloadOffset + (firstV6 ? 8 : 0);
+  const segment = bytes.subarray(
+    base,
+    base + decoded.payload.length - (firstV6 ? 8 : 0),
+  );
+  const claimed = ip.version === 4
+    ? ip.totalLength - base
+    : ip.payloadLength === 0
+    ? segment.length
+    : IPV6_HEADER_LENGTH + ip.payloadLength - base;
+  if ((ip.version === 4 && ip.moreFragments) || firstV6) {
     b.notes.push(
       "the first fragment of a datagram: only the start of the TCP segment is here",
     );
@@ -168,31 +181,37 @@ export function explainPacket(
       "the checksum covers the whole segment, and this is one fragment of it";
   } else if (cut) {
     uncheckable =
-      `the capture holds ${bytes.length} of the datagram's ${options.wireLength} bytes`;
-  } else {
-    const claimed = ip.version === 4
-      ? ip.totalLength - decoded.payloadOffset
-      : IPV6_HEADER_LENGTH + ip.payloadLength - decoded.payloadOffset;
-    if (claimed > decoded.payload.length) {
-      uncheckable =
-        `the IP header says the segment is ${claimed} bytes, but only ${decoded.payload.length} are here`;
-    }
+      `the capture holds ${bytes.length} of the datagram's ${options.wireLength} bytes: the checksum covers bytes that are not here`;
+  } else if (claimed > segment.length) {
+    uncheckable =
+      `the IP header says the segment is ${claimed} bytes, but only ${segment.length} are here`;
   }
   const final = finalDestination(decoded);
   const info: SegmentInfo = {
-    base: decoded.payloadOffset,
-    segment: decoded.payload,
+    base,
+    segment,
     src: ip.src,
     dst: final.dst,
   };
   if (final.note !== undefined) info.dstNote = final.note;
   if (uncheckable !== undefined) info.uncheckable = uncheckable;
+  if (claimed > segment.length) info.length = claimed;
   const tcp = explainTcp(b, info, options);
   if (options.signature !== undefined && uncheckable === undefined) {
     checkSignature(b, info, options.signature, options.connection);
   }
   strictCheck(b, strict, cut || uncheckable !== undefined);
   return finish(b, "packet", tcp, ipChecksum);
+}
+
+/** Whether lenient decoding reads the bytes as a first fragment holding its TCP header. */
+function isFirstFragment(bytes: Uint8Array): boolean {
+  try {
+    return decodePacket(bytes, { lenient: true }).firstFragment === true;
+  } catch (error) {
+    if (error instanceof DecodeError) return false;
+    throw error;
+  }
 }
 
 /** The signature's name, and the option kind it is written in. */

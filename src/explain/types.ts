@@ -169,6 +169,12 @@ export interface TcpFacts {
   relativeAck?: number;
   /** Number of data bytes present. */
   payloadLength: number;
+  /**
+   * The number of data bytes by the IP header, when the capture holds
+   * fewer (it was cut at its snapshot length): what tcpdump reports as the
+   * segment's length.
+   */
+  wirePayloadLength?: number;
 }
 
 /** A packet or segment, explained. Plain data: safe to `JSON.stringify` once bytes are hex. */

@@ -317,8 +317,9 @@ function decodeKnown(d: Uint8Array): MptcpMessage | undefined {
 
 /**
  * Read the body of a Multipath TCP option (the bytes after kind and
- * length) as its subtype. Never throws: a body that fits no layout is
- * `unknown`.
+ * length) as its subtype. Never throws: a body that fits no layout, or
+ * whose reserved bits are not zero (the typed form would lose them), is
+ * `unknown`, so that encoding what is decoded gives back the bytes.
  *
  * @param data The body.
  * @returns The typed option.
@@ -335,7 +336,24 @@ function decodeKnown(d: Uint8Array): MptcpMessage | undefined {
  */
 export function decodeMptcp(data: Uint8Array): MptcpMessage {
   const known = data.length === 0 ? undefined : decodeKnown(data);
-  return known ?? { subtype: "unknown", data: data.slice() };
+  // Typed only when the typed form holds every bit: a reserved bit set, or
+  // an add-addr of RFC 6824's IPVer layout, stays bytes.
+  return known !== undefined && encodesTo(known, data)
+    ? known
+    : { subtype: "unknown", data: data.slice() };
+}
+
+/** Whether a typed message encodes to exactly these bytes. */
+function encodesTo(message: MptcpMessage, data: Uint8Array): boolean {
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeMptcp(message);
+  } catch (error) {
+    if (error instanceof RangeError) return false;
+    throw error;
+  }
+  return bytes.length === data.length &&
+    bytes.every((byte, i) => byte === data[i]);
 }
 
 function fail(reason: string): never {

@@ -37,7 +37,37 @@ export interface DecodedTcpPacket {
   tcp: DecodedTcpSegment;
   /** IPv6 extension headers walked (present, maybe empty, for IPv6 only). */
   extensionHeaders?: DecodedIpv6ExtensionHeader[];
+  /**
+   * Present when the buffer holds less of the segment than the IP header
+   * says (lenient decoding only): a capture cut at its snapshot length, or
+   * a length field that claims more than was sent. The segment's lengths
+   * are the IP header's, as tcpdump reports them; `tcp.payload` holds only
+   * the bytes that are here.
+   */
+  truncated?: TruncatedSegment;
+  /**
+   * True for the first fragment of a datagram (IPv4 MF set and offset 0, or
+   * an IPv6 fragment header with offset 0 and M set, followed by TCP) that
+   * holds the whole TCP header, decoded leniently: `tcp` is that header,
+   * and its payload only the start of the segment's data. For IPv6 the
+   * fragment header is the last of `extensionHeaders`.
+   */
+  firstFragment?: boolean;
 }
+
+/** How much of a segment the IP header announces, and how much is here. */
+export interface TruncatedSegment {
+  /** The segment's length by the IP header: TCP header and data. */
+  segmentLength: number;
+  /**
+   * The data's length by the IP header: `segmentLength` less the header
+   * the data offset announces (0 when that header does not fit).
+   */
+  payloadLength: number;
+  /** How many bytes of the segment the buffer holds. */
+  capturedLength: number;
+}
+
 /** Options for {@linkcode decodeIp} and {@linkcode decodePacket}. */
 export interface DecodePacketOptions {
   /**
@@ -187,6 +217,10 @@ function requireTcp(decoded: DecodedIp): void {
  * (which counts bytes from the start of the TCP header) but its `offset` is
  * moved to count from the start of the packet.
  *
+ * Lenient decoding also reads what a capture holds of a packet cut short
+ * (`truncated`, with the lengths the IP header gives), and the TCP header
+ * of a first fragment (`firstFragment`), which strict decoding refuses.
+ *
  * @param bytes The packet, starting with the IP header.
  * @param options `lenient` (default false), passed to every layer.
  * @returns The IP header, the TCP segment and (IPv6) the extension headers.
@@ -214,10 +248,13 @@ export function decodePacket(
 ): DecodedTcpPacket {
   const lenient = options.lenient ?? false;
   const decoded = decodeIp(bytes, { lenient });
-  requireTcp(decoded);
+  const first = lenient ? firstFragment(decoded) : undefined;
+  if (first === undefined) requireTcp(decoded);
+  const segment = first?.segment ?? decoded.payload;
+  const segmentOffset = first?.segmentOffset ?? decoded.payloadOffset;
   let tcp: DecodedTcpSegment;
   try {
-    tcp = decodeTcp(decoded.payload, { lenient });
+    tcp = decodeTcp(segment, { lenient });
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
     const prefix = `Cannot decode ${error.layer}: `;
@@ -227,12 +264,93 @@ export function decodePacket(
     throw new DecodeError(reason, {
       kind: error.kind,
       layer: error.layer,
-      offset: decoded.payloadOffset + error.offset,
+      offset: segmentOffset + error.offset,
       cause: error,
     });
   }
-  if (decoded.extensionHeaders === undefined) return { ip: decoded.ip, tcp };
-  return { ip: decoded.ip, tcp, extensionHeaders: decoded.extensionHeaders };
+  const packet: DecodedTcpPacket = { ip: decoded.ip, tcp };
+  if (decoded.extensionHeaders !== undefined) {
+    packet.extensionHeaders = first?.header === undefined
+      ? decoded.extensionHeaders
+      : [...decoded.extensionHeaders, first.header];
+  }
+  if (lenient) {
+    const claimed = claimedLength(decoded.ip, segmentOffset);
+    if (claimed !== undefined && claimed > segment.length) {
+      packet.truncated = {
+        segmentLength: claimed,
+        payloadLength: Math.max(0, claimed - tcp.dataOffset * 4),
+        capturedLength: segment.length,
+      };
+    }
+  }
+  if (first !== undefined) packet.firstFragment = true;
+  return packet;
+}
+
+/**
+ * The segment's length by the IP header, from where it starts in the
+ * datagram; undefined when the header gives none (an IPv6 payload length
+ * of 0) or one shorter than the headers before the segment.
+ */
+function claimedLength(
+  ip: DecodedIpv4Header | DecodedIpv6Header,
+  segmentOffset: number,
+): number | undefined {
+  const end = ip.version === 4
+    ? ip.totalLength
+    : ip.payloadLength === 0
+    ? 0
+    : IPV6_HEADER_LENGTH + ip.payloadLength;
+  return end > segmentOffset ? end - segmentOffset : undefined;
+}
+
+/** A first fragment's TCP segment, and for IPv6 its fragment header. */
+interface FirstFragment {
+  segment: Uint8Array;
+  segmentOffset: number;
+  header?: DecodedIpv6ExtensionHeader;
+}
+
+/**
+ * The TCP segment of a first fragment that holds the whole TCP header
+ * (data offset 5 or more, within the fragment's length by its IP header;
+ * a capture may have cut it), or undefined for anything else.
+ */
+function firstFragment(decoded: DecodedIp): FirstFragment | undefined {
+  const { ip } = decoded;
+  let found: FirstFragment;
+  if (ip.version === 4) {
+    if (
+      !ip.moreFragments || ip.fragmentOffset !== 0 ||
+      decoded.protocol !== IPPROTO_TCP
+    ) return undefined;
+    found = { segment: decoded.payload, segmentOffset: decoded.payloadOffset };
+  } else {
+    const header = decoded.payload;
+    if (decoded.protocol !== IPV6_FRAGMENT_HEADER || header.length < 8) {
+      return undefined;
+    }
+    const offsetAndFlags = (header[2]! << 8) | header[3]!;
+    if (header[0] !== IPPROTO_TCP || header[1] !== 0 || offsetAndFlags !== 1) {
+      return undefined;
+    }
+    found = {
+      segment: header.subarray(8),
+      segmentOffset: decoded.payloadOffset + 8,
+      header: {
+        type: IPV6_FRAGMENT_HEADER,
+        offset: decoded.payloadOffset,
+        nextHeader: IPPROTO_TCP,
+        data: header.slice(2, 8),
+      },
+    };
+  }
+  const { segment } = found;
+  if (segment.length < 20) return undefined;
+  const headerLength = (segment[12]! >> 4) * 4;
+  const claimed = claimedLength(ip, found.segmentOffset) ?? segment.length;
+  return headerLength >= 20 && headerLength <= claimed ? found : undefined;
 }
 
 /**

@@ -186,6 +186,24 @@ export interface TcpOptionAnomaly {
 }
 
 /**
+ * What tcpdump's text of an option may depend on besides the option.
+ */
+export interface TcpdumpOptionContext {
+  /**
+   * The segment's TCP flags: tcpdump reads MPTCP's subtypes by SYN and ACK
+   * (an MP_CAPABLE with one key only in a SYN). Unknown, every form is
+   * read as if the flags fit.
+   */
+  flags?: number;
+  /**
+   * Whether the segment's data is cut short in the capture: tcpdump then
+   * says it cannot check an MD5 signature because the snapshot length is
+   * too short.
+   */
+  truncated?: boolean;
+}
+
+/**
  * Everything tcpcraft knows about one kind of TCP option. `O` is the
  * option's model, one member of the `TcpOption` union.
  */
@@ -226,8 +244,11 @@ export interface TcpOptionEntry<O extends { kind: string } = { kind: string }> {
   readonly spelling?: TcpOptionSpelling<O>;
   /** Other spellings of the same kind (`edo` for an experimental option). */
   readonly moreSpellings?: readonly TcpOptionSpelling<O>[];
-  /** How tcpdump writes it inside `options [...]`: `mss 1460`. */
-  tcpdump(option: O): string;
+  /**
+   * How tcpdump writes it inside `options [...]`: `mss 1460`; `context`
+   * says what else of the segment the text depends on.
+   */
+  tcpdump(option: O, context?: TcpdumpOptionContext): string;
   /** How the explainer shows it. */
   readonly explanation: TcpOptionExplanation<O>;
   /** Its word in probe's reply lines (`mss=1460`), or undefined to leave it out. */

@@ -17,7 +17,6 @@ import {
   checkInteger,
   encodeFail,
   hexWords,
-  tcpdumpHex,
 } from "./_tcp_option_helpers.ts";
 import {
   TCP_OPTION_MAX_BODY,
@@ -26,6 +25,7 @@ import {
 import { hex16, plural } from "./text.ts";
 import { decodeMptcp, mptcpWords } from "./mptcp.ts";
 import { MPTCP_FORM, parseMptcpSpec } from "./_mptcp_spelling.ts";
+import { mptcpTcpdumpText } from "./_mptcp_tcpdump.ts";
 import { decodeEdo, edoOption, edoWords } from "./tcp_edo.ts";
 import type {
   ExperimentalOption,
@@ -65,7 +65,14 @@ const md5: TcpOptionEntry<Md5Option> = {
       return { kind: "md5", digest };
     },
   },
-  tcpdump: (o) => `md5 ${formatHex(o.digest)}`,
+  // tcpdump (built with libcrypto, as distributions build it) checks a
+  // signature only with -M's secret, and says why it did not.
+  tcpdump: (o, context) =>
+    `md5 ${
+      context?.truncated
+        ? "snaplen too short"
+        : "shared secret not supplied with -M"
+    }, can't check - ${formatHex(o.digest)}`,
   explanation: {
     label: () => ["MD5 signature", "MD5"],
     words: (o) => hexWords(o.digest, "TCP MD5 signature (RFC 2385)"),
@@ -208,7 +215,7 @@ const mptcp: TcpOptionEntry<MptcpOption> = {
     example: "mptcp=capable|join|dss|add-addr|...",
     parse: parseMptcpSpec,
   },
-  tcpdump: (o) => `mptcp${tcpdumpHex(o.data)}`,
+  tcpdump: (o, context) => mptcpTcpdumpText(o.data, context?.flags),
   explanation: {
     label: () => ["Multipath TCP", "MPTCP"],
     words: (o) => ({
@@ -239,9 +246,13 @@ const fastOpen: TcpOptionEntry<FastOpenOption> = {
         : p.hex("tfo cookie", p.value),
     }),
   },
+  // tcpdump calls a cookie of an odd length or outside 4..16 bytes invalid.
   tcpdump: (o) =>
     o.cookie.length === 0
       ? "tfo cookiereq"
+      : o.cookie.length % 2 !== 0 || o.cookie.length < 4 ||
+          o.cookie.length > 16
+      ? "tfo (invalid)"
       : `tfo cookie ${formatHex(o.cookie)}`,
   explanation: {
     label: () => ["Fast Open", "TFO"],
@@ -323,11 +334,18 @@ const experimental: TcpOptionEntry<ExperimentalOption> = {
       );
     },
   }],
+  // tcpdump names kind 254 by its ExID and leaves the data out, but reads
+  // Fast Open's (0xf989); kind 253 it does not know, and shows as bytes.
   tcpdump: (o) => {
     const exid = o.exid.toString(16).padStart(4, "0");
-    return o.type === 254
-      ? `exp-${exid}${tcpdumpHex(o.data)}`
-      : `unknown-253 0x${exid}${formatHex(o.data)}`;
+    if (o.type !== 254) return `unknown-253 0x${exid}${formatHex(o.data)}`;
+    if (o.exid !== 0xf989) return `exp-${exid}`;
+    const n = o.data.length;
+    return n === 0
+      ? "exp-tfo cookiereq"
+      : n % 2 !== 0 || n < 4 || n > 16
+      ? "exp-tfo (invalid)"
+      : `exp-tfo cookie ${formatHex(o.data)}`;
   },
   explanation: {
     label: () => ["Experimental", "EXP"],

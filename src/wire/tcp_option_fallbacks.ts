@@ -51,7 +51,7 @@ const TCPDUMP_U32_OPTIONS: Readonly<Record<number, string>> = Object.freeze({
   7: "echoreply",
   11: "cc",
   12: "ccnew",
-  13: "ccecho",
+  13: "", // tcpdump's table names kind 13 with an empty string
 });
 
 const unknown: TcpOptionEntry<UnknownOption> = {
@@ -89,7 +89,7 @@ const unknown: TcpOptionEntry<UnknownOption> = {
   tcpdump: (o) => {
     const named = TCPDUMP_U32_OPTIONS[o.type];
     if (named !== undefined && o.data.length === 4) {
-      return `${named} ${read32(o.data, 0)}`;
+      return `${named} ${read32(o.data, 0)}`; // kind 13: " 5", as tcpdump
     }
     if (o.type === 20 && o.data.length === 2) {
       return `scps cap ${formatHex(o.data.subarray(0, 1))} id ${o.data[1]}`;

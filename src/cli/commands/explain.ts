@@ -39,7 +39,7 @@
  */
 
 import { linkPayload, LINKTYPE, openCapture } from "../../capture/mod.ts";
-import type { CaptureRecord, CaptureSource } from "../../capture/mod.ts";
+import type { CaptureSource } from "../../capture/mod.ts";
 import { DecodeError } from "../../wire/errors.ts";
 import {
   explainPacket,
@@ -47,7 +47,11 @@ import {
   explainTcpSegment,
   type Explanation,
 } from "../../explain/mod.ts";
-import { type PacketInput, PageTracker } from "../../explain/html/model.ts";
+import {
+  notIpReason,
+  type PacketInput,
+  PageTracker,
+} from "../../explain/html/model.ts";
 import { FragmentReassembler } from "../../wire/reassembly.ts";
 import type { TcpSignature } from "../../wire/tcp_signature.ts";
 import { CHECK_SIGNATURE_OPTIONS, signatureToCheck } from "../craft_options.ts";
@@ -60,7 +64,7 @@ import {
 import { defineOptions, type OptionValues } from "../args.ts";
 import { type ArgSpec, type Command, defineCommand } from "../command.ts";
 import { CliError, quote, UsageError, ValueError } from "../errors.ts";
-import { formatPacketText } from "../format.ts";
+import { formatCapturedPacketText, formatPacketText } from "../format.ts";
 import type { CliHost } from "../host.ts";
 import { createFormatter, type OutputFormatter } from "../output.ts";
 import { parseAddressValue } from "../target.ts";
@@ -225,18 +229,6 @@ interface CapturePass {
   shown: number;
 }
 
-/** Why a record is not an IP datagram, for its skipped line. */
-function notIp(record: CaptureRecord): string {
-  return `not an IP datagram (link type ${record.linkType}${
-    record.linkType === LINKTYPE.ETHERNET && record.data.length >= 14
-      ? `, EtherType 0x${
-        ((record.data[12]! << 8) | record.data[13]!).toString(16)
-          .padStart(4, "0")
-      }`
-      : ""
-  }): skipped`;
-}
-
 /**
  * Explain one record of a capture, and the datagram it completes when it
  * is the last missing fragment of one; false once `--count` is reached.
@@ -249,12 +241,15 @@ function explainEntry(pass: CapturePass, entry: CaptureEntry): boolean {
   const ip = linkPayload(record);
   if (ip === undefined) {
     if (!quiet && filter === undefined) {
-      out.write([{ kind: "skipped", entry, reason: notIp(record) }]);
+      out.write([{ kind: "skipped", entry, reason: notIpReason(record) }]);
     }
     return true;
   }
   const linkHeader = ip.byteOffset - record.data.byteOffset;
-  const wireLength = record.originalLength > record.data.length
+  // An original length that cannot be right is not a length on the wire:
+  // the bytes captured are taken as the whole datagram, and a note says so.
+  const wireLength = record.originalLength > record.data.length &&
+      record.lengthProblem === undefined
     ? record.originalLength - linkHeader
     : undefined;
   const steps = values.steps === true;
@@ -275,6 +270,11 @@ function explainEntry(pass: CapturePass, entry: CaptureEntry): boolean {
       ...(wireLength === undefined ? {} : { wireLength }),
     });
     explanation = explained.explanation;
+    if (record.lengthProblem !== undefined) {
+      explanation.notes.unshift(
+        `${record.lengthProblem}: the ${record.data.length} bytes captured are explained as the whole frame`,
+      );
+    }
     if (explained.connection !== undefined) {
       input.connection = explained.connection;
     }
@@ -290,7 +290,14 @@ function explainEntry(pass: CapturePass, entry: CaptureEntry): boolean {
     out.write([{
       kind: "packet",
       explanation,
-      summary: formatPacketText(ip),
+      summary: `${
+        formatCapturedPacketText(
+          ip,
+          wireLength === undefined ? {} : { wireLength },
+        )
+      }${
+        record.lengthProblem === undefined ? "" : ` [${record.lengthProblem}]`
+      }`,
       entry,
       input,
     }]);

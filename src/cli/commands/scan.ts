@@ -90,8 +90,9 @@ import {
 } from "../scan_resume.ts";
 import type { ResumeOutput } from "../../engine/resume.ts";
 import { resumedCommandLine, resumeKeeper } from "../scan_resume_setup.ts";
-import { BannerQueue, connectScan, sessionBanner } from "../scan_connect.ts";
+import { BannerQueue, sessionBanner } from "../scan_connect.ts";
 import { ScanLineWriter } from "../scan_lines.ts";
+import { bannerLines, resultWriter, runConnect } from "../scan_results.ts";
 import {
   nmapSpellings,
   SCAN_OPTIONS,
@@ -264,87 +265,6 @@ async function runScan(
     await opened.release();
     lines?.flush();
     await capture?.close();
-    progress.clear();
-  }
-}
-
-/**
- * The banners after nmap's table: `BANNER` and one line per open port, by
- * host and port, each banner escaped for the terminal.
- */
-function bannerLines(results: readonly ScanResult[]): string {
-  const sorted = [...results].sort((a, b) =>
-    a.addressIndex - b.addressIndex || a.port - b.port
-  );
-  const width = Math.max(
-    ...sorted.map((r) => `${r.host} ${r.port}/tcp`.length),
-  );
-  return `BANNERS\n${
-    sorted.map((r) =>
-      `${`${r.host} ${r.port}/tcp`.padEnd(width)}  ${r.banner}\n`
-    )
-      .join("")
-  }`;
-}
-
-/** Where a scan's results go: the output on standard output and nmap's. */
-function resultWriter(
-  settings: ScanSettings,
-  outputs: {
-    output: OutputFormatter<ScanResult, ScanDocument> | undefined;
-    reports: ScanReports | undefined;
-    keeper?: ResumeKeeper | undefined;
-    banners?: ScanResult[];
-  },
-  progress: ProgressLine,
-): (results: readonly ScanResult[]) => void {
-  return (results) => {
-    progress.clear();
-    outputs.keeper?.add(results);
-    for (const r of results) {
-      if (r.banner !== undefined) outputs.banners?.push(r);
-    }
-    outputs.output?.write(
-      settings.openOnly
-        ? results.filter((r) => shownWithOpen(r.state))
-        : results,
-    );
-    outputs.reports?.formatter.write(results);
-  };
-}
-
-/** Run a connect scan, printing results as they come. */
-async function runConnect(
-  settings: ScanSettings,
-  outputs: {
-    output: OutputFormatter<ScanResult, ScanDocument> | undefined;
-    reports: ScanReports | undefined;
-    keeper?: ResumeKeeper | undefined;
-    banners?: ScanResult[];
-    decided?: ReadonlySet<number>;
-    interrupt: TwoStageInterrupt;
-  },
-  host: CliHost,
-): Promise<ScanOutcome> {
-  const progress = new ProgressLine(host);
-  const { interrupt } = outputs;
-  try {
-    const { pace } = settings;
-    return await connectScan(host, {
-      plan: settings.plan,
-      timeoutMs: pace.mode === "stateless" ? pace.timeoutMs : 1500,
-      retries: pace.mode === "stateless"
-        ? pace.retries
-        : Math.min(1, pace.timing.maxRetries),
-      concurrency: pace.mode === "stateless"
-        ? Math.max(1, Math.min(512, Math.round(pace.rate)))
-        : Math.min(512, pace.timing.maxParallelism),
-      banners: settings.banners,
-      ...(outputs.decided === undefined ? {} : { decided: outputs.decided }),
-      signal: interrupt.signal,
-      write: resultWriter(settings, outputs, progress),
-    });
-  } finally {
     progress.clear();
   }
 }

@@ -9,7 +9,7 @@
 
 /** The SHA-256 of {@linkcode PAGE_SCRIPT}, base64, for the page's CSP. */
 export const PAGE_SCRIPT_SHA256 =
-  "fvf+XPjSpxFuoGqzCYTKfFg+AzNjSlgy1avfmPELGA8=";
+  "5ilxN91KqysrwL+orSkLmNanSrxzCrQqHCUtwjGzZ60=";
 
 /** The script, to put in a `<script type="module">` element as it is. */
 export const PAGE_SCRIPT: string = `var __defProp = Object.defineProperty;
@@ -22,6 +22,7 @@ var __export = (target, all) => {
 var mod_exports = {};
 __export(mod_exports, {
   LINKTYPE: () => LINKTYPE,
+  MAX_ORIGINAL_LENGTH: () => MAX_ORIGINAL_LENGTH,
   PCAPNG_BLOCK_TYPE: () => PCAPNG_BLOCK_TYPE,
   PCAP_MAGIC: () => PCAP_MAGIC,
   PcapDecoder: () => PcapDecoder,
@@ -34,6 +35,9 @@ __export(mod_exports, {
   readCaptureBytes: () => readCaptureBytes,
   toCaptureTimestamp: () => toCaptureTimestamp
 });
+
+// src/capture/types.ts
+var MAX_ORIGINAL_LENGTH = 16 * 1024 * 1024;
 
 // src/capture/_io.ts
 var DEFAULT_MAX_CAPTURE_LENGTH = 262144;
@@ -199,6 +203,15 @@ function checkUint(what, name, value, max) {
   if (!Number.isInteger(value) || value < 0 || value > max) {
     throw rangeError(what, \`\${name} \${value} is not in 0..\${max}\`);
   }
+}
+function originalLengthProblem(captured, original, at, maximum) {
+  if (original > maximum) {
+    return \`original length \${original} at byte \${at} is impossible: no link carries a frame of more than \${maximum} bytes\`;
+  }
+  if (original < captured) {
+    return \`original length \${original} at byte \${at} is less than the \${captured} bytes captured\`;
+  }
+  return void 0;
 }
 
 // src/capture/timestamp.ts
@@ -650,7 +663,7 @@ var PcapDecoder = class {
     const record = queue.take(total);
     const perSecond = header.precision === "nanoseconds" ? 1e9 : 1e6;
     const scale = header.precision === "nanoseconds" ? 1 : 1e3;
-    return {
+    const decoded = {
       timestamp: {
         seconds: seconds2 + Math.floor(fraction / perSecond),
         nanoseconds: fraction % perSecond * scale
@@ -659,6 +672,9 @@ var PcapDecoder = class {
       data: record.slice(RECORD_HEADER_LENGTH),
       originalLength
     };
+    const problem2 = originalLengthProblem(capturedLength, originalLength, at + 12, MAX_ORIGINAL_LENGTH);
+    if (problem2 !== void 0) decoded.lengthProblem = problem2;
+    return decoded;
   }
 };
 function truncated(what, offset, have, expected) {
@@ -1243,6 +1259,8 @@ var PcapngDecoder = class {
       data: block2.slice(28, dataEnd),
       originalLength
     };
+    const problem2 = originalLengthProblem(capturedLength, originalLength, at + 24, MAX_ORIGINAL_LENGTH);
+    if (problem2 !== void 0) record.lengthProblem = problem2;
     const comment = joinedComments(options);
     if (comment !== void 0) record.comment = comment;
     const flags = options.find((option) => option.code === EPB_FLAGS && option.value.length === 4);
@@ -1265,7 +1283,7 @@ var PcapngDecoder = class {
       capturedLength = Math.min(capturedLength, iface.snaplen);
     }
     this.#checkCapturedLength(capturedLength, at + 8);
-    return {
+    const record = {
       timestamp: {
         seconds: 0,
         nanoseconds: 0
@@ -1275,6 +1293,9 @@ var PcapngDecoder = class {
       data: block2.slice(12, 12 + capturedLength),
       originalLength
     };
+    const problem2 = originalLengthProblem(capturedLength, originalLength, at + 8, MAX_ORIGINAL_LENGTH);
+    if (problem2 !== void 0) record.lengthProblem = problem2;
+    return record;
   }
   #checkCapturedLength(length, offset) {
     if (length > this.#maxCaptureLength) {
@@ -1893,14 +1914,14 @@ function parseIPv4(text) {
   return bytes2;
 }
 function parseIPv6(text) {
-  const fail9 = (reason) => {
+  const fail10 = (reason) => {
     throw new ParseError("IPv6 address", text, reason);
   };
   if (text.includes("%")) {
-    fail9("zone identifiers (the part after %) cannot be sent in a packet");
+    fail10("zone identifiers (the part after %) cannot be sent in a packet");
   }
   const halves = text.split("::");
-  if (halves.length > 2) fail9('"::" may appear only once');
+  if (halves.length > 2) fail10('"::" may appear only once');
   const parseGroups = (part, allowIPv4) => {
     if (part === "") return [];
     const groups = part.split(":");
@@ -1912,15 +1933,15 @@ function parseIPv6(text) {
         try {
           v4 = parseIPv4(group);
         } catch {
-          return fail9(\`embedded IPv4 address "\${group}" is not a dotted quad\`);
+          return fail10(\`embedded IPv4 address "\${group}" is not a dotted quad\`);
         }
         words2.push(read16(v4, 0), read16(v4, 2));
       } else if (HEX_GROUP.test(group)) {
         words2.push(parseInt(group, 16));
       } else if (group === "") {
-        fail9("empty group (a single ':' where a number was expected)");
+        fail10("empty group (a single ':' where a number was expected)");
       } else {
-        fail9(\`group "\${group}" is not 1 to 4 hexadecimal digits\`);
+        fail10(\`group "\${group}" is not 1 to 4 hexadecimal digits\`);
       }
     }
     return words2;
@@ -1930,7 +1951,7 @@ function parseIPv6(text) {
     const head = parseGroups(halves[0], false);
     const tail = parseGroups(halves[1], true);
     const missing = 8 - head.length - tail.length;
-    if (missing < 1) fail9('"::" must stand for at least one zero group');
+    if (missing < 1) fail10('"::" must stand for at least one zero group');
     words = [
       ...head,
       ...new Array(missing).fill(0),
@@ -1939,7 +1960,7 @@ function parseIPv6(text) {
   } else {
     words = parseGroups(text, true);
     if (words.length !== 8) {
-      fail9(\`expected 8 groups of hexadecimal digits, found \${words.length}\`);
+      fail10(\`expected 8 groups of hexadecimal digits, found \${words.length}\`);
     }
   }
   const bytes2 = new Uint8Array(16);
@@ -4337,10 +4358,20 @@ function decodeKnown(d) {
 }
 function decodeMptcp(data) {
   const known = data.length === 0 ? void 0 : decodeKnown(data);
-  return known ?? {
+  return known !== void 0 && encodesTo(known, data) ? known : {
     subtype: "unknown",
     data: data.slice()
   };
+}
+function encodesTo(message2, data) {
+  let bytes2;
+  try {
+    bytes2 = encodeMptcp(message2);
+  } catch (error) {
+    if (error instanceof RangeError) return false;
+    throw error;
+  }
+  return bytes2.length === data.length && bytes2.every((byte, i) => byte === data[i]);
 }
 function fail3(reason) {
   throw new RangeError(\`Cannot encode TCP option mptcp: \${reason}\`);
@@ -4747,6 +4778,147 @@ function parseMptcpSpec(p) {
   }
 }
 
+// src/wire/_mptcp_tcpdump.ts
+var SYN = 2;
+var ACK = 16;
+var NAMES = [
+  "capable",
+  "join",
+  "dss",
+  "add-addr",
+  "rem-addr",
+  "prio",
+  "fail",
+  "fast-close",
+  "unknown"
+];
+var ADD_ADDR_VERSIONS = {
+  6: "v0-ip6",
+  4: "v0-ip4",
+  1: "v1-echo",
+  0: "v1"
+};
+function u64(option, at) {
+  return BigInt(read32(option, at)) << 32n | BigInt(read32(option, at + 4));
+}
+var BAD = "[bad opt]";
+function when(flags, test) {
+  return flags === void 0 || test(flags);
+}
+var capable2 = (o, flags) => {
+  const n = o.length;
+  if (!((n === 12 || n === 4) && when(flags, (f) => (f & SYN) !== 0)) && !((n === 20 || n === 22) && when(flags, (f) => (f & (SYN | ACK)) === ACK))) return void 0;
+  const version = o[2] & 15;
+  if (version > 1) return \` Unknown Version (\${version})\`;
+  let text = \` v\${version}\`;
+  if ((o[3] & 128) !== 0) text += " csum";
+  if (n === 12 || n >= 20) {
+    text += \` {0x\${u64(o, 4).toString(16)}\`;
+    if (n >= 20) text += \`,0x\${u64(o, 12).toString(16)}\`;
+    text += "}";
+  }
+  return text;
+};
+var join2 = (o, flags) => {
+  const n = o.length;
+  if (!(n === 12 && when(flags, (f) => (f & SYN) !== 0)) && !(n === 16 && when(flags, (f) => (f & (SYN | ACK)) === (SYN | ACK))) && !(n === 24 && when(flags, (f) => (f & ACK) !== 0))) return void 0;
+  let text = "";
+  if (n !== 24) {
+    if ((o[2] & 1) !== 0) text += " backup";
+    text += \` id \${o[3]}\`;
+  }
+  if (n === 12) {
+    text += \` token 0x\${read32(o, 4).toString(16)} nonce 0x\${read32(o, 8).toString(16)}\`;
+  } else if (n === 16) {
+    text += \` hmac 0x\${u64(o, 4).toString(16)} nonce 0x\${read32(o, 12).toString(16)}\`;
+  } else {
+    text += \` hmac 0x\${formatHex(o.subarray(4, 24))}\`;
+  }
+  return text;
+};
+var dss2 = (o, flags) => {
+  if (o.length < 4 || flags !== void 0 && (flags & SYN) !== 0) {
+    return void 0;
+  }
+  const bits2 = o[3];
+  let text = (bits2 & 16) !== 0 ? " fin" : "";
+  let at = 4;
+  const number2 = (name, wide) => {
+    text += \` \${name} \`;
+    const size = wide ? 8 : 4;
+    if (o.length - at < size) return false;
+    text += String(wide ? u64(o, at) : read32(o, at));
+    at += size;
+    return true;
+  };
+  const bad = () => \`\${text}\${BAD}\`;
+  if ((bits2 & 1) !== 0 && !number2("ack", (bits2 & 2) !== 0)) return bad();
+  if ((bits2 & 4) !== 0) {
+    if (!number2("seq", (bits2 & 8) !== 0) || o.length - at < 4) return bad();
+    text += \` subseq \${read32(o, at)}\`;
+    at += 4;
+    if (o.length - at < 2) return bad();
+    text += \` len \${read16(o, at)}\`;
+    at += 2;
+    if (o.length - at >= 2) {
+      text += \` csum 0x\${read16(o, at).toString(16)}\`;
+      at += 2;
+    }
+  }
+  return at === o.length ? text : bad();
+};
+var addAddr2 = (o) => {
+  const n = o.length;
+  if (![
+    8,
+    10,
+    16,
+    18,
+    20,
+    22,
+    28,
+    30
+  ].includes(n)) return void 0;
+  let text = \` \${ADD_ADDR_VERSIONS[o[2] & 15] ?? "[bad version/echo]"} id \${o[3]}\`;
+  const v4 = n <= 18;
+  const addressEnd = v4 ? 8 : 20;
+  text += \` \${v4 ? formatIPv4(o.subarray(4, 8)) : formatIPv6(o.subarray(4, 20))}\`;
+  const port = n === (v4 ? 10 : 22) || n === (v4 ? 18 : 30);
+  if (port) text += \`:\${read16(o, addressEnd)}\`;
+  if (n === (v4 ? 16 : 28) || n === (v4 ? 18 : 30)) {
+    text += \` hmac 0x\${u64(o, n - 8).toString(16)}\`;
+  }
+  return text;
+};
+var removeAddr = (o) => o.length < 4 ? void 0 : \` id\${Array.from(o.subarray(3), (id) => \` \${id}\`).join("")}\`;
+var prio = (o) => {
+  if (o.length !== 3 && o.length !== 4) return void 0;
+  return \`\${(o[2] & 1) !== 0 ? " backup" : " non-backup"}\${o.length === 4 ? \` id \${o[3]}\` : ""}\`;
+};
+var fail4 = (o) => o.length === 12 ? \` seq \${u64(o, 4)}\` : void 0;
+var fastClose = (o) => o.length === 12 ? \` key 0x\${u64(o, 4).toString(16)}\` : void 0;
+var PRINTERS = [
+  capable2,
+  join2,
+  dss2,
+  addAddr2,
+  removeAddr,
+  prio,
+  fail4,
+  fastClose,
+  () => ""
+];
+function mptcpTcpdumpText(data, flags) {
+  const option = new Uint8Array(data.length + 2);
+  option[0] = 30;
+  option[1] = data.length + 2;
+  option.set(data, 2);
+  if (option.length < 3) return \`mptcp\${BAD}\`;
+  const subtype = Math.min(option[2] >> 4, 8);
+  const fields = PRINTERS[subtype](option, flags);
+  return \`mptcp \${option.length} \${NAMES[subtype]}\${fields ?? BAD}\`;
+}
+
 // src/wire/tcp_edo.ts
 var EDO_EXID = 3792;
 function decodeEdo(option) {
@@ -4849,7 +5021,9 @@ var md5 = {
       };
     }
   },
-  tcpdump: (o) => \`md5 \${formatHex(o.digest)}\`,
+  // tcpdump (built with libcrypto, as distributions build it) checks a
+  // signature only with -M's secret, and says why it did not.
+  tcpdump: (o, context) => \`md5 \${context?.truncated ? "snaplen too short" : "shared secret not supplied with -M"}, can't check - \${formatHex(o.digest)}\`,
   explanation: {
     label: () => [
       "MD5 signature",
@@ -5003,7 +5177,7 @@ var mptcp = {
     example: "mptcp=capable|join|dss|add-addr|...",
     parse: parseMptcpSpec
   },
-  tcpdump: (o) => \`mptcp\${tcpdumpHex(o.data)}\`,
+  tcpdump: (o, context) => mptcpTcpdumpText(o.data, context?.flags),
   explanation: {
     label: () => [
       "Multipath TCP",
@@ -5043,7 +5217,8 @@ var fastOpen = {
       cookie: p.value === void 0 ? new Uint8Array() : p.hex("tfo cookie", p.value)
     })
   },
-  tcpdump: (o) => o.cookie.length === 0 ? "tfo cookiereq" : \`tfo cookie \${formatHex(o.cookie)}\`,
+  // tcpdump calls a cookie of an odd length or outside 4..16 bytes invalid.
+  tcpdump: (o) => o.cookie.length === 0 ? "tfo cookiereq" : o.cookie.length % 2 !== 0 || o.cookie.length < 4 || o.cookie.length > 16 ? "tfo (invalid)" : \`tfo cookie \${formatHex(o.cookie)}\`,
   explanation: {
     label: () => [
       "Fast Open",
@@ -5129,9 +5304,14 @@ var experimental = {
       }
     }
   ],
+  // tcpdump names kind 254 by its ExID and leaves the data out, but reads
+  // Fast Open's (0xf989); kind 253 it does not know, and shows as bytes.
   tcpdump: (o) => {
     const exid = o.exid.toString(16).padStart(4, "0");
-    return o.type === 254 ? \`exp-\${exid}\${tcpdumpHex(o.data)}\` : \`unknown-253 0x\${exid}\${formatHex(o.data)}\`;
+    if (o.type !== 254) return \`unknown-253 0x\${exid}\${formatHex(o.data)}\`;
+    if (o.exid !== 63881) return \`exp-\${exid}\`;
+    const n = o.data.length;
+    return n === 0 ? "exp-tfo cookiereq" : n % 2 !== 0 || n < 4 || n > 16 ? "exp-tfo (invalid)" : \`exp-tfo cookie \${formatHex(o.data)}\`;
   },
   explanation: {
     label: () => [
@@ -5166,7 +5346,7 @@ var TCPDUMP_U32_OPTIONS = Object.freeze({
   7: "echoreply",
   11: "cc",
   12: "ccnew",
-  13: "ccecho"
+  13: ""
 });
 var unknown2 = {
   name: "unknown",
@@ -6479,13 +6659,13 @@ function hmacSha1(key2, ...parts) {
 // src/wire/_tcp_signature_parts.ts
 var MD5_KIND = 19;
 var AO_KIND = 29;
-function fail4(reason) {
+function fail5(reason) {
   throw new RangeError(\`Cannot sign TCP segment: \${reason}\`);
 }
 function pseudoHeader(addresses2, length) {
   const src = addressBytes(addresses2.src);
   const dst = addressBytes(addresses2.dst);
-  if (src.length !== dst.length) fail4("mixed address families");
+  if (src.length !== dst.length) fail5("mixed address families");
   if (src.length === 4) {
     const bytes3 = new Uint8Array(12);
     bytes3.set(src);
@@ -6535,13 +6715,13 @@ function walkOptions(segment) {
 function findOption(segment, kind) {
   const option = walkOptions(segment).find((o) => o.kind === kind);
   if (option === void 0) {
-    fail4(kind === MD5_KIND ? "the segment has no MD5 option (kind 19) to write the signature into" : "the segment has no TCP-AO option (kind 29) to write the MAC into");
+    fail5(kind === MD5_KIND ? "the segment has no MD5 option (kind 19) to write the signature into" : "the segment has no TCP-AO option (kind 29) to write the MAC into");
   }
   return option;
 }
 function requireSegment(segment) {
   if (segment.length < 20) {
-    fail4(\`the segment is \${segment.length} bytes, less than a TCP header\`);
+    fail5(\`the segment is \${segment.length} bytes, less than a TCP header\`);
   }
 }
 
@@ -6561,7 +6741,7 @@ function tcpMd5Digest(segment, key2, addresses2) {
 function tcpAoTrafficKey(algorithm, masterKey, context) {
   const src = addressBytes(context.src);
   const dst = addressBytes(context.dst);
-  if (src.length !== dst.length) fail4("mixed address families");
+  if (src.length !== dst.length) fail5("mixed address families");
   const n = src.length;
   const input = new Uint8Array(1 + 6 + 2 * n + 12 + 2);
   input[0] = 1;
@@ -6611,22 +6791,22 @@ var AO_MAC_LENGTH2 = 12;
 function checkTcpSignature(signature) {
   const kind = signature.kind;
   if (kind !== "md5" && kind !== "tcpAo") {
-    fail4(\`unknown signature kind \${JSON.stringify(kind)}\`);
+    fail5(\`unknown signature kind \${JSON.stringify(kind)}\`);
   }
   const what = kind === "md5" ? "MD5" : "TCP-AO";
   const key2 = signature.key;
-  if (!(key2 instanceof Uint8Array)) fail4(\`the \${what} key is not bytes\`);
-  if (key2.length === 0) fail4(\`the \${what} key is empty\`);
+  if (!(key2 instanceof Uint8Array)) fail5(\`the \${what} key is not bytes\`);
+  if (key2.length === 0) fail5(\`the \${what} key is empty\`);
   if (key2.length > TCP_SIGNATURE_MAX_KEY) {
-    fail4(\`the \${what} key is \${key2.length} bytes, more than the \${TCP_SIGNATURE_MAX_KEY} Linux takes\`);
+    fail5(\`the \${what} key is \${key2.length} bytes, more than the \${TCP_SIGNATURE_MAX_KEY} Linux takes\`);
   }
   if (signature.kind === "md5") return;
   if (!TCP_AO_ALGORITHMS.includes(signature.algorithm)) {
-    fail4(\`unknown TCP-AO algorithm \${JSON.stringify(signature.algorithm)} (known: \${TCP_AO_ALGORITHMS.join(", ")})\`);
+    fail5(\`unknown TCP-AO algorithm \${JSON.stringify(signature.algorithm)} (known: \${TCP_AO_ALGORITHMS.join(", ")})\`);
   }
   const u322 = (name, value) => {
     if (value !== void 0 && (!Number.isInteger(value) || value < 0 || value > 4294967295)) {
-      fail4(\`\${name} \${value} is not in 0..4294967295\`);
+      fail5(\`\${name} \${value} is not in 0..4294967295\`);
     }
   };
   u322("sne", signature.sne);
@@ -6647,7 +6827,7 @@ function aoIsns(segment, signature) {
       remote: ack - 1 >>> 0
     };
   }
-  return fail4("TCP-AO on a segment without SYN needs the connection's ISNs (isn: { local, remote })");
+  return fail5("TCP-AO on a segment without SYN needs the connection's ISNs (isn: { local, remote })");
 }
 function tcpSignatureBytes(segment, signature, addresses2) {
   checkTcpSignature(signature);
@@ -6677,7 +6857,7 @@ function signatureField(segment, signature) {
   if (signature.kind === "md5") {
     const option2 = findOption(segment, MD5_KIND);
     if (option2.length !== 18) {
-      fail4(\`the MD5 option is \${option2.length} bytes long, expected 18\`);
+      fail5(\`the MD5 option is \${option2.length} bytes long, expected 18\`);
     }
     return {
       at: option2.at + 2,
@@ -6686,7 +6866,7 @@ function signatureField(segment, signature) {
   }
   const option = findOption(segment, AO_KIND);
   if (option.length - 4 !== AO_MAC_LENGTH2) {
-    fail4(\`the TCP-AO option holds a \${Math.max(0, option.length - 4)}-byte MAC, \${signature.algorithm} writes \${AO_MAC_LENGTH2}\`);
+    fail5(\`the TCP-AO option holds a \${Math.max(0, option.length - 4)}-byte MAC, \${signature.algorithm} writes \${AO_MAC_LENGTH2}\`);
   }
   return {
     at: option.at + 4,
@@ -6832,10 +7012,13 @@ function decodePacket(bytes2, options = {}) {
   const decoded = decodeIp(bytes2, {
     lenient
   });
-  requireTcp(decoded);
+  const first = lenient ? firstFragment(decoded) : void 0;
+  if (first === void 0) requireTcp(decoded);
+  const segment = first?.segment ?? decoded.payload;
+  const segmentOffset = first?.segmentOffset ?? decoded.payloadOffset;
   let tcp;
   try {
-    tcp = decodeTcp(decoded.payload, {
+    tcp = decodeTcp(segment, {
       lenient
     });
   } catch (error) {
@@ -6845,19 +7028,71 @@ function decodePacket(bytes2, options = {}) {
     throw new DecodeError(reason, {
       kind: error.kind,
       layer: error.layer,
-      offset: decoded.payloadOffset + error.offset,
+      offset: segmentOffset + error.offset,
       cause: error
     });
   }
-  if (decoded.extensionHeaders === void 0) return {
+  const packet = {
     ip: decoded.ip,
     tcp
   };
-  return {
-    ip: decoded.ip,
-    tcp,
-    extensionHeaders: decoded.extensionHeaders
-  };
+  if (decoded.extensionHeaders !== void 0) {
+    packet.extensionHeaders = first?.header === void 0 ? decoded.extensionHeaders : [
+      ...decoded.extensionHeaders,
+      first.header
+    ];
+  }
+  if (lenient) {
+    const claimed = claimedLength(decoded.ip, segmentOffset);
+    if (claimed !== void 0 && claimed > segment.length) {
+      packet.truncated = {
+        segmentLength: claimed,
+        payloadLength: Math.max(0, claimed - tcp.dataOffset * 4),
+        capturedLength: segment.length
+      };
+    }
+  }
+  if (first !== void 0) packet.firstFragment = true;
+  return packet;
+}
+function claimedLength(ip, segmentOffset) {
+  const end = ip.version === 4 ? ip.totalLength : ip.payloadLength === 0 ? 0 : IPV6_HEADER_LENGTH + ip.payloadLength;
+  return end > segmentOffset ? end - segmentOffset : void 0;
+}
+function firstFragment(decoded) {
+  const { ip } = decoded;
+  let found;
+  if (ip.version === 4) {
+    if (!ip.moreFragments || ip.fragmentOffset !== 0 || decoded.protocol !== IPPROTO_TCP) return void 0;
+    found = {
+      segment: decoded.payload,
+      segmentOffset: decoded.payloadOffset
+    };
+  } else {
+    const header = decoded.payload;
+    if (decoded.protocol !== IPV6_FRAGMENT_HEADER || header.length < 8) {
+      return void 0;
+    }
+    const offsetAndFlags = header[2] << 8 | header[3];
+    if (header[0] !== IPPROTO_TCP || header[1] !== 0 || offsetAndFlags !== 1) {
+      return void 0;
+    }
+    found = {
+      segment: header.subarray(8),
+      segmentOffset: decoded.payloadOffset + 8,
+      header: {
+        type: IPV6_FRAGMENT_HEADER,
+        offset: decoded.payloadOffset,
+        nextHeader: IPPROTO_TCP,
+        data: header.slice(2, 8)
+      }
+    };
+  }
+  const { segment } = found;
+  if (segment.length < 20) return void 0;
+  const headerLength = (segment[12] >> 4) * 4;
+  const claimed = claimedLength(ip, found.segmentOffset) ?? segment.length;
+  return headerLength >= 20 && headerLength <= claimed ? found : void 0;
 }
 function verifyPacketChecksums(bytes2) {
   const decoded = decodeIp(bytes2, {
@@ -7470,22 +7705,22 @@ function parseTargetList(text) {
   return targets;
 }
 function parsePorts(text) {
-  const fail9 = (reason) => {
+  const fail10 = (reason) => {
     throw new ParseError("ports", text, reason);
   };
   const trimmed = text.trim();
-  if (trimmed === "") fail9("the list is empty");
+  if (trimmed === "") fail10("the list is empty");
   const port = (digits, fallback) => {
     if (digits === "") return fallback;
     if (!/^[0-9]{1,5}$/.test(digits) || Number(digits) > 65535) {
-      return fail9(\`\${digits} is not a port (0..65535)\`);
+      return fail10(\`\${digits} is not a port (0..65535)\`);
     }
     return Number(digits);
   };
   const ranges2 = [];
   for (const part of trimmed.split(",")) {
     const item = part.trim();
-    if (item === "") fail9("an empty item between commas");
+    if (item === "") fail10("an empty item between commas");
     const dash = item.indexOf("-");
     if (dash < 0) {
       const value = port(item, -1);
@@ -7497,7 +7732,7 @@ function parsePorts(text) {
     }
     const first = port(item.slice(0, dash), 1);
     const last = port(item.slice(dash + 1), 65535);
-    if (last < first) fail9(\`the range \${item} ends before it starts\`);
+    if (last < first) fail10(\`the range \${item} ends before it starts\`);
     ranges2.push({
       first,
       last
@@ -11780,7 +12015,7 @@ function insn(code, k = 0, jt = 0, jf = 0) {
     k: k >>> 0
   };
 }
-function fail5(reason) {
+function fail6(reason) {
   throw new RangeError(\`Cannot compile packet filter: \${reason}\`);
 }
 function parseNetwork(text) {
@@ -11790,7 +12025,7 @@ function parseNetwork(text) {
   try {
     parsed = parseAddress(address);
   } catch {
-    return fail5(\`\${JSON.stringify(text)} is not an address or CIDR block\`);
+    return fail6(\`\${JSON.stringify(text)} is not an address or CIDR block\`);
   }
   const bits2 = parsed.family === 4 ? 32 : 128;
   let prefix = bits2;
@@ -11798,7 +12033,7 @@ function parseNetwork(text) {
     const digits = text.slice(slash + 1);
     prefix = /^[0-9]{1,3}$/.test(digits) ? Number(digits) : NaN;
     if (!(prefix <= bits2)) {
-      fail5(\`\${JSON.stringify(text)}: the prefix length must be 0..\${bits2} for IPv\${parsed.family}\`);
+      fail6(\`\${JSON.stringify(text)}: the prefix length must be 0..\${bits2} for IPv\${parsed.family}\`);
     }
   }
   return {
@@ -11829,7 +12064,7 @@ function networkChecks(network, offset) {
 }
 function checkPort(port, what) {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    fail5(\`\${what} \${port} is not a port (0..65535)\`);
+    fail6(\`\${what} \${port} is not a port (0..65535)\`);
   }
 }
 function portChecks(match, load3) {
@@ -11848,7 +12083,7 @@ function portChecks(match, load3) {
   const [from, to] = match;
   checkPort(from, "port range start");
   checkPort(to, "port range end");
-  if (from > to) fail5(\`port range \${from}-\${to} ends before it starts\`);
+  if (from > to) fail6(\`port range \${from}-\${to} ends before it starts\`);
   return [
     {
       load: [
@@ -11869,7 +12104,7 @@ function portChecks(match, load3) {
 }
 function checkMask(mask, what) {
   if (!Number.isInteger(mask) || mask < 0 || mask > 511) {
-    fail5(\`\${what} \${mask} is not a mask of the 9 TCP flags (0..0x1ff)\`);
+    fail6(\`\${what} \${mask} is not a mask of the 9 TCP flags (0..0x1ff)\`);
   }
 }
 function familyBlocks(filter, family) {
@@ -12017,22 +12252,22 @@ function familyBlocks(filter, family) {
 }
 function checkList(value, name) {
   if (value === void 0) return;
-  if (!Array.isArray(value)) fail5(\`\${name} is not a list\`);
-  if (value.length === 0) fail5(\`the \${name} list is empty\`);
+  if (!Array.isArray(value)) fail6(\`\${name} is not a list\`);
+  if (value.length === 0) fail6(\`the \${name} list is empty\`);
 }
 function checkPortMatch(match) {
   if (typeof match === "number") return checkPort(match, "port");
   if (!Array.isArray(match) || match.length !== 2) {
-    fail5(\`\${JSON.stringify(match)} is not a port or a [from, to] range\`);
+    fail6(\`\${JSON.stringify(match)} is not a port or a [from, to] range\`);
   }
   const [from, to] = match;
   checkPort(from, "port range start");
   checkPort(to, "port range end");
-  if (from > to) fail5(\`port range \${from}-\${to} ends before it starts\`);
+  if (from > to) fail6(\`port range \${from}-\${to} ends before it starts\`);
 }
 function checkFilter(filter) {
   if (typeof filter !== "object" || filter === null || Array.isArray(filter)) {
-    fail5(\`\${JSON.stringify(filter)} is not a filter object\`);
+    fail6(\`\${JSON.stringify(filter)} is not a filter object\`);
   }
   checkList(filter.protocols, "protocol");
   const protocols = filter.protocols ?? [
@@ -12040,15 +12275,15 @@ function checkFilter(filter) {
   ];
   for (const protocol of protocols) {
     if (protocol !== "tcp" && protocol !== "icmp") {
-      fail5(\`protocol \${JSON.stringify(protocol)} is not tcp or icmp\`);
+      fail6(\`protocol \${JSON.stringify(protocol)} is not tcp or icmp\`);
     }
   }
   const tcpTerms = filter.port !== void 0 || filter.srcPort !== void 0 || filter.dstPort !== void 0 || filter.flags !== void 0;
   if (tcpTerms && protocols.some((p) => p !== "tcp")) {
-    fail5("ports and flags are TCP's: give ICMP in a filter of its own");
+    fail6("ports and flags are TCP's: give ICMP in a filter of its own");
   }
   if (filter.family !== void 0 && filter.family !== 4 && filter.family !== 6) {
-    fail5(\`family \${JSON.stringify(filter.family)} is not 4 or 6\`);
+    fail6(\`family \${JSON.stringify(filter.family)} is not 4 or 6\`);
   }
   for (const name of [
     "host",
@@ -12059,7 +12294,7 @@ function checkFilter(filter) {
     checkList(list, name === "host" ? "address" : \`\${name} address\`);
     for (const text of list ?? []) {
       if (typeof text !== "string") {
-        fail5(\`\${JSON.stringify(text)} is not an address or CIDR block\`);
+        fail6(\`\${JSON.stringify(text)} is not an address or CIDR block\`);
       }
       parseNetwork(text);
     }
@@ -12075,7 +12310,7 @@ function checkFilter(filter) {
   const flags = filter.flags;
   if (flags !== void 0) {
     if (typeof flags !== "object" || flags === null) {
-      fail5(\`flags \${JSON.stringify(flags)} is not an object of masks\`);
+      fail6(\`flags \${JSON.stringify(flags)} is not an object of masks\`);
     }
     for (const key2 of [
       "set",
@@ -12097,7 +12332,7 @@ function alternativePieces(alternative, success) {
     });
     done += sizes[i];
     const skip = total - done + 1;
-    if (skip > 255) fail5("an alternative is too long");
+    if (skip > 255) fail6("an alternative is too long");
     const code = BPF.JMP | check.op | BPF.K;
     pieces2.push({
       insn: check.negate ? insn(code, check.k, skip, 0) : insn(code, check.k, 0, skip)
@@ -12148,7 +12383,7 @@ function compilePacketFilter(filters) {
   const list = Array.isArray(filters) ? filters : [
     filters
   ];
-  if (list.length === 0) fail5("no filter given");
+  if (list.length === 0) fail6("no filter given");
   const pieces2 = [];
   const sections = [];
   for (const family of [
@@ -12197,7 +12432,7 @@ function compilePacketFilter(filters) {
   });
   const program = assemble(pieces2);
   if (program.length > BPF_MAX_INSTRUCTIONS) {
-    fail5(\`the program has \${program.length} instructions, more than the kernel's \${BPF_MAX_INSTRUCTIONS}\`);
+    fail6(\`the program has \${program.length} instructions, more than the kernel's \${BPF_MAX_INSTRUCTIONS}\`);
   }
   return program;
 }
@@ -19801,6 +20036,7 @@ function decodeDecided(value, total) {
   } catch (error) {
     return \`the runs cannot be read: \${error.message}\`;
   }
+  if (runs.some((r) => r.length < 1)) return "a run is empty";
   const last = runs[runs.length - 1];
   if (last !== void 0 && last.start + last.length > total) {
     return "a run is past the end of the order";
@@ -20406,7 +20642,7 @@ var DER_TAGS = Object.freeze({
   sequence: 48,
   set: 49
 });
-function fail6(kind, reason, offset) {
+function fail7(kind, reason, offset) {
   return new DecodeError(reason, {
     kind,
     layer: "DER",
@@ -20415,28 +20651,28 @@ function fail6(kind, reason, offset) {
 }
 function readDer(bytes2, offset, end = bytes2.length) {
   if (offset + 2 > end) {
-    throw fail6("truncated", \`no element at \${offset}\`, offset);
+    throw fail7("truncated", \`no element at \${offset}\`, offset);
   }
   const tag = bytes2[offset];
   if ((tag & 31) === 31) {
-    throw fail6("malformed", \`high tag number at \${offset}\`, offset);
+    throw fail7("malformed", \`high tag number at \${offset}\`, offset);
   }
   let length = bytes2[offset + 1];
   let start = offset + 2;
   if (length & 128) {
     const octets = length & 127;
     if (octets === 0 || octets > 4) {
-      throw fail6("malformed", \`length of \${octets} octets at \${offset}\`, offset);
+      throw fail7("malformed", \`length of \${octets} octets at \${offset}\`, offset);
     }
     if (start + octets > end) {
-      throw fail6("truncated", \`length cut at \${offset}\`, offset);
+      throw fail7("truncated", \`length cut at \${offset}\`, offset);
     }
     length = 0;
     for (let i = 0; i < octets; i++) length = length * 256 + bytes2[start + i];
     start += octets;
   }
   if (start + length > end) {
-    throw fail6("truncated", \`element at \${offset} ends at \${start + length}, past \${end}\`, offset);
+    throw fail7("truncated", \`element at \${offset} ends at \${start + length}, past \${end}\`, offset);
   }
   return {
     tag,
@@ -20459,7 +20695,7 @@ function expectChildren(bytes2, parent, tags, what) {
   tags.forEach((tag, i) => {
     const child = children[i];
     if (child === void 0 || child.tag !== tag) {
-      throw fail6("malformed", \`\${what}: element \${i + 1} is not tag 0x\${tag.toString(16)}\`, child?.offset ?? parent.start);
+      throw fail7("malformed", \`\${what}: element \${i + 1} is not tag 0x\${tag.toString(16)}\`, child?.offset ?? parent.start);
     }
   });
   return children;
@@ -20481,7 +20717,7 @@ function derOid(bytes2, element) {
     }
   }
   if (arcs.length === 0) {
-    throw fail6("malformed", "empty object identifier", element.offset);
+    throw fail7("malformed", "empty object identifier", element.offset);
   }
   return arcs.join(".");
 }
@@ -20489,7 +20725,7 @@ function derTime(bytes2, element) {
   const text = String.fromCharCode(...bytes2.subarray(element.start, element.end));
   const match = element.tag === DER_TAGS.utcTime ? /^(\\d\\d)(\\d\\d)(\\d\\d)(\\d\\d)(\\d\\d)(\\d\\d)Z$/.exec(text) : element.tag === DER_TAGS.generalizedTime ? /^(\\d{4})(\\d\\d)(\\d\\d)(\\d\\d)(\\d\\d)(\\d\\d)Z$/.exec(text) : null;
   if (match === null) {
-    throw fail6("malformed", \`time \${JSON.stringify(text)}\`, element.offset);
+    throw fail7("malformed", \`time \${JSON.stringify(text)}\`, element.offset);
   }
   let year = Number(match[1]);
   if (element.tag === DER_TAGS.utcTime) year += year >= 50 ? 1900 : 2e3;
@@ -20844,19 +21080,19 @@ function sessionByteStream(session) {
 
 // src/engine/sr.ts
 var RECEIVE_BUFFER = 4 << 20;
-function fail7(reason) {
+function fail8(reason) {
   throw new RangeError(\`Cannot send and receive: \${reason}\`);
 }
 function checkOptions2(options) {
   const { timeoutMs, retries, rate } = options;
   if (timeoutMs !== void 0 && (!Number.isFinite(timeoutMs) || timeoutMs <= 0)) {
-    fail7(\`timeoutMs \${timeoutMs} is not a positive number of milliseconds\`);
+    fail8(\`timeoutMs \${timeoutMs} is not a positive number of milliseconds\`);
   }
   if (retries !== void 0 && (!Number.isInteger(retries) || retries < 0)) {
-    fail7(\`retries \${retries} is not an integer from 0\`);
+    fail8(\`retries \${retries} is not an integer from 0\`);
   }
   if (rate !== void 0 && (!Number.isFinite(rate) || rate <= 0)) {
-    fail7(\`rate \${rate} is not a positive number of packets a second\`);
+    fail8(\`rate \${rate} is not a positive number of packets a second\`);
   }
   options.signal?.throwIfAborted();
 }
@@ -20864,7 +21100,7 @@ async function model(net, init) {
   let dst = init.dst;
   if (!dst.includes(":") && !/^[0-9.]+$/.test(dst)) {
     const [first] = await net.resolveHost(dst);
-    if (first === void 0) fail7(\`\${dst} has no address\`);
+    if (first === void 0) fail8(\`\${dst} has no address\`);
     dst = first;
   }
   const src = init.src ?? net.routeSource(dst);
@@ -20886,7 +21122,7 @@ async function prepare(net, packet, index) {
     });
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
-    fail7(\`packet \${index} is not an IP datagram carrying TCP (\${error.message})\`);
+    fail8(\`packet \${index} is not an IP datagram carrying TCP (\${error.message})\`);
   }
   const { ip, tcp } = decoded;
   const probe = {
@@ -22241,7 +22477,7 @@ function tcpChecksumWork(b, info, stored, headerEnd2, steps) {
       dst: info.dst
     };
     if (info.dstNote !== void 0) texts.note = info.dstNote;
-    work.pseudoHeader = pseudoHeader2(addressBytes(info.src), addressBytes(info.dst), length, texts);
+    work.pseudoHeader = pseudoHeader2(addressBytes(info.src), addressBytes(info.dst), info.length ?? length, texts);
   }
   if (info.uncheckable !== void 0) {
     work.verdict = \`not checked: \${info.uncheckable}\`;
@@ -23060,6 +23296,9 @@ function factsOf(tcp, info, payloadLength, windowShift, relatives) {
   };
   if (info.src !== void 0) facts2.src = info.src;
   if (info.dst !== void 0) facts2.dst = info.dst;
+  if (info.length !== void 0 && info.length > info.segment.length) {
+    facts2.wirePayloadLength = Math.max(0, info.length - Math.max(20, tcp.dataOffset * 4));
+  }
   if (windowShift !== void 0) {
     facts2.windowShift = windowShift;
     facts2.scaledWindow = tcp.window * 2 ** windowShift;
@@ -23185,7 +23424,8 @@ function explainPacket(bytes2, options = {}) {
   if (decoded.protocol === IPV6_FRAGMENT_HEADER) {
     explainIpv6FragmentHeader(b, decoded);
   }
-  if (decoded.protocol !== IPPROTO_TCP) {
+  const firstV6 = decoded.protocol === IPV6_FRAGMENT_HEADER && isFirstFragment(bytes2);
+  if (decoded.protocol !== IPPROTO_TCP && !firstV6) {
     b.notes.push(decoded.protocol === IPV6_FRAGMENT_HEADER ? "an IPv6 fragment: fragments are not reassembled, so TCP is not explained" : \`protocol \${decoded.protocol} (\${protocolName(decoded.protocol)}) is not TCP: only the IP layer is explained\`);
     strictCheck(b, () => void decodeIp(bytes2), cut);
     return finish2(b, "packet", void 0, ipChecksum);
@@ -23195,32 +23435,43 @@ function explainPacket(bytes2, options = {}) {
     return finish2(b, "packet", void 0, ipChecksum);
   }
   let uncheckable;
-  if (ip.version === 4 && ip.moreFragments) {
+  const base = decoded.payloadOffset + (firstV6 ? 8 : 0);
+  const segment = bytes2.subarray(base, base + decoded.payload.length - (firstV6 ? 8 : 0));
+  const claimed = ip.version === 4 ? ip.totalLength - base : ip.payloadLength === 0 ? segment.length : IPV6_HEADER_LENGTH + ip.payloadLength - base;
+  if (ip.version === 4 && ip.moreFragments || firstV6) {
     b.notes.push("the first fragment of a datagram: only the start of the TCP segment is here");
     uncheckable = "the checksum covers the whole segment, and this is one fragment of it";
   } else if (cut) {
-    uncheckable = \`the capture holds \${bytes2.length} of the datagram's \${options.wireLength} bytes\`;
-  } else {
-    const claimed = ip.version === 4 ? ip.totalLength - decoded.payloadOffset : IPV6_HEADER_LENGTH + ip.payloadLength - decoded.payloadOffset;
-    if (claimed > decoded.payload.length) {
-      uncheckable = \`the IP header says the segment is \${claimed} bytes, but only \${decoded.payload.length} are here\`;
-    }
+    uncheckable = \`the capture holds \${bytes2.length} of the datagram's \${options.wireLength} bytes: the checksum covers bytes that are not here\`;
+  } else if (claimed > segment.length) {
+    uncheckable = \`the IP header says the segment is \${claimed} bytes, but only \${segment.length} are here\`;
   }
   const final = finalDestination(decoded);
   const info = {
-    base: decoded.payloadOffset,
-    segment: decoded.payload,
+    base,
+    segment,
     src: ip.src,
     dst: final.dst
   };
   if (final.note !== void 0) info.dstNote = final.note;
   if (uncheckable !== void 0) info.uncheckable = uncheckable;
+  if (claimed > segment.length) info.length = claimed;
   const tcp = explainTcp(b, info, options);
   if (options.signature !== void 0 && uncheckable === void 0) {
     checkSignature(b, info, options.signature, options.connection);
   }
   strictCheck(b, strict, cut || uncheckable !== void 0);
   return finish2(b, "packet", tcp, ipChecksum);
+}
+function isFirstFragment(bytes2) {
+  try {
+    return decodePacket(bytes2, {
+      lenient: true
+    }).firstFragment === true;
+  } catch (error) {
+    if (error instanceof DecodeError) return false;
+    throw error;
+  }
 }
 var SIGNATURES = {
   md5: [
@@ -24118,15 +24369,15 @@ var FRAGMENT_ORDERS = Object.freeze([
   "reverse",
   "random"
 ]);
-function fail8(reason) {
+function fail9(reason) {
   throw new RangeError(\`Cannot fragment: \${reason}\`);
 }
 function checkSize(name, value, raw3) {
   if (!Number.isInteger(value) || value < 1) {
-    fail8(\`\${name} \${value} is not a positive number of bytes\`);
+    fail9(\`\${name} \${value} is not a positive number of bytes\`);
   }
   if (!raw3 && (value < 8 || value % 8 !== 0)) {
-    fail8(\`\${name} \${value} is not a multiple of 8 bytes of at least 8 (fragment offsets count 8-byte units)\`);
+    fail9(\`\${name} \${value} is not a multiple of 8 bytes of at least 8 (fragment offsets count 8-byte units)\`);
   }
 }
 function pieces(data, size, first) {
@@ -24144,7 +24395,7 @@ function pieces(data, size, first) {
   } while (start < data.length);
   list[list.length - 1].last = true;
   if (Math.floor(list.at(-1).start / 8) > 8191) {
-    fail8(\`a fragment would start at byte \${list.at(-1).start}, past the 13-bit offset\`);
+    fail9(\`a fragment would start at byte \${list.at(-1).start}, past the 13-bit offset\`);
   }
   return list;
 }
@@ -24164,18 +24415,18 @@ function arrange(list, options) {
   } else if (Array.isArray(order)) {
     for (const i of order) {
       if (!Number.isInteger(i) || i < 0 || i >= list.length) {
-        fail8(\`fragment \${i} of the order does not exist (there are \${list.length}, from 0)\`);
+        fail9(\`fragment \${i} of the order does not exist (there are \${list.length}, from 0)\`);
       }
     }
     indices = [
       ...order
     ];
   } else if (order !== "in-order") {
-    fail8(\`unknown order \${JSON.stringify(order)}\`);
+    fail9(\`unknown order \${JSON.stringify(order)}\`);
   }
   const duplicate = options.duplicate;
   if (duplicate !== void 0 && (!Number.isInteger(duplicate) || duplicate < 0 || duplicate >= list.length)) {
-    fail8(\`there is no fragment \${duplicate} to duplicate (there are \${list.length}, from 0)\`);
+    fail9(\`there is no fragment \${duplicate} to duplicate (there are \${list.length}, from 0)\`);
   }
   const out = [];
   for (const i of indices) {
@@ -24214,7 +24465,7 @@ function withoutLateDecoys(out, count2) {
     return true;
   });
   if (!kept.some((item) => item.decoy)) {
-    fail8("no decoy would arrive before the datagram is complete: overlapping needs a fragment other than the first to arrive before the one that completes it (use at least 3 fragments, or another order)");
+    fail9("no decoy would arrive before the datagram is complete: overlapping needs a fragment other than the first to arrive before the one that completes it (use at least 3 fragments, or another order)");
   }
   return kept;
 }
@@ -24238,10 +24489,10 @@ function copiedOptions(options) {
 function fragmentIpv4(bytes2, options) {
   const { header, payload } = decodeIpv4(bytes2);
   if (header.dontFragment) {
-    fail8("DF (don't fragment) is set: a router would drop the datagram rather than fragment it; clear DF");
+    fail9("DF (don't fragment) is set: a router would drop the datagram rather than fragment it; clear DF");
   }
   if (header.moreFragments || header.fragmentOffset !== 0) {
-    fail8("the datagram is already a fragment");
+    fail9("the datagram is already a fragment");
   }
   const base = {
     version: 4,
@@ -24280,7 +24531,7 @@ function fragmentIpv6(bytes2, options) {
     ...walk.headers.map((h2) => h2.nextHeader)
   ];
   if (types.includes(IPV6_FRAGMENT_HEADER)) {
-    fail8("the packet already has a fragment header");
+    fail9("the packet already has a fragment header");
   }
   let kept = walk.headers.findLastIndex((h2) => h2.type === 43) + 1;
   if (kept === 0 && walk.headers[0]?.type === 0) kept = 1;
@@ -24338,7 +24589,7 @@ function fragment(packet, options) {
     checkSize("firstSize", options.firstSize, raw3);
   }
   if (options.id !== void 0 && (!Number.isInteger(options.id) || options.id < 0 || options.id > 4294967295)) {
-    fail8(\`id \${options.id} is not in 0..4294967295\`);
+    fail9(\`id \${options.id} is not in 0..4294967295\`);
   }
   const bytes2 = packet instanceof Uint8Array ? packet : encodePacket(packet);
   return bytes2[0] >> 4 === 6 ? fragmentIpv6(bytes2, options) : fragmentIpv4(bytes2, options);
@@ -24711,14 +24962,19 @@ function captureFacts(record, index) {
 }
 function notIpReason(record) {
   const data = record.data;
+  const original = record.originalLength ?? 0;
+  if (data.length === 0) {
+    return \`an empty record (0 bytes\${original > 0 ? \` captured of \${original} on the wire\` : ""}): skipped\`;
+  }
   const etherType = record.linkType === LINKTYPE.ETHERNET && data.length >= 14 ? \`, EtherType 0x\${(data[12] << 8 | data[13]).toString(16).padStart(4, "0")}\` : "";
-  return \`not an IP datagram (link type \${record.linkType}\${etherType}): skipped\`;
+  const problem2 = record.lengthProblem === void 0 ? "" : \`\${record.lengthProblem}; \`;
+  return \`\${problem2}not an IP datagram (link type \${record.linkType}\${etherType}): skipped\`;
 }
 function recordDatagram(record) {
   const ip = linkPayload(record);
   if (ip === void 0) return void 0;
   const linkHeader = ip.byteOffset - record.data.byteOffset;
-  return record.originalLength > record.data.length ? {
+  return record.originalLength > record.data.length && record.lengthProblem === void 0 ? {
     bytes: ip,
     wireLength: record.originalLength - linkHeader
   } : {
@@ -25463,7 +25719,7 @@ function notesSection(notes) {
 function summaryText(explanation, tcp) {
   const parts = [];
   if (tcp !== void 0) {
-    parts.push(tcp.flagNames.length === 0 ? "no flags" : tcp.flagNames.map((n) => n.toUpperCase()).join(" "), \`seq \${tcp.seq}\${tcp.relativeSeq === void 0 ? "" : \` (relative \${tcp.relativeSeq})\`}\`, \`ack \${tcp.ack}\${tcp.relativeAck === void 0 ? "" : \` (relative \${tcp.relativeAck})\`}\`, \`window \${tcp.window}\${tcp.scaledWindow === void 0 || tcp.windowShift === 0 ? "" : \` (\\xD7\${2 ** (tcp.windowShift ?? 0)} = \${tcp.scaledWindow})\`}\`, \`\${tcp.payloadLength} byte\${tcp.payloadLength === 1 ? "" : "s"} of data\`);
+    parts.push(tcp.flagNames.length === 0 ? "no flags" : tcp.flagNames.map((n) => n.toUpperCase()).join(" "), \`seq \${tcp.seq}\${tcp.relativeSeq === void 0 ? "" : \` (relative \${tcp.relativeSeq})\`}\`, \`ack \${tcp.ack}\${tcp.relativeAck === void 0 ? "" : \` (relative \${tcp.relativeAck})\`}\`, \`window \${tcp.window}\${tcp.scaledWindow === void 0 || tcp.windowShift === 0 ? "" : \` (\\xD7\${2 ** (tcp.windowShift ?? 0)} = \${tcp.scaledWindow})\`}\`, tcp.wirePayloadLength === void 0 ? \`\${tcp.payloadLength} byte\${tcp.payloadLength === 1 ? "" : "s"} of data\` : \`\${tcp.payloadLength} of \${tcp.wirePayloadLength} bytes of data captured\`);
   }
   parts.push(\`\${explanation.length} bytes in all\`);
   return parts.join(" \\xB7 ");

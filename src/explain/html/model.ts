@@ -185,21 +185,49 @@ export function captureFacts(
 }
 
 /**
- * Why a record holds no IP datagram, as `explain` says it.
+ * Why a record is skipped, as `explain` says it: it holds no bytes, or
+ * they are not an IP datagram (and an original length that cannot be right
+ * is named too).
  *
  * @param record The record.
- * @returns The reason.
+ * @returns The reason, ending `: skipped`.
+ *
+ * @example
+ * ```ts
+ * import { notIpReason } from "./model.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   notIpReason({ linkType: 1, data: new Uint8Array(), originalLength: 0 }),
+ *   "an empty record (0 bytes): skipped",
+ * );
+ * assert.equal(
+ *   notIpReason({ linkType: 1, data: new Uint8Array(20) }),
+ *   "not an IP datagram (link type 1, EtherType 0x0000): skipped",
+ * );
+ * ```
  */
 export function notIpReason(
-  record: Pick<CaptureRecord, "linkType" | "data">,
+  record:
+    & Pick<CaptureRecord, "linkType" | "data">
+    & Partial<Pick<CaptureRecord, "originalLength" | "lengthProblem">>,
 ): string {
   const data = record.data;
+  const original = record.originalLength ?? 0;
+  if (data.length === 0) {
+    return `an empty record (0 bytes${
+      original > 0 ? ` captured of ${original} on the wire` : ""
+    }): skipped`;
+  }
   const etherType = record.linkType === LINKTYPE.ETHERNET && data.length >= 14
     ? `, EtherType 0x${
       ((data[12]! << 8) | data[13]!).toString(16).padStart(4, "0")
     }`
     : "";
-  return `not an IP datagram (link type ${record.linkType}${etherType}): skipped`;
+  const problem = record.lengthProblem === undefined
+    ? ""
+    : `${record.lengthProblem}; `;
+  return `${problem}not an IP datagram (link type ${record.linkType}${etherType}): skipped`;
 }
 
 /**
@@ -215,7 +243,9 @@ export function recordDatagram(
   const ip = linkPayload(record);
   if (ip === undefined) return undefined;
   const linkHeader = ip.byteOffset - record.data.byteOffset;
-  return record.originalLength > record.data.length
+  // An original length that cannot be right is no length on the wire.
+  return record.originalLength > record.data.length &&
+      record.lengthProblem === undefined
     ? { bytes: ip, wireLength: record.originalLength - linkHeader }
     : { bytes: ip };
 }

@@ -51,7 +51,11 @@ function summaryText(explanation: Explanation, tcp: TcpFacts | undefined) {
           ? ""
           : ` (×${2 ** (tcp.windowShift ?? 0)} = ${tcp.scaledWindow})`
       }`,
-      `${tcp.payloadLength} byte${tcp.payloadLength === 1 ? "" : "s"} of data`,
+      tcp.wirePayloadLength === undefined
+        ? `${tcp.payloadLength} byte${
+          tcp.payloadLength === 1 ? "" : "s"
+        } of data`
+        : `${tcp.payloadLength} of ${tcp.wirePayloadLength} bytes of data captured`,
     );
   }
   parts.push(
