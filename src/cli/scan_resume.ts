@@ -39,6 +39,7 @@ import { verdictRunsFromCodes } from "../engine/verdict_runs.ts";
 import { defineOptions, type OptionValues } from "./args.ts";
 import { quote, reasonOf, UsageError } from "./errors.ts";
 import type { CliHost } from "./host.ts";
+import type { HostFiles, HostKeptFile } from "../host/host.ts";
 
 /** The resume file written at Ctrl-C when `--resume-file` is not given. */
 export const DEFAULT_RESUME_FILE = "tcpcraft-scan.resume";
@@ -198,6 +199,7 @@ export class ResumeKeeper {
   readonly #codeOf = new Map<string, number>();
   readonly #prior: { probesSent: number; elapsedMs: number };
   #writing: Promise<void> = Promise.resolve();
+  #kept: HostKeptFile | undefined;
 
   /**
    * A keeper.
@@ -225,6 +227,28 @@ export class ResumeKeeper {
       probesSent: prior?.probesSent ?? 0,
       elapsedMs: prior?.elapsedMs ?? 0,
     };
+  }
+
+  /**
+   * Open the file now, while the process may still create it (before it
+   * gives up its privileges): later saves rewrite it in place and the
+   * end removes it, or empties it where the user the process became may
+   * not remove files. Hosts without {@linkcode HostFiles.openKept} write
+   * beside the file and rename instead.
+   */
+  async hold(): Promise<void> {
+    const open = this.#host.files?.openKept;
+    if (open === undefined || this.#kept !== undefined) return;
+    try {
+      this.#kept = await open.call(this.#host.files, this.path);
+    } catch (error) {
+      throw new UsageError(
+        `--resume-file: Cannot write ${quote(this.path)}: ${
+          error instanceof Error ? reasonOf(error) : String(error)
+        }`,
+        { cause: error },
+      );
+    }
   }
 
   /**
@@ -321,7 +345,9 @@ export class ResumeKeeper {
     };
     const bytes = new TextEncoder().encode(encodeResume(state));
     const files = this.#host.files;
+    const kept = this.#kept;
     this.#writing = this.#writing.then(async () => {
+      if (kept !== undefined) return await kept.replace(bytes);
       if (files?.replace === undefined) {
         throw new Error("this host cannot replace files");
       }
@@ -330,10 +356,39 @@ export class ResumeKeeper {
     return this.#writing;
   }
 
-  /** Remove the file: the scan completed. */
-  async remove(): Promise<void> {
+  /**
+   * Remove the file: the scan completed.
+   *
+   * @returns `"emptied"` when the file could only be cut to 0 bytes (see
+   *   {@linkcode ResumeKeeper.hold}).
+   */
+  async remove(): Promise<"removed" | "emptied"> {
     await this.#writing.catch(() => {});
+    if (this.#kept !== undefined) return await this.#kept.remove();
     await this.#host.files?.remove?.(this.path);
+    return "removed";
+  }
+
+  /** Whether the file is held open ({@linkcode ResumeKeeper.hold}). */
+  get held(): boolean {
+    return this.#kept !== undefined;
+  }
+
+  /** Close the file held open, leaving it as it is. */
+  close(): void {
+    this.#kept?.close();
+  }
+
+  /**
+   * Undo {@linkcode ResumeKeeper.hold} when the scan could not start: a
+   * file it created is removed, one that was there is left as it was.
+   */
+  async release(): Promise<void> {
+    const kept = this.#kept;
+    this.#kept = undefined;
+    if (kept === undefined) return;
+    if (kept.created) await kept.remove().catch(() => {});
+    else kept.close();
   }
 }
 
@@ -444,7 +499,14 @@ export async function saveOrRemove(
 ): Promise<void> {
   if (keeper === undefined) return;
   if (!outcome.interrupted && outcome.failure === undefined) {
-    await keeper.remove().catch(() => {});
+    const done = await keeper.remove().catch(() => "removed");
+    if (done === "emptied") {
+      host.stderr(
+        `note: the scan completed; ${
+          quote(keeper.path)
+        } is left empty (the user this scan ran as may not remove files there)\n`,
+      );
+    }
     return;
   }
   try {
@@ -461,7 +523,11 @@ export async function saveOrRemove(
     host.stderr(
       `warning: cannot save the resume file ${quote(keeper.path)}: ${
         error instanceof Error ? reasonOf(error) : String(error)
+      }${
+        keeper.held ? "" : " (give --resume-file FILE: it is opened before the scan gives up its privileges)"
       }\n`,
     );
+  } finally {
+    keeper.close();
   }
 }

@@ -73,6 +73,35 @@ export interface HostFiles {
   replace?(path: string, data: Uint8Array): Promise<void>;
   /** Remove a file; a file that is not there is no error. */
   remove?(path: string): Promise<void>;
+  /**
+   * Open a file, created when missing, that is rewritten whole many times
+   * and removed at the end, while the process still may: a command that
+   * gives up its privileges afterwards (and may then no longer create,
+   * rename or remove files in that directory) keeps working through it.
+   * Rejects like {@linkcode HostFiles.openWrite}.
+   */
+  openKept?(path: string): Promise<HostKeptFile>;
+}
+
+/** A file opened by {@linkcode HostFiles.openKept}. */
+export interface HostKeptFile {
+  /** Whether opening it created it. */
+  readonly created: boolean;
+  /**
+   * Replace the content: written at the start in one call, padded with
+   * spaces to the old length, then cut to the new one, so that a process
+   * killed at any moment leaves the old content, the new one, or the new
+   * one followed by spaces (formats that ignore trailing white space only).
+   */
+  replace(data: Uint8Array): Promise<void>;
+  /**
+   * Remove the file and close it: `"removed"`, or `"emptied"` when the
+   * directory no longer lets the process remove it (the file is then cut
+   * to 0 bytes).
+   */
+  remove(): Promise<"removed" | "emptied">;
+  /** Close the file, leaving it as it is (idempotent). */
+  close(): void;
 }
 
 /** A permission of the runtime a program may lack (Deno's `--allow-*` flags). */

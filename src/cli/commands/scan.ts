@@ -418,6 +418,11 @@ const scanSpec: Command = defineCommand({
     });
     let opened;
     try {
+      // A resume file asked for is opened now: once the process has given
+      // up its privileges it may not create one in this directory.
+      if (values.resumeFile !== undefined || state !== undefined) {
+        await keeper?.hold();
+      }
       if (settings.scan !== "connect") {
         opened = await openScanSession(
           settings,
@@ -431,6 +436,7 @@ const scanSpec: Command = defineCommand({
         dropPrivileges(host);
       }
     } catch (error) {
+      await keeper?.release();
       await reports?.close();
       throw error;
     }
