@@ -71,7 +71,13 @@ async function interrupted(
     }
   })();
   await new Promise((r) => setTimeout(r, afterMs));
-  started.kill(signal);
+  try {
+    started.kill(signal);
+  } catch (error) {
+    // A resumed run with few ports left may end before the signal: then
+    // its status says so (0), and the caller stops resuming.
+    if (!(error instanceof TypeError)) throw error;
+  }
   const status = await started.status;
   ended = true;
   await drained;
