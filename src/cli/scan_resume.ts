@@ -524,7 +524,9 @@ export async function saveOrRemove(
       `warning: cannot save the resume file ${quote(keeper.path)}: ${
         error instanceof Error ? reasonOf(error) : String(error)
       }${
-        keeper.held ? "" : " (give --resume-file FILE: it is opened before the scan gives up its privileges)"
+        keeper.held
+          ? ""
+          : " (give --resume-file FILE: it is opened before the scan gives up its privileges)"
       }\n`,
     );
   } finally {
