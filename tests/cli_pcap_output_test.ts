@@ -173,7 +173,7 @@ Deno.test("build --pcap refuses a file it cannot write with one line, exit 2, no
   assert.equal(noPermission.code, 2);
   assert.equal(
     noPermission.stderr,
-    "tcpcraft build: --pcap: cannot write \"out.pcapng\": no permission to write it (run deno with --allow-write)\nTry 'tcpcraft build --help'.\n",
+    "tcpcraft build: --pcap: cannot write \"out.pcapng\": Deno needs --allow-write (run: deno run --allow-write cli.ts ...)\nTry 'tcpcraft build --help'.\n",
   );
   const host = createMemoryHost();
   assert.equal(

@@ -194,6 +194,29 @@ Deno.test({
   },
 });
 
+/** The CLI under `binary`, run by `nobody` with the least Deno permissions. */
+function asNobody(binary: string, cache: string, args: string[]): string[] {
+  return [
+    "setpriv",
+    `--reuid=${NOBODY}`,
+    `--regid=${NOBODY}`,
+    "--clear-groups",
+    "env",
+    "DENO_NO_UPDATE_CHECK=1",
+    `DENO_DIR=${cache}`,
+    `HOME=${cache}`,
+    binary,
+    "run",
+    "--quiet",
+    "--no-lock",
+    "--allow-ffi",
+    "--allow-read",
+    "--allow-env",
+    CLI,
+    ...args,
+  ];
+}
+
 /** Why file capabilities cannot be tried here, or undefined when they can. */
 async function fileCapabilities(binary: string): Promise<string | undefined> {
   for (const tool of ["setcap", "getcap"]) {
@@ -265,32 +288,19 @@ Deno.test({
           String(OPEN),
         ]);
         try {
-          const scan = network.start(a, [
-            "setpriv",
-            `--reuid=${NOBODY}`,
-            `--regid=${NOBODY}`,
-            "--clear-groups",
-            "env",
-            "DENO_NO_UPDATE_CHECK=1",
-            `DENO_DIR=${cache}`,
-            `HOME=${cache}`,
-            binary,
-            "run",
-            "--quiet",
-            "--no-lock",
-            "--allow-ffi",
-            "--allow-read",
-            "--allow-env",
-            CLI,
-            "scan",
-            b.ipv4,
-            "-p",
-            `${OPEN - 299}-${OPEN + 300}`,
-            "--max-rate",
-            "300",
-            "--format",
-            "ndjson",
-          ]);
+          const scan = network.start(
+            a,
+            asNobody(binary, cache, [
+              "scan",
+              b.ipv4,
+              "-p",
+              `${OPEN - 299}-${OPEN + 300}`,
+              "--max-rate",
+              "300",
+              "--format",
+              "ndjson",
+            ]),
+          );
           // The process was started with the capability; once its sockets
           // are open the main thread has none, and every thread has
           // no_new_privs and the filter (the kernel lets a thread clear
@@ -306,27 +316,16 @@ Deno.test({
             [OPEN],
           );
           // Without the capability, the same user cannot open a raw socket.
-          const plain = await network.run(a, [
-            "setpriv",
-            `--reuid=${NOBODY}`,
-            `--regid=${NOBODY}`,
-            "--clear-groups",
-            "env",
-            `DENO_DIR=${cache}`,
-            `HOME=${cache}`,
-            Deno.execPath(),
-            "run",
-            "--quiet",
-            "--no-lock",
-            "--allow-ffi",
-            "--allow-read",
-            "--allow-env",
-            CLI,
-            "scan",
-            b.ipv4,
-            "-p",
-            String(OPEN),
-          ], { check: false });
+          const plain = await network.run(
+            a,
+            asNobody(Deno.execPath(), cache, [
+              "scan",
+              b.ipv4,
+              "-p",
+              String(OPEN),
+            ]),
+            { check: false },
+          );
           assert.equal(plain.code, 1, plain.stderr);
           assert.match(plain.stderr, /CAP_NET_RAW|root|not permitted/i);
         } finally {

@@ -186,6 +186,41 @@ function scanDocument(
   };
 }
 
+/**
+ * Open what the scan needs while the process is privileged (the resume
+ * file asked for, then the sockets and the capture), then give the
+ * privileges up; a connect scan opens nothing and gives them up at once.
+ * Whatever fails closes what was opened.
+ */
+async function openSockets(
+  settings: ScanSettings,
+  host: CliHost,
+  parts: {
+    pcap: string | undefined;
+    resumed: boolean;
+    holdResume: boolean;
+    keeper: ResumeKeeper | undefined;
+    reports: { close(): Promise<void> } | undefined;
+  },
+): Promise<OpenedScan | undefined> {
+  try {
+    // A resume file asked for is opened now: once the process has given
+    // up its privileges it may not create one in this directory.
+    if (parts.holdResume) await parts.keeper?.hold();
+    if (settings.scan !== "connect") {
+      return await openScanSession(settings, host, parts.pcap, parts.resumed);
+    }
+    // Kernel connections need no privilege: none is kept while
+    // strangers' bytes are read.
+    dropPrivileges(host);
+    return undefined;
+  } catch (error) {
+    await parts.keeper?.release();
+    await parts.reports?.close();
+    throw error;
+  }
+}
+
 /** Run an opened scan, printing results as they come. */
 async function runScan(
   settings: ScanSettings,
@@ -416,30 +451,13 @@ const scanSpec: Command = defineCommand({
         ),
       }),
     });
-    let opened;
-    try {
-      // A resume file asked for is opened now: once the process has given
-      // up its privileges it may not create one in this directory.
-      if (values.resumeFile !== undefined || state !== undefined) {
-        await keeper?.hold();
-      }
-      if (settings.scan !== "connect") {
-        opened = await openScanSession(
-          settings,
-          host,
-          values.pcap,
-          state !== undefined,
-        );
-      } else {
-        // Kernel connections need no privilege: none is kept while
-        // strangers' bytes are read.
-        dropPrivileges(host);
-      }
-    } catch (error) {
-      await keeper?.release();
-      await reports?.close();
-      throw error;
-    }
+    const opened = await openSockets(settings, host, {
+      pcap: values.pcap,
+      resumed: state !== undefined,
+      holdResume: values.resumeFile !== undefined || state !== undefined,
+      keeper,
+      reports,
+    });
     const output = settings.format === "nmap" ? undefined : createFormatter(
       SCAN_OUTPUT_KINDS[settings.format],
       host,
