@@ -88,7 +88,7 @@ import {
   saveOrRemove,
   startCheckpoints,
 } from "../scan_resume.ts";
-import type { ResumeOutput } from "../../engine/resume.ts";
+import type { ResumeOutput, ResumeState } from "../../engine/resume.ts";
 import { resumedCommandLine, resumeKeeper } from "../scan_resume_setup.ts";
 import { BannerQueue, sessionBanner } from "../scan_connect.ts";
 import { ScanLineWriter } from "../scan_lines.ts";
@@ -98,6 +98,7 @@ import {
   SCAN_OPTIONS,
   type ScanSettings,
   scanSettings,
+  type ScanValues,
 } from "../scan_options.ts";
 import {
   dropLine,
@@ -269,6 +270,45 @@ async function runScan(
   }
 }
 
+/** nmap's outputs of a run (`-oN/-oX/-oG/-oA`, nmap's table), opened. */
+function openReports(
+  settings: ScanSettings,
+  values: ScanValues,
+  host: CliHost,
+  run: {
+    version: string;
+    state: ResumeState | undefined;
+    resume: string | undefined;
+  },
+): Promise<ScanReports | undefined> {
+  const { state } = run;
+  const wallClock = () => host.net?.wallClock() ?? Date.now();
+  return openScanReports(values, {
+    host,
+    scanType: settings.scan,
+    space: settings.plan.space,
+    args: [
+      "tcpcraft",
+      "scan",
+      ...(state === undefined
+        ? rawArgs.get(host) ?? []
+        : savedArgs(state, run.resume!)),
+    ].join(" "),
+    startMs: wallClock(),
+    now: wallClock,
+    version: run.version,
+    stdout: settings.format === "nmap",
+    openOnly: settings.openOnly,
+    ...(state === undefined ? {} : {
+      offsets: new Map(
+        state.outputs.filter((o: ResumeOutput) => o.format !== "pcap").map((
+          o,
+        ) => [o.path, o.offset]),
+      ),
+    }),
+  });
+}
+
 const ARGS: readonly ArgSpec[] = [{
   name: "TARGETS",
   help:
@@ -389,32 +429,12 @@ const scanSpec: Command = defineCommand({
     // the probes or after them cannot kill the process half way (a stale
     // resume file, an output without its end).
     using interrupt = disposable(twoStageInterrupt(host));
-    const wallClock = () => host.net?.wallClock() ?? Date.now();
     // Every output file before any socket: one that cannot be written
     // is a usage error, nothing sent; a resumed scan's are appended to.
-    const reports = await openScanReports(values, {
-      host,
-      scanType: settings.scan,
-      space: plan.space,
-      args: [
-        "tcpcraft",
-        "scan",
-        ...(state === undefined
-          ? rawArgs.get(host) ?? []
-          : savedArgs(state, given.resume!)),
-      ].join(" "),
-      startMs: wallClock(),
-      now: wallClock,
+    const reports = await openReports(settings, values, host, {
       version: meta.version,
-      stdout: settings.format === "nmap",
-      openOnly: settings.openOnly,
-      ...(state === undefined ? {} : {
-        offsets: new Map(
-          state.outputs.filter((o: ResumeOutput) => o.format !== "pcap").map((
-            o,
-          ) => [o.path, o.offset]),
-        ),
-      }),
+      state,
+      resume: given.resume,
     });
     let opened;
     try {
