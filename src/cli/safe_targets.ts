@@ -262,6 +262,11 @@ export interface DestinationCheck {
   allowBroadcast: boolean;
   /** The host, for its subnets' broadcast addresses (IPv4 only). */
   host: CliHost;
+  /**
+   * This host's subnets' broadcast addresses, when already asked for
+   * ({@linkcode hostBroadcasts}); else the host is asked when needed.
+   */
+  broadcasts?: readonly string[];
 }
 
 function addressText(value: bigint, family: AddressFamily): string {
@@ -284,7 +289,9 @@ function rangesFor(
   check: DestinationCheck,
   families: readonly AddressFamily[],
 ): RefusedRange[] {
-  return refusedRanges(families.includes(4) ? hostBroadcasts(check.host) : []);
+  return refusedRanges(
+    families.includes(4) ? check.broadcasts ?? hostBroadcasts(check.host) : [],
+  );
 }
 
 /**

@@ -51,6 +51,12 @@
  *   open ports found and the time left.
  * - `--dry-run` prints the probes this shard would send, in order
  *   (`ADDRESS PORT`), and sends nothing: it needs no privileges.
+ * - Safe defaults (`safe_targets.ts`): a target that is a broadcast,
+ *   multicast or unspecified address, or a block holding only such
+ *   addresses, is refused without `--allow-broadcast`; inside other blocks
+ *   they are left out, with a note. More than 65,536 addresses (hosts,
+ *   whatever the ports) need `--yes` or `--exclude-file`, but not for
+ *   `--dry-run`.
  * - Ctrl-C stops sending fresh probes (the adaptive mode finishes the ports
  *   started; a second Ctrl-C stops at once), saves a resume file
  *   (`scan_resume.ts`), prints the summary ending `, interrupted` and exits
@@ -340,6 +346,13 @@ const scanSpec: Command = defineCommand({
     "ports'); -oN/-oX/-oG/-oA write nmap's files; --format table|ndjson|csv|json.",
     "Ctrl-C finishes the ports started (Ctrl-C again stops at once), saves a resume",
     "file and exits 130; scan --resume FILE goes on where it stopped.",
+    "",
+    "Safe defaults: a target that is a broadcast, multicast or unspecified address",
+    "(255.255.255.255, this host's subnets' broadcast addresses, 224.0.0.0/4,",
+    "0.0.0.0/8, ff00::/8, ::), or a block of nothing else, is refused without",
+    "--allow-broadcast; inside other blocks such addresses are left out (a note says",
+    "so). More than 65,536 addresses (hosts, whatever the ports) need --yes or an",
+    "--exclude-file; --dry-run needs neither.",
     "",
     "Needs root or cap_net_raw and, under deno run, --allow-ffi (--dry-run needs",
     "neither; --scan connect needs only --allow-net and works anywhere). Raw scans",
