@@ -9,7 +9,7 @@
 
 /** The SHA-256 of {@linkcode PAGE_SCRIPT}, base64, for the page's CSP. */
 export const PAGE_SCRIPT_SHA256 =
-  "5ilxN91KqysrwL+orSkLmNanSrxzCrQqHCUtwjGzZ60=";
+  "KZnKqWCq4hlVLo4UFuX/zf1bxShX6GrJaIj9WuobkGY=";
 
 /** The script, to put in a `<script type="module">` element as it is. */
 export const PAGE_SCRIPT: string = `var __defProp = Object.defineProperty;
@@ -20051,6 +20051,9 @@ function decodeDecided(value, total) {
 }
 function decodeResume(text, options) {
   const corrupt = (why) => new ResumeError("corrupt", options.path, \`the file is corrupt (\${why})\`);
+  if (text.trim() === "") {
+    throw new ResumeError("missing", options.path, "the file is empty (its scan completed, or was stopped before its first save)");
+  }
   let file;
   try {
     file = JSON.parse(text);
