@@ -125,7 +125,11 @@ export {
 } from "./converse.ts";
 export { Sniffer, sockFilterBytes } from "./sniffer.ts";
 export { datagramOffset, TransmitStamps } from "./tx_stamps.ts";
-export { broadcastAddresses, routeSource } from "./route.ts";
+export {
+  broadcastAddresses,
+  routeSource,
+  type RouteSourceOptions,
+} from "./route.ts";
 export {
   dropPrivileges,
   nobodyUser,

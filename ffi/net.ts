@@ -125,8 +125,8 @@ export function createFfiNet(): FfiNet {
     openRawSocket(options) {
       return RawSocket.open(options);
     },
-    routeSource(dst) {
-      return routeSource(dst);
+    routeSource(dst, options) {
+      return routeSource(dst, options);
     },
     resolveHost(name, options) {
       return resolveHost(name, options);

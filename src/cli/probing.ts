@@ -27,9 +27,11 @@ import {
   requirePermissions,
 } from "./permissions.ts";
 import { dropPrivileges } from "./privileges.ts";
+import { allowingBroadcast, checkDestination } from "./safe_targets.ts";
 import {
   type FamilySwitches,
   type PacketTarget,
+  parseTarget,
   resolvePacketTarget,
 } from "./target.ts";
 
@@ -107,8 +109,11 @@ export interface PreparedConversation {
 }
 
 /**
- * Prepare a conversation: check the host, resolve TARGET, find the source
- * address and build the packet from the options, checking them all.
+ * Prepare a conversation: check the host, resolve TARGET, refuse a
+ * broadcast, multicast or unspecified one without `allowBroadcast`
+ * (`safe_targets.ts`; with it the receiver's socket gets `SO_BROADCAST`),
+ * find the source address and build the packet from the options, checking
+ * them all.
  * Nothing is opened, so bad input stops the command before anything
  * happens.
  *
@@ -134,11 +139,16 @@ export interface PreparedConversation {
  */
 export async function prepareConversation(
   text: string,
-  values: Parameters<typeof packetFromOptions>[0] & FamilySwitches,
+  values:
+    & Parameters<typeof packetFromOptions>[0]
+    & FamilySwitches
+    & { allowBroadcast?: boolean | undefined },
   host: CliHost,
   what: string,
 ): Promise<PreparedConversation> {
-  const net = requireReceiverNet(host, what);
+  const allowBroadcast = values.allowBroadcast === true;
+  const given = requireReceiverNet(host, what);
+  const net = allowBroadcast ? allowingBroadcast(given) : given;
   requirePermissions(
     host,
     `Cannot ${what}`,
@@ -148,6 +158,12 @@ export async function prepareConversation(
     text,
     values,
     () => (name, options) => net.resolveHost(name, options),
+  );
+  const parsed = parseTarget(text, { names: true });
+  checkDestination(
+    target.address,
+    parsed.family === undefined ? parsed.host : undefined,
+    { verb: what, allowBroadcast, host },
   );
   let routed: string;
   try {

@@ -19,10 +19,19 @@ import {
 } from "../engine/scan/types.ts";
 import { randomEphemeralPort } from "../engine/random.ts";
 import {
+  type AddressRange,
   parsePorts,
   parseTargetList,
+  parseTargetSpec,
   type PortRange,
+  subtractAddressRanges,
 } from "../engine/targets.ts";
+import {
+  checkScanSize,
+  hostBroadcasts,
+  leftOutNote,
+  screenScanTargets,
+} from "./safe_targets.ts";
 import type { AddressFamily } from "../wire/address.ts";
 import { ParseError } from "../wire/errors.ts";
 import { parseFlags, TCP_FLAGS } from "../wire/flags.ts";
@@ -90,6 +99,18 @@ export const SCAN_OPTIONS = defineOptions({
     kind: "string",
     valueName: "PATH",
     help: "leave out the targets listed in a file",
+    group: "Targets",
+  },
+  allowBroadcast: {
+    kind: "boolean",
+    help:
+      "scan broadcast, multicast and unspecified addresses too (255.255.255.255, this host's subnets' broadcast addresses, 224.0.0.0/4, 0.0.0.0/8, ff00::/8, ::): without it a target that is one, or a block that holds only such addresses, is refused, and a block's others are left out",
+    group: "Targets",
+  },
+  yes: {
+    kind: "boolean",
+    help:
+      "scan more than 65,536 addresses (hosts after exclusions, whatever the ports), refused without it or --exclude-file; --dry-run needs neither",
     group: "Targets",
   },
   ipv4: {
@@ -243,6 +264,8 @@ export interface ScanSettings {
   src?: string;
   /** `-I`: send frames on this interface. */
   interface?: string;
+  /** `--allow-broadcast`: the raw sockets get `SO_BROADCAST`. */
+  allowBroadcast?: boolean;
 }
 
 /** The options that need a certain scan type. */
@@ -321,6 +344,46 @@ function scanFamily(values: ScanValues): AddressFamily | undefined {
   return values.src.family;
 }
 
+/**
+ * Refuse the targets that are broadcast, multicast or unspecified as a
+ * whole (`safe_targets.ts`); returns the addresses to leave out of the
+ * others, and the note that says which were.
+ */
+function screenTargets(
+  values: ScanValues,
+  texts: readonly string[],
+  include: readonly AddressRange[],
+  host: CliHost,
+): {
+  refused: AddressRange[];
+  note: (kept: readonly AddressRange[]) => string | undefined;
+} {
+  const allowBroadcast = values.allowBroadcast === true;
+  const check = {
+    verb: "scan",
+    allowBroadcast,
+    host,
+    broadcasts: allowBroadcast ? [] : hostBroadcasts(host),
+  };
+  // One range per text: a name stands for its first address.
+  const refused = screenScanTargets(
+    include.map((range, i) => {
+      const text = texts[i] ?? "";
+      return { text, range, name: isTargetName(text) };
+    }),
+    check,
+  );
+  return { refused, note: (kept) => leftOutNote(kept, check) };
+}
+
+function isTargetName(text: string): boolean {
+  try {
+    return parseTargetSpec(text).kind === "name";
+  } catch {
+    return false;
+  }
+}
+
 /** The target space, with names resolved and exclusions taken out. */
 async function scanTargets(
   values: ScanValues,
@@ -368,14 +431,19 @@ async function scanTargets(
     what: "--exclude",
     allAddresses: true,
   });
+  const { refused, note } = screenTargets(values, targets, include, host);
   try {
-    return planScan({
+    const plan = planScan({
       include,
-      exclude,
+      exclude: [...exclude, ...refused],
       ports,
       ...(values.seed === undefined ? {} : { seed: values.seed }),
       ...(values.shard === undefined ? {} : { shard: values.shard }),
     });
+    checkScanSize(plan.space.addressCount, values);
+    const left = note(subtractAddressRanges(include, exclude));
+    if (left !== undefined) host.stderr(`${left}\n`);
+    return plan;
   } catch (error) {
     if (error instanceof ScanPlanError) {
       throw new UsageError(`TARGETS: ${error.reason}`, { cause: error });
@@ -455,6 +523,7 @@ export async function scanSettings(
   if (values.src !== undefined) settings.src = values.src.address;
   if (values.os !== undefined) settings.os = values.os;
   if (values.interface !== undefined) settings.interface = values.interface;
+  if (values.allowBroadcast === true) settings.allowBroadcast = true;
   return settings;
 }
 

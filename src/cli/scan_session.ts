@@ -163,13 +163,15 @@ function openEngine(settings: ScanSettings, net: Net) {
       "Cannot scan: this host cannot open a receiver (raw TCP and ICMP sockets)",
     );
   }
+  // --allow-broadcast: route lookups and sends to broadcast addresses.
+  const broadcast = settings.allowBroadcast === true ? { broadcast: true } : {};
   try {
     return openScan(settings.plan, {
       net: {
-        routeSource: (dst) => net.routeSource(dst),
+        routeSource: (dst) => net.routeSource(dst, broadcast),
         wallClock: () => net.wallClock(),
         openReceiver: (family, options) =>
-          openReceiver.call(net, family, options),
+          openReceiver.call(net, family, { ...options, ...broadcast }),
       },
       scan: settings.scan as ScanType,
       flags: settings.flags,

@@ -142,6 +142,12 @@ export const SEND_OPTIONS = defineOptions({
       "print the packets that would be sent and send nothing (no socket, no privileges)",
     group: "Sending",
   },
+  allowBroadcast: {
+    kind: "boolean",
+    help:
+      "let TARGET be, or --rand-dest hold, a broadcast, multicast or unspecified address (255.255.255.255, this host's subnets' broadcast addresses, 224.0.0.0/4, 0.0.0.0/8, ff00::/8, ::), refused without it, dry runs too; the socket gets SO_BROADCAST",
+    group: "Sending",
+  },
   ...FORMAT_OPTIONS,
   ...CAPTURE_OUTPUT_OPTIONS,
   quiet: {

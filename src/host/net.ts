@@ -99,6 +99,11 @@ export interface NetRawSocketOptions {
   headerIncluded?: boolean;
   /** 6 (TCP, default), 1 (ICMP) or 58 (ICMPv6); the ICMP ones for receiving errors. */
   protocol?: 6 | 1 | 58;
+  /**
+   * May send to broadcast addresses (`SO_BROADCAST`; default false, and
+   * Linux then refuses such a packet with `EACCES`).
+   */
+  broadcast?: boolean;
 }
 
 /** What one {@linkcode NetReceiver.poll} read. */
@@ -183,6 +188,11 @@ export interface NetReceiverOptions {
    * sockets. Needs `headerIncluded`.
    */
   link?: { interface: string; destination: string };
+  /**
+   * The TCP socket may send to broadcast addresses (`SO_BROADCAST`;
+   * default false).
+   */
+  broadcast?: boolean;
 }
 
 /** Options for {@linkcode Net.openLinkSocket}. */
@@ -323,12 +333,22 @@ export interface NetPrivilegeDrop {
   description: string;
 }
 
+/** Options for {@linkcode Net.routeSource}. */
+export interface NetRouteSourceOptions {
+  /** Look the route up for a broadcast address too (default false). */
+  broadcast?: boolean;
+}
+
 /** Raw network access: what sending, probing, scanning and tracing need. */
 export interface Net {
   /** Open a raw socket; throws the ffi layer's errors (their messages say what to do). */
   openRawSocket(options: NetRawSocketOptions): NetRawSocket;
-  /** The source address the kernel would use to reach `dst`. */
-  routeSource(dst: string): string;
+  /**
+   * The source address the kernel would use to reach `dst`; `broadcast`
+   * looks it up for a broadcast address too (which Linux refuses
+   * otherwise, as it refuses to send there).
+   */
+  routeSource(dst: string, options?: NetRouteSourceOptions): string;
   /** Resolve a host name (or pass an address literal through), as the system does. */
   resolveHost(name: string, options?: { family?: 4 | 6 }): Promise<string[]>;
   /** Wall-clock time, epoch milliseconds with fractions. */

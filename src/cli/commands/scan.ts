@@ -51,6 +51,12 @@
  *   open ports found and the time left.
  * - `--dry-run` prints the probes this shard would send, in order
  *   (`ADDRESS PORT`), and sends nothing: it needs no privileges.
+ * - Safe defaults (`safe_targets.ts`): a target that is a broadcast,
+ *   multicast or unspecified address, or a block holding only such
+ *   addresses, is refused without `--allow-broadcast`; inside other blocks
+ *   they are left out, with a note. More than 65,536 addresses (hosts,
+ *   whatever the ports) need `--yes` or `--exclude-file`, but not for
+ *   `--dry-run`.
  * - Ctrl-C stops sending fresh probes (the adaptive mode finishes the ports
  *   started; a second Ctrl-C stops at once), saves a resume file
  *   (`scan_resume.ts`), prints the summary ending `, interrupted` and exits
@@ -88,7 +94,7 @@ import {
   saveOrRemove,
   startCheckpoints,
 } from "../scan_resume.ts";
-import type { ResumeOutput } from "../../engine/resume.ts";
+import type { ResumeOutput, ResumeState } from "../../engine/resume.ts";
 import { resumedCommandLine, resumeKeeper } from "../scan_resume_setup.ts";
 import { BannerQueue, sessionBanner } from "../scan_connect.ts";
 import { ScanLineWriter } from "../scan_lines.ts";
@@ -98,6 +104,7 @@ import {
   SCAN_OPTIONS,
   type ScanSettings,
   scanSettings,
+  type ScanValues,
 } from "../scan_options.ts";
 import {
   dropLine,
@@ -304,6 +311,45 @@ async function runScan(
   }
 }
 
+/** nmap's outputs of a run (`-oN/-oX/-oG/-oA`, nmap's table), opened. */
+function openReports(
+  settings: ScanSettings,
+  values: ScanValues,
+  host: CliHost,
+  run: {
+    version: string;
+    state: ResumeState | undefined;
+    resume: string | undefined;
+  },
+): Promise<ScanReports | undefined> {
+  const { state } = run;
+  const wallClock = () => host.net?.wallClock() ?? Date.now();
+  return openScanReports(values, {
+    host,
+    scanType: settings.scan,
+    space: settings.plan.space,
+    args: [
+      "tcpcraft",
+      "scan",
+      ...(state === undefined
+        ? rawArgs.get(host) ?? []
+        : savedArgs(state, run.resume!)),
+    ].join(" "),
+    startMs: wallClock(),
+    now: wallClock,
+    version: run.version,
+    stdout: settings.format === "nmap",
+    openOnly: settings.openOnly,
+    ...(state === undefined ? {} : {
+      offsets: new Map(
+        state.outputs.filter((o: ResumeOutput) => o.format !== "pcap").map((
+          o,
+        ) => [o.path, o.offset]),
+      ),
+    }),
+  });
+}
+
 const ARGS: readonly ArgSpec[] = [{
   name: "TARGETS",
   help:
@@ -335,6 +381,13 @@ const scanSpec: Command = defineCommand({
     "ports'); -oN/-oX/-oG/-oA write nmap's files; --format table|ndjson|csv|json.",
     "Ctrl-C finishes the ports started (Ctrl-C again stops at once), saves a resume",
     "file and exits 130; scan --resume FILE goes on where it stopped.",
+    "",
+    "Safe defaults: a target that is a broadcast, multicast or unspecified address",
+    "(255.255.255.255, this host's subnets' broadcast addresses, 224.0.0.0/4,",
+    "0.0.0.0/8, ff00::/8, ::), or a block of nothing else, is refused without",
+    "--allow-broadcast; inside other blocks such addresses are left out (a note says",
+    "so). More than 65,536 addresses (hosts, whatever the ports) need --yes or an",
+    "--exclude-file; --dry-run needs neither.",
     "",
     "Needs root or cap_net_raw and, under deno run, --allow-ffi (--dry-run needs",
     "neither; --scan connect needs only --allow-net and works anywhere). Raw scans",
@@ -424,32 +477,12 @@ const scanSpec: Command = defineCommand({
     // the probes or after them cannot kill the process half way (a stale
     // resume file, an output without its end).
     using interrupt = disposable(twoStageInterrupt(host));
-    const wallClock = () => host.net?.wallClock() ?? Date.now();
     // Every output file before any socket: one that cannot be written
     // is a usage error, nothing sent; a resumed scan's are appended to.
-    const reports = await openScanReports(values, {
-      host,
-      scanType: settings.scan,
-      space: plan.space,
-      args: [
-        "tcpcraft",
-        "scan",
-        ...(state === undefined
-          ? rawArgs.get(host) ?? []
-          : savedArgs(state, given.resume!)),
-      ].join(" "),
-      startMs: wallClock(),
-      now: wallClock,
+    const reports = await openReports(settings, values, host, {
       version: meta.version,
-      stdout: settings.format === "nmap",
-      openOnly: settings.openOnly,
-      ...(state === undefined ? {} : {
-        offsets: new Map(
-          state.outputs.filter((o: ResumeOutput) => o.format !== "pcap").map((
-            o,
-          ) => [o.path, o.offset]),
-        ),
-      }),
+      state,
+      resume: given.resume,
     });
     const opened = await openSockets(settings, host, {
       pcap: values.pcap,
