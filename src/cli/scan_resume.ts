@@ -39,7 +39,7 @@ import { verdictRunsFromCodes } from "../engine/verdict_runs.ts";
 import { defineOptions, type OptionValues } from "./args.ts";
 import { quote, reasonOf, UsageError } from "./errors.ts";
 import type { CliHost } from "./host.ts";
-import type { HostFiles, HostKeptFile } from "../host/host.ts";
+import type { HostKeptFile } from "../host/host.ts";
 
 /** The resume file written at Ctrl-C when `--resume-file` is not given. */
 export const DEFAULT_RESUME_FILE = "tcpcraft-scan.resume";
@@ -524,7 +524,9 @@ export async function saveOrRemove(
       `warning: cannot save the resume file ${quote(keeper.path)}: ${
         error instanceof Error ? reasonOf(error) : String(error)
       }${
-        keeper.held ? "" : " (give --resume-file FILE: it is opened before the scan gives up its privileges)"
+        keeper.held
+          ? ""
+          : " (give --resume-file FILE: it is opened before the scan gives up its privileges)"
       }\n`,
     );
   } finally {

@@ -149,6 +149,41 @@ async function finishScan(
   return outcome.interrupted ? 130 : 0;
 }
 
+/**
+ * Open the scan's sockets (none for a connect scan, which gives up its
+ * privileges at once) and the resume file asked for; on failure, close
+ * the resume file and the reports already opened.
+ */
+async function openForScan(
+  settings: ScanSettings,
+  host: CliHost,
+  parts: {
+    pcap: string | undefined;
+    resumed: boolean;
+    holdResume: boolean;
+    keeper: ResumeKeeper | undefined;
+    reports: ScanReports | undefined;
+  },
+): Promise<OpenedScan | undefined> {
+  const { keeper, reports } = parts;
+  try {
+    // A resume file asked for is opened now: once the process has given
+    // up its privileges it may not create one in this directory.
+    if (parts.holdResume) await keeper?.hold();
+    if (settings.scan !== "connect") {
+      return await openScanSession(settings, host, parts.pcap, parts.resumed);
+    }
+    // Kernel connections need no privilege: none is kept while strangers'
+    // bytes are read.
+    dropPrivileges(host);
+    return undefined;
+  } catch (error) {
+    await keeper?.release();
+    await reports?.close();
+    throw error;
+  }
+}
+
 /** An interrupt signal as a `using` resource. */
 function disposable(
   interrupt: TwoStageInterrupt,
@@ -416,30 +451,13 @@ const scanSpec: Command = defineCommand({
         ),
       }),
     });
-    let opened;
-    try {
-      // A resume file asked for is opened now: once the process has given
-      // up its privileges it may not create one in this directory.
-      if (values.resumeFile !== undefined || state !== undefined) {
-        await keeper?.hold();
-      }
-      if (settings.scan !== "connect") {
-        opened = await openScanSession(
-          settings,
-          host,
-          values.pcap,
-          state !== undefined,
-        );
-      } else {
-        // Kernel connections need no privilege: none is kept while
-        // strangers' bytes are read.
-        dropPrivileges(host);
-      }
-    } catch (error) {
-      await keeper?.release();
-      await reports?.close();
-      throw error;
-    }
+    const opened = await openForScan(settings, host, {
+      pcap: values.pcap,
+      resumed: state !== undefined,
+      holdResume: values.resumeFile !== undefined || state !== undefined,
+      keeper,
+      reports,
+    });
     const output = settings.format === "nmap" ? undefined : createFormatter(
       SCAN_OUTPUT_KINDS[settings.format],
       host,
