@@ -68,7 +68,8 @@ import { formatCapturedPacketText, formatPacketText } from "../format.ts";
 import type { CliHost } from "../host.ts";
 import { createFormatter, type OutputFormatter } from "../output.ts";
 import { parseAddressValue } from "../target.ts";
-import { hexOrUsage, isCapture } from "../explain_input.ts";
+import { permissionsFor, requirePermissions } from "../permissions.ts";
+import { hexOrUsage, isCapture, openCaptureFile } from "../explain_input.ts";
 import {
   type CaptureEntry,
   type ExplainRecord,
@@ -497,21 +498,15 @@ async function runExplain(
   host: CliHost,
 ): Promise<number> {
   checkCombinations(values, positionals);
+  // Deno's permissions for the capture read and the page written, first.
+  requirePermissions(
+    host,
+    "Cannot explain",
+    permissionsFor(values, { readKeys: ["pcap"] }),
+  );
   if (values.pcap !== undefined && values.pcap !== "-") {
     const path = values.pcap;
-    let source: CaptureSource;
-    try {
-      source = host.files !== undefined
-        ? await host.files.openRead(path)
-        : await host.readFile(path);
-    } catch (error) {
-      throw new UsageError(
-        `--pcap: cannot read ${quote(path)}: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        { cause: error },
-      );
-    }
+    const source = await openCaptureFile(host, path);
     return await explainCapture(source, values, host, basename(path));
   }
   let bytes: Uint8Array;
