@@ -31,6 +31,7 @@ import {
   type FamilySwitches,
   type PacketTarget,
   resolvePacketTarget,
+  routeReason,
 } from "./target.ts";
 
 /**
@@ -159,9 +160,7 @@ export async function prepareConversation(
       throw new CliError(error.message, { cause: error });
     }
     throw new CliError(
-      `Cannot ${what} ${target.address}: no route (${
-        reasonOf(error instanceof Error ? error : new Error(String(error)))
-      })`,
+      `Cannot ${what} ${target.address}: ${routeReason(error, target.address)}`,
       { cause: error },
     );
   }

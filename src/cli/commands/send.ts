@@ -107,6 +107,7 @@ import {
   type PacketTarget,
   parseTarget,
   resolveParsedTarget,
+  routeReason,
   targetFamily,
 } from "../target.ts";
 
@@ -231,7 +232,7 @@ function routedSource(
   } catch (error) {
     throw new CliError(
       `Cannot find the source address for ${target.address} (give --src ADDR to print the packets without asking): ${
-        reasonOf(error instanceof Error ? error : new Error(String(error)))
+        routeReason(error, target.address)
       }`,
       { cause: error },
     );
