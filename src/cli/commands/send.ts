@@ -89,7 +89,7 @@ import {
 import type { CliHost, CliNet } from "../host.ts";
 import { interruptSignal } from "../interrupt.ts";
 import { craftPacket, needsOwnIpHeader } from "../craft_options.ts";
-import { craftDatagrams } from "../fragment_options.ts";
+import { checkFragmentOptions, craftDatagrams } from "../fragment_options.ts";
 import { DatagramSeries } from "../fragment_sending.ts";
 import { randomPort, type RandomSource } from "../../wire/random_fields.ts";
 import { createFormatter, type OutputView } from "../output.ts";
@@ -245,7 +245,7 @@ function packetSeries(
   values: SendValues,
   random: RandomSource,
 ): PacketSeries {
-  const fragmented = values.frag !== undefined || values.mtu !== undefined;
+  const fragmented = checkFragmentOptions(values);
   const step = (["sportStep", "seqStep"] as const).find((key) =>
     values[key] !== undefined
   );
