@@ -37,6 +37,7 @@ import { SCAN_RESUME_OPTIONS } from "./scan_resume.ts";
 import { OS_OPTION } from "./os_option.ts";
 import type { SynPresetOs } from "../wire/os_presets.ts";
 import { parseAddressValue, resolveTargetSpecs } from "./target.ts";
+import { parseInterfaceName } from "./numbers.ts";
 
 function parseSeed(text: string): number {
   if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(text)) {
@@ -152,6 +153,7 @@ export const SCAN_OPTIONS = defineOptions({
     kind: "string",
     short: "I",
     valueName: "NAME",
+    parse: parseInterfaceName,
     help:
       "send Ethernet frames on this interface (Linux AF_PACKET, faster than raw IP sockets), all to the next hop of the first target (its MAC from the neighbour table), as masscan does",
     group: "Probes",

@@ -43,7 +43,7 @@ import { CliError, reasonOf, UsageError, ValueError } from "../errors.ts";
 import type { CliHost } from "../host.ts";
 import { interruptSignal } from "../interrupt.ts";
 import { type ListenFinal, listenView } from "../listen_output.ts";
-import { parseTimeout } from "../numbers.ts";
+import { parseInterfaceName, parseTimeout } from "../numbers.ts";
 import { createFormatter } from "../output.ts";
 import { permissionsFor, requirePermissions } from "../permissions.ts";
 import { dropPrivileges } from "../privileges.ts";
@@ -141,6 +141,7 @@ export const LISTEN_OPTIONS = defineOptions({
     kind: "string",
     short: "I",
     valueName: "IFACE",
+    parse: parseInterfaceName,
     help: "listen on this interface (default: every interface)",
     group: "Capture",
   },
