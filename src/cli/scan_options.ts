@@ -19,6 +19,7 @@ import {
 } from "../engine/scan/types.ts";
 import { randomEphemeralPort } from "../engine/random.ts";
 import {
+  type AddressRange,
   parsePorts,
   parseTargetList,
   type PortRange,
@@ -331,21 +332,29 @@ async function scanTargets(
   host: CliHost,
 ): Promise<ScanPlan> {
   const family = scanFamily(values);
-  const targets = [...positionals];
-  if (values.targetsFile !== undefined) {
-    targets.push(
-      ...await readList(host, values.targetsFile, "--targets-file"),
-    );
-  }
-  if (targets.length === 0) {
+  // Each list under its own name, so that a bad entry is said to be where
+  // it was written.
+  const lists: { what: string; texts: string[]; exclude: boolean }[] = [
+    { what: "TARGETS", texts: [...positionals], exclude: false },
+    {
+      what: "--targets-file",
+      texts: values.targetsFile === undefined
+        ? []
+        : await readList(host, values.targetsFile, "--targets-file"),
+      exclude: false,
+    },
+    { what: "--exclude", texts: (values.exclude ?? []).flat(), exclude: true },
+    {
+      what: "--exclude-file",
+      texts: values.excludeFile === undefined
+        ? []
+        : await readList(host, values.excludeFile, "--exclude-file"),
+      exclude: true,
+    },
+  ];
+  if (!lists.some((list) => !list.exclude && list.texts.length > 0)) {
     throw new UsageError(
       "missing TARGETS (addresses, blocks, ranges or names; or --targets-file)",
-    );
-  }
-  const excludes = (values.exclude ?? []).flat();
-  if (values.excludeFile !== undefined) {
-    excludes.push(
-      ...await readList(host, values.excludeFile, "--exclude-file"),
     );
   }
   const lookup = (name: string) => {
@@ -358,18 +367,18 @@ async function scanTargets(
     return (text: string, options?: { family?: 4 | 6 }) =>
       net.resolveHost(text, options);
   };
-  const include = await resolveTargetSpecs(targets, {
-    lookup,
-    family,
-    what: "TARGETS",
-    allAddresses: false,
-  });
-  const exclude = await resolveTargetSpecs(excludes, {
-    lookup,
-    family: undefined,
-    what: "--exclude",
-    allAddresses: true,
-  });
+  const include: AddressRange[] = [];
+  const exclude: AddressRange[] = [];
+  for (const list of lists) {
+    (list.exclude ? exclude : include).push(
+      ...await resolveTargetSpecs(list.texts, {
+        lookup,
+        family: list.exclude ? undefined : family,
+        what: list.what,
+        allAddresses: list.exclude,
+      }),
+    );
+  }
   try {
     return planScan({
       include,
