@@ -42,7 +42,11 @@ import { parseInterfaceName } from "./numbers.ts";
 
 function parseSeed(text: string): number {
   if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(text)) {
-    throw new ParseError("seed", text, "expected an integer");
+    throw new ParseError(
+      "seed",
+      text,
+      `expected an integer from 0 to ${Number.MAX_SAFE_INTEGER}`,
+    );
   }
   const value = Number(text);
   if (!Number.isSafeInteger(value)) {
