@@ -261,37 +261,3 @@ export function parseInterval(text: string): number {
 export function parseTimeout(text: string): number {
   return parseDuration(text, { minMs: 1, maxMs: 3_600_000 });
 }
-
-/**
- * Parse a network interface's name (`-I`): what Linux accepts, 1 to 15
- * characters, none of them `/`, `:` or white space, and not `.` or `..`.
- * Whether the interface exists is for the system to say when it is opened.
- *
- * @param text The text.
- * @returns The name.
- * @throws {ValueError} For a name no interface can have.
- *
- * @example
- * ```ts
- * import { parseInterfaceName } from "./numbers.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(parseInterfaceName("eth0"), "eth0");
- * assert.throws(() => parseInterfaceName(""), { message: "the name is empty" });
- * assert.throws(() => parseInterfaceName("a/b"), /is not an interface name/);
- * ```
- */
-export function parseInterfaceName(text: string): string {
-  if (text === "") throw new ValueError("the name is empty");
-  if (
-    text.length > 15 || text === "." || text === ".." ||
-    /[\s/:]/.test(text)
-  ) {
-    throw new ValueError(
-      `${
-        quote(text)
-      } is not an interface name (1 to 15 characters, no "/", ":" or spaces; see ip link)`,
-    );
-  }
-  return text;
-}

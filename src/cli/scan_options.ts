@@ -38,7 +38,7 @@ import { SCAN_RESUME_OPTIONS } from "./scan_resume.ts";
 import { OS_OPTION } from "./os_option.ts";
 import type { SynPresetOs } from "../wire/os_presets.ts";
 import { parseAddressValue, resolveTargetSpecs } from "./target.ts";
-import { parseInterfaceName } from "./numbers.ts";
+import { parseFileName, parseInterfaceName } from "./name_values.ts";
 
 function parseSeed(text: string): number {
   if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(text)) {
@@ -80,6 +80,7 @@ export const SCAN_OPTIONS = defineOptions({
   targetsFile: {
     kind: "string",
     valueName: "PATH",
+    parse: parseFileName,
     help:
       "read more targets from a file (- for standard input): whitespace or comma separated, # comments",
     group: "Targets",
@@ -95,6 +96,7 @@ export const SCAN_OPTIONS = defineOptions({
   excludeFile: {
     kind: "string",
     valueName: "PATH",
+    parse: parseFileName,
     help: "leave out the targets listed in a file",
     group: "Targets",
   },

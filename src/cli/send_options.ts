@@ -8,7 +8,8 @@
 import { CAPTURE_OUTPUT_OPTIONS } from "./capture_output.ts";
 import { CRAFT_OPTIONS } from "./craft_options.ts";
 import { FORMAT_OPTIONS } from "./format.ts";
-import { parseInterfaceName, parseInterval, parseRate } from "./numbers.ts";
+import { parseInterval, parseRate } from "./numbers.ts";
+import { parseInterfaceName } from "./name_values.ts";
 import { defineOptions } from "./args.ts";
 import { PACKET_OPTIONS } from "./packet_options.ts";
 import { portValueParser, RANDOM_OPTIONS } from "./random_options.ts";

@@ -68,6 +68,7 @@ import { formatCapturedPacketText, formatPacketText } from "../format.ts";
 import type { CliHost } from "../host.ts";
 import { createFormatter, type OutputFormatter } from "../output.ts";
 import { parseAddressValue } from "../target.ts";
+import { parseFileName } from "../name_values.ts";
 import { permissionsFor, requirePermissions } from "../permissions.ts";
 import { hexOrUsage, isCapture, openCaptureFile } from "../explain_input.ts";
 import {
@@ -105,6 +106,7 @@ export const EXPLAIN_OPTIONS = defineOptions({
   pcap: {
     kind: "string",
     valueName: "FILE",
+    parse: parseFileName,
     help:
       "explain every packet of this pcap or pcapng file (- for standard input)",
     group: "Input",
