@@ -27,9 +27,10 @@
  *   `src/cli/explain_html.ts`), only once every packet is explained: input
  *   refused above leaves no file.
  * - Bad hex is a usage error (exit 2); a file that cannot be read too, as
- *   for `build --data-file`; a capture that is damaged part way is explained
- *   up to the damage, then `error: Cannot decode pcap file: … at byte N`,
- *   exit 1.
+ *   for `build --data-file`, unless Deno withholds the permission (asked
+ *   first: `error: Cannot explain: Deno needs --allow-read …`, exit 1); a
+ *   capture that is damaged part way is explained up to the damage, then
+ *   `error: Cannot decode pcap file: … at byte N`, exit 1.
  * - Nothing from a packet reaches the terminal unescaped: payload bytes are
  *   shown in hex, as `.` in the hex dump's text column, or as `\xNN`; JSON
  *   has the payload as hex and its escaped preview, and escapes every
