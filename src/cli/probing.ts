@@ -33,6 +33,7 @@ import {
   type PacketTarget,
   parseTarget,
   resolvePacketTarget,
+  routeReason,
 } from "./target.ts";
 
 /**
@@ -175,9 +176,7 @@ export async function prepareConversation(
       throw new CliError(error.message, { cause: error });
     }
     throw new CliError(
-      `Cannot ${what} ${target.address}: no route (${
-        reasonOf(error instanceof Error ? error : new Error(String(error)))
-      })`,
+      `Cannot ${what} ${target.address}: ${routeReason(error, target.address)}`,
       { cause: error },
     );
   }

@@ -46,10 +46,15 @@ import { SCAN_RESUME_OPTIONS } from "./scan_resume.ts";
 import { OS_OPTION } from "./os_option.ts";
 import type { SynPresetOs } from "../wire/os_presets.ts";
 import { parseAddressValue, resolveTargetSpecs } from "./target.ts";
+import { parseFileName, parseInterfaceName } from "./name_values.ts";
 
 function parseSeed(text: string): number {
   if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(text)) {
-    throw new ParseError("seed", text, "expected an integer");
+    throw new ParseError(
+      "seed",
+      text,
+      `expected an integer from 0 to ${Number.MAX_SAFE_INTEGER}`,
+    );
   }
   const value = Number(text);
   if (!Number.isSafeInteger(value)) {
@@ -83,6 +88,7 @@ export const SCAN_OPTIONS = defineOptions({
   targetsFile: {
     kind: "string",
     valueName: "PATH",
+    parse: parseFileName,
     help:
       "read more targets from a file (- for standard input): whitespace or comma separated, # comments",
     group: "Targets",
@@ -98,6 +104,7 @@ export const SCAN_OPTIONS = defineOptions({
   excludeFile: {
     kind: "string",
     valueName: "PATH",
+    parse: parseFileName,
     help: "leave out the targets listed in a file",
     group: "Targets",
   },
@@ -173,6 +180,7 @@ export const SCAN_OPTIONS = defineOptions({
     kind: "string",
     short: "I",
     valueName: "NAME",
+    parse: parseInterfaceName,
     help:
       "send Ethernet frames on this interface (Linux AF_PACKET, faster than raw IP sockets), all to the next hop of the first target (its MAC from the neighbour table), as masscan does",
     group: "Probes",
@@ -392,21 +400,29 @@ async function scanTargets(
   host: CliHost,
 ): Promise<ScanPlan> {
   const family = scanFamily(values);
-  const targets = [...positionals];
-  if (values.targetsFile !== undefined) {
-    targets.push(
-      ...await readList(host, values.targetsFile, "--targets-file"),
-    );
-  }
-  if (targets.length === 0) {
+  // Each list under its own name, so that a bad entry is said to be where
+  // it was written.
+  const lists: { what: string; texts: string[]; exclude: boolean }[] = [
+    { what: "TARGETS", texts: [...positionals], exclude: false },
+    {
+      what: "--targets-file",
+      texts: values.targetsFile === undefined
+        ? []
+        : await readList(host, values.targetsFile, "--targets-file"),
+      exclude: false,
+    },
+    { what: "--exclude", texts: (values.exclude ?? []).flat(), exclude: true },
+    {
+      what: "--exclude-file",
+      texts: values.excludeFile === undefined
+        ? []
+        : await readList(host, values.excludeFile, "--exclude-file"),
+      exclude: true,
+    },
+  ];
+  if (!lists.some((list) => !list.exclude && list.texts.length > 0)) {
     throw new UsageError(
       "missing TARGETS (addresses, blocks, ranges or names; or --targets-file)",
-    );
-  }
-  const excludes = (values.exclude ?? []).flat();
-  if (values.excludeFile !== undefined) {
-    excludes.push(
-      ...await readList(host, values.excludeFile, "--exclude-file"),
     );
   }
   const lookup = (name: string) => {
@@ -419,18 +435,21 @@ async function scanTargets(
     return (text: string, options?: { family?: 4 | 6 }) =>
       net.resolveHost(text, options);
   };
-  const include = await resolveTargetSpecs(targets, {
-    lookup,
-    family,
-    what: "TARGETS",
-    allAddresses: false,
-  });
-  const exclude = await resolveTargetSpecs(excludes, {
-    lookup,
-    family: undefined,
-    what: "--exclude",
-    allAddresses: true,
-  });
+  const include: AddressRange[] = [];
+  const exclude: AddressRange[] = [];
+  for (const list of lists) {
+    (list.exclude ? exclude : include).push(
+      ...await resolveTargetSpecs(list.texts, {
+        lookup,
+        family: list.exclude ? undefined : family,
+        what: list.what,
+        allAddresses: list.exclude,
+      }),
+    );
+  }
+  const targets = lists.filter((list) => !list.exclude).flatMap((list) =>
+    list.texts
+  );
   const { refused, note } = screenTargets(values, targets, include, host);
   try {
     const plan = planScan({

@@ -40,6 +40,7 @@ import { defineOptions, type OptionValues } from "./args.ts";
 import { quote, reasonOf, UsageError } from "./errors.ts";
 import type { CliHost } from "./host.ts";
 import type { HostKeptFile } from "../host/host.ts";
+import { parseFileName } from "./name_values.ts";
 
 /** The resume file written at Ctrl-C when `--resume-file` is not given. */
 export const DEFAULT_RESUME_FILE = "tcpcraft-scan.resume";
@@ -55,6 +56,7 @@ export const SCAN_RESUME_OPTIONS = defineOptions({
   resume: {
     kind: "string",
     valueName: "FILE",
+    parse: parseFileName,
     help:
       "continue the scan FILE was saved from: same options, seed and outputs (appended to); no port probed twice",
     group: "Resume",
@@ -62,6 +64,7 @@ export const SCAN_RESUME_OPTIONS = defineOptions({
   resumeFile: {
     kind: "string",
     valueName: "FILE",
+    parse: parseFileName,
     help:
       `keep the scan's resume state in FILE, saved every second and at Ctrl-C (default: ${DEFAULT_RESUME_FILE}, at Ctrl-C only)`,
     group: "Resume",
@@ -134,8 +137,8 @@ export async function readResume(
     throw new UsageError(
       `--resume: ${
         /no such file/i.test(why)
-          ? ResumeError.missing(path).message
-          : `Cannot resume from ${quote(path)}: ${why}`
+          ? reasonOf(ResumeError.missing(path))
+          : `cannot resume from ${quote(path)}: ${why}`
       }`,
       { cause: error },
     );
@@ -144,7 +147,7 @@ export async function readResume(
     return decodeResume(text, { path, options: given });
   } catch (error) {
     if (error instanceof ResumeError) {
-      throw new UsageError(`--resume: ${error.message}`, { cause: error });
+      throw new UsageError(`--resume: ${reasonOf(error)}`, { cause: error });
     }
     throw error;
   }
@@ -168,7 +171,7 @@ export function savedArgs(state: ResumeState, path: string): string[] {
   }
   if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) {
     throw new UsageError(
-      `--resume: Cannot resume from ${
+      `--resume: cannot resume from ${
         quote(path)
       }: the file is corrupt (no command line)`,
     );
@@ -243,7 +246,7 @@ export class ResumeKeeper {
       this.#kept = await open.call(this.#host.files, this.path);
     } catch (error) {
       throw new UsageError(
-        `--resume-file: Cannot write ${quote(this.path)}: ${
+        `--resume-file: cannot write ${quote(this.path)}: ${
           error instanceof Error ? reasonOf(error) : String(error)
         }`,
         { cause: error },

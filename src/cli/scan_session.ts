@@ -31,11 +31,12 @@ import {
   checkCaptureOutput,
   openCaptureOutput,
 } from "./capture_output.ts";
-import { CliError, reasonOf } from "./errors.ts";
+import { CliError } from "./errors.ts";
 import type { CliHost } from "./host.ts";
 import { isPermissionMessage, permissionsFor } from "./permissions.ts";
 import { dropPrivileges } from "./privileges.ts";
 import type { ScanSettings, ScanValues } from "./scan_options.ts";
+import { routeReason } from "./target.ts";
 
 /**
  * Refuse to scan where raw TCP replies cannot be read.
@@ -190,8 +191,8 @@ function openEngine(settings: ScanSettings, net: Net) {
         throw new CliError(cause.message, { cause });
       }
       throw new CliError(
-        `Cannot find a source address for ${error.destination} (give --src): ${
-          cause instanceof Error ? reasonOf(cause) : String(cause)
+        `Cannot find a source address for ${error.destination}: ${
+          routeReason(cause, error.destination)
         }`,
         { cause },
       );

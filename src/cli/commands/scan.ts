@@ -156,6 +156,41 @@ async function finishScan(
   return outcome.interrupted ? 130 : 0;
 }
 
+/**
+ * Open the scan's sockets (none for a connect scan, which gives up its
+ * privileges at once) and the resume file asked for; on failure, close
+ * the resume file and the reports already opened.
+ */
+async function openForScan(
+  settings: ScanSettings,
+  host: CliHost,
+  parts: {
+    pcap: string | undefined;
+    resumed: boolean;
+    holdResume: boolean;
+    keeper: ResumeKeeper | undefined;
+    reports: ScanReports | undefined;
+  },
+): Promise<OpenedScan | undefined> {
+  const { keeper, reports } = parts;
+  try {
+    // A resume file asked for is opened now: once the process has given
+    // up its privileges it may not create one in this directory.
+    if (parts.holdResume) await keeper?.hold();
+    if (settings.scan !== "connect") {
+      return await openScanSession(settings, host, parts.pcap, parts.resumed);
+    }
+    // Kernel connections need no privilege: none is kept while strangers'
+    // bytes are read.
+    dropPrivileges(host);
+    return undefined;
+  } catch (error) {
+    await keeper?.release();
+    await reports?.close();
+    throw error;
+  }
+}
+
 /** An interrupt signal as a `using` resource. */
 function disposable(
   interrupt: TwoStageInterrupt,
@@ -191,41 +226,6 @@ function scanDocument(
       interrupted: outcome.interrupted,
     },
   };
-}
-
-/**
- * Open what the scan needs while the process is privileged (the resume
- * file asked for, then the sockets and the capture), then give the
- * privileges up; a connect scan opens nothing and gives them up at once.
- * Whatever fails closes what was opened.
- */
-async function openSockets(
-  settings: ScanSettings,
-  host: CliHost,
-  parts: {
-    pcap: string | undefined;
-    resumed: boolean;
-    holdResume: boolean;
-    keeper: ResumeKeeper | undefined;
-    reports: { close(): Promise<void> } | undefined;
-  },
-): Promise<OpenedScan | undefined> {
-  try {
-    // A resume file asked for is opened now: once the process has given
-    // up its privileges it may not create one in this directory.
-    if (parts.holdResume) await parts.keeper?.hold();
-    if (settings.scan !== "connect") {
-      return await openScanSession(settings, host, parts.pcap, parts.resumed);
-    }
-    // Kernel connections need no privilege: none is kept while
-    // strangers' bytes are read.
-    dropPrivileges(host);
-    return undefined;
-  } catch (error) {
-    await parts.keeper?.release();
-    await parts.reports?.close();
-    throw error;
-  }
 }
 
 /** Run an opened scan, printing results as they come. */
@@ -484,7 +484,7 @@ const scanSpec: Command = defineCommand({
       state,
       resume: given.resume,
     });
-    const opened = await openSockets(settings, host, {
+    const opened = await openForScan(settings, host, {
       pcap: values.pcap,
       resumed: state !== undefined,
       holdResume: values.resumeFile !== undefined || state !== undefined,

@@ -88,7 +88,7 @@ import { PACKET_OUTPUT_KINDS, type PacketFormat } from "../format.ts";
 import type { CliHost, CliNet } from "../host.ts";
 import { interruptSignal } from "../interrupt.ts";
 import { craftPacket, needsOwnIpHeader } from "../craft_options.ts";
-import { craftDatagrams } from "../fragment_options.ts";
+import { checkFragmentOptions, craftDatagrams } from "../fragment_options.ts";
 import { DatagramSeries } from "../fragment_sending.ts";
 import { randomPort, type RandomSource } from "../../wire/random_fields.ts";
 import { createFormatter } from "../output.ts";
@@ -108,6 +108,7 @@ import {
   type PacketTarget,
   parseTarget,
   resolveParsedTarget,
+  routeReason,
   targetFamily,
 } from "../target.ts";
 
@@ -219,7 +220,7 @@ function routedSource(
   } catch (error) {
     throw new CliError(
       `Cannot find the source address for ${target.address} (give --src ADDR to print the packets without asking): ${
-        reasonOf(error instanceof Error ? error : new Error(String(error)))
+        routeReason(error, target.address)
       }`,
       { cause: error },
     );
@@ -232,7 +233,7 @@ function packetSeries(
   values: SendValues,
   random: RandomSource,
 ): PacketSeries {
-  const fragmented = values.frag !== undefined || values.mtu !== undefined;
+  const fragmented = checkFragmentOptions(values);
   const step = (["sportStep", "seqStep"] as const).find((key) =>
     values[key] !== undefined
   );
