@@ -6,10 +6,13 @@
  * - **Written**: at Ctrl-C, after the ports already started are decided
  *   (the adaptive mode finishes them; a second Ctrl-C stops at once), to
  *   `--resume-file FILE` or else `tcpcraft-scan.resume`; with
- *   `--resume-file`, also every second while the scan runs, so a crash
- *   loses at most the last second. Each write goes to a file beside it,
- *   then is renamed over it: a crash never leaves half a file. A scan that
- *   completes removes it.
+ *   `--resume-file`, also as the scan starts and every second while it
+ *   runs, so a crash loses at most the last second. Such a file is opened
+ *   before the scan gives up its privileges and rewritten in place
+ *   (`HostFiles.openKept`: a crash leaves the old state or the new, never
+ *   half); the file a Ctrl-C saves without `--resume-file` is written
+ *   beside it, then renamed over it. A scan that completes removes it (or
+ *   empties it, where the user it became may not remove files there).
  * - **Read**: `scan --resume FILE` needs nothing else; the command line is
  *   the file's (options given again must be the same), and so are the
  *   seed and the source port. Each nmap output file is cut back to its
@@ -446,7 +449,8 @@ export function restoreDecided(
 }
 
 /**
- * Save the resume file every {@linkcode CHECKPOINT_MS} until stopped.
+ * Save the resume file now and then every {@linkcode CHECKPOINT_MS} until
+ * stopped.
  *
  * @param host The host's clock.
  * @param keeper The keeper.
@@ -461,9 +465,12 @@ export function startCheckpoints(
   let running = true;
   const started = host.now();
   const loop = (async () => {
-    while (running) {
-      await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_MS));
-      if (!running) break;
+    // Saved at once too: a scan killed in its first second can be resumed.
+    for (let first = true; running; first = false) {
+      if (!first) {
+        await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_MS));
+        if (!running) break;
+      }
       await reports?.settle().catch(() => {});
       await keeper.save({
         position: 0,
