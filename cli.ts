@@ -9,7 +9,7 @@ import denoConfig from "./deno.json" with { type: "json" };
 import { createDenoConnector } from "./ffi/connect.ts";
 import { createDenoHost } from "./ffi/deno_host.ts";
 import { createFfiNet } from "./ffi/net.ts";
-import { holdKernelResets } from "./ffi/resets.ts";
+import { holdKernelResets, prepareResetHolds } from "./ffi/resets.ts";
 import { runCli } from "./src/cli/main.ts";
 
 /**
@@ -28,9 +28,10 @@ import { runCli } from "./src/cli/main.ts";
  */
 export async function main(args: string[]): Promise<number> {
   // Kernel connections for connect scans (--allow-net only), and the
-  // kernel's resets held back for the hand-made sessions of --banners.
+  // kernel's resets held back for the hand-made sessions of --banners
+  // (through an nft process started before privileges are given up).
   const host = createDenoHost({
-    net: { ...createFfiNet(), holdKernelResets },
+    net: { ...createFfiNet(), holdKernelResets, prepareResetHolds },
     connector: createDenoConnector(),
   });
   return await runCli(args, host, { version: denoConfig.version });

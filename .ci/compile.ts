@@ -20,6 +20,12 @@
  * reached and no `DENORT_BIN` is set, compiling fails with a download
  * error.
  *
+ * Every failure is one line on standard error, `error: Cannot compile …:
+ * why; what to do`, exit 1 (2 for a bad command line), never Deno's
+ * backtrace: a `DENORT_BIN` that names no file is said to be missing before
+ * `deno compile` runs, and what `deno compile` prints when it fails is
+ * read for its cause ({@linkcode compileFailure}).
+ *
  * @module
  */
 
@@ -68,13 +74,13 @@ export const PERMISSIONS: readonly Permission[] = [
   {
     flag: "--allow-run=nft",
     why:
-      "scan --banners holds the kernel's resets back for its hand-made sessions with an nftables rule of its own (the nft command), removed after",
+      "scan --banners holds the kernel's resets back for its hand-made sessions with an nftables rule of its own (the nft command, started before privileges are given up), removed after",
     notOnWindows: true,
   },
   {
-    flag: "--allow-env=TCPCRAFT_DEBUG",
+    flag: "--allow-env=TCPCRAFT_DEBUG,SUDO_UID,SUDO_GID",
     why:
-      "TCPCRAFT_DEBUG=1 adds the stack trace to an unexpected error; no other variable is read",
+      "TCPCRAFT_DEBUG=1 adds the stack trace to an unexpected error; SUDO_UID and SUDO_GID name the user a command started with sudo becomes once its sockets are open; no other variable is read",
   },
   {
     flag: "--no-prompt",
@@ -189,6 +195,125 @@ function denortBin(): string | undefined {
   return value === "" ? undefined : value;
 }
 
+/** Where Deno downloads the runtime of a target from, for messages. */
+function runtimeUrl(target: Target): string {
+  return `https://dl.deno.land/release/v${Deno.version.deno}/denort-${target.triple}.zip`;
+}
+
+/** What to do about a runtime that cannot be downloaded. */
+function downloadHint(target: Target): string {
+  return `download ${
+    runtimeUrl(target)
+  } where it can be reached, unzip it and set DENORT_BIN to the denort binary inside`;
+}
+
+/** What to do about a `DENORT_BIN` that is no runtime. */
+function denortHint(target: Target): string {
+  return `point DENORT_BIN at the denort binary unzipped from ${
+    runtimeUrl(target)
+  }`;
+}
+
+/** Refuse a `DENORT_BIN` that names no file, before `deno compile` runs. */
+async function checkDenortBin(path: string, target: Target): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    throw new Error(
+      `Cannot compile for ${target.triple}: DENORT_BIN=${path} is missing (${why}); ${
+        denortHint(target)
+      }`,
+    );
+  }
+  if (!info.isFile) {
+    throw new Error(
+      `Cannot compile for ${target.triple}: DENORT_BIN=${path} is a directory, not the denort binary; ${
+        denortHint(target)
+      }`,
+    );
+  }
+}
+
+/**
+ * The one line a failed `deno compile` comes to: its root cause (the last
+ * of its "Caused by" list, its backtrace left out) and what to do about it
+ * — a runtime that could not be downloaded, a `DENORT_BIN` that is missing
+ * or is no runtime for the target — or else its first error line.
+ *
+ * @param stderr What `deno compile` wrote to standard error.
+ * @param target The target it compiled for.
+ * @param denort The `DENORT_BIN` it was given, if any.
+ * @returns The message, one line, without `error: `.
+ *
+ * @example
+ * ```ts
+ * import { compileFailure, TARGETS } from "./compile.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const stderr = [
+ *   "error: Writing deno compile executable to temporary file 'dist/tcpcraft.tmp'",
+ *   "",
+ *   "Caused by:",
+ *   "    0: Setting up base binary.",
+ *   "    1: error sending request for url (https://dl.deno.land/release/v2.9.6/denort-x86_64-unknown-linux-gnu.zip): client error (Connect): dns error",
+ *   "    2: failed to lookup address information: Name or service not known",
+ *   "",
+ *   "Stack backtrace:",
+ *   "   0: <unknown>",
+ * ].join("\n");
+ * const line = compileFailure(stderr, TARGETS[0]!, undefined);
+ * assert.match(line, /^Cannot compile for x86_64-unknown-linux-gnu: deno compile could not download its runtime from dl\.deno\.land \(failed to lookup address information: Name or service not known\); download https:/);
+ * assert.ok(!line.includes("\n"));
+ * ```
+ */
+export function compileFailure(
+  stderr: string,
+  target: Target,
+  denort: string | undefined,
+): string {
+  const lines = stderr.split("\n").map((line) => line.trim());
+  const end = lines.findIndex((line) => /^Stack backtrace:/.test(line));
+  const kept = (end < 0 ? lines : lines.slice(0, end)).filter((l) => l !== "");
+  const causes = kept.flatMap((line) => {
+    const match = /^\d+: (.*)$/.exec(line);
+    return match === null ? [] : [match[1]!];
+  });
+  const first = kept.find((line) => /^error: /.test(line))?.slice(7) ??
+    kept[0] ?? "no message";
+  const root = causes.at(-1) ?? first;
+  const action = `Cannot compile for ${target.triple}`;
+  const missing = /Could not find denort at '([^']*)'/.exec(stderr);
+  if (missing !== null) {
+    return `${action}: DENORT_BIN=${missing[1]} is missing (${root}); ${
+      denortHint(target)
+    }`;
+  }
+  if (
+    denort !== undefined &&
+    /Invalid object|Not an ELF|Failed to (read header|parse PE)|Mach-O/i.test(
+      stderr,
+    )
+  ) {
+    return `${action}: DENORT_BIN=${denort} is not a denort binary for this target (${root}); ${
+      denortHint(target)
+    }`;
+  }
+  if (/dl\.deno\.land|denort-[\w-]+\.zip/.test(stderr)) {
+    return `${action}: deno compile could not download its runtime from dl.deno.land (${root}); ${
+      downloadHint(target)
+    }`;
+  }
+  return `${action}: deno compile failed: ${first}${
+    root === first ? "" : ` (${root})`
+  }`;
+}
+
 /** What {@linkcode compile} built. */
 export interface CompileResult {
   /** The binaries' file names, in `outDir`. */
@@ -204,7 +329,8 @@ export interface CompileResult {
  *   `tcpcraft` (`tcpcraft.exe` on Windows).
  * @param outDir The folder (created if missing).
  * @returns The files and the checksums.
- * @throws {Error} When `deno compile` fails, with its output.
+ * @throws {Error} When `deno compile` fails or `DENORT_BIN` names no
+ *   file, with a message of one line ({@linkcode compileFailure}).
  */
 export async function compile(
   targets: readonly (Target | "host")[],
@@ -219,11 +345,13 @@ export async function compile(
         `Cannot compile for this machine: ${Deno.build.target} is not a release target`,
       );
     }
-    if (denortBin() !== undefined && target !== hostTarget()) {
+    const denort = denortBin();
+    if (denort !== undefined && target !== hostTarget()) {
       throw new Error(
         `Cannot compile for ${target.triple} with DENORT_BIN set: deno compile would embed that runtime, which is for this machine; unset DENORT_BIN`,
       );
     }
+    if (denort !== undefined) await checkDenortBin(denort, target);
     const name = wanted === "host"
       ? `tcpcraft${target.os === "windows" ? ".exe" : ""}`
       : binaryName(target);
@@ -235,12 +363,12 @@ export async function compile(
       stderr: "piped",
     }).output();
     if (!output.success) {
-      const text = new TextDecoder().decode(output.stderr).trim();
-      const hint = /denort/.test(text)
-        ? "\nhint: deno compile could not get the denort runtime; set DENORT_BIN to a denort binary for this target"
-        : "";
       throw new Error(
-        `Cannot compile for ${target.triple}: deno compile failed\n${text}${hint}`,
+        compileFailure(
+          new TextDecoder().decode(output.stderr),
+          target,
+          denort,
+        ),
       );
     }
     files.push(name);
@@ -269,48 +397,89 @@ export async function writeSums(
   return sums;
 }
 
-function usage(message: string): never {
-  console.error(
-    `compile: ${message}\nusage: deno task compile | deno task compile:all | .ci/compile.ts [--all] [--target TRIPLE]... [--out-dir DIR]`,
-  );
-  Deno.exit(2);
-}
+/** A bad command line: one line, exit 2. */
+class UsageError extends Error {}
 
-if (import.meta.main) {
+const USAGE =
+  "usage: deno task compile | deno task compile:all | .ci/compile.ts [--all] [--target TRIPLE]... [--out-dir DIR]";
+
+/** The targets and the folder of a command line. */
+function parseCommandLine(
+  argv: readonly string[],
+): { targets: (Target | "host")[]; outDir: string } {
   const targets: (Target | "host")[] = [];
   let outDir = new URL("dist", ROOT).pathname;
-  const args = [...Deno.args];
+  const args = [...argv];
+  const value = (flag: string) => {
+    const next = args.shift();
+    if (next === undefined) throw new UsageError(`${flag} needs a value`);
+    return next;
+  };
   while (args.length > 0) {
     const arg = args.shift()!;
     if (arg === "--all") {
       targets.push(...TARGETS);
     } else if (arg === "--target") {
-      const triple = args.shift() ?? usage("--target needs a value");
+      const triple = value("--target");
       const target = triple === "host"
         ? "host"
-        : TARGETS.find((t) => t.triple === triple) ??
-          usage(
-            `unknown target ${JSON.stringify(triple)} (one of host, ${
-              TARGETS.map((t) => t.triple).join(", ")
-            })`,
-          );
+        : TARGETS.find((t) => t.triple === triple);
+      if (target === undefined) {
+        throw new UsageError(
+          `unknown target ${JSON.stringify(triple)} (one of host, ${
+            TARGETS.map((t) => t.triple).join(", ")
+          })`,
+        );
+      }
       targets.push(target);
     } else if (arg === "--out-dir") {
-      outDir = args.shift() ?? usage("--out-dir needs a value");
+      outDir = value("--out-dir");
     } else {
-      usage(`unknown argument ${JSON.stringify(arg)}`);
+      throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
     }
   }
   if (targets.length === 0) targets.push("host");
+  return { targets, outDir };
+}
+
+/**
+ * Run as `deno task compile`: every failure one line, exit 1 (2 for a bad
+ * command line), whatever was thrown.
+ *
+ * @param argv The arguments.
+ * @returns The exit code.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
   try {
+    const { targets, outDir } = parseCommandLine(argv);
     const { files, sums } = await compile(targets, outDir);
     console.log(
       `compiled ${files.length} binar${
         files.length === 1 ? "y" : "ies"
       } into ${outDir}:\n${sums.trimEnd()}`,
     );
+    return 0;
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    Deno.exit(1);
+    const message = error instanceof Error
+      ? error.message || error.name
+      : String(error);
+    const line = message.split("\n").map((l) => l.trim()).filter((l) =>
+      l !== ""
+    ).join("; ");
+    if (error instanceof UsageError) {
+      console.error(`compile: ${line} (${USAGE})`);
+      return 2;
+    }
+    // Deno's own messages (a permission the task lacks) get the action.
+    console.error(
+      `error: ${
+        /^Cannot /.test(line)
+          ? line
+          : `Cannot compile: ${line[0]!.toLowerCase()}${line.slice(1)}`
+      }`,
+    );
+    return 1;
   }
 }
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -199,6 +199,8 @@ export interface OsConstants {
   SOL_SOCKET: number;
   SO_SNDBUF: number;
   SO_RCVBUF: number;
+  /** Lets a socket send to a broadcast address (Linux refuses without it: `EACCES`). */
+  SO_BROADCAST: number;
   /** The socket option that turns on kernel receive timestamps (`SO_TIMESTAMPNS` on Linux, `SO_TIMESTAMP` on macOS). */
   SO_TIMESTAMP: number;
   /** The control message type that carries them. */
@@ -324,6 +326,7 @@ export const LINUX: OsConstants = Object.freeze(
     SOL_SOCKET: 1,
     SO_SNDBUF: 7,
     SO_RCVBUF: 8,
+    SO_BROADCAST: 6,
     SO_TIMESTAMP: 35,
     SCM_TIMESTAMP: 35,
     MSG_TRUNC: 0x20,
@@ -489,6 +492,7 @@ export const DARWIN: OsConstants = Object.freeze(
     SOL_SOCKET: 0xffff,
     SO_SNDBUF: 0x1001,
     SO_RCVBUF: 0x1002,
+    SO_BROADCAST: 0x0020,
     SO_TIMESTAMP: 0x0400,
     SCM_TIMESTAMP: 0x02,
     MSG_TRUNC: 0x10,

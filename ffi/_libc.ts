@@ -411,3 +411,102 @@ function common(
     gaiStrerror: (code) => cString(s.gai_strerror(code)),
   };
 }
+
+/**
+ * What giving up privileges calls (Linux, glibc or musl):
+ *
+ * ```c
+ * int getresuid(uid_t *ruid, uid_t *euid, uid_t *suid);
+ * int getresgid(gid_t *rgid, gid_t *egid, gid_t *sgid);
+ * int setresuid(uid_t ruid, uid_t euid, uid_t suid);  // glibc: every thread
+ * int setresgid(gid_t rgid, gid_t egid, gid_t sgid);  // glibc: every thread
+ * int setgroups(size_t size, const gid_t *list);
+ * struct passwd *getpwnam(const char *name);
+ * int prctl(int option, unsigned long, unsigned long, unsigned long, unsigned long);
+ * int capget(cap_user_header_t header, cap_user_data_t data);
+ * int capset(cap_user_header_t header, const cap_user_data_t data);
+ * long syscall(long number, unsigned long, unsigned long, void *);  // seccomp(2)
+ * int *__errno_location(void);
+ * ```
+ */
+export const LINUX_PRIVILEGE_SYMBOLS = {
+  getresuid: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  getresgid: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  setresuid: { parameters: ["u32", "u32", "u32"], result: "i32" },
+  setresgid: { parameters: ["u32", "u32", "u32"], result: "i32" },
+  setgroups: { parameters: ["usize", "pointer"], result: "i32" },
+  getpwnam: { parameters: ["buffer"], result: "pointer" },
+  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+  capget: { parameters: ["buffer", "buffer"], result: "i32" },
+  capset: { parameters: ["buffer", "buffer"], result: "i32" },
+  syscall: { parameters: ["i64", "u64", "u64", "buffer"], result: "i64" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/**
+ * The same on macOS, which has no `setresuid` and no capabilities: as root,
+ * `setuid` and `setgid` set the real, effective and saved ids at once.
+ *
+ * ```c
+ * uid_t getuid(void); uid_t geteuid(void); gid_t getgid(void); gid_t getegid(void);
+ * int setuid(uid_t uid); int setgid(gid_t gid);
+ * int setgroups(int size, const gid_t *list);
+ * struct passwd *getpwnam(const char *name);
+ * int *__error(void);
+ * ```
+ */
+export const DARWIN_PRIVILEGE_SYMBOLS = {
+  getuid: { parameters: [], result: "u32" },
+  geteuid: { parameters: [], result: "u32" },
+  getgid: { parameters: [], result: "u32" },
+  getegid: { parameters: [], result: "u32" },
+  setuid: { parameters: ["u32"], result: "i32" },
+  setgid: { parameters: ["u32"], result: "i32" },
+  setgroups: { parameters: ["i32", "pointer"], result: "i32" },
+  getpwnam: { parameters: ["buffer"], result: "pointer" },
+  __error: { parameters: [], result: "pointer" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The privilege calls of this OS's C library, opened on first use. */
+export type PrivilegeLibrary =
+  | {
+    os: "linux";
+    symbols: Deno.StaticForeignLibraryInterface<
+      typeof LINUX_PRIVILEGE_SYMBOLS
+    >;
+    errno(): number;
+  }
+  | {
+    os: "darwin";
+    symbols: Deno.StaticForeignLibraryInterface<
+      typeof DARWIN_PRIVILEGE_SYMBOLS
+    >;
+    errno(): number;
+  };
+
+let privilegeCache: PrivilegeLibrary | undefined;
+
+/**
+ * Open the C library's privilege calls on first use (the library
+ * {@linkcode libc} opens, with these symbols).
+ *
+ * @returns The calls and errno.
+ * @throws {FfiPermissionError} When Deno runs without `--allow-ffi`.
+ * @throws {LibcLoadError} On an OS other than Linux and macOS.
+ */
+export function privilegeLibrary(): PrivilegeLibrary {
+  if (privilegeCache !== undefined) return privilegeCache;
+  const c = libc();
+  if (c.os === "linux") {
+    const { library } = openFirst(c.constants, LINUX_PRIVILEGE_SYMBOLS);
+    const s = library.symbols;
+    const view = new Deno.UnsafePointerView(s.__errno_location()!);
+    privilegeCache = { os: "linux", symbols: s, errno: () => view.getInt32() };
+  } else {
+    const { library } = openFirst(c.constants, DARWIN_PRIVILEGE_SYMBOLS);
+    const s = library.symbols;
+    const view = new Deno.UnsafePointerView(s.__error()!);
+    privilegeCache = { os: "darwin", symbols: s, errno: () => view.getInt32() };
+  }
+  return privilegeCache;
+}

@@ -299,3 +299,35 @@ export function neighbour(
   }
   return undefined;
 }
+
+/** `RTN_BROADCAST`: a route of type broadcast (`rtmsg.rtm_type`). */
+const RTN_BROADCAST = 3;
+
+/**
+ * The IPv4 broadcast addresses of the routing tables (the kernel puts one
+ * in its local table for each subnet of an interface), as `ip route show
+ * table all type broadcast` lists them.
+ *
+ * @param c The C library.
+ * @returns Their bytes, four each, without duplicates.
+ */
+export function broadcastRoutes(c: Libc): Uint8Array[] {
+  const k = c.constants;
+  const fixed = new Uint8Array(12);
+  fixed[0] = k.AF_INET;
+  const reply = ask(
+    c,
+    request(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, fixed, []),
+    12,
+    true,
+  );
+  const out: Uint8Array[] = [];
+  for (const m of reply) {
+    // struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type.
+    if (m.type !== RTM_NEWROUTE || m.header[7] !== RTN_BROADCAST) continue;
+    const dst = m.attributes.get(RTA_DST);
+    if (dst?.length !== 4) continue;
+    if (!out.some((seen) => seen.every((b, i) => b === dst[i]))) out.push(dst);
+  }
+  return out;
+}

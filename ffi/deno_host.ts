@@ -12,7 +12,13 @@
  * @module
  */
 
-import type { Host, HostFiles, HostFileWriter } from "../src/host/host.ts";
+import type {
+  Host,
+  HostFiles,
+  HostFileWriter,
+  HostKeptFile,
+  HostPermissionQuery,
+} from "../src/host/host.ts";
 import type { Net } from "../src/host/net.ts";
 import type { TcpConnector } from "../src/host/connect.ts";
 import { createFfiNet } from "./net.ts";
@@ -43,7 +49,7 @@ function describeFileError(error: unknown, access = "read"): string {
   if (error instanceof Deno.errors.NotFound) return "no such file or directory";
   if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
   if (error instanceof Deno.errors.NotCapable) {
-    return `no permission to ${access} it (run deno with --allow-${access})`;
+    return `Deno needs --allow-${access} (run: deno run --allow-${access} cli.ts ...)`;
   }
   if (error instanceof Deno.errors.IsADirectory) return "it is a directory";
   if (error instanceof Error) {
@@ -118,7 +124,72 @@ const denoFiles: HostFiles = {
       throw new Error(describeFileError(error, "write"), { cause: error });
     }
   },
+  async openKept(path) {
+    let file: Deno.FsFile;
+    let created = false;
+    try {
+      created = await Deno.lstat(path).then(() => false, () => true);
+      file = await Deno.open(path, { read: true, write: true, create: true });
+    } catch (error) {
+      throw new Error(describeFileError(error, "write"), { cause: error });
+    }
+    return keptFile(path, file, created);
+  },
 };
+
+/** A file rewritten in place through a handle opened while the process could. */
+function keptFile(
+  path: string,
+  file: Deno.FsFile,
+  created: boolean,
+): HostKeptFile {
+  let open = true;
+  const close = () => {
+    if (open) file.close();
+    open = false;
+  };
+  return {
+    created,
+    async replace(data) {
+      try {
+        const old = (await file.stat()).size;
+        const whole = new Uint8Array(Math.max(old, data.length)).fill(0x20);
+        whole.set(data);
+        await file.seek(0, Deno.SeekMode.Start);
+        // One write of the whole, then the cut: see HostKeptFile.replace.
+        let at = 0;
+        while (at < whole.length) at += await file.write(whole.subarray(at));
+        await file.truncate(data.length);
+        await file.syncData();
+      } catch (error) {
+        throw new Error(describeFileError(error, "write"), { cause: error });
+      }
+    },
+    async remove() {
+      try {
+        await Deno.remove(path);
+        close();
+        return "removed";
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) {
+          close();
+          return "removed";
+        }
+        if (!(error instanceof Deno.errors.PermissionDenied)) {
+          close();
+          throw new Error(describeFileError(error, "write"), { cause: error });
+        }
+      }
+      try {
+        await file.truncate(0);
+      } finally {
+        close();
+      }
+      return "emptied";
+    },
+    close,
+  };
+}
 
 /** A writer over an open file. */
 function fileWriter(file: Deno.FsFile): HostFileWriter {
@@ -142,6 +213,32 @@ function fileWriter(file: Deno.FsFile): HostFileWriter {
       return Promise.resolve();
     },
   };
+}
+
+/** The flags of the permissions Deno withholds, asked without prompting. */
+function missingPermissions(queries: readonly HostPermissionQuery[]): string[] {
+  const missing: string[] = [];
+  for (const query of queries) {
+    const descriptor: Deno.PermissionDescriptor = query.name === "ffi"
+      ? { name: "ffi" }
+      : query.name === "net"
+      ? {
+        name: "net",
+        ...(query.host === undefined ? {} : { host: query.host }),
+      }
+      : {
+        name: query.name,
+        ...(query.path === undefined ? {} : { path: query.path }),
+      };
+    const flag = `--allow-${query.name}`;
+    if (
+      Deno.permissions.querySync(descriptor).state !== "granted" &&
+      !missing.includes(flag)
+    ) {
+      missing.push(flag);
+    }
+  }
+  return missing;
 }
 
 /** Options for {@linkcode createDenoHost}. */
@@ -237,5 +334,6 @@ export function createDenoHost(options: DenoHostOptions = {}): Host {
       }
       return () => Deno.removeSignalListener("SIGINT", handler);
     },
+    missingPermissions,
   };
 }

@@ -21,7 +21,11 @@
  *   packet); the kernel's drop count (`drops`).
  * - {@linkcode LinkSocket}: Ethernet frames through `AF_PACKET` (Linux) to
  *   the next hop {@linkcode resolveLink} finds in the neighbour table.
- * - {@linkcode routeSource}: the source address the kernel would use.
+ * - {@linkcode routeSource}: the source address the kernel would use;
+ *   {@linkcode broadcastAddresses}: the directed broadcast addresses of the
+ *   host's subnets.
+ * - {@linkcode dropPrivileges}: once the sockets are open, become an
+ *   ordinary user with no capability, for good.
  * - {@linkcode resolveHost}: host names as the system resolves them,
  *   `/etc/hosts` included.
  * - {@linkcode sendTcp}: one call to send one packet.
@@ -103,6 +107,7 @@ export {
 export { createFfiNet, type FfiNet } from "./net.ts";
 export {
   holdKernelResets,
+  prepareResetHolds,
   removeStaleResetTables,
   ResetHoldError,
   resetRule,
@@ -120,7 +125,19 @@ export {
 } from "./converse.ts";
 export { Sniffer, sockFilterBytes } from "./sniffer.ts";
 export { datagramOffset, TransmitStamps } from "./tx_stamps.ts";
-export { routeSource } from "./route.ts";
+export {
+  broadcastAddresses,
+  routeSource,
+  type RouteSourceOptions,
+} from "./route.ts";
+export {
+  dropPrivileges,
+  nobodyUser,
+  PrivilegeError,
+  rawSocketFilter,
+  type ThreadPrivileges,
+  threadPrivileges,
+} from "./privileges.ts";
 export { resolveHost, type ResolveHostOptions } from "./resolve.ts";
 export { sendTcp, type SendTcpInit, type SendTcpResult } from "./send_tcp.ts";
 export {

@@ -18,7 +18,11 @@ import { LinkSocket } from "./link.ts";
 import { epochNow, RawSocket } from "./raw_socket.ts";
 import { Receiver } from "./receiver.ts";
 import { resolveHost } from "./resolve.ts";
-import { routeSource } from "./route.ts";
+import { dropPrivileges as dropProcessPrivileges } from "./privileges.ts";
+import {
+  broadcastAddresses as routedBroadcasts,
+  routeSource,
+} from "./route.ts";
 import { Sniffer } from "./sniffer.ts";
 import { TransmitStamps } from "./tx_stamps.ts";
 
@@ -28,7 +32,11 @@ import { TransmitStamps } from "./tx_stamps.ts";
  * is added by `openSession` only, so that code that never opens a session
  * (the CLI) needs no permission to run programs.
  */
-export type FfiNet = ReceiverNet & Required<Pick<Net, "openSniffer">>;
+export type FfiNet =
+  & ReceiverNet
+  & Required<
+    Pick<Net, "openSniffer" | "dropPrivileges" | "broadcastAddresses">
+  >;
 
 /** Stamps kept between two reads, at most (the oldest go first). */
 const MAX_KEPT_STAMPS = 8192;
@@ -117,8 +125,8 @@ export function createFfiNet(): FfiNet {
     openRawSocket(options) {
       return RawSocket.open(options);
     },
-    routeSource(dst) {
-      return routeSource(dst);
+    routeSource(dst, options) {
+      return routeSource(dst, options);
     },
     resolveHost(name, options) {
       return resolveHost(name, options);
@@ -142,6 +150,12 @@ export function createFfiNet(): FfiNet {
     },
     openSniffer(options) {
       return Sniffer.open(options);
+    },
+    dropPrivileges(target) {
+      return dropProcessPrivileges(target);
+    },
+    broadcastAddresses() {
+      return routedBroadcasts();
     },
   };
 }

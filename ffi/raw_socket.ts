@@ -66,6 +66,11 @@ export interface RawSocketOptions {
    * `net.core.rmem_max`), else `SO_RCVBUF` (capped by the kernel).
    */
   receiveBufferBytes?: number;
+  /**
+   * Allow sending to broadcast addresses (`SO_BROADCAST`). Default false:
+   * Linux then refuses a packet to a broadcast address with `EACCES`.
+   */
+  broadcast?: boolean;
 }
 
 /** Options for {@linkcode RawSocket.openSendRing}. */
@@ -183,7 +188,8 @@ export class RawSocket implements Disposable {
   /**
    * Open a raw socket.
    *
-   * @param options Family, mode, protocol and receive buffer size.
+   * @param options Family, mode, protocol, receive buffer size and
+   *   whether broadcast addresses may be sent to.
    * @returns The socket.
    * @throws {SocketError} `EPERM` without root or `cap_net_raw` (the message
    *   says how to grant it), `EAFNOSUPPORT` when the family is disabled.
@@ -253,6 +259,9 @@ export class RawSocket implements Disposable {
         else set(k.IPPROTO_IPV6, k.IPV6_HDRINCL!, 1, "IPV6_HDRINCL");
       }
       set(k.SOL_SOCKET, k.SO_TIMESTAMP, 1, "SO_TIMESTAMP");
+      if (options.broadcast === true) {
+        set(k.SOL_SOCKET, k.SO_BROADCAST, 1, "SO_BROADCAST");
+      }
       if (family === 6) {
         set(k.IPPROTO_IPV6, k.IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
         set(k.IPPROTO_IPV6, k.IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT");

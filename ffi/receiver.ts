@@ -59,6 +59,11 @@ export interface ReceiverOptions {
   headerIncluded?: boolean;
   /** `SO_RCVBUF` of both sockets, in bytes (default: the system's). */
   receiveBufferBytes?: number;
+  /**
+   * Let the TCP socket send to broadcast addresses (`SO_BROADCAST`;
+   * default false). See `RawSocketOptions.broadcast`.
+   */
+  broadcast?: boolean;
 }
 
 /** Options for {@linkcode Receiver.poll}. */
@@ -124,7 +129,7 @@ export class Receiver implements Disposable {
   /**
    * Open the two sockets.
    *
-   * @param options Family, sending mode, receive buffer size.
+   * @param options Family, sending mode, receive buffer size, broadcast.
    * @returns The receiver.
    * @throws {SocketError} `EPERM` without root or `cap_net_raw`, and what
    *   `RawSocket.open` throws; nothing stays open when it throws.
@@ -138,6 +143,7 @@ export class Receiver implements Disposable {
       family,
       headerIncluded: options.headerIncluded ?? false,
       protocol: 6,
+      broadcast: options.broadcast ?? false,
       ...shared,
     });
     try {

@@ -25,6 +25,14 @@
  * Deno `--allow-run=nft` and `--allow-read=/proc` (to tell a stale table).
  * Where it cannot, the error says so in one line.
  *
+ * A process that gives up its privileges while it still holds sessions to
+ * come (`scan --banners`) calls {@linkcode prepareResetHolds} first, while
+ * it may: stale tables are removed then, and an `nft` process of its own
+ * (`nft --echo --handle -i`, still root) takes every later command on a
+ * pipe until the function it returns ends it. That helper does nothing but
+ * read nftables commands from this process, and lives no longer than the
+ * work that needs it.
+ *
  * @module
  */
 
@@ -122,7 +130,182 @@ export function resetRule(flow: NetFlow): string {
   return `${ip} saddr ${flow.local} ${ip} daddr ${flow.remote} tcp sport ${flow.localPort} tcp dport ${flow.remotePort} tcp flags & (rst | ack) == rst drop`;
 }
 
+/** The marker command after each of the helper's commands, and its one line of output. */
+const MARK = "describe meta length";
+const MARK_LINE = /^meta expression, datatype /;
+
+/** An `nft -i` process started before the drop: commands in, their echo out. */
+class NftHelper {
+  readonly #child: Deno.ChildProcess;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #lines: AsyncIterator<string>;
+  #errors = "";
+  readonly #drained: Promise<void>;
+
+  constructor(child: Deno.ChildProcess) {
+    this.#child = child;
+    this.#writer = child.stdin.getWriter();
+    this.#lines = lines(child.stdout)[Symbol.asyncIterator]();
+    this.#drained = (async () => {
+      for await (const chunk of child.stderr) {
+        this.#errors += decoder.decode(chunk, { stream: true });
+      }
+    })().catch(() => {});
+  }
+
+  /** Run commands, one a line; returns what nft echoed, and what it said on standard error meanwhile. */
+  async run(commands: string[]): Promise<{ out: string; errors: string }> {
+    this.#errors = "";
+    await this.#writer.write(
+      encoder.encode(`${[...commands, MARK].join("\n")}\n`),
+    );
+    const out: string[] = [];
+    // Bounded: nft answers each command with a few lines.
+    for (let i = 0; i < 10000; i++) {
+      const next = await this.#lines.next();
+      if (next.done === true) {
+        throw new ResetHoldError(`${ACTION}: the nft helper ended`, "refused");
+      }
+      if (MARK_LINE.test(next.value)) break;
+      out.push(next.value);
+    }
+    return { out: out.join("\n"), errors: this.#errors };
+  }
+
+  async close(): Promise<void> {
+    await this.#writer.close().catch(() => {});
+    await this.#child.status;
+    await this.#drained;
+  }
+}
+
+async function* lines(stream: ReadableStream<Uint8Array>) {
+  let pending = "";
+  for await (const chunk of stream) {
+    pending += decoder.decode(chunk, { stream: true });
+    const parts = pending.split("\n");
+    pending = parts.pop()!;
+    yield* parts;
+  }
+}
+
+let helper: NftHelper | undefined;
+
+/** An nft command line as the helper takes it: the words after the flags. */
+function helperCommands(args: string[], stdin?: string): string[] {
+  if (args[0] === "-f") {
+    return (stdin ?? "").split("\n").filter((line) => line.trim() !== "");
+  }
+  return [args.filter((arg) => !arg.startsWith("--")).join(" ")];
+}
+
+async function nftThroughHelper(
+  running: NftHelper,
+  args: string[],
+  stdin?: string,
+): Promise<string> {
+  const commands = helperCommands(args, stdin);
+  const { out, errors } = await running.run(commands);
+  // Adds echo themselves when they succeed; a missing echo is a refusal.
+  const adds = commands.filter((command) => command.startsWith("add "));
+  const echoed = out.split("\n").filter((line) => line.startsWith("add "));
+  if (echoed.length < adds.length) {
+    const said = (errors.split("\n").find((l) => l.startsWith("Error:")) ??
+      "").replace(/^Error: /, "");
+    const permission = /Operation not permitted|Permission denied/i.test(
+      said,
+    );
+    throw new ResetHoldError(
+      permission
+        ? `${ACTION}: nft was not permitted (run as root or with CAP_NET_ADMIN)`
+        : `${ACTION}: nft refused: ${said || "no answer"}`,
+      permission ? "permission" : "refused",
+    );
+  }
+  return out;
+}
+
+/**
+ * Start what later holds need while the process may (see the module
+ * documentation): stale tables are removed, and an `nft` process of this
+ * process's own takes every later command, so that holds work after the
+ * process has given up its privileges. Call the function returned when no
+ * more holds will be made (it waits for those being released).
+ *
+ * @returns A function that ends the helper.
+ * @throws {ResetHoldError} When `nft` is missing or not permitted.
+ *
+ * @example Before a privilege drop (needs root and nft)
+ * ```ts ignore
+ * import { dropPrivileges, holdKernelResets, prepareResetHolds } from "./mod.ts";
+ *
+ * const stop = await prepareResetHolds();
+ * dropPrivileges();
+ * // … sessions with held resets …
+ * await stop();
+ * ```
+ */
+export async function prepareResetHolds(): Promise<() => Promise<void>> {
+  await serial(async () => {
+    if (!staleChecked) {
+      await removeStaleResetTables();
+      staleChecked = true;
+    }
+  });
+  const started = await serial(async () => {
+    if (helper !== undefined) return undefined;
+    await nft(["list", "tables"]); // nft is there and allowed
+    let child;
+    try {
+      child = new Deno.Command("nft", {
+        args: ["--echo", "--handle", "-i"],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (error) {
+      throw spawnError(error);
+    }
+    helper = new NftHelper(child);
+    return helper;
+  });
+  return async () => {
+    // Sessions release their holds as they end, some a moment after their
+    // work: wait for them (bounded), then delete what is left with the table.
+    for (let i = 0; i < 50 && held.size > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await serial(async () => {
+      if (started === undefined || helper !== started) return;
+      if (held.size > 0 && tableName !== undefined) {
+        held.clear();
+        stopListening();
+        await started.run([`delete table inet ${tableName}`]).catch(() => {});
+      }
+      helper = undefined;
+      await started.close();
+    });
+  };
+}
+
+function spawnError(error: unknown): unknown {
+  if (error instanceof Deno.errors.NotFound) {
+    return new ResetHoldError(
+      `${ACTION}: the nft command is not installed (install nftables)`,
+      "missing",
+    );
+  }
+  if (isDenoPermissionError(error)) {
+    return new ResetHoldError(
+      `${ACTION}: Deno needs --allow-run=nft (and --allow-read=/proc)`,
+      "permission",
+    );
+  }
+  return error;
+}
+
 async function nft(args: string[], stdin?: string): Promise<string> {
+  if (helper !== undefined) return await nftThroughHelper(helper, args, stdin);
   let child;
   try {
     child = new Deno.Command("nft", {
@@ -132,19 +315,7 @@ async function nft(args: string[], stdin?: string): Promise<string> {
       stderr: "piped",
     }).spawn();
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new ResetHoldError(
-        `${ACTION}: the nft command is not installed (install nftables)`,
-        "missing",
-      );
-    }
-    if (isDenoPermissionError(error)) {
-      throw new ResetHoldError(
-        `${ACTION}: Deno needs --allow-run=nft (and --allow-read=/proc)`,
-        "permission",
-      );
-    }
-    throw error;
+    throw spawnError(error);
   }
   if (stdin !== undefined) {
     const writer = child.stdin.getWriter();
@@ -184,7 +355,16 @@ function deleteTableNow(): void {
 
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
-function onSignal(signal: typeof SIGNALS[number]): void {
+async function onSignal(signal: typeof SIGNALS[number]): Promise<void> {
+  if (helper !== undefined && tableName !== undefined && held.size > 0) {
+    // The process may have given up the right to run nft itself.
+    held.clear();
+    const running = helper;
+    await Promise.race([
+      running.run([`delete table inet ${tableName}`]).catch(() => {}),
+      new Promise((resolve) => setTimeout(resolve, 1000)),
+    ]);
+  }
   deleteTableNow();
   stopListening();
   // The signal takes its course, as if we had never listened for it.
@@ -196,8 +376,8 @@ function onSignal(signal: typeof SIGNALS[number]): void {
 }
 
 const handlers = {
-  SIGINT: () => onSignal("SIGINT"),
-  SIGTERM: () => onSignal("SIGTERM"),
+  SIGINT: () => void onSignal("SIGINT"),
+  SIGTERM: () => void onSignal("SIGTERM"),
 };
 
 function startListening(): void {

@@ -1074,7 +1074,7 @@ async function cliProcess(
 }
 
 const FFI_MESSAGE =
-  "error: Cannot use raw sockets: Deno needs --allow-ffi (run: deno run --allow-ffi cli.ts ...)\n";
+  "error: Cannot send packets: Deno needs --allow-ffi (run: deno run --allow-ffi cli.ts ...)\n";
 
 Deno.test({
   name:

@@ -394,6 +394,7 @@ function layoutChecks(k: OsConstants): [string, string, number][] {
     ["SOL_SOCKET", "SOL_SOCKET", k.SOL_SOCKET],
     ["SO_SNDBUF", "SO_SNDBUF", k.SO_SNDBUF],
     ["SO_RCVBUF", "SO_RCVBUF", k.SO_RCVBUF],
+    ["SO_BROADCAST", "SO_BROADCAST", k.SO_BROADCAST],
     ["SO_TIMESTAMP", "SO_TIMESTAMPNS", k.SO_TIMESTAMP],
     ["SCM_TIMESTAMP", "SCM_TIMESTAMPNS", k.SCM_TIMESTAMP],
     ["MSG_TRUNC", "MSG_TRUNC", k.MSG_TRUNC],

@@ -129,8 +129,14 @@ function withState(edit: (state: Record<string, unknown>) => void): string {
 
 Deno.test("decodeResume() says which way a file is unusable, in one line", () => {
   const good = encodeResume(fullScan());
+  // What a completed scan leaves where it may not remove the file.
   expectError(
     "",
+    "missing",
+    /the file is empty \(its scan completed, or was stopped before its first save\)$/,
+  );
+  expectError(
+    "{",
     "corrupt",
     /the file is corrupt \(not a tcpcraft resume file\)$/,
   );

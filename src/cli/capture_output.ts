@@ -47,6 +47,7 @@ import { PcapngWriter } from "../capture/pcapng_writer.ts";
 import { defineOptions } from "./args.ts";
 import { CliError, quote, UsageError } from "./errors.ts";
 import type { CliFileWriter, CliHost } from "./host.ts";
+import { parseFileName } from "./name_values.ts";
 
 /** What happened to a packet recorded in a capture file. */
 export type CaptureEvent = "built" | "sent" | "received";
@@ -56,6 +57,7 @@ export const CAPTURE_OUTPUT_OPTIONS = defineOptions({
   pcap: {
     kind: "string",
     valueName: "FILE",
+    parse: parseFileName,
     help:
       "also write every packet to this capture file: pcapng with directions and comments (sent, received, built), or classic pcap when FILE ends in .pcap",
     group: "Output",

@@ -19,12 +19,14 @@ import { CliError, quote, UsageError } from "./errors.ts";
 import type { ExplainRecord } from "./explain_output.ts";
 import type { CliFileWriter, CliHost } from "./host.ts";
 import type { OutputFormatter } from "./output.ts";
+import { parseFileName } from "./name_values.ts";
 
 /** The `--html FILE` option. */
 export const HTML_OUTPUT_OPTIONS = defineOptions({
   html: {
     kind: "string",
     valueName: "FILE",
+    parse: parseFileName,
     help:
       "write one self-contained HTML page (no network, no install) where every field and byte can be pointed at, with the checksums worked out; - for standard output",
     group: "Output",

@@ -7,7 +7,8 @@
 
 import { ParseError } from "../wire/errors.ts";
 import { parseHex } from "../wire/hex.ts";
-import { reasonOf, UsageError } from "./errors.ts";
+import { quote, reasonOf, UsageError } from "./errors.ts";
+import type { CliHost } from "./host.ts";
 
 /**
  * Parse hex as people paste it: what `parseHex` accepts (spaces, colons,
@@ -118,5 +119,45 @@ export function hexOrUsage(text: string, where: string): Uint8Array {
       throw new UsageError(`${where}: ${reasonOf(error)}`, { cause: error });
     }
     throw error;
+  }
+}
+
+/**
+ * Open the capture file of `explain --pcap FILE`: streamed where the host
+ * can, else read whole. A file that cannot be opened is a usage error
+ * naming `--pcap`, as for `build --data-file`.
+ *
+ * @param host The host.
+ * @param path The file.
+ * @returns Its bytes, or a stream of them.
+ * @throws {UsageError} When the file cannot be opened.
+ *
+ * @example
+ * ```ts
+ * import { openCaptureFile } from "./explain_input.ts";
+ * import { createMemoryHost } from "./host.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await assert.rejects(
+ *   openCaptureFile(createMemoryHost(), "nowhere.pcap"),
+ *   /^UsageError: --pcap: cannot read "nowhere\.pcap": /,
+ * );
+ * ```
+ */
+export async function openCaptureFile(
+  host: CliHost,
+  path: string,
+): Promise<Uint8Array | ReadableStream<Uint8Array>> {
+  try {
+    return host.files !== undefined
+      ? await host.files.openRead(path)
+      : await host.readFile(path);
+  } catch (error) {
+    throw new UsageError(
+      `--pcap: cannot read ${quote(path)}: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { cause: error },
+    );
   }
 }

@@ -166,6 +166,39 @@ function fragmentHeaderLength(datagram: Uint8Array): number {
   return (last === undefined ? 40 : last.offset + 2 + last.data.length) + 8;
 }
 
+/**
+ * Refuse the options that shape fragments (`--frag-order`, `--frag-tiny`…)
+ * when neither `--frag` nor `--mtu` asks for fragments: they would be
+ * left out without a word.
+ *
+ * @param values The parsed crafting options.
+ * @returns Whether the datagram is to be fragmented.
+ * @throws {UsageError} For a fragment option without `--frag` or `--mtu`.
+ *
+ * @example
+ * ```ts
+ * import { checkFragmentOptions } from "./fragment_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(checkFragmentOptions({}), false);
+ * assert.equal(checkFragmentOptions({ frag: 8, fragOrder: "reverse" }), true);
+ * assert.throws(
+ *   () => checkFragmentOptions({ fragOrder: "reverse" }),
+ *   /^UsageError: --frag-order: needs --frag SIZE or --mtu BYTES$/,
+ * );
+ * ```
+ */
+export function checkFragmentOptions(values: FragmentOptionValues): boolean {
+  if (values.frag !== undefined || values.mtu !== undefined) return true;
+  const extra = FRAGMENT_KEYS.find((key) => values[key] !== undefined);
+  if (extra !== undefined) {
+    throw new UsageError(
+      `${flag(extra)}: needs ${flag("frag")} SIZE or ${flag("mtu")} BYTES`,
+    );
+  }
+  return false;
+}
+
 /** The options of `fragment()` the command line asks for, checked. */
 function fragmentOptions(
   values: FragmentOptionValues,
@@ -173,15 +206,7 @@ function fragmentOptions(
   random: RandomSource,
 ): FragmentOptions | undefined {
   const { ip } = decodeIp(datagram, { lenient: true });
-  const extra = FRAGMENT_KEYS.find((key) => values[key] !== undefined);
-  if (values.frag === undefined && values.mtu === undefined) {
-    if (extra !== undefined) {
-      throw new UsageError(
-        `${flag(extra)}: needs ${flag("frag")} SIZE or ${flag("mtu")} BYTES`,
-      );
-    }
-    return undefined;
-  }
+  if (!checkFragmentOptions(values)) return undefined;
   const sizeKey = values.frag !== undefined ? "frag" : "mtu";
   if (values.frag !== undefined && values.mtu !== undefined) {
     throw new UsageError(

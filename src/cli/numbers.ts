@@ -175,7 +175,7 @@ export function formatDuration(ms: number): string {
   return `${round(ms * 1000)}us`;
 }
 
-/** The fastest `--rate`, in packets per second (faster: `--flood`). */
+/** The fastest `--rate`, in packets per second (send goes faster with `--flood`). */
 const MAX_RATE = 1_000_000;
 
 /**
@@ -183,6 +183,8 @@ const MAX_RATE = 1_000_000;
  * at most 1000000.
  *
  * @param text The text.
+ * @param options `hint`: words for the end of the message (send's
+ *   `faster: --flood`).
  * @returns The rate.
  * @throws {ValueError} When the text is not such a number.
  *
@@ -194,15 +196,24 @@ const MAX_RATE = 1_000_000;
  * assert.equal(parseRate("100"), 100);
  * assert.equal(parseRate("0.5"), 0.5);
  * assert.throws(() => parseRate("0"), /is not a rate/);
+ * assert.throws(
+ *   () => parseRate("2000000", { hint: "faster: --flood" }),
+ *   /at most 1000000; faster: --flood\)$/,
+ * );
  * ```
  */
-export function parseRate(text: string): number {
+export function parseRate(
+  text: string,
+  options: { hint?: string } = {},
+): number {
   const value = /^[0-9]+(\.[0-9]+)?$/.test(text) ? Number(text) : NaN;
   if (!(value > 0 && value <= MAX_RATE)) {
     throw new ValueError(
       `${
         quote(text)
-      } is not a rate (packets per second above 0, at most ${MAX_RATE}; faster: --flood)`,
+      } is not a rate (packets per second above 0, at most ${MAX_RATE}${
+        options.hint === undefined ? "" : `; ${options.hint}`
+      })`,
     );
   }
   return value;

@@ -37,6 +37,7 @@ import { plural, quote, UsageError } from "./errors.ts";
 import { parseTcpOptionSpec, TCP_OPTION_SPEC_EXAMPLES } from "./option_spec.ts";
 import type { CliHost } from "./host.ts";
 import { type PacketTarget, parseAddressValue } from "./target.ts";
+import { parseFileName } from "./name_values.ts";
 
 export { parseTcpOptionSpec } from "./option_spec.ts";
 
@@ -161,6 +162,7 @@ export const PACKET_OPTIONS = defineOptions({
   dataFile: {
     kind: "string",
     valueName: "PATH",
+    parse: parseFileName,
     help: "payload: the contents of this file (- for standard input)",
     group: "Payload (one of)",
   },

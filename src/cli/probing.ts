@@ -22,9 +22,18 @@ import { CliError, reasonOf } from "./errors.ts";
 import type { CliHost } from "./host.ts";
 import { packetFromOptions } from "./packet_options.ts";
 import {
+  isPermissionMessage,
+  permissionsFor,
+  requirePermissions,
+} from "./permissions.ts";
+import { dropPrivileges } from "./privileges.ts";
+import { allowingBroadcast, checkDestination } from "./safe_targets.ts";
+import {
   type FamilySwitches,
   type PacketTarget,
+  parseTarget,
   resolvePacketTarget,
+  routeReason,
 } from "./target.ts";
 
 /**
@@ -101,8 +110,11 @@ export interface PreparedConversation {
 }
 
 /**
- * Prepare a conversation: check the host, resolve TARGET, find the source
- * address and build the packet from the options, checking them all.
+ * Prepare a conversation: check the host, resolve TARGET, refuse a
+ * broadcast, multicast or unspecified one without `allowBroadcast`
+ * (`safe_targets.ts`; with it the receiver's socket gets `SO_BROADCAST`),
+ * find the source address and build the packet from the options, checking
+ * them all.
  * Nothing is opened, so bad input stops the command before anything
  * happens.
  *
@@ -128,15 +140,31 @@ export interface PreparedConversation {
  */
 export async function prepareConversation(
   text: string,
-  values: Parameters<typeof packetFromOptions>[0] & FamilySwitches,
+  values:
+    & Parameters<typeof packetFromOptions>[0]
+    & FamilySwitches
+    & { allowBroadcast?: boolean | undefined },
   host: CliHost,
   what: string,
 ): Promise<PreparedConversation> {
-  const net = requireReceiverNet(host, what);
+  const allowBroadcast = values.allowBroadcast === true;
+  const given = requireReceiverNet(host, what);
+  const net = allowBroadcast ? allowingBroadcast(given) : given;
+  requirePermissions(
+    host,
+    `Cannot ${what}`,
+    permissionsFor(values as Record<string, unknown>, { ffi: true }),
+  );
   const target = await resolvePacketTarget(
     text,
     values,
     () => (name, options) => net.resolveHost(name, options),
+  );
+  const parsed = parseTarget(text, { names: true });
+  checkDestination(
+    target.address,
+    parsed.family === undefined ? parsed.host : undefined,
+    { verb: what, allowBroadcast, host },
   );
   let routed: string;
   try {
@@ -144,10 +172,11 @@ export async function prepareConversation(
       parseAddress(net.routeSource(target.address)).bytes,
     );
   } catch (error) {
+    if (isPermissionMessage(error)) {
+      throw new CliError(error.message, { cause: error });
+    }
     throw new CliError(
-      `Cannot ${what} ${target.address}: no route (${
-        reasonOf(error instanceof Error ? error : new Error(String(error)))
-      })`,
+      `Cannot ${what} ${target.address}: ${routeReason(error, target.address)}`,
       { cause: error },
     );
   }
@@ -179,6 +208,8 @@ export interface OpenedConversation {
  * then the `--pcap` capture file, so that a receiver we may not open (no
  * privilege) leaves no empty capture behind; a path that cannot be written
  * is still exit 2 with nothing sent, and the receiver is closed again.
+ * Then the process gives up its privileges (`privileges.ts`): nothing has
+ * been sent or read yet.
  *
  * @param prepared The prepared conversation.
  * @param host The host, for the capture file.
@@ -216,8 +247,10 @@ export async function openConversation(
     capture = pcap === undefined
       ? undefined
       : await openCaptureOutput(host, pcap);
+    dropPrivileges(host);
   } catch (error) {
     conversation.close();
+    await capture?.close();
     throw error;
   }
   return { conversation, capture };

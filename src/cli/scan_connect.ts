@@ -112,12 +112,14 @@ export class BannerQueue {
  * Draw a SYN scan's banner: a session made by hand to the open port, the
  * kernel's resets held back for it, the hello, the first bytes.
  *
- * @param host The host (its network must hold resets back).
+ * @param host The host, or what it has of a network (which must hold
+ *   resets back; after a privilege drop, one whose receivers were opened
+ *   before it).
  * @param result The open port.
  * @returns The banner's text.
  */
 export async function sessionBanner(
-  host: CliHost,
+  host: { net?: CliHost["net"] | undefined },
   result: ScanResult,
 ): Promise<string | undefined> {
   const net = host.net;

@@ -19,10 +19,19 @@ import {
 } from "../engine/scan/types.ts";
 import { randomEphemeralPort } from "../engine/random.ts";
 import {
+  type AddressRange,
   parsePorts,
   parseTargetList,
+  parseTargetSpec,
   type PortRange,
+  subtractAddressRanges,
 } from "../engine/targets.ts";
+import {
+  checkScanSize,
+  hostBroadcasts,
+  leftOutNote,
+  screenScanTargets,
+} from "./safe_targets.ts";
 import type { AddressFamily } from "../wire/address.ts";
 import { ParseError } from "../wire/errors.ts";
 import { parseFlags, TCP_FLAGS } from "../wire/flags.ts";
@@ -37,10 +46,15 @@ import { SCAN_RESUME_OPTIONS } from "./scan_resume.ts";
 import { OS_OPTION } from "./os_option.ts";
 import type { SynPresetOs } from "../wire/os_presets.ts";
 import { parseAddressValue, resolveTargetSpecs } from "./target.ts";
+import { parseFileName, parseInterfaceName } from "./name_values.ts";
 
 function parseSeed(text: string): number {
   if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(text)) {
-    throw new ParseError("seed", text, "expected an integer");
+    throw new ParseError(
+      "seed",
+      text,
+      `expected an integer from 0 to ${Number.MAX_SAFE_INTEGER}`,
+    );
   }
   const value = Number(text);
   if (!Number.isSafeInteger(value)) {
@@ -74,6 +88,7 @@ export const SCAN_OPTIONS = defineOptions({
   targetsFile: {
     kind: "string",
     valueName: "PATH",
+    parse: parseFileName,
     help:
       "read more targets from a file (- for standard input): whitespace or comma separated, # comments",
     group: "Targets",
@@ -89,7 +104,20 @@ export const SCAN_OPTIONS = defineOptions({
   excludeFile: {
     kind: "string",
     valueName: "PATH",
+    parse: parseFileName,
     help: "leave out the targets listed in a file",
+    group: "Targets",
+  },
+  allowBroadcast: {
+    kind: "boolean",
+    help:
+      "scan broadcast, multicast and unspecified addresses too (255.255.255.255, this host's subnets' broadcast addresses, 224.0.0.0/4, 0.0.0.0/8, ff00::/8, ::): without it a target that is one, or a block that holds only such addresses, is refused, and a block's others are left out",
+    group: "Targets",
+  },
+  yes: {
+    kind: "boolean",
+    help:
+      "scan more than 65,536 addresses (hosts after exclusions, whatever the ports), refused without it or --exclude-file; --dry-run needs neither",
     group: "Targets",
   },
   ipv4: {
@@ -152,6 +180,7 @@ export const SCAN_OPTIONS = defineOptions({
     kind: "string",
     short: "I",
     valueName: "NAME",
+    parse: parseInterfaceName,
     help:
       "send Ethernet frames on this interface (Linux AF_PACKET, faster than raw IP sockets), all to the next hop of the first target (its MAC from the neighbour table), as masscan does",
     group: "Probes",
@@ -243,6 +272,8 @@ export interface ScanSettings {
   src?: string;
   /** `-I`: send frames on this interface. */
   interface?: string;
+  /** `--allow-broadcast`: the raw sockets get `SO_BROADCAST`. */
+  allowBroadcast?: boolean;
 }
 
 /** The options that need a certain scan type. */
@@ -321,6 +352,46 @@ function scanFamily(values: ScanValues): AddressFamily | undefined {
   return values.src.family;
 }
 
+/**
+ * Refuse the targets that are broadcast, multicast or unspecified as a
+ * whole (`safe_targets.ts`); returns the addresses to leave out of the
+ * others, and the note that says which were.
+ */
+function screenTargets(
+  values: ScanValues,
+  texts: readonly string[],
+  include: readonly AddressRange[],
+  host: CliHost,
+): {
+  refused: AddressRange[];
+  note: (kept: readonly AddressRange[]) => string | undefined;
+} {
+  const allowBroadcast = values.allowBroadcast === true;
+  const check = {
+    verb: "scan",
+    allowBroadcast,
+    host,
+    broadcasts: allowBroadcast ? [] : hostBroadcasts(host),
+  };
+  // One range per text: a name stands for its first address.
+  const refused = screenScanTargets(
+    include.map((range, i) => {
+      const text = texts[i] ?? "";
+      return { text, range, name: isTargetName(text) };
+    }),
+    check,
+  );
+  return { refused, note: (kept) => leftOutNote(kept, check) };
+}
+
+function isTargetName(text: string): boolean {
+  try {
+    return parseTargetSpec(text).kind === "name";
+  } catch {
+    return false;
+  }
+}
+
 /** The target space, with names resolved and exclusions taken out. */
 async function scanTargets(
   values: ScanValues,
@@ -329,21 +400,29 @@ async function scanTargets(
   host: CliHost,
 ): Promise<ScanPlan> {
   const family = scanFamily(values);
-  const targets = [...positionals];
-  if (values.targetsFile !== undefined) {
-    targets.push(
-      ...await readList(host, values.targetsFile, "--targets-file"),
-    );
-  }
-  if (targets.length === 0) {
+  // Each list under its own name, so that a bad entry is said to be where
+  // it was written.
+  const lists: { what: string; texts: string[]; exclude: boolean }[] = [
+    { what: "TARGETS", texts: [...positionals], exclude: false },
+    {
+      what: "--targets-file",
+      texts: values.targetsFile === undefined
+        ? []
+        : await readList(host, values.targetsFile, "--targets-file"),
+      exclude: false,
+    },
+    { what: "--exclude", texts: (values.exclude ?? []).flat(), exclude: true },
+    {
+      what: "--exclude-file",
+      texts: values.excludeFile === undefined
+        ? []
+        : await readList(host, values.excludeFile, "--exclude-file"),
+      exclude: true,
+    },
+  ];
+  if (!lists.some((list) => !list.exclude && list.texts.length > 0)) {
     throw new UsageError(
       "missing TARGETS (addresses, blocks, ranges or names; or --targets-file)",
-    );
-  }
-  const excludes = (values.exclude ?? []).flat();
-  if (values.excludeFile !== undefined) {
-    excludes.push(
-      ...await readList(host, values.excludeFile, "--exclude-file"),
     );
   }
   const lookup = (name: string) => {
@@ -356,26 +435,34 @@ async function scanTargets(
     return (text: string, options?: { family?: 4 | 6 }) =>
       net.resolveHost(text, options);
   };
-  const include = await resolveTargetSpecs(targets, {
-    lookup,
-    family,
-    what: "TARGETS",
-    allAddresses: false,
-  });
-  const exclude = await resolveTargetSpecs(excludes, {
-    lookup,
-    family: undefined,
-    what: "--exclude",
-    allAddresses: true,
-  });
+  const include: AddressRange[] = [];
+  const exclude: AddressRange[] = [];
+  for (const list of lists) {
+    (list.exclude ? exclude : include).push(
+      ...await resolveTargetSpecs(list.texts, {
+        lookup,
+        family: list.exclude ? undefined : family,
+        what: list.what,
+        allAddresses: list.exclude,
+      }),
+    );
+  }
+  const targets = lists.filter((list) => !list.exclude).flatMap((list) =>
+    list.texts
+  );
+  const { refused, note } = screenTargets(values, targets, include, host);
   try {
-    return planScan({
+    const plan = planScan({
       include,
-      exclude,
+      exclude: [...exclude, ...refused],
       ports,
       ...(values.seed === undefined ? {} : { seed: values.seed }),
       ...(values.shard === undefined ? {} : { shard: values.shard }),
     });
+    checkScanSize(plan.space.addressCount, values);
+    const left = note(subtractAddressRanges(include, exclude));
+    if (left !== undefined) host.stderr(`${left}\n`);
+    return plan;
   } catch (error) {
     if (error instanceof ScanPlanError) {
       throw new UsageError(`TARGETS: ${error.reason}`, { cause: error });
@@ -455,6 +542,7 @@ export async function scanSettings(
   if (values.src !== undefined) settings.src = values.src.address;
   if (values.os !== undefined) settings.os = values.os;
   if (values.interface !== undefined) settings.interface = values.interface;
+  if (values.allowBroadcast === true) settings.allowBroadcast = true;
   return settings;
 }
 

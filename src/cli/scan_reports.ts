@@ -27,6 +27,7 @@ import { quote, reasonOf, UsageError } from "./errors.ts";
 import type { CliFileWriter, CliHost } from "./host.ts";
 import { nmapAllPaths, nmapFormatter } from "./nmap_output.ts";
 import type { OutputFormatter } from "./output.ts";
+import { parseFileName } from "./name_values.ts";
 
 /** The options of nmap's outputs. */
 export const SCAN_REPORT_OPTIONS = defineOptions({
@@ -34,6 +35,7 @@ export const SCAN_REPORT_OPTIONS = defineOptions({
     kind: "string",
     long: "output-normal",
     valueName: "FILE",
+    parse: parseFileName,
     help: "-oN FILE: also write nmap's normal output to FILE",
     group: "Output",
   },
@@ -41,6 +43,7 @@ export const SCAN_REPORT_OPTIONS = defineOptions({
     kind: "string",
     long: "output-xml",
     valueName: "FILE",
+    parse: parseFileName,
     help:
       "-oX FILE: also write nmap's XML to FILE (ndiff and importers of nmap XML read it)",
     group: "Output",
@@ -49,6 +52,7 @@ export const SCAN_REPORT_OPTIONS = defineOptions({
     kind: "string",
     long: "output-grepable",
     valueName: "FILE",
+    parse: parseFileName,
     help: "-oG FILE: also write nmap's grepable output to FILE",
     group: "Output",
   },
@@ -56,6 +60,7 @@ export const SCAN_REPORT_OPTIONS = defineOptions({
     kind: "string",
     long: "output-all",
     valueName: "BASE",
+    parse: parseFileName,
     help: "-oA BASE: all three, BASE.nmap, BASE.xml and BASE.gnmap",
     group: "Output",
   },

@@ -6,10 +6,13 @@
  * - **Written**: at Ctrl-C, after the ports already started are decided
  *   (the adaptive mode finishes them; a second Ctrl-C stops at once), to
  *   `--resume-file FILE` or else `tcpcraft-scan.resume`; with
- *   `--resume-file`, also every second while the scan runs, so a crash
- *   loses at most the last second. Each write goes to a file beside it,
- *   then is renamed over it: a crash never leaves half a file. A scan that
- *   completes removes it.
+ *   `--resume-file`, also as the scan starts and every second while it
+ *   runs, so a crash loses at most the last second. Such a file is opened
+ *   before the scan gives up its privileges and rewritten in place
+ *   (`HostFiles.openKept`: a crash leaves the old state or the new, never
+ *   half); the file a Ctrl-C saves without `--resume-file` is written
+ *   beside it, then renamed over it. A scan that completes removes it (or
+ *   empties it, where the user it became may not remove files there).
  * - **Read**: `scan --resume FILE` needs nothing else; the command line is
  *   the file's (options given again must be the same), and so are the
  *   seed and the source port. Each nmap output file is cut back to its
@@ -39,6 +42,8 @@ import { verdictRunsFromCodes } from "../engine/verdict_runs.ts";
 import { defineOptions, type OptionValues } from "./args.ts";
 import { quote, reasonOf, UsageError } from "./errors.ts";
 import type { CliHost } from "./host.ts";
+import type { HostKeptFile } from "../host/host.ts";
+import { parseFileName } from "./name_values.ts";
 
 /** The resume file written at Ctrl-C when `--resume-file` is not given. */
 export const DEFAULT_RESUME_FILE = "tcpcraft-scan.resume";
@@ -54,6 +59,7 @@ export const SCAN_RESUME_OPTIONS = defineOptions({
   resume: {
     kind: "string",
     valueName: "FILE",
+    parse: parseFileName,
     help:
       "continue the scan FILE was saved from: same options, seed and outputs (appended to); no port probed twice",
     group: "Resume",
@@ -61,6 +67,7 @@ export const SCAN_RESUME_OPTIONS = defineOptions({
   resumeFile: {
     kind: "string",
     valueName: "FILE",
+    parse: parseFileName,
     help:
       `keep the scan's resume state in FILE, saved every second and at Ctrl-C (default: ${DEFAULT_RESUME_FILE}, at Ctrl-C only)`,
     group: "Resume",
@@ -133,8 +140,8 @@ export async function readResume(
     throw new UsageError(
       `--resume: ${
         /no such file/i.test(why)
-          ? ResumeError.missing(path).message
-          : `Cannot resume from ${quote(path)}: ${why}`
+          ? reasonOf(ResumeError.missing(path))
+          : `cannot resume from ${quote(path)}: ${why}`
       }`,
       { cause: error },
     );
@@ -143,7 +150,7 @@ export async function readResume(
     return decodeResume(text, { path, options: given });
   } catch (error) {
     if (error instanceof ResumeError) {
-      throw new UsageError(`--resume: ${error.message}`, { cause: error });
+      throw new UsageError(`--resume: ${reasonOf(error)}`, { cause: error });
     }
     throw error;
   }
@@ -167,7 +174,7 @@ export function savedArgs(state: ResumeState, path: string): string[] {
   }
   if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) {
     throw new UsageError(
-      `--resume: Cannot resume from ${
+      `--resume: cannot resume from ${
         quote(path)
       }: the file is corrupt (no command line)`,
     );
@@ -198,6 +205,7 @@ export class ResumeKeeper {
   readonly #codeOf = new Map<string, number>();
   readonly #prior: { probesSent: number; elapsedMs: number };
   #writing: Promise<void> = Promise.resolve();
+  #kept: HostKeptFile | undefined;
 
   /**
    * A keeper.
@@ -225,6 +233,28 @@ export class ResumeKeeper {
       probesSent: prior?.probesSent ?? 0,
       elapsedMs: prior?.elapsedMs ?? 0,
     };
+  }
+
+  /**
+   * Open the file now, while the process may still create it (before it
+   * gives up its privileges): later saves rewrite it in place and the
+   * end removes it, or empties it where the user the process became may
+   * not remove files. Hosts without `HostFiles.openKept` write
+   * beside the file and rename instead.
+   */
+  async hold(): Promise<void> {
+    const open = this.#host.files?.openKept;
+    if (open === undefined || this.#kept !== undefined) return;
+    try {
+      this.#kept = await open.call(this.#host.files, this.path);
+    } catch (error) {
+      throw new UsageError(
+        `--resume-file: cannot write ${quote(this.path)}: ${
+          error instanceof Error ? reasonOf(error) : String(error)
+        }`,
+        { cause: error },
+      );
+    }
   }
 
   /**
@@ -321,7 +351,9 @@ export class ResumeKeeper {
     };
     const bytes = new TextEncoder().encode(encodeResume(state));
     const files = this.#host.files;
+    const kept = this.#kept;
     this.#writing = this.#writing.then(async () => {
+      if (kept !== undefined) return await kept.replace(bytes);
       if (files?.replace === undefined) {
         throw new Error("this host cannot replace files");
       }
@@ -330,10 +362,39 @@ export class ResumeKeeper {
     return this.#writing;
   }
 
-  /** Remove the file: the scan completed. */
-  async remove(): Promise<void> {
+  /**
+   * Remove the file: the scan completed.
+   *
+   * @returns `"emptied"` when the file could only be cut to 0 bytes (see
+   *   {@linkcode ResumeKeeper.hold}).
+   */
+  async remove(): Promise<"removed" | "emptied"> {
     await this.#writing.catch(() => {});
+    if (this.#kept !== undefined) return await this.#kept.remove();
     await this.#host.files?.remove?.(this.path);
+    return "removed";
+  }
+
+  /** Whether the file is held open ({@linkcode ResumeKeeper.hold}). */
+  get held(): boolean {
+    return this.#kept !== undefined;
+  }
+
+  /** Close the file held open, leaving it as it is. */
+  close(): void {
+    this.#kept?.close();
+  }
+
+  /**
+   * Undo {@linkcode ResumeKeeper.hold} when the scan could not start: a
+   * file it created is removed, one that was there is left as it was.
+   */
+  async release(): Promise<void> {
+    const kept = this.#kept;
+    this.#kept = undefined;
+    if (kept === undefined) return;
+    if (kept.created) await kept.remove().catch(() => {});
+    else kept.close();
   }
 }
 
@@ -388,7 +449,8 @@ export function restoreDecided(
 }
 
 /**
- * Save the resume file every {@linkcode CHECKPOINT_MS} until stopped.
+ * Save the resume file now and then every {@linkcode CHECKPOINT_MS} until
+ * stopped.
  *
  * @param host The host's clock.
  * @param keeper The keeper.
@@ -403,9 +465,12 @@ export function startCheckpoints(
   let running = true;
   const started = host.now();
   const loop = (async () => {
-    while (running) {
-      await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_MS));
-      if (!running) break;
+    // Saved at once too: a scan killed in its first second can be resumed.
+    for (let first = true; running; first = false) {
+      if (!first) {
+        await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_MS));
+        if (!running) break;
+      }
       await reports?.settle().catch(() => {});
       await keeper.save({
         position: 0,
@@ -444,7 +509,14 @@ export async function saveOrRemove(
 ): Promise<void> {
   if (keeper === undefined) return;
   if (!outcome.interrupted && outcome.failure === undefined) {
-    await keeper.remove().catch(() => {});
+    const done = await keeper.remove().catch(() => "removed");
+    if (done === "emptied") {
+      host.stderr(
+        `note: the scan completed; ${
+          quote(keeper.path)
+        } is left empty (the user this scan ran as may not remove files there)\n`,
+      );
+    }
     return;
   }
   try {
@@ -461,7 +533,13 @@ export async function saveOrRemove(
     host.stderr(
       `warning: cannot save the resume file ${quote(keeper.path)}: ${
         error instanceof Error ? reasonOf(error) : String(error)
+      }${
+        keeper.held
+          ? ""
+          : " (give --resume-file FILE: it is opened before the scan gives up its privileges)"
       }\n`,
     );
+  } finally {
+    keeper.close();
   }
 }

@@ -80,7 +80,7 @@ export function resumeKeeper(
   const { plan } = settings;
   if (run.state !== undefined && run.state.total !== plan.order.length) {
     throw new UsageError(
-      `--resume: Cannot resume from ${
+      `--resume: cannot resume from ${
         quote(run.path!)
       }: it is for other targets (${run.state.total} probes in the file, ${plan.order.length} now)`,
     );

@@ -9,6 +9,7 @@ import { CAPTURE_OUTPUT_OPTIONS } from "./capture_output.ts";
 import { CRAFT_OPTIONS } from "./craft_options.ts";
 import { FORMAT_OPTIONS } from "./format.ts";
 import { parseInterval, parseRate } from "./numbers.ts";
+import { parseInterfaceName } from "./name_values.ts";
 import { defineOptions } from "./args.ts";
 import { PACKET_OPTIONS } from "./packet_options.ts";
 import { portValueParser, RANDOM_OPTIONS } from "./random_options.ts";
@@ -89,7 +90,8 @@ export const SEND_OPTIONS = defineOptions({
   rate: {
     kind: "string",
     valueName: "PPS",
-    parse: parseRate,
+    // Beyond the fastest rate, send has one faster way.
+    parse: (text: string) => parseRate(text, { hint: "faster: --flood" }),
     help: "packets per second, instead of --interval",
     group: "Sending",
   },
@@ -120,6 +122,7 @@ export const SEND_OPTIONS = defineOptions({
     kind: "string",
     short: "I",
     valueName: "NAME",
+    parse: parseInterfaceName,
     help:
       "send Ethernet frames on this interface (Linux AF_PACKET, past the kernel's IP path; the next hop's MAC from the neighbour table); tcpcraft writes the IP header",
     group: "Sending",
@@ -140,6 +143,12 @@ export const SEND_OPTIONS = defineOptions({
     kind: "boolean",
     help:
       "print the packets that would be sent and send nothing (no socket, no privileges)",
+    group: "Sending",
+  },
+  allowBroadcast: {
+    kind: "boolean",
+    help:
+      "let TARGET be, or --rand-dest hold, a broadcast, multicast or unspecified address (255.255.255.255, this host's subnets' broadcast addresses, 224.0.0.0/4, 0.0.0.0/8, ff00::/8, ::), refused without it, dry runs too; the socket gets SO_BROADCAST",
     group: "Sending",
   },
   ...FORMAT_OPTIONS,

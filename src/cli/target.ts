@@ -454,6 +454,14 @@ export async function resolveTargetSpecs(
       if (error instanceof NoAddressError) {
         throw new CliError(error.message, { cause: error });
       }
+      // The resolver's own message already names the host (and says
+      // `Deno needs --allow-ffi` when that is why): said once.
+      if (
+        error instanceof Error &&
+        /^Cannot resolve host\b|\bDeno needs --allow-/.test(error.message)
+      ) {
+        throw new CliError(error.message, { cause: error });
+      }
       throw new CliError(
         `Cannot resolve host ${quote(spec.name)}: ${
           error instanceof Error ? reasonOf(error) : String(error)
@@ -471,4 +479,37 @@ export async function resolveTargetSpecs(
     }
   }
   return ranges;
+}
+
+/**
+ * Why no source address could be found for a destination, without the
+ * words the lookup's own message starts with (`Cannot find a source
+ * address for 192.0.2.1: `), so that a caller who says what failed does
+ * not say it twice.
+ *
+ * @param error What the route lookup threw.
+ * @param destination The destination looked up.
+ * @returns The reason, lower-cased to follow a colon.
+ *
+ * @example
+ * ```ts
+ * import { routeReason } from "./target.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   routeReason(
+ *     new Error("Cannot find a source address for 192.0.2.1: network is unreachable (ENETUNREACH)"),
+ *     "192.0.2.1",
+ *   ),
+ *   "network is unreachable (ENETUNREACH)",
+ * );
+ * assert.equal(routeReason(new Error("No network here"), "192.0.2.1"), "no network here");
+ * ```
+ */
+export function routeReason(error: unknown, destination: string): string {
+  const reason = reasonOf(
+    error instanceof Error ? error : new Error(String(error)),
+  );
+  const lookup = `cannot find a source address for ${destination}: `;
+  return reason.startsWith(lookup) ? reason.slice(lookup.length) : reason;
 }

@@ -370,6 +370,15 @@ export function decodeResume(
 ): ResumeState {
   const corrupt = (why: string) =>
     new ResumeError("corrupt", options.path, `the file is corrupt (${why})`);
+  if (text.trim() === "") {
+    // What a completed scan leaves where it may not remove the file, and
+    // what a scan stopped before its first save leaves.
+    throw new ResumeError(
+      "missing",
+      options.path,
+      "the file is empty (its scan completed, or was stopped before its first save)",
+    );
+  }
   let file: unknown;
   try {
     file = JSON.parse(text);

@@ -207,11 +207,24 @@ function parseOneAddress(text: string, whole: string): {
  * });
  * assert.equal(parseTargetSpec("scanme.example").kind, "name");
  * assert.throws(() => parseTargetSpec("2001:db8::/64"), /too large to sweep/);
+ * assert.throws(() => parseTargetSpec("192.0.2.1:80"), /takes no port; the ports are given apart \(-p 80\)/);
  * ```
  */
 export function parseTargetSpec(text: string): TargetSpec {
   const trimmed = text.trim();
   if (trimmed === "") throw new ParseError("target", text, "it is empty");
+  // ADDRESS:PORT or [IPv6]:PORT, as other commands take it: not to be
+  // mistaken for a broken IPv6 address.
+  const withPort = /^(?:\[[^\]]*\]|[^:[\]]+):([0-9]*)$/.exec(trimmed);
+  if (withPort !== null) {
+    throw new ParseError(
+      "target",
+      text,
+      `a target takes no port; the ports are given apart (-p ${
+        withPort[1] || "PORTS"
+      })`,
+    );
+  }
   const slash = trimmed.indexOf("/");
   if (slash >= 0) {
     const base = trimmed.slice(0, slash);

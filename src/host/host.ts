@@ -73,6 +73,45 @@ export interface HostFiles {
   replace?(path: string, data: Uint8Array): Promise<void>;
   /** Remove a file; a file that is not there is no error. */
   remove?(path: string): Promise<void>;
+  /**
+   * Open a file, created when missing, that is rewritten whole many times
+   * and removed at the end, while the process still may: a command that
+   * gives up its privileges afterwards (and may then no longer create,
+   * rename or remove files in that directory) keeps working through it.
+   * Rejects like {@linkcode HostFiles.openWrite}.
+   */
+  openKept?(path: string): Promise<HostKeptFile>;
+}
+
+/** A file opened by {@linkcode HostFiles.openKept}. */
+export interface HostKeptFile {
+  /** Whether opening it created it. */
+  readonly created: boolean;
+  /**
+   * Replace the content: written at the start in one call, padded with
+   * spaces to the old length, then cut to the new one, so that a process
+   * killed at any moment leaves the old content, the new one, or the new
+   * one followed by spaces (formats that ignore trailing white space only).
+   */
+  replace(data: Uint8Array): Promise<void>;
+  /**
+   * Remove the file and close it: `"removed"`, or `"emptied"` when the
+   * directory no longer lets the process remove it (the file is then cut
+   * to 0 bytes).
+   */
+  remove(): Promise<"removed" | "emptied">;
+  /** Close the file, leaving it as it is (idempotent). */
+  close(): void;
+}
+
+/** A permission of the runtime a program may lack (Deno's `--allow-*` flags). */
+export interface HostPermissionQuery {
+  /** `"ffi"` (the C library), `"net"`, `"read"` or `"write"`. */
+  name: "ffi" | "net" | "read" | "write";
+  /** The file it is for (`read`, `write`); default every file. */
+  path?: string;
+  /** The host it is for (`net`); default every host. */
+  host?: string;
 }
 
 /** The operating-system services a program may use. */
@@ -113,4 +152,11 @@ export interface Host extends Clock {
    * that removes it. Absent where the host cannot catch signals.
    */
   onInterrupt?(handler: () => void): () => void;
+  /**
+   * Which of these permissions the runtime withholds, as the flags that
+   * would grant them (`["--allow-ffi"]`), in order and once each; asked
+   * without prompting. Optional: a host whose runtime grants everything
+   * omits it.
+   */
+  missingPermissions?(queries: readonly HostPermissionQuery[]): string[];
 }

@@ -99,6 +99,11 @@ export interface NetRawSocketOptions {
   headerIncluded?: boolean;
   /** 6 (TCP, default), 1 (ICMP) or 58 (ICMPv6); the ICMP ones for receiving errors. */
   protocol?: 6 | 1 | 58;
+  /**
+   * May send to broadcast addresses (`SO_BROADCAST`; default false, and
+   * Linux then refuses such a packet with `EACCES`).
+   */
+  broadcast?: boolean;
 }
 
 /** What one {@linkcode NetReceiver.poll} read. */
@@ -183,6 +188,11 @@ export interface NetReceiverOptions {
    * sockets. Needs `headerIncluded`.
    */
   link?: { interface: string; destination: string };
+  /**
+   * The TCP socket may send to broadcast addresses (`SO_BROADCAST`;
+   * default false).
+   */
+  broadcast?: boolean;
 }
 
 /** Options for {@linkcode Net.openLinkSocket}. */
@@ -292,12 +302,53 @@ export type ResolveHost = (
   options?: { family?: 4 | 6 },
 ) => Promise<string[]>;
 
+/** Who a process that runs as root becomes ({@linkcode Net.dropPrivileges}). */
+export interface NetDropTarget {
+  /** The user id (not 0). */
+  uid: number;
+  /** The group id (not 0). */
+  gid: number;
+}
+
+/** What {@linkcode Net.dropPrivileges} did. */
+export interface NetPrivilegeDrop {
+  /**
+   * What the process had before: `"root"` (a user id of 0), `"capabilities"`
+   * (another user with capabilities, as a binary given `cap_net_raw` by
+   * `setcap` has) or `"none"`.
+   */
+  had: "root" | "capabilities" | "none";
+  /** The real, effective and saved user id now (all three are this one). */
+  uid: number;
+  /** The real, effective and saved group id now. */
+  gid: number;
+  /** Threads whose ids were read back (Linux: every thread of the process). */
+  threads: number;
+  /**
+   * Whether a seccomp filter now refuses raw and packet sockets in every
+   * thread, and no thread gains privileges through `exec` (Linux).
+   */
+  filtered: boolean;
+  /** One line: `uid 1000, gid 1000, no capabilities, no new privileges`. */
+  description: string;
+}
+
+/** Options for {@linkcode Net.routeSource}. */
+export interface NetRouteSourceOptions {
+  /** Look the route up for a broadcast address too (default false). */
+  broadcast?: boolean;
+}
+
 /** Raw network access: what sending, probing, scanning and tracing need. */
 export interface Net {
   /** Open a raw socket; throws the ffi layer's errors (their messages say what to do). */
   openRawSocket(options: NetRawSocketOptions): NetRawSocket;
-  /** The source address the kernel would use to reach `dst`. */
-  routeSource(dst: string): string;
+  /**
+   * The source address the kernel would use to reach `dst`; `broadcast`
+   * looks it up for a broadcast address too (which Linux refuses
+   * otherwise, as it refuses to send there).
+   */
+  routeSource(dst: string, options?: NetRouteSourceOptions): string;
   /** Resolve a host name (or pass an address literal through), as the system does. */
   resolveHost(name: string, options?: { family?: 4 | 6 }): Promise<string[]>;
   /** Wall-clock time, epoch milliseconds with fractions. */
@@ -330,6 +381,33 @@ export interface Net {
    * @throws An error whose message says why it cannot (no `nft`, no permission).
    */
   holdKernelResets?(flow: NetFlow): Promise<NetResetHold>;
+  /**
+   * Start now, while the process may, what {@linkcode Net.holdKernelResets}
+   * needs once {@linkcode Net.dropPrivileges} has run (the ffi layer: an
+   * `nft` process of its own that takes its commands on a pipe). Returns a
+   * function that ends it. Optional.
+   */
+  prepareResetHolds?(): Promise<() => Promise<void>>;
+  /**
+   * Give up the process's privileges for good, once every socket it needs
+   * is open and before it reads a byte from the network: a process running
+   * as root becomes `target` (default: the user `nobody`) with no
+   * supplementary groups; every capability is cleared; no privilege can be
+   * gained through `exec` again. Optional: a host with nothing to give up
+   * omits it.
+   *
+   * @param target Who to become when the process runs as root.
+   * @returns What was done.
+   * @throws An error whose message says which step failed; the process must
+   *   then stop before it reads anything.
+   */
+  dropPrivileges?(target?: NetDropTarget): NetPrivilegeDrop;
+  /**
+   * The directed broadcast addresses of this host's own IPv4 subnets, as
+   * the local routing table lists them (`ip route show table local type
+   * broadcast`). Optional.
+   */
+  broadcastAddresses?(): string[];
 }
 
 /** A {@linkcode Net} that can open receivers: what the probing engines take. */

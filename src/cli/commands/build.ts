@@ -21,6 +21,7 @@ import { craftDatagrams } from "../fragment_options.ts";
 import { CliError, reasonOf } from "../errors.ts";
 import { HTML_OUTPUT_OPTIONS, writePage } from "../explain_html.ts";
 import { FORMAT_OPTIONS, formatPacket } from "../format.ts";
+import { permissionsFor, requirePermissions } from "../permissions.ts";
 import {
   PACKET_OPTIONS,
   packetFromOptions,
@@ -144,6 +145,8 @@ export const buildCommand = defineCommand({
     },
   ],
   async run({ values, positionals }, { host }) {
+    // Deno's permissions for the files named, before any is touched.
+    requirePermissions(host, "Cannot build", permissionsFor(values));
     const given = positionals[0];
     const drawn = randomFields(
       values,

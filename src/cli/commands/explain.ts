@@ -27,9 +27,10 @@
  *   `src/cli/explain_html.ts`), only once every packet is explained: input
  *   refused above leaves no file.
  * - Bad hex is a usage error (exit 2); a file that cannot be read too, as
- *   for `build --data-file`; a capture that is damaged part way is explained
- *   up to the damage, then `error: Cannot decode pcap file: … at byte N`,
- *   exit 1.
+ *   for `build --data-file`, unless Deno withholds the permission (asked
+ *   first: `error: Cannot explain: Deno needs --allow-read …`, exit 1); a
+ *   capture that is damaged part way is explained up to the damage, then
+ *   `error: Cannot decode pcap file: … at byte N`, exit 1.
  * - Nothing from a packet reaches the terminal unescaped: payload bytes are
  *   shown in hex, as `.` in the hex dump's text column, or as `\xNN`; JSON
  *   has the payload as hex and its escaped preview, and escapes every
@@ -68,7 +69,9 @@ import { formatCapturedPacketText, formatPacketText } from "../format.ts";
 import type { CliHost } from "../host.ts";
 import { createFormatter, type OutputFormatter } from "../output.ts";
 import { parseAddressValue } from "../target.ts";
-import { hexOrUsage, isCapture } from "../explain_input.ts";
+import { parseFileName } from "../name_values.ts";
+import { permissionsFor, requirePermissions } from "../permissions.ts";
+import { hexOrUsage, isCapture, openCaptureFile } from "../explain_input.ts";
 import {
   type CaptureEntry,
   type ExplainRecord,
@@ -104,6 +107,7 @@ export const EXPLAIN_OPTIONS = defineOptions({
   pcap: {
     kind: "string",
     valueName: "FILE",
+    parse: parseFileName,
     help:
       "explain every packet of this pcap or pcapng file (- for standard input)",
     group: "Input",
@@ -497,21 +501,15 @@ async function runExplain(
   host: CliHost,
 ): Promise<number> {
   checkCombinations(values, positionals);
+  // Deno's permissions for the capture read and the page written, first.
+  requirePermissions(
+    host,
+    "Cannot explain",
+    permissionsFor(values, { readKeys: ["pcap"] }),
+  );
   if (values.pcap !== undefined && values.pcap !== "-") {
     const path = values.pcap;
-    let source: CaptureSource;
-    try {
-      source = host.files !== undefined
-        ? await host.files.openRead(path)
-        : await host.readFile(path);
-    } catch (error) {
-      throw new UsageError(
-        `--pcap: cannot read ${quote(path)}: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        { cause: error },
-      );
-    }
+    const source = await openCaptureFile(host, path);
     return await explainCapture(source, values, host, basename(path));
   }
   let bytes: Uint8Array;

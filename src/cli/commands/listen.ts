@@ -30,7 +30,7 @@ import { compilePacketFilter } from "../../filter/compile.ts";
 import { formatBpf, tcpdumpFilterExpression } from "../../filter/format.ts";
 import { Sniff, type SniffedPacket } from "../../engine/sniff.ts";
 import { parsePorts } from "../../engine/targets.ts";
-import { parseFlags } from "../../wire/flags.ts";
+import { formatFlags, parseFlags } from "../../wire/flags.ts";
 import { defineOptions } from "../args.ts";
 import {
   CAPTURE_OUTPUT_OPTIONS,
@@ -44,7 +44,10 @@ import type { CliHost } from "../host.ts";
 import { interruptSignal } from "../interrupt.ts";
 import { type ListenFinal, listenView } from "../listen_output.ts";
 import { parseTimeout } from "../numbers.ts";
+import { parseInterfaceName } from "../name_values.ts";
 import { createFormatter } from "../output.ts";
+import { permissionsFor, requirePermissions } from "../permissions.ts";
+import { dropPrivileges } from "../privileges.ts";
 
 /** The output formats of `listen`. */
 export const LISTEN_FORMATS = ["text", "ndjson", "json"] as const;
@@ -139,6 +142,7 @@ export const LISTEN_OPTIONS = defineOptions({
     kind: "string",
     short: "I",
     valueName: "IFACE",
+    parse: parseInterfaceName,
     help: "listen on this interface (default: every interface)",
     group: "Capture",
   },
@@ -227,6 +231,7 @@ export function listenFilters(
     : values.ipv6 === true
     ? 6
     : undefined;
+  checkMatchable(values, family);
   const hosts: PacketFilter = {};
   if (family !== undefined) hosts.family = family;
   if (values.host !== undefined) hosts.host = values.host;
@@ -246,6 +251,47 @@ export function listenFilters(
   }
   if (values.icmp !== true) return [tcp];
   return [tcp, { ...hosts, protocols: ["icmp"] }];
+}
+
+/**
+ * Refuse a filter no packet can pass, which would listen in silence until
+ * Ctrl-C: a flag both wanted set and clear, or addresses of a family
+ * `-4`/`-6` or the other address options leave out.
+ */
+function checkMatchable(
+  values: Pick<
+    Partial<ListenValues>,
+    "host" | "src" | "dst" | "flags" | "withoutFlags"
+  >,
+  family: 4 | 6 | undefined,
+): void {
+  const both = (values.flags ?? 0) & (values.withoutFlags ?? 0);
+  if (both !== 0) {
+    throw new UsageError(
+      `--without-flags: ${
+        formatFlags(both)
+      } is also in --flags; no packet has a flag both set and clear`,
+    );
+  }
+  let families: (4 | 6)[] = family === undefined ? [4, 6] : [family];
+  let narrowedBy = family === undefined ? undefined : `-${family}`;
+  for (const key of ["host", "src", "dst"] as const) {
+    const given = values[key];
+    if (given === undefined) continue;
+    const of = given.map((a): 4 | 6 => a.includes(":") ? 6 : 4);
+    const common = families.filter((f) => of.includes(f));
+    if (common.length === 0) {
+      throw new UsageError(
+        `--${key}: ${given.join(", ")} ${
+          given.length === 1 ? "is" : "are"
+        } IPv${of[0]}, but ${narrowedBy} leaves only IPv${
+          families[0]
+        }; no packet can match`,
+      );
+    }
+    if (common.length < families.length) narrowedBy = `--${key}`;
+    families = common;
+  }
 }
 
 async function record(
@@ -348,6 +394,13 @@ export const listenCommand = defineCommand({
       return 0;
     }
     if (values.pcap !== undefined) checkCaptureOutput(host, values.pcap);
+    if (host.os !== "darwin" && host.os !== "windows") {
+      requirePermissions(
+        host,
+        "Cannot listen",
+        permissionsFor(values, { ffi: true }),
+      );
+    }
     const interrupt = interruptSignal(host);
     let sniff: Sniff;
     try {
@@ -366,6 +419,8 @@ export const listenCommand = defineCommand({
       capture = values.pcap === undefined
         ? undefined
         : await openCaptureOutput(host, values.pcap);
+      // The packet socket and the file are open: nothing is read as root.
+      dropPrivileges(host);
       host.stderr(
         `tcpcraft: listening on ${
           values.interface ?? "every interface"

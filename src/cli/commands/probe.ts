@@ -36,6 +36,8 @@
  *   (`+N ICMP errors`), and loss is (sent − received) / sent, as ping
  *   counts them. Probes still waiting at Ctrl-C count as sent, not
  *   received.
+ * - A broadcast, multicast or unspecified TARGET needs `--allow-broadcast`
+ *   (`safe_targets.ts`), which gives the receiver's socket `SO_BROADCAST`.
  * - `--count 0` probes until Ctrl-C. Ctrl-C ends the run normally: the
  *   summary is printed and the exit code is as without it.
  * - Exit code: 0 when at least one TCP reply came back, 1 when none did
@@ -193,6 +195,12 @@ export const PROBE_OPTIONS = defineOptions({
     kind: "boolean",
     short: "6",
     help: "resolve TARGET to an IPv6 address",
+    group: "Probing",
+  },
+  allowBroadcast: {
+    kind: "boolean",
+    help:
+      "let TARGET be a broadcast, multicast or unspecified address (255.255.255.255, this host's subnets' broadcast addresses, 224.0.0.0/4, 0.0.0.0/8, ff00::/8, ::), refused without it; the socket gets SO_BROADCAST",
     group: "Probing",
   },
   ...CAPTURE_OUTPUT_OPTIONS,
@@ -501,6 +509,7 @@ export const probeCommand = defineCommand({
     "--rand-sport, --rand-dport, -p ++N, --rand-seq, --rand-ack and --rand-id draw or",
     "step per probe (--seed draws the same again); --rand-source and --rand-dest are",
     "refused: replies to a drawn source never come back, and a run has one TARGET.",
+    "A broadcast, multicast or unspecified TARGET is refused without --allow-broadcast.",
   ].join("\n"),
   usage: "TARGET [OPTIONS]",
   args: [{

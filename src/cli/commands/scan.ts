@@ -51,6 +51,12 @@
  *   open ports found and the time left.
  * - `--dry-run` prints the probes this shard would send, in order
  *   (`ADDRESS PORT`), and sends nothing: it needs no privileges.
+ * - Safe defaults (`safe_targets.ts`): a target that is a broadcast,
+ *   multicast or unspecified address, or a block holding only such
+ *   addresses, is refused without `--allow-broadcast`; inside other blocks
+ *   they are left out, with a note. More than 65,536 addresses (hosts,
+ *   whatever the ports) need `--yes` or `--exclude-file`, but not for
+ *   `--dry-run`.
  * - Ctrl-C stops sending fresh probes (the adaptive mode finishes the ports
  *   started; a second Ctrl-C stops at once), saves a resume file
  *   (`scan_resume.ts`), prints the summary ending `, interrupted` and exits
@@ -65,20 +71,18 @@
  */
 
 import type { ScanOutcome, ScanResult } from "../../engine/scan/result.ts";
-import {
-  openScan,
-  type ScanSession,
-  ScanSourceError,
-} from "../../engine/scan/run.ts";
 import { type ScanType, scanTypeSpec } from "../../engine/scan/types.ts";
 import { formatFlags } from "../../wire/flags.ts";
-import {
-  type CaptureOutput,
-  checkCaptureOutput,
-  openCaptureOutput,
-} from "../capture_output.ts";
 import { type ArgSpec, type Command, defineCommand } from "../command.ts";
-import { CliError, plural, reasonOf, UsageError } from "../errors.ts";
+import { plural, reasonOf, UsageError } from "../errors.ts";
+import { permissionsFor, requirePermissions } from "../permissions.ts";
+import { dropPrivileges } from "../privileges.ts";
+import {
+  connectPermissions,
+  type OpenedScan,
+  openScanSession,
+  scanPermissions,
+} from "../scan_session.ts";
 import type { CliHost } from "../host.ts";
 import { type TwoStageInterrupt, twoStageInterrupt } from "../interrupt.ts";
 import { createFormatter, type OutputFormatter } from "../output.ts";
@@ -90,7 +94,7 @@ import {
   saveOrRemove,
   startCheckpoints,
 } from "../scan_resume.ts";
-import type { ResumeOutput } from "../../engine/resume.ts";
+import type { ResumeOutput, ResumeState } from "../../engine/resume.ts";
 import { resumedCommandLine, resumeKeeper } from "../scan_resume_setup.ts";
 import { BannerQueue, sessionBanner } from "../scan_connect.ts";
 import { ScanLineWriter } from "../scan_lines.ts";
@@ -100,6 +104,7 @@ import {
   SCAN_OPTIONS,
   type ScanSettings,
   scanSettings,
+  type ScanValues,
 } from "../scan_options.ts";
 import {
   dropLine,
@@ -151,6 +156,41 @@ async function finishScan(
   return outcome.interrupted ? 130 : 0;
 }
 
+/**
+ * Open the scan's sockets (none for a connect scan, which gives up its
+ * privileges at once) and the resume file asked for; on failure, close
+ * the resume file and the reports already opened.
+ */
+async function openForScan(
+  settings: ScanSettings,
+  host: CliHost,
+  parts: {
+    pcap: string | undefined;
+    resumed: boolean;
+    holdResume: boolean;
+    keeper: ResumeKeeper | undefined;
+    reports: ScanReports | undefined;
+  },
+): Promise<OpenedScan | undefined> {
+  const { keeper, reports } = parts;
+  try {
+    // A resume file asked for is opened now: once the process has given
+    // up its privileges it may not create one in this directory.
+    if (parts.holdResume) await keeper?.hold();
+    if (settings.scan !== "connect") {
+      return await openScanSession(settings, host, parts.pcap, parts.resumed);
+    }
+    // Kernel connections need no privilege: none is kept while strangers'
+    // bytes are read.
+    dropPrivileges(host);
+    return undefined;
+  } catch (error) {
+    await keeper?.release();
+    await reports?.close();
+    throw error;
+  }
+}
+
 /** An interrupt signal as a `using` resource. */
 function disposable(
   interrupt: TwoStageInterrupt,
@@ -188,93 +228,10 @@ function scanDocument(
   };
 }
 
-/** Refuse to scan where raw TCP replies cannot be read. */
-function requireScanNet(host: CliHost) {
-  if (host.os === "windows" || host.os === "darwin") {
-    throw new CliError(
-      `Cannot scan: ${
-        host.os === "windows"
-          ? "Windows does not allow raw TCP sockets"
-          : "macOS does not deliver TCP replies to raw sockets"
-      }; use Linux (tcpcraft scan --dry-run lists the probes anywhere)`,
-    );
-  }
-  const net = host.net;
-  if (net === undefined) {
-    throw new CliError("Cannot scan: this host has no raw network access");
-  }
-  return net;
-}
-
-/** Open the scan's sockets, then its capture file (nothing stays open when either fails). */
-async function openSession(
-  settings: ScanSettings,
-  host: CliHost,
-  pcap: string | undefined,
-  append = false,
-): Promise<{ session: ScanSession; capture: CaptureOutput | undefined }> {
-  const net = requireScanNet(host);
-  if (pcap !== undefined) checkCaptureOutput(host, pcap);
-  const openReceiver = net.openReceiver;
-  if (openReceiver === undefined) {
-    throw new CliError(
-      "Cannot scan: this host cannot open a receiver (raw TCP and ICMP sockets)",
-    );
-  }
-  let session: ScanSession;
-  try {
-    session = openScan(settings.plan, {
-      net: {
-        routeSource: (dst) => net.routeSource(dst),
-        wallClock: () => net.wallClock(),
-        openReceiver: (family, options) =>
-          openReceiver.call(net, family, options),
-      },
-      scan: settings.scan as ScanType,
-      flags: settings.flags,
-      ...(settings.os === undefined ? {} : { preset: settings.os }),
-      sport: settings.sport,
-      rate: settings.rate,
-      ...(settings.src === undefined ? {} : { src: settings.src }),
-      ...(settings.interface === undefined
-        ? {}
-        : { interface: settings.interface }),
-    });
-  } catch (error) {
-    if (error instanceof ScanSourceError) {
-      const cause = error.cause;
-      throw new CliError(
-        `Cannot find a source address for ${error.destination} (give --src): ${
-          cause instanceof Error ? reasonOf(cause) : String(cause)
-        }`,
-        { cause },
-      );
-    }
-    throw error;
-  }
-  // The capture file is created once the sockets are open, so that sockets
-  // we may not open (no privilege) leave no empty capture behind.
-  try {
-    // A resumed scan's capture is appended to, never overwritten.
-    const appendAt = append && pcap !== undefined
-      ? await host.readFile(pcap).then((b) => b.length, () => undefined)
-      : undefined;
-    const capture = pcap === undefined ? undefined : await openCaptureOutput(
-      host,
-      pcap,
-      appendAt === undefined ? {} : { appendAt },
-    );
-    return { session, capture };
-  } catch (error) {
-    session.close();
-    throw error;
-  }
-}
-
 /** Run an opened scan, printing results as they come. */
 async function runScan(
   settings: ScanSettings,
-  opened: { session: ScanSession; capture: CaptureOutput | undefined },
+  opened: OpenedScan,
   outputs: {
     output: OutputFormatter<ScanResult, ScanDocument> | undefined;
     reports: ScanReports | undefined;
@@ -285,7 +242,7 @@ async function runScan(
   },
   host: CliHost,
 ): Promise<ScanOutcome> {
-  const { session, capture } = opened;
+  const { session, capture, bannerNet } = opened;
   const { reports } = outputs;
   const progress = new ProgressLine(host);
   // Lines straight from the engine's reused result, when they are all
@@ -299,7 +256,10 @@ async function runScan(
   const { interrupt } = outputs;
   const direct = resultWriter(settings, outputs, progress);
   const banners = settings.banners
-    ? new BannerQueue(direct, (result) => sessionBanner(host, result))
+    ? new BannerQueue(
+      direct,
+      (result) => sessionBanner({ net: bannerNet }, result),
+    )
     : undefined;
   const write = banners === undefined
     ? direct
@@ -344,10 +304,50 @@ async function runScan(
     });
   } finally {
     await banners?.settle();
+    await opened.release();
     lines?.flush();
     await capture?.close();
     progress.clear();
   }
+}
+
+/** nmap's outputs of a run (`-oN/-oX/-oG/-oA`, nmap's table), opened. */
+function openReports(
+  settings: ScanSettings,
+  values: ScanValues,
+  host: CliHost,
+  run: {
+    version: string;
+    state: ResumeState | undefined;
+    resume: string | undefined;
+  },
+): Promise<ScanReports | undefined> {
+  const { state } = run;
+  const wallClock = () => host.net?.wallClock() ?? Date.now();
+  return openScanReports(values, {
+    host,
+    scanType: settings.scan,
+    space: settings.plan.space,
+    args: [
+      "tcpcraft",
+      "scan",
+      ...(state === undefined
+        ? rawArgs.get(host) ?? []
+        : savedArgs(state, run.resume!)),
+    ].join(" "),
+    startMs: wallClock(),
+    now: wallClock,
+    version: run.version,
+    stdout: settings.format === "nmap",
+    openOnly: settings.openOnly,
+    ...(state === undefined ? {} : {
+      offsets: new Map(
+        state.outputs.filter((o: ResumeOutput) => o.format !== "pcap").map((
+          o,
+        ) => [o.path, o.offset]),
+      ),
+    }),
+  });
 }
 
 const ARGS: readonly ArgSpec[] = [{
@@ -381,6 +381,13 @@ const scanSpec: Command = defineCommand({
     "ports'); -oN/-oX/-oG/-oA write nmap's files; --format table|ndjson|csv|json.",
     "Ctrl-C finishes the ports started (Ctrl-C again stops at once), saves a resume",
     "file and exits 130; scan --resume FILE goes on where it stopped.",
+    "",
+    "Safe defaults: a target that is a broadcast, multicast or unspecified address",
+    "(255.255.255.255, this host's subnets' broadcast addresses, 224.0.0.0/4,",
+    "0.0.0.0/8, ff00::/8, ::), or a block of nothing else, is refused without",
+    "--allow-broadcast; inside other blocks such addresses are left out (a note says",
+    "so). More than 65,536 addresses (hosts, whatever the ports) need --yes or an",
+    "--exclude-file; --dry-run needs neither.",
     "",
     "Needs root or cap_net_raw and, under deno run, --allow-ffi (--dry-run needs",
     "neither; --scan connect needs only --allow-net and works anywhere). Raw scans",
@@ -427,12 +434,24 @@ const scanSpec: Command = defineCommand({
     },
   ],
   async run({ values: given, positionals: targets }, { host, meta }) {
+    // Deno's permissions before anything is read, resolved or opened.
+    requirePermissions(
+      host,
+      "Cannot scan",
+      permissionsFor({ resume: given.resume }),
+    );
     const { values, positionals, state } = await resumedCommandLine(
       given,
       targets,
       host,
     );
+    requirePermissions(
+      host,
+      "Cannot scan",
+      scanPermissions(values, positionals),
+    );
     const settings = await scanSettings(values, positionals, host);
+    requirePermissions(host, "Cannot scan", connectPermissions(settings));
     if (values.dryRun === true && values.pcap !== undefined) {
       throw new UsageError(
         "--pcap: conflicts with --dry-run, which sends nothing to capture",
@@ -458,47 +477,20 @@ const scanSpec: Command = defineCommand({
     // the probes or after them cannot kill the process half way (a stale
     // resume file, an output without its end).
     using interrupt = disposable(twoStageInterrupt(host));
-    const wallClock = () => host.net?.wallClock() ?? Date.now();
     // Every output file before any socket: one that cannot be written
     // is a usage error, nothing sent; a resumed scan's are appended to.
-    const reports = await openScanReports(values, {
-      host,
-      scanType: settings.scan,
-      space: plan.space,
-      args: [
-        "tcpcraft",
-        "scan",
-        ...(state === undefined
-          ? rawArgs.get(host) ?? []
-          : savedArgs(state, given.resume!)),
-      ].join(" "),
-      startMs: wallClock(),
-      now: wallClock,
+    const reports = await openReports(settings, values, host, {
       version: meta.version,
-      stdout: settings.format === "nmap",
-      openOnly: settings.openOnly,
-      ...(state === undefined ? {} : {
-        offsets: new Map(
-          state.outputs.filter((o: ResumeOutput) => o.format !== "pcap").map((
-            o,
-          ) => [o.path, o.offset]),
-        ),
-      }),
+      state,
+      resume: given.resume,
     });
-    let opened;
-    try {
-      if (settings.scan !== "connect") {
-        opened = await openSession(
-          settings,
-          host,
-          values.pcap,
-          state !== undefined,
-        );
-      }
-    } catch (error) {
-      await reports?.close();
-      throw error;
-    }
+    const opened = await openForScan(settings, host, {
+      pcap: values.pcap,
+      resumed: state !== undefined,
+      holdResume: values.resumeFile !== undefined || state !== undefined,
+      keeper,
+      reports,
+    });
     const output = settings.format === "nmap" ? undefined : createFormatter(
       SCAN_OUTPUT_KINDS[settings.format],
       host,

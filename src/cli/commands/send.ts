@@ -51,6 +51,9 @@
  *   after every other check and before the socket is opened.
  * - Ctrl-C stops after the packets being sent, prints the summary (ending
  *   `, interrupted`) and exits 130, so a script sees the interruption.
+ * - Broadcast, multicast and unspecified destinations need
+ *   `--allow-broadcast` (`safe_targets.ts`), which gives the socket
+ *   `SO_BROADCAST`.
  * - Everything the command line says is checked before a socket is opened:
  *   bad input is exit 2 and nothing is sent. Run-time failures (no
  *   privileges, no `--allow-ffi`, no route) are one line `error: …`, exit 1.
@@ -81,18 +84,15 @@ import {
 } from "../capture_output.ts";
 import { defineCommand } from "../command.ts";
 import { CliError, quote, reasonOf, UsageError } from "../errors.ts";
-import {
-  PACKET_OUTPUT_KINDS,
-  PACKET_VIEW,
-  type PacketFormat,
-} from "../format.ts";
+import { PACKET_OUTPUT_KINDS, type PacketFormat } from "../format.ts";
 import type { CliHost, CliNet } from "../host.ts";
 import { interruptSignal } from "../interrupt.ts";
 import { craftPacket, needsOwnIpHeader } from "../craft_options.ts";
-import { craftDatagrams } from "../fragment_options.ts";
+import { checkFragmentOptions, craftDatagrams } from "../fragment_options.ts";
 import { DatagramSeries } from "../fragment_sending.ts";
 import { randomPort, type RandomSource } from "../../wire/random_fields.ts";
-import { createFormatter, type OutputView } from "../output.ts";
+import { createFormatter } from "../output.ts";
+import { SEND_VIEW, sendSummary } from "../send_output.ts";
 import { packetFromOptions } from "../packet_options.ts";
 import {
   checkPerPacketOptions,
@@ -103,15 +103,19 @@ import {
   seriesOptions,
   templateSource,
 } from "../per_packet_options.ts";
+import { checkDestination, checkDrawnDestinations } from "../safe_targets.ts";
 import {
   type PacketTarget,
   parseTarget,
   resolveParsedTarget,
+  routeReason,
   targetFamily,
 } from "../target.ts";
 
 export { SEND_OPTIONS } from "../send_options.ts";
 import { SEND_OPTIONS } from "../send_options.ts";
+import { permissionsFor, requirePermissions } from "../permissions.ts";
+import { dropPrivileges } from "../privileges.ts";
 
 /** TARGET's line in the help, and the message when it is missing. */
 const TARGET_HELP =
@@ -148,20 +152,6 @@ function needNet(host: CliHost, what: string): CliNet {
   }
   return host.net;
 }
-
-/** The summary at the end, or none (a failure before any packet). */
-type SendFinal = string | undefined;
-
-/**
- * What `send` prints: each packet as `build` does, and the summary, on
- * standard output with the `text` format and on standard error with the
- * others, so that standard output stays one packet per line.
- */
-const SEND_VIEW: OutputView<Uint8Array, SendFinal> = {
-  ...PACKET_VIEW,
-  textEnd: (line) => line,
-  note: (line) => line,
-};
 
 /** How the packets of a run are made and paced, from the options. */
 interface SendPlan {
@@ -212,9 +202,10 @@ function routedSource(
   target: PacketTarget,
   dryRun: boolean,
 ): string | undefined {
+  const route = { broadcast: values.allowBroadcast === true };
   if (!dryRun) {
     return canonical(
-      needNet(host, "send packets").routeSource(target.address),
+      needNet(host, "send packets").routeSource(target.address, route),
     );
   }
   if (values.src !== undefined || values.randSource !== undefined) {
@@ -225,11 +216,11 @@ function routedSource(
     if (net === undefined) {
       throw new Error("this host has no network access");
     }
-    return canonical(net.routeSource(target.address));
+    return canonical(net.routeSource(target.address, route));
   } catch (error) {
     throw new CliError(
       `Cannot find the source address for ${target.address} (give --src ADDR to print the packets without asking): ${
-        reasonOf(error instanceof Error ? error : new Error(String(error)))
+        routeReason(error, target.address)
       }`,
       { cause: error },
     );
@@ -242,7 +233,7 @@ function packetSeries(
   values: SendValues,
   random: RandomSource,
 ): PacketSeries {
-  const fragmented = values.frag !== undefined || values.mtu !== undefined;
+  const fragmented = checkFragmentOptions(values);
   const step = (["sportStep", "seqStep"] as const).find((key) =>
     values[key] !== undefined
   );
@@ -314,6 +305,14 @@ async function prepareSend(
     : targetFamily(parsed, values);
   const plan = sendPlan(values);
   checkPerPacketOptions(values, "send");
+  // A dry run needs the C library only to resolve a name or find a source.
+  const ffi = !plan.dryRun || parsed?.family === undefined && !!parsed ||
+    (values.src === undefined && values.randSource === undefined);
+  requirePermissions(
+    host,
+    plan.dryRun ? "Cannot make the packets" : "Cannot send packets",
+    permissionsFor(values, { ffi }),
+  );
   const given = parsed === undefined
     ? undefined
     : await resolveParsedTarget(parsed, wanted, () => {
@@ -322,6 +321,17 @@ async function prepareSend(
     });
   const target = perPacketTarget(values, given, MISSING_TARGET);
   checkPerPacketTarget(values, target);
+  const guard = {
+    verb: "send to",
+    allowBroadcast: !!values.allowBroadcast,
+    host,
+  };
+  if (values.randDest !== undefined) {
+    checkDrawnDestinations(values.randDest, guard);
+  } else {
+    const name = parsed?.family === undefined ? parsed?.host : undefined;
+    checkDestination(target.address, name, guard);
+  }
   const routed = routedSource(host, values, target, plan.dryRun);
   // With --seed every random choice comes from its sequence; without, the
   // defaults are crypto-strength values as they always were.
@@ -381,10 +391,16 @@ function openSocket(
   net: CliNet,
   target: PacketTarget,
   headerIncluded: boolean,
-  name: string | undefined,
+  values: SendValues,
 ) {
+  const { interface: name, allowBroadcast: broadcast } = values;
   if (name === undefined) {
-    return net.openRawSocket({ family: target.family, headerIncluded });
+    const { family } = target;
+    return net.openRawSocket({
+      family,
+      headerIncluded,
+      ...broadcast && { broadcast },
+    });
   }
   if (net.openLinkSocket === undefined) {
     throw new CliError(
@@ -412,27 +428,6 @@ async function dryRun(
     made += datagrams.length;
   }
   return bytes;
-}
-
-/** Format the summary line. */
-function summary(
-  packets: number,
-  bytes: number,
-  elapsedMs: number,
-  how: "sent" | "dry-run" | "interrupted",
-): string {
-  const noun = `${packets} packet${packets === 1 ? "" : "s"}, ${bytes} byte${
-    bytes === 1 ? "" : "s"
-  }`;
-  if (how === "dry-run") return `${noun} (dry run: nothing sent)`;
-  const seconds = elapsedMs / 1000;
-  let line = `${noun} sent in ${seconds.toFixed(3)} s`;
-  if (packets > 1 && elapsedMs > 0) {
-    // The rate between the first packet and the last: with --rate 10 it is 10.
-    const rate = (packets - 1) / seconds;
-    line += ` (${rate >= 100 ? Math.round(rate) : rate.toFixed(1)} pps)`;
-  }
-  return how === "interrupted" ? `${line}, interrupted` : line;
 }
 
 /**
@@ -482,7 +477,8 @@ export const sendCommand = defineCommand({
     "place, at flood speed; --seed sends the same packets again. A random source,",
     "destination or ID makes tcpcraft write the IP header; with --rand-dest each",
     "packet goes to its own address, and TARGET may be left out (else it gives the",
-    "port).",
+    "port). A broadcast, multicast or unspecified TARGET, or a --rand-dest block",
+    "holding one, is refused without --allow-broadcast (exit 2, dry runs too).",
   ].join("\n"),
   usage: "TARGET [OPTIONS]",
   args: [{ name: "TARGET", help: TARGET_HELP, optional: true }],
@@ -559,21 +555,24 @@ export const sendCommand = defineCommand({
     const net = plan.dryRun ? undefined : needNet(host, "send packets");
     const socket = net === undefined
       ? undefined
-      : openSocket(net, target, headerIncluded, values.interface);
+      : openSocket(net, target, headerIncluded, values);
     let capture: CaptureOutput | undefined;
     try {
       capture = values.pcap === undefined
         ? undefined
         : await openCaptureOutput(host, values.pcap);
+      // Everything is open: nothing is sent as root.
+      if (socket !== undefined) dropPrivileges(host);
     } catch (error) {
       socket?.close();
+      await capture?.close();
       throw error;
     }
     let outcome: SendOutcome;
     try {
       if (plan.dryRun || net === undefined || socket === undefined) {
         const bytes = await dryRun(series, plan.count, print, capture);
-        output.end(summary(plan.count, bytes, 0, "dry-run"));
+        output.end(sendSummary(plan.count, bytes, 0, "dry-run"));
         return 0;
       }
       const interrupt = interruptSignal(host);
@@ -611,7 +610,7 @@ export const sendCommand = defineCommand({
     // succeeded (none: the error alone is printed).
     output.end(
       outcome.failure === undefined || outcome.packets > 0
-        ? summary(
+        ? sendSummary(
           outcome.packets,
           outcome.bytes,
           outcome.elapsedMs,

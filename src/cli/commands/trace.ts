@@ -156,6 +156,12 @@ export const TRACE_OPTIONS = withPacketOptions({
     help: "resolve TARGET to an IPv6 address",
     group: "Tracing",
   },
+  allowBroadcast: {
+    kind: "boolean",
+    help:
+      "let TARGET be a broadcast, multicast or unspecified address (255.255.255.255, this host's subnets' broadcast addresses, 224.0.0.0/4, 0.0.0.0/8, ff00::/8, ::), refused without it; the socket gets SO_BROADCAST",
+    group: "Tracing",
+  },
   ...CAPTURE_OUTPUT_OPTIONS,
   format: {
     kind: "string",
@@ -251,7 +257,8 @@ export const traceCommand = defineCommand({
     "as does an unreachable hop (!H, !N, !X…). Query q of every hop uses source port",
     "base+q, so each query follows one path through load balancers. Exit code 0 when",
     "the destination answered, 1 when not. Linux only; needs root or cap_net_raw and,",
-    "under deno run, --allow-ffi.",
+    "under deno run, --allow-ffi. A broadcast, multicast or unspecified TARGET is",
+    "refused without --allow-broadcast.",
   ].join("\n"),
   usage: "TARGET [OPTIONS]",
   args: [{

@@ -94,6 +94,8 @@ export interface OpenScanOptions {
  *
  * const error = new ScanSourceError("192.0.2.1", new Error("network is unreachable"));
  * assert.equal(error.message, "Cannot find a source address for 192.0.2.1: network is unreachable");
+ * const again = new ScanSourceError("192.0.2.1", error);
+ * assert.equal(again.message, error.message);
  * ```
  */
 export class ScanSourceError extends Error {
@@ -107,12 +109,12 @@ export class ScanSourceError extends Error {
    * @param cause What the route lookup threw.
    */
   constructor(destination: string, cause: unknown) {
-    super(
-      `Cannot find a source address for ${destination}: ${
-        cause instanceof Error ? cause.message : String(cause)
-      }`,
-      { cause },
-    );
+    const action = `Cannot find a source address for ${destination}`;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    // The lookup's own message may say what failed already: once is enough.
+    super(why.startsWith(`${action}: `) ? why : `${action}: ${why}`, {
+      cause,
+    });
     this.name = "ScanSourceError";
     this.destination = destination;
   }

@@ -9,7 +9,7 @@
 
 /** The SHA-256 of {@linkcode PAGE_SCRIPT}, base64, for the page's CSP. */
 export const PAGE_SCRIPT_SHA256 =
-  "5ilxN91KqysrwL+orSkLmNanSrxzCrQqHCUtwjGzZ60=";
+  "b/Zz4OyGhTXyyGuQVRCGfoPvEdDWLT271UUonsKbPCI=";
 
 /** The script, to put in a `<script type="module">` element as it is. */
 export const PAGE_SCRIPT: string = `var __defProp = Object.defineProperty;
@@ -7623,6 +7623,10 @@ function parseOneAddress(text, whole) {
 function parseTargetSpec(text) {
   const trimmed = text.trim();
   if (trimmed === "") throw new ParseError("target", text, "it is empty");
+  const withPort = /^(?:\\[[^\\]]*\\]|[^:[\\]]+):([0-9]*)$/.exec(trimmed);
+  if (withPort !== null) {
+    throw new ParseError("target", text, \`a target takes no port; the ports are given apart (-p \${withPort[1] || "PORTS"})\`);
+  }
   const slash = trimmed.indexOf("/");
   if (slash >= 0) {
     const base = trimmed.slice(0, slash);
@@ -10962,7 +10966,9 @@ var ScanSourceError = class extends Error {
    * @param cause What the route lookup threw.
    */
   constructor(destination, cause) {
-    super(\`Cannot find a source address for \${destination}: \${cause instanceof Error ? cause.message : String(cause)}\`, {
+    const action = \`Cannot find a source address for \${destination}\`;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(why.startsWith(\`\${action}: \`) ? why : \`\${action}: \${why}\`, {
       cause
     });
     this.name = "ScanSourceError";
@@ -20051,6 +20057,9 @@ function decodeDecided(value, total) {
 }
 function decodeResume(text, options) {
   const corrupt = (why) => new ResumeError("corrupt", options.path, \`the file is corrupt (\${why})\`);
+  if (text.trim() === "") {
+    throw new ResumeError("missing", options.path, "the file is empty (its scan completed, or was stopped before its first save)");
+  }
   let file;
   try {
     file = JSON.parse(text);
