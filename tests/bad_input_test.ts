@@ -33,9 +33,8 @@ import {
   tableRows,
 } from "./_bad_input_rows.ts";
 import { netnsTestGate, type TestNetwork, withNetwork } from "./_netns.ts";
+import { cliLine } from "./_cli_line.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const gate = netnsTestGate("tcpdump");
 /** Rows run at once. */
 const PARALLEL = 6;
@@ -119,21 +118,11 @@ async function runRow(
   network: TestNetwork,
   row: BadInputRow,
 ): Promise<Outcome> {
-  const result = await network.run(network.a, [
-    "env",
-    "-u",
-    "TCPCRAFT_DEBUG",
-    "DENO_NO_UPDATE_CHECK=1",
-    "NO_COLOR=1",
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    "--no-prompt",
-    `--config=${CONFIG}`,
-    ...(row.allow ?? ["-A"]),
-    CLI,
-    ...row.args,
-  ], { check: false, timeoutMs: 15000 });
+  const result = await network.run(
+    network.a,
+    cliLine(row.args, row.allow === undefined ? {} : { allow: row.allow }),
+    { check: false, timeoutMs: 15000 },
+  );
   return { row, ...result };
 }
 

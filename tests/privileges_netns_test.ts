@@ -16,24 +16,14 @@
 import assert from "node:assert/strict";
 import { netnsTestGate, type Started, withNetwork } from "./_netns.ts";
 import { ACCEPT_SCRIPT, startServer } from "./_servers.ts";
+import { CLI, cliLine } from "./_cli_line.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const gate = netnsTestGate("/usr/bin/python3", "setpriv");
 const OPEN = 8081;
 const NOBODY = 65534;
 
 function deno(args: string[], env: string[] = []): string[] {
-  return [
-    "env",
-    "DENO_NO_UPDATE_CHECK=1",
-    ...env,
-    Deno.execPath(),
-    "run",
-    "-A",
-    "--quiet",
-    CLI,
-    ...args,
-  ];
+  return cliLine(args, { env });
 }
 
 /** The fields of `/proc/PID/status` (or of one of its threads). */
@@ -201,19 +191,11 @@ function asNobody(binary: string, cache: string, args: string[]): string[] {
     `--reuid=${NOBODY}`,
     `--regid=${NOBODY}`,
     "--clear-groups",
-    "env",
-    "DENO_NO_UPDATE_CHECK=1",
-    `DENO_DIR=${cache}`,
-    `HOME=${cache}`,
-    binary,
-    "run",
-    "--quiet",
-    "--no-lock",
-    "--allow-ffi",
-    "--allow-read",
-    "--allow-env",
-    CLI,
-    ...args,
+    ...cliLine(args, {
+      deno: binary,
+      env: [`DENO_DIR=${cache}`, `HOME=${cache}`],
+      allow: ["--no-lock", "--allow-ffi", "--allow-read", "--allow-env"],
+    }),
   ];
 }
 

@@ -15,28 +15,17 @@ import {
   type TestNetwork,
   withNetwork,
 } from "./_netns.ts";
+import { cliLine } from "./_cli_line.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 /** The broadcast address of the namespaces' /24 (10.200.0.0/24). */
 const BROADCAST = "10.200.0.255";
 
 /** Run `tcpcraft send` inside a namespace, as root. */
 function sendIn(net: TestNetwork, host: Host, args: string[]) {
-  return net.run(host, [
-    "env",
-    "DENO_NO_UPDATE_CHECK=1",
-    "NO_COLOR=1",
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    "--no-prompt",
-    `--config=${CONFIG}`,
-    "-A",
-    CLI,
-    "send",
-    ...args,
-  ], { check: false, timeoutMs: 30000 });
+  return net.run(host, cliLine(["send", ...args]), {
+    check: false,
+    timeoutMs: 30000,
+  });
 }
 
 const gate = netnsTestGate("tcpdump", "ethtool");
