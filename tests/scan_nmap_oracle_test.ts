@@ -361,13 +361,15 @@ Deno.test({
         }
       }
       console.log(report.join("\n"));
-      // Drops at random can take every try of a port (nmap's too: it is
-      // wrong about one port in a few runs here): one port in the 96 where
-      // nmap happened to be right and tcpcraft unlucky is chance; two, or
-      // fewer ports right than nmap overall, is tcpcraft's doing.
-      assert.ok(disagreements.length <= 1, disagreements.join("\n"));
+      // Drops at random can take every try of a port, nmap's as ours: a
+      // SYN to an open port dropped on each try reads filtered. Each misreads
+      // about one port in a few runs here (once both in the same run, on
+      // different ports). Up to two ports in the 96 where nmap happened to
+      // be right and tcpcraft unlucky is chance; more, or two fewer ports
+      // right than nmap overall, is tcpcraft's doing.
+      assert.ok(disagreements.length <= 2, disagreements.join("\n"));
       assert.ok(
-        totalOurs >= totalNmap - 1,
+        totalOurs >= totalNmap - 2,
         `right: tcpcraft ${totalOurs}/96, nmap ${totalNmap}/96`,
       );
     });
