@@ -168,24 +168,18 @@ function keptFile(
     async remove() {
       try {
         await Deno.remove(path);
-        close();
         return "removed";
       } catch (error) {
-        if (error instanceof Deno.errors.NotFound) {
-          close();
-          return "removed";
-        }
+        if (error instanceof Deno.errors.NotFound) return "removed";
         if (!(error instanceof Deno.errors.PermissionDenied)) {
-          close();
           throw new Error(describeFileError(error, "write"), { cause: error });
         }
-      }
-      try {
+        // The directory is not ours to change any more: the file is.
         await file.truncate(0);
+        return "emptied";
       } finally {
         close();
       }
-      return "emptied";
     },
     close,
   };

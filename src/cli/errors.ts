@@ -245,3 +245,24 @@ export function escapeControls(text: string): string {
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
+
+/**
+ * Words listed as a sentence lists them: `a`, `a and b`, `a, b and c`.
+ *
+ * @param items The words.
+ * @returns The list.
+ *
+ * @example
+ * ```ts
+ * import { listWords } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(listWords(["--allow-ffi"]), "--allow-ffi");
+ * assert.equal(listWords(["a", "b", "c"]), "a, b and c");
+ * ```
+ */
+export function listWords(items: readonly string[]): string {
+  return items.length < 2
+    ? items.join("")
+    : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+}

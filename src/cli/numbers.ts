@@ -261,3 +261,22 @@ export function parseInterval(text: string): number {
 export function parseTimeout(text: string): number {
   return parseDuration(text, { minMs: 1, maxMs: 3_600_000 });
 }
+
+/**
+ * A count with its thousands grouped: `16,777,216`.
+ *
+ * @param count The count.
+ * @returns The text.
+ *
+ * @example
+ * ```ts
+ * import { groupDigits } from "./numbers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(groupDigits(16777216), "16,777,216");
+ * assert.equal(groupDigits(999n), "999");
+ * ```
+ */
+export function groupDigits(count: number | bigint): string {
+  return String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { CliError } from "./errors.ts";
+import { CliError, listWords } from "./errors.ts";
 import type { CliHost } from "./host.ts";
 import type { HostPermissionQuery } from "../host/host.ts";
 
@@ -47,10 +47,7 @@ export function permissionMessage(
   action: string,
   flags: readonly string[],
 ): string {
-  const listed = flags.length < 2
-    ? flags.join("")
-    : `${flags.slice(0, -1).join(", ")} and ${flags.at(-1)}`;
-  return `${action}: Deno needs ${listed} (run: deno run ${
+  return `${action}: Deno needs ${listWords(flags)} (run: deno run ${
     flags.join(" ")
   } cli.ts ...)`;
 }

@@ -37,7 +37,7 @@
  *   are known, and the kernel still refuses a directed broadcast without
  *   `SO_BROADCAST`.
  *
- * A scan of more than {@linkcode MAX_UNCONFIRMED_ADDRESSES} addresses (hosts,
+ * A scan of more than 65,536 addresses (`scan_size.ts`: hosts,
  * after exclusions, whatever the number of ports: masscan's and zmap's
  * count of targets) needs `--yes`, or an `--exclude-file` (a blocklist, as
  * zmap wants one); `--dry-run` needs neither, since it sends nothing.
@@ -59,7 +59,8 @@ import {
   bigIntToAddress,
   subtractAddressRanges,
 } from "../engine/targets.ts";
-import { UsageError } from "./errors.ts";
+import { listWords, UsageError } from "./errors.ts";
+import { groupDigits } from "./numbers.ts";
 import type { CliHost } from "./host.ts";
 
 /** Why a destination is refused without `--allow-broadcast`. */
@@ -77,9 +78,6 @@ export interface RefusedRange {
   /** The addresses. */
   range: AddressRange;
 }
-
-/** The most addresses a scan may hold without `--yes` or `--exclude-file`. */
-export const MAX_UNCONFIRMED_ADDRESSES = 65536;
 
 /** What an address of each kind is, and what a packet to it does. */
 const WORDS: Readonly<
@@ -465,7 +463,7 @@ export function screenScanTargets(
     const words = [...kinds].map((kind) => WORDS[kind]);
     throw new UsageError(
       `Cannot ${check.verb} ${text}: it holds only ${
-        listed(words.map((w) => w.many))
+        listWords(words.map((w) => w.many))
       }, ${
         words.length === 1
           ? `which ${plainEffect(words[0]!.effect)}`
@@ -528,80 +526,8 @@ export function leftOutNote(
   );
   if (kinds.has("this-network")) kinds.delete("unspecified");
   return `note: leaving out ${groupDigits(count)} addresses of TARGETS: ${
-    listed([...kinds].map((kind) => WORDS[kind].label))
+    listWords([...kinds].map((kind) => WORDS[kind].label))
   } (--allow-broadcast scans them)`;
-}
-
-/** `a`, `a and b`, `a, b and c`. */
-function listed(items: readonly string[]): string {
-  return items.length < 2
-    ? items.join("")
-    : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
-}
-
-/**
- * A count with its thousands grouped: `16,777,216`.
- *
- * @param count The count.
- * @returns The text.
- *
- * @example
- * ```ts
- * import { groupDigits } from "./safe_targets.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(groupDigits(16777216), "16,777,216");
- * assert.equal(groupDigits(999n), "999");
- * ```
- */
-export function groupDigits(count: number | bigint): string {
-  return String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
-
-/** The options {@linkcode checkScanSize} reads. */
-export interface ScanSizeOptions {
-  /** `--yes`. */
-  yes?: boolean | undefined;
-  /** `--exclude-file`. */
-  excludeFile?: string | undefined;
-  /** `--dry-run`. */
-  dryRun?: boolean | undefined;
-}
-
-/**
- * Refuse a scan of more than {@linkcode MAX_UNCONFIRMED_ADDRESSES}
- * addresses without `--yes` or `--exclude-file` (a dry run passes).
- *
- * @param addresses How many addresses the scan holds (after exclusions).
- * @param options `--yes`, `--exclude-file`, `--dry-run`.
- * @throws {UsageError} `Cannot scan N addresses without --yes: …`.
- *
- * @example
- * ```ts
- * import { checkScanSize } from "./safe_targets.ts";
- * import assert from "node:assert/strict";
- *
- * checkScanSize(65536, {});
- * checkScanSize(2 ** 24, { yes: true });
- * checkScanSize(2 ** 24, { dryRun: true });
- * assert.throws(() => checkScanSize(2 ** 24, {}), /^UsageError: Cannot scan 16,777,216 addresses without --yes/);
- * ```
- */
-export function checkScanSize(
-  addresses: number,
-  options: ScanSizeOptions,
-): void {
-  if (
-    addresses <= MAX_UNCONFIRMED_ADDRESSES || options.yes === true ||
-    options.excludeFile !== undefined || options.dryRun === true
-  ) {
-    return;
-  }
-  throw new UsageError(
-    `Cannot scan ${groupDigits(addresses)} addresses without --yes: more than ${
-      groupDigits(MAX_UNCONFIRMED_ADDRESSES)
-    } hosts is a sweep of whole networks; give --yes to go on, or --exclude-file FILE to leave out what must not be scanned`,
-  );
 }
 
 /**

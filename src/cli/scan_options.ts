@@ -27,11 +27,11 @@ import {
   subtractAddressRanges,
 } from "../engine/targets.ts";
 import {
-  checkScanSize,
   hostBroadcasts,
   leftOutNote,
   screenScanTargets,
 } from "./safe_targets.ts";
+import { checkScanSize } from "./scan_size.ts";
 import type { AddressFamily } from "../wire/address.ts";
 import { ParseError } from "../wire/errors.ts";
 import { parseFlags, TCP_FLAGS } from "../wire/flags.ts";

@@ -25,7 +25,7 @@ import type { ScanType } from "../engine/scan/types.ts";
 import { shareReceivers } from "../engine/shared_receiver.ts";
 import { parseTargetSpec } from "../engine/targets.ts";
 import type { HostPermissionQuery } from "../host/host.ts";
-import type { Net } from "../host/net.ts";
+import type { Net, ReceiverNet } from "../host/net.ts";
 import {
   type CaptureOutput,
   checkCaptureOutput,
@@ -36,6 +36,7 @@ import type { CliHost } from "./host.ts";
 import { isPermissionMessage, permissionsFor } from "./permissions.ts";
 import { dropPrivileges } from "./privileges.ts";
 import type { ScanSettings, ScanValues } from "./scan_options.ts";
+import { allowingBroadcast } from "./safe_targets.ts";
 import { routeReason } from "./target.ts";
 
 /**
@@ -157,22 +158,23 @@ export interface OpenedScan {
   release(): Promise<void>;
 }
 
-function openEngine(settings: ScanSettings, net: Net) {
-  const openReceiver = net.openReceiver;
-  if (openReceiver === undefined) {
+function openEngine(settings: ScanSettings, given: Net) {
+  if (given.openReceiver === undefined) {
     throw new CliError(
       "Cannot scan: this host cannot open a receiver (raw TCP and ICMP sockets)",
     );
   }
+  const receiving = given as ReceiverNet;
   // --allow-broadcast: route lookups and sends to broadcast addresses.
-  const broadcast = settings.allowBroadcast === true ? { broadcast: true } : {};
+  const net = settings.allowBroadcast === true
+    ? allowingBroadcast(receiving)
+    : receiving;
   try {
     return openScan(settings.plan, {
       net: {
-        routeSource: (dst) => net.routeSource(dst, broadcast),
+        routeSource: (dst) => net.routeSource(dst),
         wallClock: () => net.wallClock(),
-        openReceiver: (family, options) =>
-          openReceiver.call(net, family, { ...options, ...broadcast }),
+        openReceiver: (family, options) => net.openReceiver(family, options),
       },
       scan: settings.scan as ScanType,
       flags: settings.flags,
